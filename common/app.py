@@ -1,0 +1,126 @@
+"""The one Flask skeleton every service is built on: config, errors, logging, database, docs, health, outbox."""
+
+import json
+from collections.abc import Callable, Mapping
+
+import peewee
+from flask import Flask, current_app, jsonify, request
+from flask_smorest import Api, Blueprint
+from marshmallow import Schema, fields, validate
+
+from common import outbox
+from common.auth import require_roles
+from common.config import DEFAULT_SECRET, base_settings, require_secrets
+from common.db import bind_database
+from common.errors import ApiError, register_error_handlers
+from common.logs import configure_logging, install_request_id
+
+SECRETS = ("JWT_SECRET", "SERVICE_TOKEN")
+
+
+def build_app(service: str, title: str, *, proxy: peewee.DatabaseProxy, outbox_model, idempotency_model,
+              config: Mapping | None = None, extra_settings: Callable[[], dict] | None = None,
+              secrets: tuple[str, ...] = SECRETS) -> tuple[Flask, Api]:
+    """Create a configured Flask app and its flask-smorest Api; nothing happens at import time."""
+    app = Flask(service)
+    settings = base_settings(service)
+    if extra_settings:
+        settings.update(extra_settings())
+    settings.update(config or {})
+    for name in secrets:
+        if not settings.get(name) and settings["APP_ENV"] != "production":
+            settings[name] = DEFAULT_SECRET + "-development-only-not-for-production"
+    require_secrets(settings, secrets)
+    app.config.update(settings)
+    app.config.update(
+        API_TITLE=title, API_VERSION="v1", OPENAPI_VERSION="3.0.3", OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json", OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        API_SPEC_OPTIONS={"components": {"securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+            "security": [{"bearer": []}]},
+        JSON_SORT_KEYS=False,
+    )
+    configure_logging(service, app.config["LOG_LEVEL"])
+    install_request_id(app)
+    bind_database(app, proxy, app.config["DATABASE_URL"])
+    app.extensions["outbox_model"] = outbox_model
+    app.extensions["idempotency_model"] = idempotency_model
+    if app.config.get("REDIS_URL"):
+        from common.queue import redis_connection
+
+        app.extensions["redis"] = redis_connection(app.config["REDIS_URL"])
+    api = Api(app)
+    register_error_handlers(app)  # after Api(), so ours replace flask-smorest's JSON error handler
+    app.before_request(_reject_malformed_json)
+    app.after_request(outbox.dispatch_after_request)
+    app.add_url_rule("/healthz", "healthz", _healthz)
+    return app, api
+
+
+def _reject_malformed_json():
+    """Answer 400 for a body that claims to be JSON and is not, before any schema sees it."""
+    if request.is_json and request.content_length != 0 and request.get_data(cache=True):
+        try:
+            json.loads(request.get_data(cache=True))
+        except ValueError as exc:
+            raise ApiError(f"The request body is not valid JSON: {exc}", code="MALFORMED_JSON", status=400) from None
+
+
+def _healthz():
+    """Report 200 when the database (and Redis, if configured) answer; 503 otherwise."""
+    checks = {}
+    try:
+        current_app.extensions["database"].execute_sql("SELECT 1")
+        checks["database"] = "ok"
+    except peewee.PeeweeException as exc:
+        checks["database"] = f"error: {type(exc).__name__}"
+    redis = current_app.extensions.get("redis")
+    if redis is not None:
+        try:
+            redis.ping()
+            checks["redis"] = "ok"
+        except Exception as exc:  # any client error means "not healthy", never a 500
+            checks["redis"] = f"error: {type(exc).__name__}"
+    healthy = all(v == "ok" for v in checks.values())
+    if not healthy:
+        raise ApiError("A dependency is not answering", code="UNHEALTHY", status=503, checks=checks)
+    return jsonify({"status": "ok", "service": current_app.config["SERVICE_NAME"], "checks": checks})
+
+
+class OutboxMessageSchema(Schema):
+    id = fields.Integer()
+    key = fields.String()
+    event_type = fields.String()
+    destination = fields.String()
+    path = fields.String()
+    state = fields.String()
+    attempts = fields.Integer()
+    next_attempt_at = fields.AwareDateTime()
+    last_error = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+    delivered_at = fields.AwareDateTime(allow_none=True)
+
+
+class OutboxQuerySchema(Schema):
+    state = fields.String(validate=validate.OneOf(("pending", "delivered", "rejected")))
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+
+
+def outbox_blueprint(url_prefix: str, roles: tuple[str, ...]) -> Blueprint:
+    """Expose the service's outbox read-only, so stuck deliveries are visible."""
+    blp = Blueprint(f"outbox_{url_prefix.strip('/').replace('/', '_')}", __name__, url_prefix=url_prefix,
+                    description="Events waiting to be delivered to other services")
+
+    @blp.route("/outbox")
+    @require_roles(*roles)
+    @blp.arguments(OutboxQuerySchema, location="query")
+    @blp.response(200, OutboxMessageSchema(many=True))
+    def list_outbox(query):
+        model = current_app.extensions["outbox_model"]
+        selection = model.select().order_by(model.id.desc()).limit(query["limit"])
+        if query.get("state"):
+            selection = selection.where(model.state == query["state"])
+        return list(selection)
+
+    return blp

@@ -1,0 +1,105 @@
+"""JWT issue/verification, the role guard every route uses, and the service token for service-to-service calls."""
+
+import hmac
+import time
+from dataclasses import dataclass
+from functools import wraps
+
+import jwt
+from flask import current_app, g, request
+
+from common.errors import Forbidden, Unauthorized
+
+ROLES = ("lab_tech", "lab_head", "pharmacist", "cashier", "finance", "admin")
+SERVICE_ROLE = "service"
+ALGORITHM = "HS256"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a user with a role, or another service."""
+
+    subject: str
+    role: str
+
+    @property
+    def is_service(self) -> bool:
+        return self.role == SERVICE_ROLE
+
+
+def issue_token(secret: str, subject: str, role: str, ttl_seconds: int) -> str:
+    """Sign a short-lived HS256 token carrying `sub`, `role`, `iat` and `exp`."""
+    now = int(time.time())
+    return jwt.encode({"sub": subject, "role": role, "iat": now, "exp": now + ttl_seconds}, secret, ALGORITHM)
+
+
+def decode_token(secret: str, token: str) -> Principal:
+    """Verify a token's signature and expiry and return its principal; raise Unauthorized otherwise."""
+    try:
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "role", "exp"]})
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("The access token has expired", code="TOKEN_EXPIRED") from None
+    except jwt.PyJWTError:
+        raise Unauthorized("The access token is invalid", code="TOKEN_INVALID") from None
+    if claims["role"] not in ROLES:
+        raise Unauthorized("The access token carries an unknown role", code="TOKEN_INVALID")
+    return Principal(subject=str(claims["sub"]), role=claims["role"])
+
+
+def _bearer_token() -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Send 'Authorization: Bearer <token>' (get one from POST /api/v1/auth/token)")
+    return token.strip()
+
+
+def is_service_call() -> bool:
+    """Tell whether the request carries the right service token."""
+    supplied = request.headers.get("X-Service-Token", "")
+    expected = current_app.config.get("SERVICE_TOKEN") or ""
+    return bool(supplied) and bool(expected) and hmac.compare_digest(supplied.encode(), expected.encode())
+
+
+def current_principal() -> Principal:
+    """Authenticate the request (service token or user JWT) once and cache the principal on `g`."""
+    principal = g.get("principal")
+    if principal is None:
+        if is_service_call():
+            principal = Principal(subject=request.headers.get("X-Service-Name", "service"), role=SERVICE_ROLE)
+        else:
+            principal = decode_token(current_app.config["JWT_SECRET"], _bearer_token())
+        g.principal = principal
+    return principal
+
+
+def require_roles(*roles: str, allow_service: bool = False):
+    """Guard a view: the caller must hold one of `roles` (admin always may; services only if allowed)."""
+
+    def decorator(view):
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            principal = current_principal()
+            if principal.is_service:
+                if not allow_service:
+                    raise Forbidden("This endpoint is for people, not services")
+            elif principal.role != "admin" and principal.role not in roles:
+                raise Forbidden(f"Role '{principal.role}' may not do this; needs one of: {', '.join(roles)}")
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return decorator
+
+
+def require_service(view):
+    """Guard an internal endpoint: only callers with the service token."""
+
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        if not is_service_call():
+            raise Unauthorized("This internal endpoint needs the service token", code="SERVICE_TOKEN_REQUIRED")
+        g.principal = Principal(subject=request.headers.get("X-Service-Name", "service"), role=SERVICE_ROLE)
+        return view(*args, **kwargs)
+
+    return guarded

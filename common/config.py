@@ -1,0 +1,130 @@
+"""Typed environment readers and the settings every service shares.
+
+`os.environ` is read here and in each service's `config.py`, nowhere else. A bad value stops the process at start.
+"""
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET = "change-me"
+SERVICE_PORTS = {"gateway": 8000, "lab_service": 8001, "pharmacy_service": 8002, "billing_service": 8003}
+SERVICE_PATH_PREFIX = {"lab_service": "lab", "pharmacy_service": "pharmacy", "billing_service": "billing"}
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the process must not start."""
+
+
+def env_str(name: str, default: str | None = None, env: Mapping[str, str] | None = None) -> str | None:
+    """Read a string setting, stripping whitespace; empty counts as unset."""
+    value = (env if env is not None else os.environ).get(name, "").strip()
+    return value or default
+
+
+def env_int(name: str, default: int, minimum: int | None = None, env: Mapping[str, str] | None = None) -> int:
+    """Read an integer setting, refusing anything that is not a whole number in range."""
+    raw = env_str(name, env=env)
+    if raw is None:
+        return default
+    if not re.fullmatch(r"-?\d+", raw):
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}")
+    value = int(raw)
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def env_bool(name: str, default: bool, env: Mapping[str, str] | None = None) -> bool:
+    """Read a boolean setting given as true/false/1/0/yes/no."""
+    raw = env_str(name, env=env)
+    if raw is None:
+        return default
+    lowered = raw.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def env_url(name: str, default: str | None = None, schemes: tuple[str, ...] = ("http", "https"),
+            env: Mapping[str, str] | None = None) -> str | None:
+    """Read a URL setting whose scheme must be one of `schemes`."""
+    raw = env_str(name, default, env=env)
+    if raw is None:
+        return None
+    scheme = raw.split("://", 1)[0] if "://" in raw else ""
+    if scheme not in schemes:
+        raise ConfigError(f"{name} must be a URL starting with one of {', '.join(s + '://' for s in schemes)}")
+    return raw.rstrip("/")
+
+
+def var_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Return the folder for local state (SQLite files, demo secrets, the generated Procfile)."""
+    return Path(env_str("VAR_DIR", str(PROJECT_ROOT / "var"), env=env))
+
+
+def service_ports(env: Mapping[str, str] | None = None) -> dict[str, int]:
+    """Return the port of every service, from <SERVICE>_PORT or the standard one."""
+    return {name: env_int(f"{name.upper()}_PORT", port, minimum=1, env=env) for name, port in SERVICE_PORTS.items()}
+
+
+def database_url_for(service: str, env: Mapping[str, str] | None = None) -> str:
+    """Return the database URL of a service: its own variable, DATABASE_URL + its name, or a SQLite file."""
+    schemes = ("sqlite", "postgres", "postgresql")
+    own = env_url(f"{service.upper()}_DATABASE_URL", schemes=schemes, env=env)
+    if own:
+        return own
+    shared = env_url("DATABASE_URL", schemes=schemes, env=env)
+    if shared:
+        if shared.startswith("sqlite"):
+            return f"sqlite:///{var_dir(env) / (service + '.db')}"
+        base = shared.rsplit("/", 1)[0] if shared.count("/") > 2 else shared
+        return f"{base}/{service}"
+    return f"sqlite:///{var_dir(env) / (service + '.db')}"
+
+
+def service_urls(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Return the base URL of every service, from <SERVICE>_URL or the local default port."""
+    return {
+        name: env_url(f"{name.upper()}_URL", f"http://127.0.0.1:{port}", env=env)
+        for name, port in service_ports(env).items()
+    }
+
+
+def base_settings(service: str, env: Mapping[str, str] | None = None) -> dict:
+    """Build the settings every service needs from the environment, validated."""
+    app_env = env_str("APP_ENV", "production", env=env)
+    if app_env not in ("production", "development", "test"):
+        raise ConfigError(f"APP_ENV must be production, development or test, got {app_env!r}")
+    settings = {
+        "SERVICE_NAME": service,
+        "APP_ENV": app_env,
+        "DATABASE_URL": database_url_for(service, env=env),
+        "REDIS_URL": env_url("REDIS_URL", schemes=("redis", "rediss", "unix"), env=env),
+        "JWT_SECRET": env_str("JWT_SECRET", env=env),
+        "SERVICE_TOKEN": env_str("SERVICE_TOKEN", env=env),
+        "JWT_TTL_SECONDS": env_int("JWT_TTL_SECONDS", 3600, minimum=60, env=env),
+        "HTTP_TIMEOUT_MS": env_int("HTTP_TIMEOUT_MS", 5000, minimum=100, env=env),
+        "MAX_CONTENT_LENGTH": env_int("MAX_BODY_BYTES", 1_048_576, minimum=1024, env=env),
+        "OUTBOX_MAX_BACKOFF_SECONDS": env_int("OUTBOX_MAX_BACKOFF_SECONDS", 300, minimum=1, env=env),
+        "JOBS_INLINE_SYNC": env_bool("JOBS_INLINE_SYNC", False, env=env),
+        "SERVICE_URLS": service_urls(env=env),
+        "LOG_LEVEL": env_str("LOG_LEVEL", "INFO", env=env),
+    }
+    return settings
+
+
+def require_secrets(settings: Mapping, names: tuple[str, ...]) -> None:
+    """Refuse to start in production when a secret is missing or still the default."""
+    if settings.get("APP_ENV") != "production":
+        return
+    bad = [n for n in names if not settings.get(n) or settings.get(n) == DEFAULT_SECRET or len(settings[n]) < 16]
+    if bad:
+        raise ConfigError(
+            "Refusing to start: set these secrets in the environment (16+ characters, not the default): "
+            + ", ".join(bad)
+        )

@@ -1,0 +1,91 @@
+"""Background jobs: rq on Redis when REDIS_URL is set, otherwise in-process right after commit."""
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from functools import wraps
+from importlib import import_module
+
+from flask import current_app, has_app_context
+
+log = logging.getLogger(__name__)
+_executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="inline-job")
+_job_apps: dict[str, object] = {}
+JOB_RETRY_INTERVALS = [2, 10, 30]
+
+
+def redis_connection(url: str):
+    """Open a Redis connection with short timeouts so a down Redis fails fast."""
+    from redis import Redis
+
+    return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+
+
+def _job_app(service: str):
+    """Return the app a job runs in when no app context exists (rq worker): built once per process."""
+    app = _job_apps.get(service)
+    if app is None:
+        app = import_module(service).create_app()
+        _job_apps[service] = app
+    return app
+
+
+def run_in_service(service: str, func, *args):
+    """Call `func(*args)` inside `service`'s app context and database connection, whoever calls it."""
+    if has_app_context() and current_app.config["SERVICE_NAME"] == service:
+        return func(*args)
+    app = _job_app(service)
+    with app.app_context():
+        database = app.extensions["database"]
+        database.connect(reuse_if_open=True)
+        try:
+            return func(*args)
+        finally:
+            if not database.is_closed():
+                database.close()
+
+
+def service_job(service: str):
+    """Make a job function run in `service`'s app context (rq worker, sweeper, or in-process)."""
+
+    def decorator(func):
+        @wraps(func)
+        def run(*args):
+            return run_in_service(service, func, *args)
+
+        return run
+
+    return decorator
+
+
+def _run_inline(app, func, args):
+    with app.app_context():
+        database = app.extensions["database"]
+        database.connect(reuse_if_open=True)
+        try:
+            func(*args)
+        except Exception:
+            log.exception("in-process job %s failed; the sweeper will retry what it left", func.__name__)
+        finally:
+            if not database.is_closed():
+                database.close()
+
+
+def enqueue(func, *args) -> None:
+    """Queue `func(*args)` on rq, or run it in-process (a thread, or at once when JOBS_INLINE_SYNC)."""
+    app = current_app._get_current_object()
+    redis_url = app.config.get("REDIS_URL")
+    if redis_url:
+        from rq import Queue, Retry
+
+        try:
+            queue = Queue(app.config["SERVICE_NAME"], connection=app.extensions["redis"])
+            queue.enqueue(func, *args, retry=Retry(max=len(JOB_RETRY_INTERVALS), interval=JOB_RETRY_INTERVALS))
+            return
+        except Exception:
+            # Redis down: the outbox sweeper picks the work up later; nothing is lost.
+            log.warning("could not enqueue %s on Redis; leaving it to the sweeper", func.__name__)
+            return
+    if app.config.get("JOBS_INLINE_SYNC"):
+        _run_inline(app, func, args)
+    else:
+        _executor.submit(_run_inline, app, func, args)

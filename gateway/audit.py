@@ -1,0 +1,34 @@
+"""Audit of who did what through the gateway: every money or stock change and every sign-in attempt."""
+
+import jwt
+from flask import current_app, g, request
+
+from gateway.services import record_audit
+
+AUDITED_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def _actor() -> tuple[str, str]:
+    principal = g.get("principal")
+    if principal is not None:
+        return principal.subject, principal.role
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        try:
+            claims = jwt.decode(header[7:].strip(), current_app.config["JWT_SECRET"], algorithms=["HS256"])
+            return str(claims.get("sub")), str(claims.get("role"))
+        except jwt.PyJWTError:
+            return "invalid-token", "-"
+    if request.path == "/api/v1/auth/token":
+        body = request.get_json(silent=True) or {}
+        return str(body.get("username", "-"))[:64] if isinstance(body, dict) else "-", "-"
+    return "anonymous", "-"
+
+
+def audit_after_request(response):
+    """Write an audit line for each change made through the public API."""
+    if request.method in AUDITED_METHODS and request.path.startswith("/api/v1/"):
+        actor, role = _actor()
+        record_audit(actor, role, f"{request.method} {request.path}", response.status_code, g.get("request_id"),
+                     patient_id=g.get("audit_patient_id"))
+    return response

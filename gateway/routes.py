@@ -1,0 +1,75 @@
+"""Gateway's own endpoints: sign-in, the internal charge intake, the charge ledger and the audit log."""
+
+from flask_smorest import Blueprint
+
+from common.auth import require_roles, require_service
+from common.contracts import ChargeCreatedSchema, ChargeReversedSchema
+from gateway import services
+from gateway.models import AuditEntry, Charge
+from gateway.schemas import (
+    AuditEntrySchema,
+    AuditQuerySchema,
+    ChargeQuerySchema,
+    StoredChargeSchema,
+    TokenRequestSchema,
+    TokenResponseSchema,
+)
+
+auth_blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign in")
+internal_blp = Blueprint("internal", __name__, url_prefix="/internal", description="Service-to-service intake")
+ledger_blp = Blueprint("ledger", __name__, url_prefix="/api/v1", description="Charge ledger and audit log")
+
+
+@auth_blp.route("/token", methods=["POST"])
+@auth_blp.arguments(TokenRequestSchema)
+@auth_blp.response(200, TokenResponseSchema)
+def create_token(credentials):
+    """Exchange a username and password for a short-lived bearer token."""
+    return services.issue_access_token(credentials["username"], credentials["password"])
+
+
+@internal_blp.route("/charges", methods=["POST"])
+@require_service
+@internal_blp.arguments(ChargeCreatedSchema)
+@internal_blp.response(201, StoredChargeSchema)
+def receive_charge(event):
+    """Store a charge from lab or pharmacy exactly once (200 with the stored one on a resend)."""
+    charge, created = services.store_charge(event)
+    return charge, 201 if created else 200
+
+
+@internal_blp.route("/charge-reversals", methods=["POST"])
+@require_service
+@internal_blp.arguments(ChargeReversedSchema)
+def receive_charge_reversal(event):
+    """Store a reversal exactly once and reduce the charge it reverses."""
+    reversal, created = services.store_charge_reversal(event)
+    return {"key": reversal.key, "charge_key": reversal.charge_key, "flag": reversal.flag}, 201 if created else 200
+
+
+@ledger_blp.route("/charges")
+@require_roles("cashier", "finance")
+@ledger_blp.arguments(ChargeQuerySchema, location="query")
+@ledger_blp.response(200, StoredChargeSchema(many=True))
+def list_charges(query):
+    """List stored charges, newest first; `flagged=true` shows the ones finance must look at."""
+    selection = Charge.select().order_by(Charge.id.desc()).limit(query["limit"])
+    if query.get("encounter_id"):
+        selection = selection.where(Charge.encounter_ref == query["encounter_id"])
+    if query.get("flagged") is True:
+        selection = selection.where(Charge.flag.is_null(False))
+    return list(selection)
+
+
+@ledger_blp.route("/audit")
+@require_roles("admin")
+@ledger_blp.arguments(AuditQuerySchema, location="query")
+@ledger_blp.response(200, AuditEntrySchema(many=True))
+def list_audit(query):
+    """Read the audit log, newest first."""
+    selection = AuditEntry.select().order_by(AuditEntry.id.desc()).limit(query["limit"])
+    if query.get("actor"):
+        selection = selection.where(AuditEntry.actor == query["actor"])
+    if query.get("patient_id"):
+        selection = selection.where(AuditEntry.patient_id == query["patient_id"])
+    return list(selection)

@@ -1,0 +1,91 @@
+"""Gateway verbs: sign users in, keep the audit log, store charges exactly once."""
+
+import json
+
+import peewee
+from flask import current_app
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from common.auth import ROLES, issue_token
+from common.errors import ApiError, Unauthorized
+from gateway.models import AuditEntry, Charge, ChargeReversal, User, db
+
+# Hashing a wrong password against this keeps the timing of unknown and known usernames alike.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def create_user(username: str, password: str, role: str, full_name: str) -> User:
+    """Create a user with a hashed password."""
+    if role not in ROLES:
+        raise ApiError(f"Unknown role {role!r}", code="UNKNOWN_ROLE", status=422)
+    return User.create(username=username, password_hash=generate_password_hash(password), role=role,
+                       full_name=full_name)
+
+
+def issue_access_token(username: str, password: str) -> dict:
+    """Check a username and password and return a signed short-lived token."""
+    user = User.get_or_none((User.username == username) & (User.active == True))  # noqa: E712
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        raise Unauthorized("Wrong username or password", code="INVALID_CREDENTIALS")
+    if not check_password_hash(user.password_hash, password):
+        raise Unauthorized("Wrong username or password", code="INVALID_CREDENTIALS")
+    ttl = current_app.config["JWT_TTL_SECONDS"]
+    token = issue_token(current_app.config["JWT_SECRET"], user.username, user.role, ttl)
+    return {"access_token": token, "token_type": "Bearer", "expires_in": ttl, "role": user.role}
+
+
+def record_audit(actor: str, role: str, action: str, status_code: int, request_id: str,
+                 patient_id: str | None = None) -> None:
+    """Append one line to the audit log."""
+    AuditEntry.create(actor=actor, role=role, action=action[:300], status_code=status_code,
+                      request_id=request_id or "-", patient_id=patient_id)
+
+
+def store_charge(event: dict) -> tuple[Charge, bool]:
+    """Store a charge once, keyed on its source key; a resend returns the stored charge unchanged."""
+    existing = Charge.get_or_none(Charge.key == event["key"])
+    if existing is not None:
+        return existing, False
+    try:
+        with db.atomic():
+            charge = Charge.create(
+                key=event["key"], source=event["source"], source_id=event["source_id"],
+                encounter_ref=event["encounter_id"], patient_ref=event["patient_id"], item_kind=event["item_kind"],
+                code=event["code"], name=event["name"], quantity=event["quantity"], amount=event["amount"],
+                cost_amount=event["cost_amount"], occurred_at=event["occurred_at"],
+                payload=json.dumps(event, default=str, sort_keys=True),
+            )
+            after_charge_stored(charge, event)
+    except peewee.IntegrityError:
+        return Charge.get(Charge.key == event["key"]), False
+    return charge, True
+
+
+def after_charge_stored(charge: Charge, event: dict) -> None:
+    """Hook for what follows a new charge inside its transaction (encounter attachment, billing hand-off)."""
+    hooks = current_app.extensions.get("charge_hooks", [])
+    for hook in hooks:
+        hook(charge, event)
+
+
+def store_charge_reversal(event: dict) -> tuple[ChargeReversal, bool]:
+    """Store a reversal once and reduce its charge; a reversal of an unknown charge is kept and flagged."""
+    existing = ChargeReversal.get_or_none(ChargeReversal.key == event["key"])
+    if existing is not None:
+        return existing, False
+    try:
+        with db.atomic():
+            updated = (Charge.update(reversed_quantity=Charge.reversed_quantity + event["quantity"],
+                                     reversed_amount=Charge.reversed_amount + event["amount"])
+                       .where(Charge.key == event["charge_key"]).execute())
+            reversal = ChargeReversal.create(
+                key=event["key"], charge_key=event["charge_key"], quantity=event["quantity"], amount=event["amount"],
+                reason=event["reason"], payload=json.dumps(event, default=str, sort_keys=True),
+                flag=None if updated else "unknown_charge",
+            )
+            for hook in current_app.extensions.get("reversal_hooks", []):
+                hook(reversal, event)
+    except peewee.IntegrityError:
+        return ChargeReversal.get(ChargeReversal.key == event["key"]), False
+    return reversal, True

@@ -1,0 +1,173 @@
+"""Operations: migrate, seed, run everything (make run), the outbox sweeper and the rq worker.
+
+Usage: python -m manage {run,migrate,makemigration,seed,sweep,worker,procfile}
+"""
+
+import argparse
+import os
+import secrets
+import sys
+import time
+from importlib import import_module
+
+from common.config import SERVICE_PORTS, database_url_for, service_ports, var_dir
+
+SERVICES = tuple(SERVICE_PORTS)
+DEMO_LOGINS = ("labtech", "labhead", "pharmacist", "cashier", "finance", "admin")
+
+
+def _app(service: str):
+    return import_module(service).create_app()
+
+
+def migrate(services=SERVICES) -> None:
+    """Create databases if needed and apply every pending migration."""
+    from common.db import ensure_postgres_database, run_migrations
+
+    for service in services:
+        ensure_postgres_database(database_url_for(service))
+        app = _app(service)
+        applied = run_migrations(app.extensions["database"], import_module(service).MIGRATIONS_DIR)
+        print(f"{service}: {len(applied)} migration(s) applied")
+
+
+def make_migration(service: str, name: str) -> None:
+    """Write a migration bringing `service`'s schema up to its models."""
+    from common.db import create_migration
+
+    app = _app(service)
+    models_module = import_module(f"{service}.models")
+    models = [m for m in vars(models_module).values()
+              if isinstance(m, type) and issubclass(m, models_module.BaseModel) and m is not models_module.BaseModel]
+    print(create_migration(app.extensions["database"], import_module(service).MIGRATIONS_DIR, name, models))
+
+
+def seed(services=SERVICES) -> None:
+    """Load demo data into every service whose database is empty."""
+    from seeds import seed_service
+
+    for service in services:
+        app = _app(service)
+        with app.app_context():
+            loaded = seed_service(service)
+        print(f"{service}: {'demo data loaded' if loaded else 'already has data, left alone'}")
+
+
+def sweep(interval_seconds: int = 2, once: bool = False) -> None:
+    """Deliver due outbox messages of every service, forever (the sweeper process)."""
+    from common.outbox import sweep as sweep_outbox
+    from common.queue import run_in_service
+
+    apps = {service: _app(service) for service in SERVICES}
+    while True:
+        for service, app in apps.items():
+            with app.app_context():
+                try:
+                    run_in_service(service, sweep_outbox)
+                    periodic = app.extensions.get("periodic_jobs", [])
+                    for job in periodic:
+                        run_in_service(service, job)
+                except Exception as exc:  # a down database must not stop the sweeper; it tries again
+                    print(f"sweeper: {service}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+        if once:
+            return
+        time.sleep(interval_seconds)
+
+
+def worker() -> None:
+    """Run an rq worker on every service's queue (only meaningful with REDIS_URL)."""
+    from rq import Worker
+
+    from common.queue import redis_connection
+
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        print("worker: REDIS_URL is not set; jobs run in-process, nothing to do", file=sys.stderr)
+        return
+    Worker(list(SERVICES), connection=redis_connection(url)).work(with_scheduler=True)
+
+
+def _load_demo_secrets() -> None:
+    """Generate the demo's secrets once into var/secrets.env and put them in the environment."""
+    folder = var_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "secrets.env"
+    if not path.exists():
+        names = ("JWT_SECRET", "SERVICE_TOKEN", "BANK_WEBHOOK_SECRET", "STRIPE_WEBHOOK_SECRET")
+        path.write_text("".join(f"{n}={secrets.token_urlsafe(32)}\n" for n in names))
+        path.chmod(0o600)
+    for line in path.read_text().splitlines():
+        name, _, value = line.partition("=")
+        os.environ.setdefault(name, value)  # values set in the environment win
+    os.environ.setdefault("APP_ENV", "development")
+
+
+def procfile() -> str:
+    """Return the process list: four services, the sweeper, and the worker when REDIS_URL is set."""
+    host = os.environ.get("BIND_HOST", "127.0.0.1")
+    workers = os.environ.get("WEB_CONCURRENCY", "2")
+    lines = [
+        f"{service}: {sys.executable} -m gunicorn --bind {host}:{port} --workers {workers} --worker-class gthread "
+        f"--threads 8 --access-logfile - '{service}:create_app()'"
+        for service, port in service_ports().items()
+    ]
+    lines.append(f"sweeper: {sys.executable} -m manage sweep")
+    if os.environ.get("REDIS_URL"):
+        lines.append(f"worker: {sys.executable} -m manage worker")
+    return "\n".join(lines) + "\n"
+
+
+def run() -> None:
+    """Migrate, seed, print where everything is, and start all processes under honcho."""
+    _load_demo_secrets()
+    migrate()
+    seed()
+    path = var_dir() / "Procfile"
+    path.write_text(procfile())
+    print("\nHospital inventory & billing is starting:")
+    ports = service_ports()
+    for service, port in ports.items():
+        print(f"  {service:17} http://127.0.0.1:{port}   docs: http://127.0.0.1:{port}/docs")
+    print(f"  Public API (use this): http://127.0.0.1:{ports['gateway']}/api/v1/...")
+    print(f"  Demo logins (password 'demo'): {', '.join(DEMO_LOGINS)}")
+    print(f"  Get a token: curl -s -X POST http://127.0.0.1:{ports['gateway']}/api/v1/auth/token "
+          "-H 'Content-Type: application/json' -d '{\"username\":\"cashier\",\"password\":\"demo\"}'")
+    print("  Ctrl-C stops everything.\n", flush=True)
+    os.execv(sys.executable, [sys.executable, "-m", "honcho", "-f", str(path), "-d", os.getcwd(), "start"])
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m manage", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run")
+    commands.add_parser("migrate").add_argument("services", nargs="*", default=list(SERVICES))
+    make = commands.add_parser("makemigration")
+    make.add_argument("service", choices=SERVICES)
+    make.add_argument("name")
+    commands.add_parser("seed").add_argument("services", nargs="*", default=list(SERVICES))
+    sweeper = commands.add_parser("sweep")
+    sweeper.add_argument("--once", action="store_true")
+    commands.add_parser("worker")
+    commands.add_parser("procfile")
+    args = parser.parse_args(argv)
+    if args.command in ("migrate", "seed", "makemigration", "sweep", "worker"):
+        if args.command != "worker" and not os.environ.get("JWT_SECRET"):
+            _load_demo_secrets()
+    if args.command == "run":
+        run()
+    elif args.command == "migrate":
+        migrate(tuple(args.services))
+    elif args.command == "makemigration":
+        make_migration(args.service, args.name)
+    elif args.command == "seed":
+        seed(tuple(args.services))
+    elif args.command == "sweep":
+        sweep(once=args.once)
+    elif args.command == "worker":
+        worker()
+    elif args.command == "procfile":
+        print(procfile(), end="")
+
+
+if __name__ == "__main__":
+    main()

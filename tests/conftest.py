@@ -1,0 +1,152 @@
+"""Fixtures: a fresh database per service per run (PostgreSQL when reachable), apps, live servers, tokens."""
+
+import os
+import random
+import shutil
+import tempfile
+from pathlib import Path
+
+import peewee
+import pytest
+
+from common.db import run_migrations
+from tests.support import CI as RUNNING_IN_CI
+from tests.support import (
+    JWT_SECRET,
+    REDIS_URL,
+    SERVICE_TOKEN,
+    SERVICES,
+    LiveServer,
+    create_pg_database,
+    drop_pg_database,
+    free_port,
+    postgres_reachable,
+    redis_reachable,
+    require_or_skip,
+    service_module,
+    unique_name,
+)
+
+os.environ.setdefault("APP_ENV", "test")
+
+
+@pytest.fixture(scope="session")
+def engine() -> str:
+    """The database engine of this run: PostgreSQL when reachable (required in CI), else SQLite."""
+    if postgres_reachable():
+        return "postgres"
+    if RUNNING_IN_CI:
+        pytest.fail("PostgreSQL at 127.0.0.1:5432 is not reachable and CI=true")
+    return "sqlite"
+
+
+@pytest.fixture(scope="session")
+def database_urls(engine, tmp_path_factory):
+    """One fresh, migrated database per service for the whole run; dropped at the end."""
+    urls, created = {}, []
+    run_id = unique_name("t")
+    folder = tmp_path_factory.mktemp("db")
+    for service in SERVICES:
+        if engine == "postgres":
+            name = f"{run_id}_{service}"
+            urls[service] = create_pg_database(name)
+            created.append(name)
+        else:
+            urls[service] = f"sqlite:///{folder / (service + '.db')}"
+    for service in SERVICES:
+        app = service_module(service).create_app(_config(urls[service], {}))
+        run_migrations(app.extensions["database"], service_module(service).MIGRATIONS_DIR)
+        _close(app)
+    yield urls
+    for name in created:
+        drop_pg_database(name)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A Redis database of its own for this run (required in CI)."""
+    require_or_skip(redis_reachable(), "Redis at 127.0.0.1:6379")
+    return f"{REDIS_URL}/{random.randint(1, 15)}"
+
+
+@pytest.fixture
+def service_ports():
+    """Free ports for each service, so live servers and processes can find each other."""
+    return {service: free_port() for service in SERVICES}
+
+
+def _config(database_url: str, service_urls: dict, **overrides) -> dict:
+    config = {
+        "APP_ENV": "test", "DATABASE_URL": database_url, "JWT_SECRET": JWT_SECRET, "SERVICE_TOKEN": SERVICE_TOKEN,
+        "JOBS_INLINE_SYNC": True, "REDIS_URL": None, "HTTP_TIMEOUT_MS": 3000, "TESTING": True,
+    }
+    if service_urls:
+        config["SERVICE_URLS"] = service_urls
+    config.update(overrides)
+    return config
+
+
+def _close(app) -> None:
+    database = app.extensions["database"]
+    if hasattr(database, "close_all"):
+        database.close_all()
+    elif not database.is_closed():
+        database.close()
+
+
+def _truncate(app) -> None:
+    database: peewee.Database = app.extensions["database"]
+    with database.connection_context():
+        tables = [t for t in database.get_tables() if t != "migratehistory"]
+        if not tables:
+            return
+        if isinstance(database, peewee.PostgresqlDatabase):
+            database.execute_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+        else:
+            with database.atomic():
+                for table in tables:
+                    database.execute_sql(f'DELETE FROM "{table}"')
+                try:
+                    database.execute_sql("DELETE FROM sqlite_sequence")
+                except peewee.OperationalError:
+                    pass  # no AUTOINCREMENT table yet
+
+
+@pytest.fixture
+def make_app(database_urls, service_ports):
+    """Build a service app on this run's database, emptied first; closed afterwards."""
+    apps = []
+    service_urls = {s: f"http://127.0.0.1:{p}" for s, p in service_ports.items()}
+
+    def factory(service: str, **overrides):
+        app = service_module(service).create_app(_config(database_urls[service], service_urls, **overrides))
+        if not any(a.config["SERVICE_NAME"] == service for a in apps):
+            _truncate(app)
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        _close(app)
+
+
+@pytest.fixture
+def live_server(service_ports):
+    """Start an app as a real HTTP server on its service's port (or a given one); stopped afterwards."""
+    servers = []
+
+    def start(app, port: int | None = None) -> str:
+        server = LiveServer(app, port or service_ports[app.config["SERVICE_NAME"]])
+        servers.append(server)
+        return server.url
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def scratch_dir():
+    folder = Path(tempfile.mkdtemp(prefix="hospital-test-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)

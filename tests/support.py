@@ -1,0 +1,157 @@
+"""Test helpers shared by every test module: engines, databases, live servers, tokens."""
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+from contextlib import closing
+from importlib import import_module
+from pathlib import Path
+
+import psycopg2
+import pytest
+import requests
+from werkzeug.serving import make_server
+
+from common.auth import issue_token
+from common.config import SERVICE_PORTS
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SERVICES = tuple(SERVICE_PORTS)
+CI = os.environ.get("CI", "").lower() == "true"
+PG_HOST, PG_PORT = os.environ.get("TEST_PG_HOST", "127.0.0.1"), int(os.environ.get("TEST_PG_PORT", "5432"))
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
+JWT_SECRET = "test-jwt-secret-that-is-long-enough-0123456789"
+SERVICE_TOKEN = "test-service-token-0123456789abcdef"
+USERS = {"lab_tech": "labtech", "lab_head": "labhead", "pharmacist": "pharmacist", "cashier": "cashier",
+         "finance": "finance", "admin": "admin"}
+
+
+def postgres_reachable() -> bool:
+    try:
+        psycopg2.connect(dbname="postgres", user="postgres", host=PG_HOST, port=PG_PORT, connect_timeout=2).close()
+        return True
+    except psycopg2.OperationalError:
+        return False
+
+
+def redis_reachable() -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping())
+    except Exception:
+        return False
+
+
+def require_or_skip(available: bool, what: str) -> None:
+    """Skip when a real dependency is missing, except in CI where its absence is a failure."""
+    if not available:
+        if CI:
+            pytest.fail(f"{what} is not reachable and CI=true: the tests must run on it")
+        pytest.skip(f"{what} is not reachable")
+
+
+def pg_admin():
+    conn = psycopg2.connect(dbname="postgres", user="postgres", host=PG_HOST, port=PG_PORT)
+    conn.autocommit = True
+    return conn
+
+
+def pg_url(name: str) -> str:
+    return f"postgresql://postgres@{PG_HOST}:{PG_PORT}/{name}"
+
+
+def create_pg_database(name: str) -> str:
+    with closing(pg_admin()) as conn, conn.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    return pg_url(name)
+
+
+def drop_pg_database(name: str) -> None:
+    with closing(pg_admin()) as conn, conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def unique_name(prefix: str = "t") -> str:
+    return f"{prefix}{os.getpid()}_{secrets.token_hex(4)}"
+
+
+def free_port() -> int:
+    with closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def bearer(role: str, subject: str | None = None, ttl: int = 600, secret: str = JWT_SECRET) -> dict:
+    """Headers of a signed-in user with `role`."""
+    return {"Authorization": f"Bearer {issue_token(secret, subject or USERS[role], role, ttl)}"}
+
+
+def service_headers(name: str = "test") -> dict:
+    return {"X-Service-Token": SERVICE_TOKEN, "X-Service-Name": name}
+
+
+class LiveServer:
+    """A real HTTP server for an app, in a thread, on 127.0.0.1."""
+
+    def __init__(self, app, port: int):
+        self.server = make_server("127.0.0.1", port, app, threaded=True)
+        self.url = f"http://127.0.0.1:{port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def service_module(service: str):
+    return import_module(service)
+
+
+def wait_until(predicate, timeout: float = 20.0, interval: float = 0.1, message: str = "condition"):
+    """Poll `predicate` until it returns a truthy value or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {message}")
+
+
+def start_process(args: list[str], env: dict, log_path: Path) -> subprocess.Popen:
+    """Start a real process of ours in its own process group, logging to a file."""
+    log = open(log_path, "wb")
+    return subprocess.Popen(args, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """Stop a process we started (and its children) by its pid."""
+    import signal
+
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=15)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            process.wait(timeout=5)
+
+
+def healthy(url: str) -> bool:
+    try:
+        return requests.get(f"{url}/healthz", timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+PYTHON = sys.executable

@@ -96,3 +96,19 @@ class BillableChargeSchema(Schema):
 BILLING_CHARGES_PATH = "/internal/charges"
 BILLING_REVERSALS_PATH = "/internal/charge-reversals"
 BILLING_ENCOUNTERS_PATH = "/internal/encounters"  # an EncounterSnapshot, sent again when the visit closes
+
+ENCOUNTER_FLAGGED = "encounter.flagged"
+ENCOUNTER_FLAGS_PATH = "/internal/encounter-flags"  # on the gateway
+
+
+class EncounterFlagSchema(Schema):
+    """A warning attached to a visit on the patient's record, e.g. a recalled drug lot the patient received."""
+
+    key = fields.String(required=True, validate=validate.Length(1, 200))  # e.g. pharmacy:recall:12:encounter:34
+    encounter_id = fields.String(required=True, validate=validate.Length(1, 100))
+    patient_id = fields.String(required=True, validate=validate.Length(1, 100))
+    kind = fields.String(required=True, validate=validate.OneOf(("drug_recall", "reagent_recall", "other")))
+    message = fields.String(required=True, validate=validate.Length(1, 1000))
+    source = fields.String(required=True, validate=validate.OneOf(SOURCES))
+    details = fields.Dict(load_default=dict)  # drug_code, lot_number, dispense ids, recall reason
+    raised_at = fields.AwareDateTime(required=True, format="iso")

@@ -9,11 +9,12 @@ def create_app(config=None):
     """Build the billing service app."""
     from billing_service import config as billing_config
     from billing_service import models, routes
-    from common.app import build_app, outbox_blueprint
+    from common.app import SECRETS, build_app, outbox_blueprint
 
     app, api = build_app("billing_service", "Billing service", proxy=models.db, outbox_model=models.OutboxMessage,
                          idempotency_model=models.IdempotencyRecord, config=config,
-                         extra_settings=billing_config.settings)
-    api.register_blueprint(routes.blp)
+                         extra_settings=billing_config.settings, secrets=SECRETS + billing_config.WEBHOOK_SECRETS)
+    for blueprint in routes.BLUEPRINTS:
+        api.register_blueprint(blueprint)
     api.register_blueprint(outbox_blueprint("/api/v1/billing", roles=("finance",)))
     return app

@@ -3,3 +3,4 @@
 from flask_smorest import Blueprint
 
 blp = Blueprint("billing", __name__, url_prefix="/api/v1/billing", description="Invoices, payments, claims")
+BLUEPRINTS = (blp,)

@@ -51,14 +51,13 @@ def ensure_postgres_database(url: str) -> None:
 
 
 def bind_database(app: Flask, proxy: peewee.DatabaseProxy, url: str) -> peewee.Database:
-    """Point the service's model proxy at `url` and open/close a connection around every request."""
+    """Point the service's model proxy at `url`; a request connects on its first query and closes at its end.
+
+    Connecting lazily keeps requests that never touch the database (the gateway's proxying) off the pool.
+    """
     database = open_database(url)
     proxy.initialize(database)
     app.extensions["database"] = database
-
-    @app.before_request
-    def _connect():
-        database.connect(reuse_if_open=True)
 
     @app.teardown_request
     def _close(_exc):

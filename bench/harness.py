@@ -1,0 +1,204 @@
+"""Shared benchmark harness: bounded load from threads on 127.0.0.1, a full stack on PostgreSQL, the baseline.
+
+Load only ever targets 127.0.0.1, with bounded request counts and durations.
+"""
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from contextlib import closing, contextmanager
+from pathlib import Path
+
+import psycopg2
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICES = ("gateway", "lab_service", "pharmacy_service", "billing_service")
+PYTHON = sys.executable
+
+
+def free_port() -> int:
+    with closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(sorted_values: list, fraction: float):
+    if not sorted_values:
+        return 0
+    index = min(len(sorted_values) - 1, int(len(sorted_values) * fraction))
+    return sorted_values[index]
+
+
+def run_load(url: str, method: str = "GET", headers: dict | None = None, json_body_fn=None, clients: int = 16,
+             duration_s: int = 10, max_requests: int = 20000, headers_fn=None, ok_statuses=(200, 201)) -> dict:
+    """Hit `url` from `clients` threads until `duration_s` passes or `max_requests` are sent; report rps and p99."""
+    assert url.startswith("http://127.0.0.1"), "load only addresses on this machine"
+    latencies: list[int] = []
+    counts = {"ok": 0, "errors": 0}
+    lock = threading.Lock()
+    issued = iter(range(max_requests))
+    deadline = time.perf_counter() + duration_s
+
+    def client():
+        session = requests.Session()
+        while time.perf_counter() < deadline:
+            with lock:
+                number = next(issued, None)
+            if number is None:
+                return
+            merged = dict(headers or {})
+            if headers_fn:
+                merged.update(headers_fn(number))
+            body = json_body_fn(number) if json_body_fn else None
+            started = time.perf_counter_ns()
+            try:
+                response = session.request(method, url, json=body, headers=merged, timeout=30)
+                good = response.status_code in ok_statuses
+            except requests.RequestException:
+                good = False
+            elapsed = time.perf_counter_ns() - started
+            with lock:
+                latencies.append(elapsed)
+                counts["ok" if good else "errors"] += 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    latencies.sort()
+    return {"rps": round(counts["ok"] / wall, 1), "p50_ms": round(percentile(latencies, 0.50) / 1e6, 2),
+            "p99_ms": round(percentile(latencies, 0.99) / 1e6, 2), "ok": counts["ok"], "errors": counts["errors"],
+            "seconds": round(wall, 2)}
+
+
+def _admin():
+    conn = psycopg2.connect(dbname="postgres", user="postgres", host="127.0.0.1", port=5432)
+    conn.autocommit = True
+    return conn
+
+
+def _create_databases(names):
+    with closing(_admin()) as conn, conn.cursor() as cur:
+        for name in names:
+            cur.execute(f'CREATE DATABASE "{name}"')
+
+
+def _drop_databases(names):
+    with closing(_admin()) as conn, conn.cursor() as cur:
+        for name in names:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _wait_healthy(urls, processes, timeout=60):
+    deadline = time.monotonic() + timeout
+    for url in urls:
+        while True:
+            try:
+                if requests.get(url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
+                raise RuntimeError(f"{url} did not become healthy")
+            time.sleep(0.2)
+
+
+def _stop(processes):
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def gunicorn(app_spec: str, port: int, env: dict, workers: int = 2, threads: int = 8, log=None):
+    """Start one app under gunicorn (gthread) on 127.0.0.1:port, in its own process group."""
+    args = [PYTHON, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class",
+            "gthread", "--threads", str(threads), "--log-level", "warning", app_spec]
+    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+@contextmanager
+def start_stack(env_overrides: dict | None = None, sweeper: bool = True):
+    """Run the four services under gunicorn on fresh PostgreSQL databases; yield their URLs."""
+    run_id = f"bench_{secrets.token_hex(3)}"
+    names = [f"{run_id}_{s}" for s in SERVICES]
+    ports = {s: free_port() for s in SERVICES}
+    env = dict(os.environ, APP_ENV="development", LOG_LEVEL="WARNING", JWT_SECRET=secrets.token_urlsafe(32),
+               SERVICE_TOKEN=secrets.token_urlsafe(32), BANK_WEBHOOK_SECRET=secrets.token_urlsafe(32),
+               STRIPE_WEBHOOK_SECRET=secrets.token_urlsafe(32), VAR_DIR=f"/tmp/{run_id}")
+    for service in SERVICES:
+        env[f"{service.upper()}_DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{run_id}_{service}"
+        env[f"{service.upper()}_PORT"] = str(ports[service])
+        env[f"{service.upper()}_URL"] = f"http://127.0.0.1:{ports[service]}"
+    env.update(env_overrides or {})
+    _create_databases(names)
+    processes = []
+    try:
+        for command in ("migrate", "seed"):
+            subprocess.run([PYTHON, "-m", "manage", command], cwd=ROOT, env=env, check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for service in SERVICES:
+            processes.append(gunicorn(f"{service}:create_app()", ports[service], env))
+        if sweeper:
+            processes.append(subprocess.Popen([PYTHON, "-m", "manage", "sweep"], cwd=ROOT, env=env,
+                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                              start_new_session=True))
+        urls = {s: f"http://127.0.0.1:{p}" for s, p in ports.items()}
+        _wait_healthy(urls.values(), processes)
+        yield {**urls, "env": env}
+    finally:
+        _stop(processes)
+        _drop_databases(names)
+
+
+@contextmanager
+def baseline_server():
+    """Run the one-hop baseline app under the same gunicorn settings as the services; yield its URL."""
+    from bench import baseline_app
+
+    name = f"bench_baseline_{secrets.token_hex(3)}"
+    _create_databases([name])
+    process = None
+    try:
+        baseline_app.prepare(name)
+        port = free_port()
+        process = gunicorn("bench.baseline_app:create_app()", port, dict(os.environ, BASELINE_DATABASE_NAME=name))
+        _wait_for_port(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        if process is not None:
+            _stop([process])
+        _drop_databases([name])
+
+
+def _wait_for_port(port: int, process, timeout: int = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with closing(socket.create_connection(("127.0.0.1", port), timeout=1)):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def token(gateway_url: str, username: str, password: str = "demo") -> dict:
+    """Sign a demo user in through the gateway and return auth headers."""
+    response = requests.post(f"{gateway_url}/api/v1/auth/token", json={"username": username, "password": password},
+                             timeout=10)
+    response.raise_for_status()
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}

@@ -7,16 +7,20 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 def create_app(config=None):
     """Build the gateway app."""
-    from common.app import build_app
+    from common.app import build_app, outbox_blueprint
     from gateway import audit, models, proxy, routes
     from gateway import config as gateway_config
+    from gateway.encounters import handoff
+    from gateway.encounters import routes as encounter_routes
+    from gateway.patients import routes as patient_routes
 
     app, api = build_app("gateway", "Hospital gateway", proxy=models.db, outbox_model=models.OutboxMessage,
                          idempotency_model=models.IdempotencyRecord, config=config,
                          extra_settings=gateway_config.settings)
-    app.extensions.setdefault("charge_hooks", [])
-    app.extensions.setdefault("reversal_hooks", [])
-    for blueprint in (routes.auth_blp, routes.internal_blp, routes.ledger_blp):
+    app.extensions.setdefault("charge_hooks", []).append(handoff.attach_charge)
+    app.extensions.setdefault("reversal_hooks", []).append(handoff.pass_on_reversal)
+    for blueprint in (routes.auth_blp, routes.internal_blp, routes.ledger_blp, patient_routes.blp,
+                      encounter_routes.blp, outbox_blueprint("/api/v1/gateway", roles=("finance",))):
         api.register_blueprint(blueprint)
     app.add_url_rule("/api/v1/<any(lab,pharmacy,billing):area>/<path:rest>", "proxy", proxy.forward,
                      methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

@@ -1,4 +1,4 @@
-"""Gateway tables: users, the audit log, and the charge ledger of every visit."""
+"""Gateway tables: users, the audit log, patients with their cards and visits, and the charge ledger of every visit."""
 
 import peewee
 
@@ -35,6 +35,69 @@ class AuditEntry(BaseModel):
 
     class Meta:
         table_name = "audit_entry"
+
+
+class Patient(BaseModel):
+    full_name = peewee.CharField(max_length=200)
+    birth_date = peewee.DateField()
+    sex = peewee.CharField(max_length=10)
+    cccd = peewee.CharField(max_length=12, unique=True)
+    phone = peewee.CharField(max_length=20, default="")
+    address = peewee.CharField(max_length=500, default="")
+    open_encounter_id = peewee.IntegerField(null=True)  # claimed by a guarded update: one open visit at a time
+    created_at = UtcDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "patient"
+
+
+class Coverage(BaseModel):
+    patient = peewee.ForeignKeyField(Patient, backref="coverages", on_delete="RESTRICT")
+    card_number = peewee.CharField(max_length=15)
+    insurance_number = peewee.CharField(max_length=10, index=True)  # mã số BHXH: the card's last 10 digits
+    registered_facility = peewee.CharField(max_length=5)
+    valid_from = peewee.DateField()
+    valid_to = peewee.DateField()
+    benefit_level = peewee.IntegerField()
+    created_at = UtcDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "coverage"
+        indexes = ((("patient", "card_number", "valid_from"), True),)
+
+
+class Encounter(BaseModel):
+    patient = peewee.ForeignKeyField(Patient, backref="encounters", on_delete="RESTRICT")
+    kind = peewee.CharField(max_length=20)
+    department = peewee.CharField(max_length=100)
+    in_network = peewee.BooleanField(default=True)
+    network_rate = peewee.IntegerField(default=100)
+    status = peewee.CharField(max_length=10, default="open", index=True)
+    opened_at = UtcDateTimeField(default=utcnow)
+    diagnosis_main = peewee.CharField(max_length=20, null=True)
+    diagnosis_other = peewee.CharField(max_length=200, null=True)
+    discharged_at = UtcDateTimeField(null=True)
+    closed_at = UtcDateTimeField(null=True)
+    version = peewee.IntegerField(default=1)  # bumped on every change sent to billing
+
+    class Meta:
+        table_name = "encounter"
+
+
+class EncounterFlag(BaseModel):
+    key = peewee.CharField(max_length=200, unique=True)
+    encounter_ref = peewee.CharField(max_length=100, index=True)
+    patient_ref = peewee.CharField(max_length=100, index=True)
+    kind = peewee.CharField(max_length=20)
+    source = peewee.CharField(max_length=20)
+    message = peewee.TextField()
+    details = peewee.TextField(default="{}")
+    matched = peewee.BooleanField(default=True)  # false when the visit or patient is unknown here
+    raised_at = UtcDateTimeField()
+    received_at = UtcDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "encounter_flag"
 
 
 class Charge(BaseModel):

@@ -3,8 +3,10 @@
 from flask_smorest import Blueprint
 
 from common.auth import require_roles, require_service
-from common.contracts import ChargeCreatedSchema, ChargeReversedSchema
+from common.contracts import ChargeCreatedSchema, ChargeReversedSchema, EncounterFlagSchema
 from gateway import services
+from gateway.encounters.flags import store_encounter_flag
+from gateway.encounters.schemas import EncounterFlagViewSchema
 from gateway.models import AuditEntry, Charge
 from gateway.schemas import (
     AuditEntrySchema,
@@ -45,6 +47,16 @@ def receive_charge_reversal(event):
     """Store a reversal exactly once and reduce the charge it reverses."""
     reversal, created = services.store_charge_reversal(event)
     return {"key": reversal.key, "charge_key": reversal.charge_key, "flag": reversal.flag}, 201 if created else 200
+
+
+@internal_blp.route("/encounter-flags", methods=["POST"])
+@require_service
+@internal_blp.arguments(EncounterFlagSchema)
+@internal_blp.response(201, EncounterFlagViewSchema)
+def receive_encounter_flag(event):
+    """Store a warning on a visit (e.g. a recalled drug lot) exactly once (200 with the stored one on a resend)."""
+    flag, created = store_encounter_flag(event)
+    return flag, 201 if created else 200
 
 
 @ledger_blp.route("/charges")

@@ -1,0 +1,108 @@
+"""Charges on visits: attach each stored charge to its visit and hand it to billing, or flag and hold it for finance.
+
+Runs inside the transaction that stores the charge (gateway.services charge/reversal hooks), so the charge, its flag
+and the outbox row for billing commit together or not at all.
+"""
+
+import json
+
+from common import outbox
+from common.contracts import (
+    BILLING_CHARGES_PATH,
+    BILLING_REVERSALS_PATH,
+    BillableChargeSchema,
+    ChargeReversedSchema,
+)
+from common.errors import Conflict, NotFound
+from gateway.encounters.services import encounter_snapshot, find_encounter, get_encounter
+from gateway.models import Charge, ChargeReversal, Encounter, db
+from gateway.patients.services import local_day
+
+BILLABLE_CHARGE = "billing.charge"
+BILLABLE_REVERSAL = "billing.charge_reversed"
+_billable = BillableChargeSchema()
+_reversal = ChargeReversedSchema()
+
+
+def charge_flag(charge: Charge, encounter: Encounter | None) -> str | None:
+    """Say why a charge cannot go on its visit's bill as it is, or None when it can."""
+    if encounter is None:
+        return "unknown_encounter"
+    if str(encounter.patient_id) != charge.patient_ref.strip():
+        return "patient_mismatch"
+    if encounter.status == "closed" and charge.occurred_at > encounter.discharged_at:
+        return "closed_encounter"
+    return None
+
+
+def attach_charge(charge: Charge, event: dict) -> None:
+    """Charge hook: settle reversals that came first, then bill the charge on its visit or flag it."""
+    apply_waiting_reversals(charge)
+    encounter = find_encounter(charge.encounter_ref)
+    flag = charge_flag(charge, encounter)
+    if flag is not None:
+        Charge.update(flag=flag).where(Charge.id == charge.id).execute()
+        charge.flag = flag
+        return
+    forward_charge(charge, encounter)
+
+
+def apply_waiting_reversals(charge: Charge) -> None:
+    """Apply reversals of this charge that arrived before it (kept with flag unknown_charge until now)."""
+    waiting = list(ChargeReversal.select().where((ChargeReversal.charge_key == charge.key)
+                                                 & (ChargeReversal.flag == "unknown_charge")))
+    for reversal in waiting:
+        (Charge.update(reversed_quantity=Charge.reversed_quantity + reversal.quantity,
+                       reversed_amount=Charge.reversed_amount + reversal.amount)
+         .where(Charge.id == charge.id).execute())
+        ChargeReversal.update(flag=None).where(ChargeReversal.id == reversal.id).execute()
+    if waiting:
+        fresh = Charge.get_by_id(charge.id)
+        charge.reversed_quantity, charge.reversed_amount = fresh.reversed_quantity, fresh.reversed_amount
+
+
+def forward_charge(charge: Charge, encounter: Encounter) -> None:
+    """Queue the charge for billing with the visit and the card valid on the charge's day, then its reversals."""
+    event = json.loads(charge.payload)
+    event.update(encounter_id=str(encounter.id), patient_id=str(encounter.patient_id))
+    body = {"charge": event, "encounter": encounter_snapshot(encounter, local_day(charge.occurred_at))}
+    payload = _billable.dump(_billable.load(body))
+    outbox.publish(BILLABLE_CHARGE, "billing:" + charge.key, payload, destination="billing_service",
+                   path=BILLING_CHARGES_PATH)
+    for reversal in ChargeReversal.select().where((ChargeReversal.charge_key == charge.key)
+                                                  & ChargeReversal.flag.is_null()).order_by(ChargeReversal.id):
+        forward_reversal_to_billing(reversal, encounter.id)
+
+
+def forward_reversal_to_billing(reversal: ChargeReversal, encounter_id: int) -> None:
+    """Queue one reversal for billing, on the visit its charge was billed to."""
+    event = json.loads(reversal.payload)
+    event["encounter_id"] = str(encounter_id)
+    payload = _reversal.dump(_reversal.load(event))
+    outbox.publish(BILLABLE_REVERSAL, "billing:" + reversal.key, payload, destination="billing_service",
+                   path=BILLING_REVERSALS_PATH)
+
+
+def pass_on_reversal(reversal: ChargeReversal, event: dict) -> None:
+    """Reversal hook: send billing the reversal of a charge it has; a held charge keeps its reversals too."""
+    if reversal.flag is not None:
+        return  # its charge has not arrived; attach_charge applies and forwards it then
+    charge = Charge.get(Charge.key == reversal.charge_key)
+    if charge.flag is None:
+        forward_reversal_to_billing(reversal, int(charge.encounter_ref))
+
+
+def attach_flagged_charge(charge_id: int, encounter_id: int) -> Charge:
+    """Put a flagged charge on the visit finance chose and bill it there."""
+    with db.atomic():
+        charge = Charge.get_or_none(Charge.id == charge_id)
+        if charge is None:
+            raise NotFound(f"No charge with id {charge_id}", code="CHARGE_NOT_FOUND")
+        encounter = get_encounter(encounter_id)
+        claimed = (Charge.update(flag=None, encounter_ref=str(encounter.id), patient_ref=str(encounter.patient_id))
+                   .where((Charge.id == charge.id) & Charge.flag.is_null(False)).execute())
+        if not claimed:
+            raise Conflict("This charge is already on a visit's bill", code="CHARGE_NOT_FLAGGED")
+        charge = Charge.get_by_id(charge.id)
+        forward_charge(charge, encounter)
+    return charge

@@ -1,0 +1,82 @@
+"""Request and response schemas of visits (encounters) and the warnings attached to them."""
+
+import json
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from gateway.patients.identity import ICD10_PATTERN, icd10_codes
+from gateway.patients.schemas import CoverageSchema, RecordId
+
+KINDS = ("outpatient", "inpatient")
+
+
+class EncounterOpenSchema(Schema):
+    patient_id = RecordId(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    department = fields.String(required=True, validate=validate.Length(1, 100))  # MA_KHOA, e.g. K01
+    in_network = fields.Boolean(load_default=None)
+    network_rate = fields.Integer(load_default=None, strict=True, validate=validate.Range(0, 100))
+
+    @validates_schema
+    def _network_is_consistent(self, data, **kwargs):
+        if data.get("in_network") is False and data.get("network_rate") is None:
+            raise ValidationError("An out-of-network visit needs its network_rate (e.g. 40).", "network_rate")
+        if data.get("in_network") is True and data.get("network_rate") not in (None, 100):
+            raise ValidationError("An in-network visit is paid at 100 % of the card level.", "network_rate")
+
+
+class EncounterCloseSchema(Schema):
+    diagnosis_main = fields.String(required=True, validate=validate.Regexp(
+        ICD10_PATTERN, error="Not an ICD-10 code (e.g. E11.9)."))
+    diagnosis_other = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    discharged_at = fields.AwareDateTime(load_default=None, format="iso")
+
+    @validates_schema
+    def _other_diagnoses_are_icd10(self, data, **kwargs):
+        bad = [code for code in icd10_codes(data.get("diagnosis_other")) if not ICD10_PATTERN.fullmatch(code)]
+        if bad:
+            raise ValidationError(f"Not ICD-10 codes: {', '.join(bad)} (separate codes with ';').", "diagnosis_other")
+
+
+class EncounterSchema(Schema):
+    id = RecordId()
+    patient_id = RecordId()
+    kind = fields.String()
+    department = fields.String()
+    in_network = fields.Boolean()
+    network_rate = fields.Integer()
+    status = fields.String()
+    opened_at = fields.AwareDateTime()
+    diagnosis_main = fields.String(allow_none=True)
+    diagnosis_other = fields.String(allow_none=True)
+    discharged_at = fields.AwareDateTime(allow_none=True)
+    closed_at = fields.AwareDateTime(allow_none=True)
+    coverage = fields.Nested(CoverageSchema, allow_none=True)  # the card valid on the day the visit opened
+
+
+class EncounterQuerySchema(Schema):
+    patient_id = RecordId()
+    status = fields.String(validate=validate.OneOf(("open", "closed")))
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+
+
+class EncounterFlagViewSchema(Schema):
+    id = fields.Integer()
+    key = fields.String()
+    encounter_id = fields.String(attribute="encounter_ref")
+    patient_id = fields.String(attribute="patient_ref")
+    kind = fields.String()
+    source = fields.String()
+    message = fields.String()
+    details = fields.Function(lambda flag: json.loads(flag.details))
+    matched = fields.Boolean()
+    raised_at = fields.AwareDateTime()
+    received_at = fields.AwareDateTime()
+
+
+class ChargeAttachSchema(Schema):
+    encounter_id = RecordId(required=True)
+
+
+class UnmatchedFlagQuerySchema(Schema):
+    limit = fields.Integer(load_default=200, validate=validate.Range(1, 1000))

@@ -1,0 +1,121 @@
+"""Visit verbs: open a visit for a registered patient, close it with its diagnoses, tell billing either way."""
+
+from datetime import timedelta
+
+from common import outbox
+from common.contracts import BILLING_ENCOUNTERS_PATH, EncounterSnapshotSchema
+from common.errors import ApiError, Conflict, NotFound
+from common.models import utcnow
+from gateway.models import Encounter, Patient, db
+from gateway.patients.services import coverage_on, get_patient, local_day
+
+ENCOUNTER_SNAPSHOT = "billing.encounter"
+CLOCK_SKEW = timedelta(minutes=5)
+_snapshot_schema = EncounterSnapshotSchema()
+
+
+def get_encounter(encounter_id: int) -> Encounter:
+    """Return a visit or raise 404."""
+    encounter = Encounter.get_or_none(Encounter.id == encounter_id)
+    if encounter is None:
+        raise NotFound(f"No visit with id {encounter_id}", code="ENCOUNTER_NOT_FOUND")
+    return encounter
+
+
+def find_encounter(reference: str) -> Encounter | None:
+    """Return the visit a service refers to by its string id, or None when there is no such visit."""
+    reference = (reference or "").strip()
+    if not reference.isdigit() or len(reference) > 18:
+        return None
+    return Encounter.get_or_none(Encounter.id == int(reference))
+
+
+def open_encounter(fields: dict) -> Encounter:
+    """Open a visit; a patient has at most one open visit, claimed by a guarded update on the patient."""
+    network_rate = 100 if fields.get("network_rate") is None else fields["network_rate"]
+    in_network = fields["in_network"] if fields.get("in_network") is not None else network_rate == 100
+    with db.atomic():
+        patient = get_patient(fields["patient_id"])
+        encounter = Encounter.create(patient=patient, kind=fields["kind"], department=fields["department"],
+                                     in_network=in_network, network_rate=network_rate, opened_at=utcnow())
+        claimed = (Patient.update(open_encounter_id=encounter.id)
+                   .where((Patient.id == patient.id) & Patient.open_encounter_id.is_null()).execute())
+        if not claimed:
+            current = Patient.get_by_id(patient.id).open_encounter_id
+            raise Conflict(f"The patient already has an open visit ({current}); close it first",
+                           code="ENCOUNTER_ALREADY_OPEN", encounter_id=str(current))
+        publish_snapshot(encounter)
+    return encounter
+
+
+def close_encounter(encounter_id: int, fields: dict) -> Encounter:
+    """Close an open visit with its ICD-10 diagnoses and discharge time, and send billing the closed visit."""
+    now = utcnow()
+    discharged_at = fields.get("discharged_at") or now
+    with db.atomic():
+        encounter = get_encounter(encounter_id)
+        if encounter.status == "closed":
+            raise _already_closed(encounter)
+        if not encounter.opened_at - CLOCK_SKEW <= discharged_at <= now + CLOCK_SKEW:
+            raise ApiError("The discharge time must lie between the visit's opening and now",
+                           code="DISCHARGE_TIME_INVALID", status=422)
+        closed = (Encounter.update(status="closed", diagnosis_main=fields["diagnosis_main"],
+                                   diagnosis_other=fields.get("diagnosis_other"), discharged_at=discharged_at,
+                                   closed_at=now, version=Encounter.version + 1)
+                  .where((Encounter.id == encounter.id) & (Encounter.status == "open")).execute())
+        if not closed:
+            raise _already_closed(encounter)
+        (Patient.update(open_encounter_id=None)
+         .where((Patient.id == encounter.patient_id) & (Patient.open_encounter_id == encounter.id)).execute())
+        encounter = Encounter.get_by_id(encounter.id)
+        publish_snapshot(encounter)
+    return encounter
+
+
+def _already_closed(encounter: Encounter) -> Conflict:
+    return Conflict(f"Visit {encounter.id} is already closed", code="ENCOUNTER_CLOSED",
+                    encounter_id=str(encounter.id))
+
+
+def encounter_view(encounter: Encounter) -> dict:
+    """Return a visit with the card valid on the day it opened."""
+    view = {name: getattr(encounter, name) for name in encounter._meta.fields if name != "patient"}
+    view["patient_id"] = encounter.patient_id
+    view["coverage"] = coverage_on(encounter.patient_id, local_day(encounter.opened_at))
+    return view
+
+
+def encounter_snapshot(encounter: Encounter, coverage_day=None) -> dict:
+    """Return the visit as billing needs it, with the card valid on `coverage_day` (the opening day by default)."""
+    patient = encounter.patient
+    coverage = coverage_on(patient.id, coverage_day or local_day(encounter.opened_at))
+    snapshot = {
+        "id": str(encounter.id), "kind": encounter.kind, "department": encounter.department,
+        "in_network": encounter.in_network, "network_rate": encounter.network_rate,
+        "opened_at": encounter.opened_at, "status": encounter.status,
+        "diagnosis_main": encounter.diagnosis_main, "diagnosis_other": encounter.diagnosis_other,
+        "discharged_at": encounter.discharged_at,
+        "patient": {"id": str(patient.id), "full_name": patient.full_name, "birth_date": patient.birth_date,
+                    "sex": patient.sex, "cccd": patient.cccd, "address": patient.address},
+        "coverage": None if coverage is None else {
+            "card_number": coverage.card_number, "registered_facility": coverage.registered_facility,
+            "valid_from": coverage.valid_from, "valid_to": coverage.valid_to,
+            "benefit_level": coverage.benefit_level},
+    }
+    return _snapshot_schema.dump(_snapshot_schema.load(_snapshot_schema.dump(snapshot)))
+
+
+def publish_snapshot(encounter: Encounter) -> None:
+    """Queue this version of the visit for billing in the current transaction."""
+    outbox.publish(ENCOUNTER_SNAPSHOT, f"encounter:{encounter.id}:v{encounter.version}", encounter_snapshot(encounter),
+                   destination="billing_service", path=BILLING_ENCOUNTERS_PATH)
+
+
+def list_encounters(query: dict) -> list[dict]:
+    """List visits, newest first, optionally of one patient or in one state."""
+    selection = Encounter.select().order_by(Encounter.id.desc()).limit(query["limit"])
+    if query.get("patient_id") is not None:
+        selection = selection.where(Encounter.patient == query["patient_id"])
+    if query.get("status"):
+        selection = selection.where(Encounter.status == query["status"])
+    return [encounter_view(encounter) for encounter in selection]

@@ -1,0 +1,100 @@
+"""Request and response schemas of patients, their BHYT cards, and the patient record."""
+
+from datetime import date
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from gateway.patients.identity import FACILITY_PATTERN, card_problems, cccd_problems
+
+SEXES = ("male", "female", "unknown")
+PHONE_PATTERN = r"^(0|\+84)\d{9,10}$"
+
+
+class RecordId(fields.Field):
+    """An id the gateway issued: accepted as a number or a string of digits, always given back as a string."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = str(value).strip() if isinstance(value, int | str) and not isinstance(value, bool) else ""
+        if not text.isdigit() or len(text) > 18:
+            raise ValidationError("Not a valid id.")
+        return int(text)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else str(value)
+
+
+class PatientSchema(Schema):
+    id = RecordId(dump_only=True)
+    full_name = fields.String(required=True, validate=validate.Length(2, 200))
+    birth_date = fields.Date(required=True)
+    sex = fields.String(required=True, validate=validate.OneOf(SEXES))
+    cccd = fields.String(required=True)
+    phone = fields.String(load_default="", validate=validate.Regexp(PHONE_PATTERN, error="Not a Vietnamese phone "
+                                                                                         "number (0xxxxxxxxx)."))
+    address = fields.String(load_default="", validate=validate.Length(max=500))
+    open_encounter_id = RecordId(dump_only=True, allow_none=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+
+    @validates_schema
+    def _identity_matches(self, data, **kwargs):
+        birth_date = data.get("birth_date")
+        if birth_date is not None and not date(1900, 1, 1) <= birth_date <= date.today():
+            raise ValidationError("A birth date lies between 1900 and today.", "birth_date")
+        problems = cccd_problems(data.get("cccd", ""), birth_date, data.get("sex"))
+        if problems:
+            raise ValidationError(problems, "cccd")
+
+
+class CoverageSchema(Schema):
+    id = RecordId(dump_only=True)
+    patient_id = RecordId(dump_only=True)
+    card_number = fields.String(required=True)
+    registered_facility = fields.String(required=True, validate=validate.Regexp(
+        FACILITY_PATTERN, error="MA_DKBD is the 5-character code of the registered facility (e.g. 01001)."))
+    valid_from = fields.Date(required=True)
+    valid_to = fields.Date(required=True)
+    benefit_level = fields.Integer(required=True, strict=True, validate=validate.OneOf((80, 95, 100)))
+    created_at = fields.AwareDateTime(dump_only=True)
+
+    @validates_schema
+    def _card_is_consistent(self, data, **kwargs):
+        problems = card_problems(data.get("card_number", ""), data.get("benefit_level"))
+        if problems:
+            raise ValidationError(problems, "card_number")
+        if data.get("valid_from") and data.get("valid_to") and data["valid_to"] < data["valid_from"]:
+            raise ValidationError("A card cannot expire before it starts.", "valid_to")
+
+
+class PatientViewSchema(PatientSchema):
+    """A patient as reception sees them: identity, the card valid today, the open visit."""
+
+    current_coverage = fields.Nested(CoverageSchema, allow_none=True, dump_only=True)
+
+
+class PatientQuerySchema(Schema):
+    cccd = fields.String(required=True, validate=validate.Regexp(r"^\d{12}$", error="A CCCD is 12 digits."))
+
+
+class CoverageQuerySchema(PatientQuerySchema):
+    on = fields.Date(load_default=None)  # the day the card must be valid on; today (Vietnam time) when absent
+
+
+class RecordChargeSchema(Schema):
+    id = fields.Integer()
+    key = fields.String()
+    source = fields.String()
+    item_kind = fields.String()
+    code = fields.String()
+    name = fields.String()
+    quantity = fields.Integer()
+    reversed_quantity = fields.Integer()
+    amount = fields.Integer()
+    reversed_amount = fields.Integer()
+    cost_amount = fields.Integer()  # what the reagent or drug cost the hospital
+    encounter_id = fields.String(attribute="encounter_ref")
+    flag = fields.String(allow_none=True)
+    occurred_at = fields.AwareDateTime()
+
+
+class RecordQuerySchema(Schema):
+    visits = fields.Integer(load_default=50, validate=validate.Range(1, 500))

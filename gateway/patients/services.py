@@ -1,0 +1,99 @@
+"""Patient verbs: register a patient by CCCD, add BHYT cards, find the card valid on a day."""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import peewee
+
+from common.errors import Conflict, NotFound
+from common.models import utcnow
+from gateway.models import Coverage, Patient, db
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # card validity dates are Vietnamese calendar days
+
+
+def local_day(moment: datetime | None = None) -> date:
+    """Return the calendar day in Vietnam of a moment (now when absent)."""
+    return (moment or utcnow()).astimezone(LOCAL_TZ).date()
+
+
+def register_patient(fields: dict) -> Patient:
+    """Register a patient; the CCCD number identifies them, so a second registration is a conflict."""
+    existing = Patient.get_or_none(Patient.cccd == fields["cccd"])
+    if existing is not None:
+        raise _already_registered(existing)
+    try:
+        with db.atomic():
+            return Patient.create(**fields)
+    except peewee.IntegrityError:
+        raise _already_registered(Patient.get(Patient.cccd == fields["cccd"])) from None
+
+
+def _already_registered(patient: Patient) -> Conflict:
+    return Conflict(f"CCCD {patient.cccd} is already registered", code="PATIENT_ALREADY_REGISTERED",
+                    patient_id=str(patient.id))
+
+
+def get_patient(patient_id: int) -> Patient:
+    """Return a patient or raise 404."""
+    patient = Patient.get_or_none(Patient.id == patient_id)
+    if patient is None:
+        raise NotFound(f"No patient with id {patient_id}", code="PATIENT_NOT_FOUND")
+    return patient
+
+
+def find_by_cccd(cccd: str) -> Patient | None:
+    """Return the patient holding a CCCD number, if registered."""
+    return Patient.get_or_none(Patient.cccd == cccd)
+
+
+def add_coverage(patient_id: int, fields: dict) -> Coverage:
+    """Record a BHYT card of a patient; a card number belongs to one person only."""
+    with db.atomic():
+        patient = get_patient(patient_id)
+        insurance_number = fields["card_number"][5:]
+        holder = (Coverage.select(Coverage.patient).where(
+            (Coverage.insurance_number == insurance_number) & (Coverage.patient != patient.id)).first())
+        if holder is not None:
+            raise Conflict("This social-insurance number is on another patient's card",
+                           code="CARD_BELONGS_TO_ANOTHER_PATIENT", patient_id=str(holder.patient_id))
+        try:
+            with db.atomic():
+                return Coverage.create(patient=patient, insurance_number=insurance_number, **fields)
+        except peewee.IntegrityError:
+            raise Conflict("This card with the same start date is already recorded",
+                           code="COVERAGE_ALREADY_RECORDED") from None
+
+
+def coverage_on(patient_id: int, day: date) -> Coverage | None:
+    """Return the card that applies on `day`: among valid cards, the one starting last (a re-issued card wins)."""
+    return (Coverage.select()
+            .where((Coverage.patient == patient_id) & (Coverage.valid_from <= day) & (Coverage.valid_to >= day))
+            .order_by(Coverage.valid_from.desc(), Coverage.id.desc())
+            .first())
+
+
+def patient_view(patient: Patient) -> dict:
+    """Return a patient with the card valid today, as reception sees them."""
+    view = {name: getattr(patient, name) for name in patient._meta.fields}
+    view["current_coverage"] = coverage_on(patient.id, local_day())
+    return view
+
+
+def coverages_of(patient_id: int) -> list[Coverage]:
+    """Return every card of a patient, latest first."""
+    get_patient(patient_id)
+    return list(Coverage.select().where(Coverage.patient == patient_id)
+                .order_by(Coverage.valid_from.desc(), Coverage.id.desc()))
+
+
+def coverage_for_cccd(cccd: str, day: date | None) -> tuple[Patient, Coverage]:
+    """Return the patient holding a CCCD and their card valid on `day` (today by default), or raise 404."""
+    patient = find_by_cccd(cccd)
+    if patient is None:
+        raise NotFound("No patient is registered with this CCCD", code="PATIENT_NOT_FOUND")
+    coverage = coverage_on(patient.id, day or local_day())
+    if coverage is None:
+        raise NotFound("The patient has no BHYT card valid on that day", code="NO_VALID_COVERAGE",
+                       patient_id=str(patient.id))
+    return patient, coverage

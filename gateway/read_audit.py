@@ -1,0 +1,21 @@
+"""Audit of reads of patient data: who read which patient's data and when, allowed or refused."""
+
+from flask import g, request
+
+from gateway.services import record_audit
+
+
+def note_patient_read(patient_id) -> None:
+    """Name the patient this request reads, for its audit line."""
+    g.audit_patient_id = None if patient_id is None else str(patient_id)
+
+
+def audit_patient_read(response):
+    """Write an audit line for each GET on patient data (writes are audited for every route by gateway.audit)."""
+    if request.method == "GET":
+        principal = g.get("principal")
+        actor, role = (principal.subject, principal.role) if principal is not None else ("anonymous", "-")
+        patient_id = g.get("audit_patient_id") or (request.view_args or {}).get("patient_id")
+        record_audit(actor, role, f"GET {request.path}", response.status_code, g.get("request_id"),
+                     patient_id=None if patient_id is None else str(patient_id))
+    return response

@@ -9,11 +9,15 @@ def create_app(config=None):
     """Build the pharmacy service app."""
     from common.app import build_app, outbox_blueprint
     from pharmacy_service import config as pharmacy_config
-    from pharmacy_service import models, routes
+    from pharmacy_service import jobs, models, routes
+    from pharmacy_service.services import alerts
 
     app, api = build_app("pharmacy_service", "Pharmacy service", proxy=models.db, outbox_model=models.OutboxMessage,
                          idempotency_model=models.IdempotencyRecord, config=config,
                          extra_settings=pharmacy_config.settings)
-    api.register_blueprint(routes.blp)
+    for blueprint in routes.BLUEPRINTS:
+        api.register_blueprint(blueprint)
     api.register_blueprint(outbox_blueprint("/api/v1/pharmacy", roles=("pharmacist",)))
+    app.after_request(alerts.dispatch_after_request)
+    app.extensions.setdefault("periodic_jobs", []).append(jobs.scan_expiry_alerts)
     return app

@@ -1,0 +1,92 @@
+"""Prescriptions, dispenses and returns."""
+
+from flask_smorest import Blueprint
+
+from common.auth import require_roles
+from common.idempotency import idempotent
+from pharmacy_service import services
+from pharmacy_service.models import Prescription
+from pharmacy_service.schemas import (
+    DispenseByPrescriptionSchema,
+    DispenseInSchema,
+    DispenseSchema,
+    PrescriptionInSchema,
+    PrescriptionQuerySchema,
+    PrescriptionSchema,
+    ReturnInSchema,
+    ReturnSchema,
+)
+
+blp = Blueprint("pharmacy_dispensing", __name__, url_prefix="/api/v1/pharmacy",
+                description="Prescriptions, dispensing and returns")
+PHARMACIST = "pharmacist"
+
+
+@blp.route("/prescriptions")
+@require_roles(PHARMACIST)
+@blp.arguments(PrescriptionQuerySchema, location="query")
+@blp.response(200, PrescriptionSchema(many=True))
+def list_prescriptions(query):
+    """List prescriptions, newest first, by visit or patient."""
+    selection = Prescription.select().order_by(Prescription.id.desc()).limit(query["limit"])
+    if query.get("encounter_id"):
+        selection = selection.where(Prescription.encounter_id == query["encounter_id"])
+    if query.get("patient_id"):
+        selection = selection.where(Prescription.patient_id == query["patient_id"])
+    return list(selection)
+
+
+@blp.route("/prescriptions", methods=["POST"])
+@require_roles(PHARMACIST, allow_service=True)
+@idempotent
+@blp.arguments(PrescriptionInSchema)
+@blp.response(201, PrescriptionSchema)
+def create_prescription(fields):
+    """Record a prescription for a visit."""
+    return services.create_prescription(fields)
+
+
+@blp.route("/prescriptions/<int:prescription_id>")
+@require_roles(PHARMACIST)
+@blp.response(200, PrescriptionSchema)
+def get_prescription(prescription_id):
+    """Show a prescription with what is dispensed and what remains of each line."""
+    return services.get_prescription(prescription_id)
+
+
+@blp.route("/prescriptions/<int:prescription_id>/dispenses", methods=["POST"])
+@require_roles(PHARMACIST)
+@idempotent
+@blp.arguments(DispenseInSchema)
+@blp.response(201, DispenseSchema)
+def dispense_prescription(fields, prescription_id):
+    """Dispense lines of a prescription FEFO; each dispensed line becomes a charge on the visit."""
+    return services.dispense(prescription_id, fields["lines"])
+
+
+@blp.route("/dispenses", methods=["POST"])
+@require_roles(PHARMACIST)
+@idempotent
+@blp.arguments(DispenseByPrescriptionSchema)
+@blp.response(201, DispenseSchema)
+def dispense_scanned_prescription(fields):
+    """Dispense a prescription named in the body (as scanned from its barcode); same as the nested route."""
+    return services.dispense(fields["prescription_id"], fields["lines"])
+
+
+@blp.route("/dispenses/<int:dispense_id>")
+@require_roles(PHARMACIST)
+@blp.response(200, DispenseSchema)
+def get_dispense(dispense_id):
+    """Show a dispense with the lots each line came from."""
+    return services.get_dispense(dispense_id)
+
+
+@blp.route("/dispenses/<int:dispense_id>/returns", methods=["POST"])
+@require_roles(PHARMACIST)
+@idempotent
+@blp.arguments(ReturnInSchema)
+@blp.response(201, ReturnSchema)
+def return_drugs(fields, dispense_id):
+    """Take dispensed drugs back into their lots and reverse the charges for them."""
+    return services.return_dispensed(dispense_id, fields)

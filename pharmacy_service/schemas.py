@@ -1,0 +1,320 @@
+"""Pharmacy request/response schemas (one per resource, used for load and dump)."""
+
+import json
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates, validates_schema
+
+from pharmacy_service.gs1 import gtin_check_digit
+from pharmacy_service.models import (
+    Dispense,
+    DispenseLine,
+    DispenseLotPick,
+    DrugLot,
+    PrescriptionLine,
+    ReturnLine,
+    StockEntry,
+)
+
+CODE = validate.Regexp(r"^[A-Za-z0-9._-]{1,40}$", error="Use 1-40 letters, digits, '.', '_' or '-'")
+ATC = validate.Regexp(r"^[A-Z]\d{2}[A-Z]{2}\d{2}$", error="A full 7-character ATC code, e.g. J01CA04")
+POSITIVE = validate.Range(min=1)
+ADJUSTMENT_REASONS = ("damaged", "lost", "found", "destroyed", "returned_to_supplier", "sample", "other")
+
+
+class DrugSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    code = fields.String(required=True, validate=CODE)
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    active_ingredient = fields.String(required=True, validate=validate.Length(1, 200))
+    strength = fields.String(required=True, validate=validate.Length(1, 100))
+    dosage_form = fields.String(required=True, validate=validate.Length(1, 100))
+    route = fields.String(required=True, validate=validate.Length(1, 50))
+    atc_code = fields.String(required=True, validate=ATC)
+    registration_number = fields.String(required=True, validate=validate.Length(1, 40))
+    base_unit = fields.String(required=True, validate=validate.Length(1, 20))
+    gtin = fields.String(load_default=None, allow_none=True)
+    price_amount = fields.Integer(required=True, validate=validate.Range(min=0))
+    insurance_scope = fields.Integer(load_default=1, validate=validate.OneOf((1, 2)))
+    insurance_rate = fields.Integer(load_default=100, validate=validate.Range(0, 100))
+    reorder_level = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    created_at = fields.AwareDateTime(dump_only=True)
+
+    @validates("gtin")
+    def _valid_gtin(self, value, **_):
+        if value is None:
+            return
+        if not value.isascii() or not value.isdigit() or len(value) not in (8, 12, 13, 14):
+            raise ValidationError("A GTIN is 8, 12, 13 or 14 digits")
+        if int(value[-1]) != gtin_check_digit(value[:-1]):
+            raise ValidationError(f"GTIN {value} has a wrong check digit")
+
+    @post_load
+    def _gtin_14(self, data, **_):
+        if data.get("gtin"):
+            data["gtin"] = data["gtin"].zfill(14)  # scanners send GTIN-14; store the same form
+        return data
+
+
+class LotSchema(Schema):
+    id = fields.Integer()
+    drug_code = fields.Function(lambda lot: lot.drug.code)
+    lot_number = fields.String()
+    expires_on = fields.Date()
+    supplier = fields.String()
+    unit_cost_amount = fields.Integer()
+    quantity_received = fields.Integer()
+    quantity_on_hand = fields.Integer()
+    quantity_quarantined = fields.Integer()
+    status = fields.String()
+    status_reason = fields.String(allow_none=True)
+    received_at = fields.AwareDateTime()
+
+
+class DrugDetailSchema(DrugSchema):
+    lots = fields.Method("_lots")
+    on_hand = fields.Method("_on_hand")
+
+    def _lots(self, drug):
+        return LotSchema(many=True).dump(drug.lots.order_by(DrugLot.expires_on, DrugLot.id))
+
+    def _on_hand(self, drug):
+        return sum(lot.quantity_on_hand + lot.quantity_quarantined for lot in drug.lots)
+
+
+class ReceiveLotSchema(Schema):
+    """A delivery of one lot, typed in or scanned (GS1 AI 01 GTIN, 17 expiry, 10 lot, 21 serial)."""
+
+    gs1 = fields.String(load_default=None, validate=validate.Length(1, 200))
+    lot_number = fields.String(validate=validate.Length(1, 20))
+    expires_on = fields.Date()
+    quantity = fields.Integer(required=True, validate=POSITIVE)
+    cost_amount = fields.Integer(required=True, validate=validate.Range(min=0),
+                                 metadata={"description": "cost per base unit, đồng"})
+    supplier = fields.String(required=True, validate=validate.Length(1, 200))
+
+    @validates_schema
+    def _typed_or_scanned(self, data, **_):
+        if not data.get("gs1") and not (data.get("lot_number") and data.get("expires_on")):
+            raise ValidationError("Give lot_number and expires_on, or the scanned gs1 text", "lot_number")
+
+
+class PrescriptionLineInSchema(Schema):
+    drug_code = fields.String(required=True, validate=CODE)
+    quantity = fields.Integer(required=True, validate=POSITIVE)
+    instructions = fields.String(load_default="", validate=validate.Length(0, 500))
+
+
+class PrescriptionInSchema(Schema):
+    encounter_id = fields.String(required=True, validate=validate.Length(1, 100))
+    patient_id = fields.String(required=True, validate=validate.Length(1, 100))
+    prescriber = fields.String(required=True, validate=validate.Length(1, 200))
+    lines = fields.List(fields.Nested(PrescriptionLineInSchema), required=True, validate=validate.Length(1, 50))
+
+
+class PrescriptionLineSchema(Schema):
+    id = fields.Integer()
+    drug_code = fields.Function(lambda line: line.drug.code)
+    drug_name = fields.Function(lambda line: f"{line.drug.name} {line.drug.strength}")
+    unit = fields.Function(lambda line: line.drug.base_unit)
+    quantity = fields.Integer()
+    quantity_dispensed = fields.Integer()
+    remaining = fields.Function(lambda line: line.quantity - line.quantity_dispensed)
+    instructions = fields.String()
+
+
+class PrescriptionSchema(Schema):
+    id = fields.Integer()
+    encounter_id = fields.String()
+    patient_id = fields.String()
+    prescriber = fields.String()
+    status = fields.Method("_status")
+    lines = fields.Method("_lines")
+    dispense_ids = fields.Method("_dispense_ids")
+    created_by = fields.String()
+    created_at = fields.AwareDateTime()
+
+    def _lines(self, prescription):
+        return PrescriptionLineSchema(many=True).dump(prescription.lines.order_by(PrescriptionLine.id))
+
+    def _status(self, prescription):
+        lines = list(prescription.lines)
+        if all(line.quantity_dispensed >= line.quantity for line in lines):
+            return "dispensed"
+        return "partially_dispensed" if any(line.quantity_dispensed for line in lines) else "open"
+
+    def _dispense_ids(self, prescription):
+        return [d.id for d in prescription.dispenses.order_by(Dispense.id)]
+
+
+class QuantityLineSchema(Schema):
+    line_id = fields.Integer(required=True)
+    quantity = fields.Integer(required=True, validate=POSITIVE)
+
+
+class DispenseInSchema(Schema):
+    lines = fields.List(fields.Nested(QuantityLineSchema), required=True, validate=validate.Length(1, 50))
+
+
+class DispenseByPrescriptionSchema(DispenseInSchema):
+    prescription_id = fields.Integer(required=True)
+
+
+class DispenseLineSchema(Schema):
+    id = fields.Integer()
+    prescription_line_id = fields.Integer(attribute="prescription_line_id")
+    drug_code = fields.Function(lambda line: line.drug.code)
+    unit = fields.Function(lambda line: line.drug.base_unit)
+    quantity = fields.Integer()
+    quantity_returned = fields.Integer()
+    unit_price_amount = fields.Integer()
+    amount = fields.Integer()
+    cost_amount = fields.Integer()
+    charge_key = fields.Function(lambda line: f"pharmacy:dispense-line:{line.id}")
+    lots = fields.Method("_lots")
+
+    def _lots(self, line):
+        return [{"lot_id": pick.lot_id, "lot_number": pick.lot.lot_number,
+                 "expires_on": pick.lot.expires_on.isoformat(), "quantity": pick.quantity,
+                 "quantity_returned": pick.quantity_returned} for pick in line.picks.order_by(DispenseLotPick.id)]
+
+
+class DispenseSchema(Schema):
+    id = fields.Integer()
+    prescription_id = fields.Integer(attribute="prescription_id")
+    encounter_id = fields.String()
+    patient_id = fields.String()
+    dispensed_by = fields.String()
+    created_at = fields.AwareDateTime()
+    lines = fields.Method("_lines")
+    total_amount = fields.Method("_total")
+
+    def _lines(self, record):
+        return DispenseLineSchema(many=True).dump(record.lines.order_by(DispenseLine.id))
+
+    def _total(self, record):
+        return sum(line.amount for line in record.lines)
+
+
+class ReturnLineInSchema(QuantityLineSchema):
+    lot_id = fields.Integer(load_default=None, allow_none=True)
+
+
+class ReturnInSchema(Schema):
+    lines = fields.List(fields.Nested(ReturnLineInSchema), required=True, validate=validate.Length(1, 50))
+    reason = fields.String(required=True, validate=validate.Length(1, 500))
+
+
+class ReturnSchema(Schema):
+    id = fields.Integer()
+    dispense_id = fields.Integer(attribute="dispense_id")
+    reason = fields.String()
+    returned_by = fields.String()
+    created_at = fields.AwareDateTime()
+    lines = fields.Method("_lines")
+
+    def _lines(self, drug_return):
+        out = []
+        for line in drug_return.lines.order_by(ReturnLine.id):
+            entries = StockEntry.select().where(StockEntry.reference == f"return-line:{line.id}")
+            out.append({"line_id": line.dispense_line_id, "quantity": line.quantity, "amount": line.amount,
+                        "lots": [{"lot_id": e.lot_id, "quantity": e.quantity_change, "bucket": e.bucket}
+                                 for e in entries.order_by(StockEntry.id)]})
+        return out
+
+
+class StockEntrySchema(Schema):
+    id = fields.Integer()
+    lot_id = fields.Integer(attribute="lot_id")
+    lot_number = fields.String()
+    kind = fields.String()
+    bucket = fields.String()
+    quantity_change = fields.Integer()
+    balance_after = fields.Integer()
+    drug_balance_after = fields.Integer()
+    reason = fields.String(allow_none=True)
+    reference = fields.String(allow_none=True)
+    actor = fields.String()
+    created_at = fields.AwareDateTime()
+
+
+class LedgerQuerySchema(Schema):
+    limit = fields.Integer(load_default=500, validate=validate.Range(1, 5000))
+
+
+class CountInSchema(Schema):
+    counted_quantity = fields.Integer(required=True, validate=validate.Range(min=0))
+    reason = fields.String(required=True, validate=validate.Length(1, 500))
+
+
+class AdjustmentInSchema(Schema):
+    quantity_change = fields.Integer(required=True, validate=validate.NoneOf((0,), error="Must not be 0"))
+    reason = fields.String(required=True, validate=validate.OneOf(ADJUSTMENT_REASONS))
+    note = fields.String(load_default="", validate=validate.Length(0, 500))
+
+
+class ReasonInSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(1, 500))
+
+
+class RecipientDispenseSchema(Schema):
+    dispense_id = fields.Integer()
+    dispensed_at = fields.AwareDateTime()
+    quantity = fields.Integer()
+    quantity_returned = fields.Integer()
+
+
+class RecipientSchema(Schema):
+    patient_id = fields.String()
+    encounter_id = fields.String()
+    quantity = fields.Integer()
+    quantity_returned = fields.Integer()
+    dispenses = fields.List(fields.Nested(RecipientDispenseSchema))
+
+
+class RecallSchema(Schema):
+    id = fields.Integer()
+    lot_id = fields.Integer()
+    lot_number = fields.String()
+    drug_code = fields.String()
+    reason = fields.String()
+    recalled_at = fields.AwareDateTime()
+    recipients = fields.List(fields.Nested(RecipientSchema))
+    flagged_encounters = fields.Integer()
+
+
+class StockRowSchema(Schema):
+    drug_code = fields.String()
+    name = fields.String()
+    strength = fields.String()
+    base_unit = fields.String()
+    on_hand = fields.Integer()
+    usable = fields.Integer()
+    quarantined = fields.Integer()
+    value_amount = fields.Integer()
+    reorder_level = fields.Integer()
+    below_reorder = fields.Boolean()
+
+
+class AlertSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    drug_code = fields.Function(lambda alert: alert.drug.code)
+    lot_id = fields.Integer(attribute="lot_id", allow_none=True)
+    message = fields.String()
+    details = fields.Function(lambda alert: json.loads(alert.details))
+    status = fields.String()
+    created_at = fields.AwareDateTime()
+    resolved_at = fields.AwareDateTime(allow_none=True)
+
+
+class AlertQuerySchema(Schema):
+    status = fields.String(load_default="open", validate=validate.OneOf(("open", "resolved", "all")))
+    kind = fields.String()
+    drug_code = fields.String()
+    limit = fields.Integer(load_default=200, validate=validate.Range(1, 1000))
+
+
+class PrescriptionQuerySchema(Schema):
+    encounter_id = fields.String()
+    patient_id = fields.String()
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))

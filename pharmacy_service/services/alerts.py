@@ -1,0 +1,102 @@
+"""Pharmacy alerts: below reorder level, expiring within 90 / 30 days, expired stock on hand; one open per condition."""
+
+import json
+
+import peewee
+from flask import current_app, g, has_request_context
+
+from common.models import utcnow
+from common.queue import enqueue
+from pharmacy_service.models import Alert, Drug, DrugLot, db
+from pharmacy_service.services.moves import local_today, usable_condition
+
+
+def recheck_after_commit(drug_ids) -> None:
+    """Re-evaluate these drugs' alerts once the current request has committed (at once outside a request)."""
+    if has_request_context():
+        g.setdefault("pharmacy_alert_drugs", set()).update(drug_ids)
+        return
+    from pharmacy_service import jobs
+
+    enqueue(jobs.check_drug_alerts, sorted(set(drug_ids)))
+
+
+def dispatch_after_request(response):
+    """After a successful request, queue the alert checks its changes asked for."""
+    drug_ids = g.pop("pharmacy_alert_drugs", None)
+    if drug_ids and response.status_code < 400:
+        from pharmacy_service import jobs
+
+        enqueue(jobs.check_drug_alerts, sorted(drug_ids))
+    return response
+
+
+def _conditions(drug: Drug, today) -> dict[str, dict]:
+    """Return the alert conditions that hold now for `drug`, by their open key."""
+    config = current_app.config
+    warning_days, urgent_days = config["PHARMACY_EXPIRY_WARNING_DAYS"], config["PHARMACY_EXPIRY_URGENT_DAYS"]
+    found: dict[str, dict] = {}
+    usable = (DrugLot.select(peewee.fn.COALESCE(peewee.fn.SUM(DrugLot.quantity_on_hand), 0))
+              .where((DrugLot.drug == drug.id) & usable_condition(today)).scalar())
+    if drug.reorder_level and usable < drug.reorder_level:
+        found[f"below_reorder:drug:{drug.id}"] = {
+            "kind": "below_reorder", "lot": None,
+            "message": f"{drug.name} {drug.strength}: {usable} {drug.base_unit} usable, reorder level "
+                       f"{drug.reorder_level}",
+            "details": {"usable": usable, "reorder_level": drug.reorder_level}}
+    lots = DrugLot.select().where((DrugLot.drug == drug.id) & (
+        (DrugLot.quantity_on_hand > 0) | (DrugLot.quantity_quarantined > 0)))
+    for lot in lots:
+        days = (lot.expires_on - today).days
+        on_hand = lot.quantity_on_hand + lot.quantity_quarantined
+        if days < 0:
+            kind, message = "expired", f"expired on {lot.expires_on}; {on_hand} {drug.base_unit} still on hand"
+        elif lot.status == "recalled" or lot.quantity_on_hand == 0:
+            continue
+        elif days <= urgent_days:
+            kind, message = f"expiring_{urgent_days}", f"expires on {lot.expires_on} (in {days} days)"
+        elif days <= warning_days:
+            kind, message = f"expiring_{warning_days}", f"expires on {lot.expires_on} (in {days} days)"
+        else:
+            continue
+        found[f"{kind}:lot:{lot.id}"] = {
+            "kind": kind, "lot": lot.id, "message": f"{drug.name} {drug.strength} lot {lot.lot_number} {message}",
+            "details": {"lot_number": lot.lot_number, "expires_on": lot.expires_on.isoformat(),
+                        "quantity_on_hand": on_hand, "days_left": days}}
+    return found
+
+
+def evaluate_drug_alerts(drug_id: int) -> dict[str, int]:
+    """Open the alerts whose condition now holds for a drug and resolve the ones that no longer hold."""
+    drug = Drug.get_or_none(Drug.id == drug_id)
+    if drug is None:
+        return {"opened": 0, "resolved": 0}
+    conditions = _conditions(drug, local_today())
+    open_keys = {a.open_key for a in Alert.select(Alert.open_key).where(
+        (Alert.drug == drug_id) & Alert.open_key.is_null(False))}
+    opened = 0
+    for key, condition in conditions.items():
+        if key in open_keys:
+            continue
+        try:
+            with db.atomic():
+                Alert.create(kind=condition["kind"], drug=drug_id, lot=condition["lot"], open_key=key,
+                             message=condition["message"], details=json.dumps(condition["details"]))
+                opened += 1
+        except peewee.IntegrityError:
+            pass  # another check opened the same condition a moment ago: still one open alert
+    stale = open_keys - set(conditions)
+    resolved = 0
+    if stale:
+        resolved = (Alert.update(status="resolved", open_key=None, resolved_at=utcnow())
+                    .where(Alert.open_key.in_(sorted(stale))).execute())
+    return {"opened": opened, "resolved": resolved}
+
+
+def evaluate_all_alerts() -> dict[str, int]:
+    """Evaluate every drug (expiry moves with the calendar, not only with stock changes)."""
+    totals = {"opened": 0, "resolved": 0}
+    for drug_id in [d.id for d in Drug.select(Drug.id).order_by(Drug.id)]:
+        for name, count in evaluate_drug_alerts(drug_id).items():
+            totals[name] += count
+    return totals

@@ -1,0 +1,83 @@
+"""The one way stock changes: a guarded SQL update of a lot bucket plus an append-only stock-card entry."""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import has_request_context
+
+from common.auth import current_principal
+from common.errors import NotFound
+from pharmacy_service.models import Drug, DrugLot, StockEntry
+
+HOSPITAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def local_today() -> date:
+    """Return today's date at the hospital (expiry dates are local calendar days)."""
+    return datetime.now(HOSPITAL_TZ).date()
+
+
+def actor() -> str:
+    """Return who is acting: the signed-in user, the calling service, or 'system' outside a request."""
+    return current_principal().subject if has_request_context() else "system"
+
+
+def get_drug(code: str) -> Drug:
+    """Return the drug with BHYT code `code` or raise 404."""
+    drug = Drug.get_or_none(Drug.code == code)
+    if drug is None:
+        raise NotFound(f"No drug with code {code}", code="DRUG_NOT_FOUND")
+    return drug
+
+
+def get_lot(lot_id: int) -> DrugLot:
+    """Return a lot with its drug or raise 404."""
+    lot = DrugLot.select(DrugLot, Drug).join(Drug).where(DrugLot.id == lot_id).first()
+    if lot is None:
+        raise NotFound(f"No drug lot {lot_id}", code="LOT_NOT_FOUND")
+    return lot
+
+
+def usable_condition(today: date):
+    """SQL condition for lots that may be dispensed: available and not past their expiry day."""
+    return (DrugLot.status == "available") & (DrugLot.expires_on >= today)
+
+
+def _guarded_update(lot_id: int, condition, column, change: int) -> int | None:
+    """Add `change` to `column` of lot `lot_id` where `condition` holds; return the new value, or None."""
+    query = DrugLot.update({column: column + change}).where(condition)
+    if DrugLot._meta.database.returning_clause:
+        rows = list(query.returning(column).execute())
+        return getattr(rows[0], column.name) if rows else None
+    if not query.execute():
+        return None
+    return DrugLot.select(column).where(DrugLot.id == lot_id).scalar()
+
+
+def move_stock(lot_id: int, drug_id: int, change: int, *, kind: str, bucket: str = "shelf",
+               reason: str | None = None, reference: str | None = None, usable_on: date | None = None,
+               expect_balance: int | None = None) -> StockEntry | None:
+    """Change one bucket of a lot by `change` with a guarded update and write its stock-card entry.
+
+    Returns the entry, or None (nothing written) when the guard failed: not enough stock, the lot not usable on
+    `usable_on`, or the bucket's balance no longer `expect_balance`.
+    """
+    column = DrugLot.quantity_on_hand if bucket == "shelf" else DrugLot.quantity_quarantined
+    condition = DrugLot.id == lot_id
+    if change < 0:
+        condition &= column >= -change
+    if usable_on is not None:
+        condition &= usable_condition(usable_on)
+    if expect_balance is not None:
+        condition &= column == expect_balance
+    balance = _guarded_update(lot_id, condition, column, change)
+    if balance is None:
+        return None
+    return StockEntry.create(drug=drug_id, lot=lot_id, kind=kind, bucket=bucket, quantity_change=change,
+                             balance_after=balance, reason=reason, reference=reference, actor=actor())
+
+
+def note_on_card(lot: DrugLot, kind: str, reason: str) -> StockEntry:
+    """Write a zero-quantity stock-card entry for a status change (quarantine, release, recall)."""
+    return StockEntry.create(drug=lot.drug_id, lot=lot.id, kind=kind, bucket="shelf", quantity_change=0,
+                             balance_after=lot.quantity_on_hand, reason=reason, actor=actor())

@@ -1,0 +1,82 @@
+"""Counts, adjustments, quarantine and release of lots; the stock card and the stock valuation."""
+
+from peewee import JOIN, Case, fn
+
+from common.errors import Conflict, InsufficientStock
+from pharmacy_service.models import Drug, DrugLot, StockEntry, db
+from pharmacy_service.services import alerts
+from pharmacy_service.services.moves import get_drug, get_lot, local_today, move_stock, note_on_card, usable_condition
+
+
+def count_lot(lot_id: int, fields: dict) -> StockEntry:
+    """Record a physical count of a lot's shelf stock: the difference becomes a 'count' entry."""
+    lot = get_lot(lot_id)
+    counted = fields["counted_quantity"]
+    with db.atomic():
+        # Guarded on the balance we compare with: a dispense in between makes the count retry, not drift.
+        for _ in range(5):
+            current = DrugLot.select(DrugLot.quantity_on_hand).where(DrugLot.id == lot_id).scalar()
+            entry = move_stock(lot_id, lot.drug_id, counted - current, kind="count", reason=fields["reason"],
+                               expect_balance=current)
+            if entry is not None:
+                break
+        else:
+            raise Conflict("The lot kept changing while the count was recorded; try again", code="STOCK_CHANGED")
+    alerts.recheck_after_commit([lot.drug_id])
+    return entry
+
+
+def adjust_lot(lot_id: int, fields: dict) -> StockEntry:
+    """Add or remove shelf stock of a lot for a stated reason (breakage, loss, found, destruction...)."""
+    lot = get_lot(lot_id)
+    change = fields["quantity_change"]
+    reason = fields["reason"] + (f": {fields['note']}" if fields.get("note") else "")
+    with db.atomic():
+        entry = move_stock(lot_id, lot.drug_id, change, kind="adjustment", reason=reason)
+        if entry is None:
+            on_hand = DrugLot.select(DrugLot.quantity_on_hand).where(DrugLot.id == lot_id).scalar()
+            raise InsufficientStock(f"Lot {lot.lot_number} has {on_hand} {lot.drug.base_unit}; cannot remove "
+                                    f"{-change}", drug_code=lot.drug.code, requested=-change, usable=on_hand)
+    alerts.recheck_after_commit([lot.drug_id])
+    return entry
+
+
+def set_lot_status(lot_id: int, status: str, reason: str) -> DrugLot:
+    """Quarantine an available lot or release a quarantined one (recall has its own verb)."""
+    expected = {"quarantined": "available", "available": "quarantined"}[status]
+    with db.atomic():
+        lot = get_lot(lot_id)
+        changed = (DrugLot.update(status=status, status_reason=reason)
+                   .where((DrugLot.id == lot_id) & (DrugLot.status == expected)).execute())
+        if not changed:
+            raise Conflict(f"Lot {lot.lot_number} is {lot.status}; only a lot that is {expected} can be made {status}",
+                           code="LOT_STATUS_CONFLICT", lot_status=lot.status)
+        note_on_card(lot, "quarantine" if status == "quarantined" else "release", reason)
+    alerts.recheck_after_commit([lot.drug_id])
+    return get_lot(lot_id)
+
+
+def stock_card(drug_code: str, limit: int) -> list[StockEntry]:
+    """Return the drug's stock card, newest first, each entry with the drug's running balance after it."""
+    drug = get_drug(drug_code)
+    running = fn.SUM(StockEntry.quantity_change).over(order_by=[StockEntry.id])
+    rows = (StockEntry.select(StockEntry, DrugLot.lot_number, running.alias("drug_balance_after"))
+            .join(DrugLot).where(StockEntry.drug == drug.id).order_by(StockEntry.id))
+    entries = list(rows.objects())
+    return list(reversed(entries))[:limit]
+
+
+def stock_report() -> list[dict]:
+    """Return on-hand, usable and quarantined quantities and their value at cost, for every drug."""
+    today = local_today()
+    usable = Case(None, [(usable_condition(today), DrugLot.quantity_on_hand)], 0)
+    held = DrugLot.quantity_on_hand + DrugLot.quantity_quarantined
+    query = (Drug.select(Drug, fn.COALESCE(fn.SUM(held), 0).alias("on_hand"),
+                         fn.COALESCE(fn.SUM(usable), 0).alias("usable"),
+                         fn.COALESCE(fn.SUM(DrugLot.quantity_quarantined), 0).alias("quarantined"),
+                         fn.COALESCE(fn.SUM(held * DrugLot.unit_cost_amount), 0).alias("value_amount"))
+             .join(DrugLot, JOIN.LEFT_OUTER).group_by(Drug.id).order_by(Drug.code))
+    return [{"drug_code": d.code, "name": d.name, "strength": d.strength, "base_unit": d.base_unit,
+             "on_hand": int(d.on_hand), "usable": int(d.usable), "quarantined": int(d.quarantined),
+             "value_amount": int(d.value_amount), "reorder_level": d.reorder_level,
+             "below_reorder": int(d.usable) < d.reorder_level} for d in query.objects()]

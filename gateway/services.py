@@ -18,7 +18,8 @@ def create_user(username: str, password: str, role: str, full_name: str) -> User
     """Create a user with a hashed password."""
     if role not in ROLES:
         raise ApiError(f"Unknown role {role!r}", code="UNKNOWN_ROLE", status=422)
-    return User.create(username=username, password_hash=generate_password_hash(password), role=role,
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")  # tests use a cheap method
+    return User.create(username=username, password_hash=generate_password_hash(password, method=method), role=role,
                        full_name=full_name)
 
 

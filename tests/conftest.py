@@ -79,6 +79,7 @@ def _config(database_url: str, service_urls: dict, **overrides) -> dict:
     config = {
         "APP_ENV": "test", "DATABASE_URL": database_url, "JWT_SECRET": JWT_SECRET, "SERVICE_TOKEN": SERVICE_TOKEN,
         "JOBS_INLINE_SYNC": True, "REDIS_URL": None, "HTTP_TIMEOUT_MS": 3000, "TESTING": True,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     }
     if service_urls:
         config["SERVICE_URLS"] = service_urls

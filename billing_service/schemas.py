@@ -1,0 +1,224 @@
+"""Billing request/response schemas (one per resource, used for load and dump). Money is integer đồng."""
+
+from decimal import Decimal
+
+from marshmallow import Schema, fields, validate
+
+from billing_service.models import InvoiceLine, Payment
+from common.models import utcnow
+
+MONEY = fields.Integer
+REASON = validate.Length(3, 500)
+
+
+class Percent(fields.Field):
+    """A percentage such as MUC_HUONG: an integer when whole (80), else an exact decimal string ("47.5")."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        value = Decimal(value)
+        return int(value) if value == value.to_integral_value() else str(value.normalize())
+
+
+class InvoiceLineSchema(Schema):
+    id = fields.Integer()
+    charge_key = fields.String()
+    source = fields.String()
+    item_kind = fields.String()
+    code = fields.String()
+    name = fields.String()
+    unit = fields.String()
+    charged_quantity = fields.Integer()
+    reversed_quantity = fields.Integer()
+    quantity = fields.Integer()
+    unit_price_amount = MONEY()
+    insurance_unit_price_amount = MONEY()
+    insurance_covered = fields.Boolean()
+    insurance_rate = fields.Integer()
+    self_pay = fields.Boolean()
+    hospital_amount = MONEY()
+    insured_amount = MONEY()
+    benefit_level = Percent()
+    insurer_amount = MONEY()
+    copay_amount = MONEY()
+    patient_outside_amount = MONEY()
+    other_funding_amount = MONEY()
+    patient_amount = MONEY()
+    occurred_at = fields.AwareDateTime()
+    details = fields.Dict()
+
+
+class PaymentSchema(Schema):
+    id = fields.Integer()
+    invoice_id = fields.Integer()
+    payment_request_id = fields.Integer(allow_none=True)
+    method = fields.String()
+    amount = MONEY()
+    refunded_amount = MONEY()
+    refundable_amount = fields.Method("_refundable")
+    provider_reference = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    recorded_by = fields.String()
+    received_at = fields.AwareDateTime()
+
+    def _refundable(self, payment) -> int:
+        return payment.amount - payment.refunded_amount
+
+
+class InvoiceSummarySchema(Schema):
+    id = fields.Integer()
+    encounter_id = fields.String()
+    patient_id = fields.String()
+    reference = fields.String()
+    state = fields.String()
+    currency = fields.String()
+    benefit_level = Percent()
+    hospital_amount = MONEY()
+    insured_amount = MONEY()
+    insurer_amount = MONEY()
+    copay_amount = MONEY()
+    patient_outside_amount = MONEY()
+    other_funding_amount = MONEY()
+    patient_amount = MONEY()
+    paid_amount = MONEY()
+    refunded_amount = MONEY()
+    balance_amount = MONEY()
+    overpaid_amount = MONEY()
+    refund_due = fields.Method("_refund_due")
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+    def _refund_due(self, invoice) -> bool:
+        return invoice.overpaid_amount > 0
+
+
+class InvoiceSchema(InvoiceSummarySchema):
+    lines = fields.Method("_lines")
+    payments = fields.Method("_payments")
+
+    def _lines(self, invoice):
+        return InvoiceLineSchema(many=True).dump(invoice.lines.order_by(InvoiceLine.id))
+
+    def _payments(self, invoice):
+        return PaymentSchema(many=True).dump(invoice.payments.order_by(Payment.id))
+
+
+class InvoiceQuerySchema(Schema):
+    encounter_id = fields.String()
+    patient_id = fields.String()
+    state = fields.String(validate=validate.OneOf(("open", "partially_paid", "paid", "refunded", "void")))
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+
+
+class PaymentRequestCreateSchema(Schema):
+    method = fields.String(required=True, validate=validate.OneOf(("vietqr", "card")))
+    amount = MONEY(validate=validate.Range(min=1))
+
+
+class PaymentRequestSchema(Schema):
+    id = fields.Integer()
+    invoice_id = fields.Integer()
+    method = fields.String()
+    amount = MONEY()
+    paid_amount = MONEY()
+    currency = fields.Constant("VND")
+    state = fields.Method("_state")
+    reference = fields.String()
+    qr_payload = fields.String(allow_none=True)
+    qr_png_url = fields.Method("_png")
+    qr_svg_url = fields.Method("_svg")
+    expires_at = fields.AwareDateTime(allow_none=True)
+    payment_intent_id = fields.String(attribute="provider_reference", allow_none=True)
+    client_secret = fields.String(allow_none=True)
+    provider_status = fields.String(allow_none=True)
+    failure_message = fields.String(allow_none=True)
+    created_by = fields.String()
+    created_at = fields.AwareDateTime()
+
+    def _state(self, request) -> str:
+        if request.state == "pending" and request.expires_at is not None and request.expires_at < utcnow():
+            return "expired"
+        return request.state
+
+    def _png(self, request):
+        return f"/api/v1/billing/payment-requests/{request.id}/qr.png" if request.method == "vietqr" else None
+
+    def _svg(self, request):
+        return f"/api/v1/billing/payment-requests/{request.id}/qr.svg" if request.method == "vietqr" else None
+
+
+class CounterPaymentSchema(Schema):
+    method = fields.String(required=True, validate=validate.OneOf(("cash", "bank_transfer")))
+    amount = MONEY(required=True, validate=validate.Range(min=1))
+    reason = fields.String(required=True, validate=REASON)
+    reference = fields.String(validate=validate.Length(1, 100))
+
+
+class RefundCreateSchema(Schema):
+    amount = MONEY(required=True, validate=validate.Range(min=1))
+    reason = fields.String(required=True, validate=REASON)
+    reference = fields.String(validate=validate.Length(1, 100))
+
+
+class RefundSchema(Schema):
+    id = fields.Integer()
+    payment_id = fields.Integer()
+    invoice_id = fields.Integer()
+    amount = MONEY()
+    reason = fields.String()
+    method = fields.String()
+    provider_reference = fields.String(allow_none=True)
+    state = fields.String()
+    created_by = fields.String()
+    created_at = fields.AwareDateTime()
+    invoice_state = fields.Method("_invoice_state")
+
+    def _invoice_state(self, refund) -> str:
+        return refund.invoice.state
+
+
+class BankTransferNotificationSchema(Schema):
+    transaction_id = fields.String(required=True, validate=validate.Length(1, 100))
+    account = fields.String(required=True, validate=validate.Length(1, 40))
+    amount = MONEY(required=True, strict=True, validate=validate.Range(min=1))
+    memo = fields.String(required=True, validate=validate.Length(0, 500))
+    occurred_at = fields.AwareDateTime(required=True, format="iso")
+
+
+class BankTransferSchema(Schema):
+    id = fields.Integer()
+    transaction_id = fields.String()
+    account = fields.String()
+    amount = MONEY()
+    memo = fields.String()
+    occurred_at = fields.AwareDateTime()
+    state = fields.String()
+    invoice_id = fields.Integer(allow_none=True)
+    payment_id = fields.Integer(allow_none=True)
+    assigned_by = fields.String(allow_none=True)
+    assignment_reason = fields.String(allow_none=True)
+    received_at = fields.AwareDateTime()
+
+
+class TransferAssignmentSchema(Schema):
+    invoice_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    reason = fields.String(required=True, validate=REASON)
+
+
+class WebhookAnswerSchema(Schema):
+    status = fields.String()
+    event_id = fields.String()
+    transfer_id = fields.Integer()
+    invoice_id = fields.Integer(allow_none=True)
+    invoice_state = fields.String()
+    balance_amount = MONEY()
+    overpaid_amount = MONEY()
+
+
+class ReceiptSchema(Schema):
+    """What an internal receiver answers: the stored key and whether it was new."""
+
+    key = fields.String()
+    invoice_id = fields.Integer(allow_none=True)
+    state = fields.String()

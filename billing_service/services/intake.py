@@ -1,0 +1,184 @@
+"""Charges, reversals and visit snapshots from the gateway: one invoice per visit, each charge a line with its split.
+
+Every change re-splits all lines of the visit's bill at the visit's current benefit level (MUC_HUONG): the 15 %
+low-cost rule depends on the visit's insured total, so a charge that lifts the total over 351 000 đồng (15 % of the
+base salary) moves every insured line from 100 % to the card level, and a reversal that drops it back moves them
+back. Money already received is never touched; a lower patient total shows as an overpayment flagged for refund.
+"""
+
+import json
+from datetime import date
+
+import peewee
+from flask import current_app
+
+from billing_service.insurance import line_amounts, split_line, visit_benefit_level
+from billing_service.models import EncounterSnapshot, Invoice, InvoiceLine, LineReversal, db
+from billing_service.services.invoices import lock_invoice, open_invoice, record_ledger, refresh_invoice
+from common.models import utcnow
+
+LINE_SPLIT_COLUMNS = ("hospital_amount", "insured_amount", "benefit_level", "insurer_amount", "copay_amount",
+                      "patient_outside_amount", "other_funding_amount", "self_pay")
+SYSTEM_ACTOR = "gateway"
+
+
+def _snapshot_row(encounter: dict) -> dict:
+    """Turn an EncounterSnapshot event into the stored columns."""
+    return {
+        "encounter_id": encounter["id"], "patient_id": encounter["patient"]["id"], "kind": encounter["kind"],
+        "department": encounter["department"], "in_network": encounter["in_network"],
+        "network_rate": encounter["network_rate"], "status": encounter["status"],
+        "opened_at": encounter["opened_at"], "discharged_at": encounter.get("discharged_at"),
+        "diagnosis_main": encounter.get("diagnosis_main"), "diagnosis_other": encounter.get("diagnosis_other"),
+        "patient_json": json.dumps(encounter["patient"], default=str, sort_keys=True),
+        "coverage_json": json.dumps(encounter["coverage"], default=str, sort_keys=True)
+        if encounter.get("coverage") else None,
+        "updated_at": utcnow(),
+    }
+
+
+def _keep_snapshot(encounter: dict) -> bool:
+    """Store the latest snapshot of a visit; a closed visit is never replaced by an older open one."""
+    row = _snapshot_row(encounter)
+    existing = EncounterSnapshot.get_or_none(EncounterSnapshot.encounter_id == row["encounter_id"])
+    if existing is None:
+        try:
+            with db.atomic():
+                EncounterSnapshot.create(**row)
+            return True
+        except peewee.IntegrityError:
+            existing = EncounterSnapshot.get(EncounterSnapshot.encounter_id == row["encounter_id"])
+    if existing.status == "closed" and row["status"] == "open":
+        return False
+    update = {k: v for k, v in row.items() if k != "encounter_id"}
+    EncounterSnapshot.update(**update).where(EncounterSnapshot.id == existing.id).execute()
+    return False
+
+
+def _coverage_valid_on(coverage: dict | None, day: date) -> bool:
+    if not coverage:
+        return False
+    valid_from, valid_to = (date.fromisoformat(str(coverage[k])) for k in ("valid_from", "valid_to"))
+    return valid_from <= day <= valid_to
+
+
+def _line_money(line: InvoiceLine, coverage: dict | None) -> tuple[int, int, bool]:
+    """Return (THANH_TIEN_BV, THANH_TIEN_BH, self_pay) of a line at its current quantity."""
+    self_pay = not _coverage_valid_on(coverage, line.occurred_at.date())
+    rate = line.insurance_rate if line.insurance_covered and not self_pay else 0
+    hospital, insured = line_amounts(line.quantity, line.unit_price_amount, line.insurance_unit_price_amount, rate)
+    return hospital, insured, self_pay
+
+
+def resplit_invoice(invoice: Invoice, snapshot: EncounterSnapshot | None) -> None:
+    """Split every line of the bill again at the visit's benefit level and store what changed."""
+    coverage = snapshot.coverage if snapshot else None
+    lines = list(InvoiceLine.select().where(InvoiceLine.invoice == invoice.id).order_by(InvoiceLine.id))
+    money = {line.id: _line_money(line, coverage) for line in lines}
+    insured_total = sum(insured for _, insured, self_pay in money.values() if not self_pay)
+    level = 0
+    if coverage:
+        level = visit_benefit_level(int(coverage["benefit_level"]), snapshot.in_network, snapshot.network_rate,
+                                    insured_total, current_app.config["BASE_SALARY_AMOUNT"])
+    for line in lines:
+        hospital, insured, self_pay = money[line.id]
+        line_level = 0 if self_pay else level
+        split = split_line(hospital, insured, line_level)
+        values = {"hospital_amount": hospital, "insured_amount": split.insured_amount, "benefit_level": line_level,
+                  "insurer_amount": split.insurer_amount, "copay_amount": split.copay_amount,
+                  "patient_outside_amount": split.patient_outside_amount,
+                  "other_funding_amount": split.other_funding_amount, "self_pay": self_pay}
+        if any(getattr(line, column) != values[column] for column in LINE_SPLIT_COLUMNS):
+            InvoiceLine.update(updated_at=utcnow(), **values).where(InvoiceLine.id == line.id).execute()
+    Invoice.update(benefit_level=level).where(Invoice.id == invoice.id).execute()
+
+
+def _settle(invoice: Invoice, kind: str, reference: str, note: str | None = None) -> Invoice:
+    """Re-split the bill, recompute its totals, and ledger the change."""
+    snapshot = EncounterSnapshot.get_or_none(EncounterSnapshot.encounter_id == invoice.encounter_id)
+    resplit_invoice(invoice, snapshot)
+    after = refresh_invoice(invoice.id)
+    if any(getattr(after, c) != getattr(invoice, c) for c in ("hospital_amount", "insurer_amount", "copay_amount",
+                                                            "patient_outside_amount")) or kind != "resplit":
+        record_ledger(invoice.id, kind, reference, SYSTEM_ACTOR, before=invoice, after=after, note=note)
+    return after
+
+
+def _new_line(invoice: Invoice, charge: dict) -> InvoiceLine:
+    return InvoiceLine.create(
+        invoice=invoice.id, charge_key=charge["key"], source=charge["source"], source_id=charge["source_id"],
+        item_kind=charge["item_kind"], code=charge["code"], name=charge["name"], unit=charge["unit"],
+        charged_quantity=charge["quantity"], quantity=charge["quantity"],
+        unit_price_amount=charge["unit_price_amount"],
+        insurance_unit_price_amount=charge["insurance_unit_price_amount"],
+        insurance_covered=charge["insurance_covered"], insurance_rate=charge["insurance_rate"],
+        hospital_amount=0, insured_amount=0, benefit_level=0, insurer_amount=0, copay_amount=0,
+        patient_outside_amount=0, cost_amount=charge["cost_amount"], occurred_at=charge["occurred_at"],
+        details_json=json.dumps(charge["details"], default=str, sort_keys=True),
+    )
+
+
+def receive_charge(event: dict) -> tuple[InvoiceLine, bool]:
+    """Add a charge to its visit's bill once; a replay returns the stored line and changes nothing."""
+    charge, encounter = event["charge"], event["encounter"]
+    existing = InvoiceLine.get_or_none(InvoiceLine.charge_key == charge["key"])
+    if existing is not None:
+        return existing, False
+    try:
+        with db.atomic():
+            _keep_snapshot(encounter)
+            invoice = open_invoice(charge["encounter_id"], charge["patient_id"])
+            line = _new_line(invoice, charge)
+            _apply_waiting_reversals(line)
+            _settle(invoice, "charge", charge["key"])
+    except peewee.IntegrityError:
+        return InvoiceLine.get(InvoiceLine.charge_key == charge["key"]), False
+    return InvoiceLine.get_by_id(line.id), True
+
+
+def _reduce_line(line: InvoiceLine, reversal: LineReversal) -> str:
+    """Take the reversed quantity off the line with a guarded update; refuse more than is left."""
+    updated = (InvoiceLine.update(quantity=InvoiceLine.quantity - reversal.quantity,
+                                  reversed_quantity=InvoiceLine.reversed_quantity + reversal.quantity)
+               .where((InvoiceLine.id == line.id) & (InvoiceLine.quantity >= reversal.quantity)).execute())
+    state = "applied" if updated == 1 else "refused"
+    LineReversal.update(state=state, line=line.id).where(LineReversal.id == reversal.id).execute()
+    return state
+
+
+def _apply_waiting_reversals(line: InvoiceLine) -> None:
+    """Apply reversals that arrived before their charge."""
+    waiting = LineReversal.select().where((LineReversal.charge_key == line.charge_key)
+                                          & (LineReversal.state == "pending")).order_by(LineReversal.id)
+    for reversal in waiting:
+        _reduce_line(line, reversal)
+
+
+def receive_reversal(event: dict) -> tuple[LineReversal, bool]:
+    """Reduce a line by a charge.reversed event once; one for a charge not seen yet waits for it."""
+    existing = LineReversal.get_or_none(LineReversal.key == event["key"])
+    if existing is not None:
+        return existing, False
+    try:
+        with db.atomic():
+            reversal = LineReversal.create(
+                key=event["key"], charge_key=event["charge_key"], quantity=event["quantity"], amount=event["amount"],
+                reason=event["reason"], occurred_at=event["occurred_at"])
+            line = InvoiceLine.get_or_none(InvoiceLine.charge_key == event["charge_key"])
+            if line is not None:
+                invoice = lock_invoice(line.invoice_id)
+                if _reduce_line(line, reversal) == "applied":
+                    _settle(invoice, "reversal", event["key"], note=event["reason"])
+    except peewee.IntegrityError:
+        return LineReversal.get(LineReversal.key == event["key"]), False
+    return LineReversal.get_by_id(reversal.id), True
+
+
+def receive_encounter(encounter: dict) -> tuple[EncounterSnapshot, bool]:
+    """Keep the latest snapshot of a visit and re-split its open bill when coverage or network changed."""
+    with db.atomic():
+        created = _keep_snapshot(encounter)
+        invoice = Invoice.get_or_none(Invoice.encounter_id == encounter["id"])
+        if invoice is not None:
+            _settle(lock_invoice(invoice.id), "resplit", f"encounter:{encounter['id']}")
+    return EncounterSnapshot.get(EncounterSnapshot.encounter_id == encounter["id"]), created

@@ -33,10 +33,10 @@ class DrugSchema(Schema):
     registration_number = fields.String(required=True, validate=validate.Length(1, 40))
     base_unit = fields.String(required=True, validate=validate.Length(1, 20))
     gtin = fields.String(load_default=None, allow_none=True)
-    price_amount = fields.Integer(required=True, validate=validate.Range(min=0))
-    insurance_scope = fields.Integer(load_default=1, validate=validate.OneOf((1, 2)))
-    insurance_rate = fields.Integer(load_default=100, validate=validate.Range(0, 100))
-    reorder_level = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    price_amount = fields.Integer(strict=True, required=True, validate=validate.Range(min=0))
+    insurance_scope = fields.Integer(strict=True, load_default=1, validate=validate.OneOf((1, 2)))
+    insurance_rate = fields.Integer(strict=True, load_default=100, validate=validate.Range(0, 100))
+    reorder_level = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0))
     created_at = fields.AwareDateTime(dump_only=True)
 
     @validates("gtin")
@@ -87,8 +87,8 @@ class ReceiveLotSchema(Schema):
     gs1 = fields.String(load_default=None, validate=validate.Length(1, 200))
     lot_number = fields.String(validate=validate.Length(1, 20))
     expires_on = fields.Date()
-    quantity = fields.Integer(required=True, validate=POSITIVE)
-    cost_amount = fields.Integer(required=True, validate=validate.Range(min=0),
+    quantity = fields.Integer(strict=True, required=True, validate=POSITIVE)
+    cost_amount = fields.Integer(strict=True, required=True, validate=validate.Range(min=0),
                                  metadata={"description": "cost per base unit, đồng"})
     supplier = fields.String(required=True, validate=validate.Length(1, 200))
 
@@ -100,7 +100,7 @@ class ReceiveLotSchema(Schema):
 
 class PrescriptionLineInSchema(Schema):
     drug_code = fields.String(required=True, validate=CODE)
-    quantity = fields.Integer(required=True, validate=POSITIVE)
+    quantity = fields.Integer(strict=True, required=True, validate=POSITIVE)
     instructions = fields.String(load_default="", validate=validate.Length(0, 500))
 
 
@@ -147,8 +147,8 @@ class PrescriptionSchema(Schema):
 
 
 class QuantityLineSchema(Schema):
-    line_id = fields.Integer(required=True)
-    quantity = fields.Integer(required=True, validate=POSITIVE)
+    line_id = fields.Integer(strict=True, required=True)
+    quantity = fields.Integer(strict=True, required=True, validate=POSITIVE)
 
 
 class DispenseInSchema(Schema):
@@ -156,7 +156,7 @@ class DispenseInSchema(Schema):
 
 
 class DispenseByPrescriptionSchema(DispenseInSchema):
-    prescription_id = fields.Integer(required=True)
+    prescription_id = fields.Integer(strict=True, required=True)
 
 
 class DispenseLineSchema(Schema):
@@ -196,7 +196,7 @@ class DispenseSchema(Schema):
 
 
 class ReturnLineInSchema(QuantityLineSchema):
-    lot_id = fields.Integer(load_default=None, allow_none=True)
+    lot_id = fields.Integer(strict=True, load_default=None, allow_none=True)
 
 
 class ReturnInSchema(Schema):
@@ -242,12 +242,12 @@ class LedgerQuerySchema(Schema):
 
 
 class CountInSchema(Schema):
-    counted_quantity = fields.Integer(required=True, validate=validate.Range(min=0))
+    counted_quantity = fields.Integer(strict=True, required=True, validate=validate.Range(min=0))
     reason = fields.String(required=True, validate=validate.Length(1, 500))
 
 
 class AdjustmentInSchema(Schema):
-    quantity_change = fields.Integer(required=True, validate=validate.NoneOf((0,), error="Must not be 0"))
+    quantity_change = fields.Integer(strict=True, required=True, validate=validate.NoneOf((0,), error="Must not be 0"))
     reason = fields.String(required=True, validate=validate.OneOf(ADJUSTMENT_REASONS))
     note = fields.String(load_default="", validate=validate.Length(0, 500))
 

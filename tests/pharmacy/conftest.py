@@ -9,7 +9,7 @@ from pharmacy_service.services.moves import local_today
 from seeds.pharmacy_service import DRUGS
 from tests.support import bearer
 
-PHARMACIST = bearer("pharmacist")
+PHARMACIST = bearer("pharmacist", ttl=6 * 3600)  # built once at import: outlive a long run
 
 
 def days_from_today(days: int) -> str:
@@ -20,6 +20,20 @@ def days_from_today(days: int) -> str:
 @pytest.fixture
 def pharmacy_app(make_app):
     return make_app("pharmacy_service")
+
+
+@pytest.fixture
+def gateway(make_app, live_server):
+    """A live gateway that receives the pharmacy's charges; returns its test client for the cashier's view."""
+    app = make_app("gateway")
+    live_server(app)
+    return app.test_client()
+
+
+def charges_of(gateway, encounter_id: str) -> list[dict]:
+    response = gateway.get(f"/api/v1/charges?encounter_id={encounter_id}", headers=bearer("cashier"))
+    assert response.status_code == 200
+    return sorted(response.get_json(), key=lambda charge: charge["id"])
 
 
 @pytest.fixture

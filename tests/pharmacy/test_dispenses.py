@@ -5,6 +5,7 @@ import pytest
 from tests.pharmacy.conftest import (
     PHARMACIST,
     add_drug,
+    charges_of,
     dispense,
     let_lot_expire,
     lots_on_hand,
@@ -13,20 +14,6 @@ from tests.pharmacy.conftest import (
     receive,
 )
 from tests.support import bearer
-
-
-@pytest.fixture
-def gateway(make_app, live_server):
-    """A live gateway that receives the pharmacy's charges; returns its test client for the cashier's view."""
-    app = make_app("gateway")
-    live_server(app)
-    return app.test_client()
-
-
-def charges_of(gateway, encounter_id: str) -> list[dict]:
-    response = gateway.get(f"/api/v1/charges?encounter_id={encounter_id}", headers=bearer("cashier"))
-    assert response.status_code == 200
-    return sorted(response.get_json(), key=lambda charge: charge["id"])
 
 
 def test_dispensing_amoxicillin_takes_the_lot_that_expires_first(pharmacy):

@@ -74,7 +74,7 @@ def sweep(interval_seconds: int = 2, once: bool = False) -> None:
         time.sleep(interval_seconds)
 
 
-def worker() -> None:
+def worker(burst: bool = False) -> None:
     """Run an rq worker on every service's queue (only meaningful with REDIS_URL)."""
     from rq import Worker
 
@@ -84,7 +84,7 @@ def worker() -> None:
     if not url:
         print("worker: REDIS_URL is not set; jobs run in-process, nothing to do", file=sys.stderr)
         return
-    Worker(list(SERVICES), connection=redis_connection(url)).work(with_scheduler=True)
+    Worker(list(SERVICES), connection=redis_connection(url)).work(with_scheduler=not burst, burst=burst)
 
 
 def _load_demo_secrets() -> None:
@@ -147,7 +147,7 @@ def main(argv=None) -> None:
     commands.add_parser("seed").add_argument("services", nargs="*", default=list(SERVICES))
     sweeper = commands.add_parser("sweep")
     sweeper.add_argument("--once", action="store_true")
-    commands.add_parser("worker")
+    commands.add_parser("worker").add_argument("--burst", action="store_true", help="exit when the queues are empty")
     commands.add_parser("procfile")
     args = parser.parse_args(argv)
     if args.command in ("migrate", "seed", "makemigration", "sweep", "worker"):
@@ -164,7 +164,7 @@ def main(argv=None) -> None:
     elif args.command == "sweep":
         sweep(once=args.once)
     elif args.command == "worker":
-        worker()
+        worker(burst=args.burst)
     elif args.command == "procfile":
         print(procfile(), end="")
 

@@ -33,12 +33,10 @@ def migrate(services=SERVICES) -> None:
 
 def make_migration(service: str, name: str) -> None:
     """Write a migration bringing `service`'s schema up to its models."""
-    from common.db import create_migration
+    from common.db import create_migration, service_models
 
     app = _app(service)
-    models_module = import_module(f"{service}.models")
-    models = [m for m in vars(models_module).values()
-              if isinstance(m, type) and issubclass(m, models_module.BaseModel) and m is not models_module.BaseModel]
+    models = service_models(service)
     print(create_migration(app.extensions["database"], import_module(service).MIGRATIONS_DIR, name, models))
 
 

@@ -84,3 +84,25 @@ def create_migration(database: peewee.Database, migrations_dir: Path, name: str,
     router = Router(database, migrate_dir=str(migrations_dir), logger=log)
     router.run()
     return router.create(name, auto=models_module)
+
+
+def service_models(service: str) -> list[type[peewee.Model]]:
+    """Return every table model of a service: subclasses of `<service>.models.BaseModel` in any of its modules.
+
+    Sub-packages may keep their own `models.py` (e.g. billing_service/claims/models.py); all are imported here so
+    migrations see them.
+    """
+    import pkgutil
+    from importlib import import_module
+
+    package = import_module(service)
+    for info in pkgutil.walk_packages(package.__path__, prefix=f"{service}."):
+        if info.name.rsplit(".", 1)[-1] == "models" or ".models." in info.name:
+            import_module(info.name)
+    base = import_module(f"{service}.models").BaseModel
+    found, stack = [], list(base.__subclasses__())
+    while stack:
+        model = stack.pop()
+        found.append(model)
+        stack.extend(model.__subclasses__())
+    return sorted(found, key=lambda m: m._meta.table_name)

@@ -5,7 +5,7 @@ from importlib import import_module
 
 import pytest
 
-from common.db import create_migration, open_database, run_migrations
+from common.db import create_migration, open_database, run_migrations, service_models
 from tests.support import (
     SERVICES,
     create_pg_database,
@@ -17,9 +17,7 @@ from tests.support import (
 
 
 def models_of(service: str) -> list:
-    module = import_module(f"{service}.models")
-    return [m for m in vars(module).values()
-            if isinstance(m, type) and issubclass(m, module.BaseModel) and m is not module.BaseModel]
+    return service_models(service)
 
 
 def apply_twice(url: str, service: str) -> tuple[list, list, set]:

@@ -9,10 +9,13 @@ def create_app(config=None):
     """Build the lab service app."""
     from common.app import build_app, outbox_blueprint
     from lab_service import config as lab_config
-    from lab_service import models, routes
+    from lab_service import jobs, models, routes
 
     app, api = build_app("lab_service", "Lab service", proxy=models.db, outbox_model=models.OutboxMessage,
                          idempotency_model=models.IdempotencyRecord, config=config, extra_settings=lab_config.settings)
-    api.register_blueprint(routes.blp)
+    for blueprint in routes.BLUEPRINTS:
+        api.register_blueprint(blueprint)
     api.register_blueprint(outbox_blueprint("/api/v1/lab", roles=("lab_head",)))
+    app.after_request(jobs.enqueue_alert_checks)
+    app.extensions.setdefault("periodic_jobs", []).append(jobs.check_all_alerts)
     return app

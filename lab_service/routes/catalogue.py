@@ -1,0 +1,131 @@
+"""Catalogue endpoints: reagents and their lots, analyzers, tests with recipes (lab head manages, all read)."""
+
+from flask_smorest import Blueprint
+
+from common.auth import require_roles
+from common.idempotency import idempotent
+from lab_service import services
+from lab_service.models import Analyzer, Reagent
+from lab_service.schemas import (
+    AnalyzerSchema,
+    LabTestSchema,
+    LotSchema,
+    ReagentSchema,
+    ReagentStockSchema,
+    RecipeSchema,
+    StockCardSchema,
+)
+
+blp = Blueprint("lab_catalogue", __name__, url_prefix="/api/v1/lab", description="Reagents, lots, analyzers, tests")
+READERS = ("lab_tech", "lab_head")
+
+
+@blp.route("/reagents")
+@require_roles(*READERS)
+@blp.response(200, ReagentSchema(many=True))
+def list_reagents():
+    """List the reagent catalogue."""
+    return list(Reagent.select().order_by(Reagent.code))
+
+
+@blp.route("/reagents", methods=["POST"])
+@require_roles("lab_head")
+@idempotent
+@blp.arguments(ReagentSchema)
+@blp.response(201, ReagentSchema)
+def create_reagent(fields):
+    """Add a reagent to the catalogue."""
+    return services.create_reagent(fields)
+
+
+@blp.route("/reagents/<code>")
+@require_roles(*READERS)
+@blp.response(200, ReagentStockSchema)
+def get_reagent(code):
+    """Show a reagent with its lots and usable on-hand per lot and in total."""
+    return services.reagent_stock(code)
+
+
+@blp.route("/reagents/<code>/ledger")
+@require_roles(*READERS)
+@blp.response(200, StockCardSchema)
+def get_stock_card(code):
+    """Show the reagent's stock card: every ledger row with the running balance."""
+    return services.stock_card(code)
+
+
+@blp.route("/reagents/<code>/lots", methods=["POST"])
+@require_roles("lab_head")
+@idempotent
+@blp.arguments(LotSchema)
+@blp.response(201, LotSchema)
+def receive_lot(fields, code):
+    """Receive a lot into stock (quarantined if the reagent needs QC release)."""
+    return services.receive_lot(code, fields)
+
+
+@blp.route("/reagents/<code>/lots/<int:lot_id>/release", methods=["POST"])
+@require_roles("lab_head")
+@blp.response(200, LotSchema)
+def release_lot(code, lot_id):
+    """Release a quarantined lot after QC passed."""
+    return services.release_lot(code, lot_id)
+
+
+@blp.route("/reagents/<code>/lots/<int:lot_id>/open", methods=["POST"])
+@require_roles(*READERS)
+@blp.response(200, LotSchema)
+def open_lot(code, lot_id):
+    """Open a lot; its in-use stability clock starts."""
+    return services.open_lot(code, lot_id)
+
+
+@blp.route("/analyzers")
+@require_roles(*READERS)
+@blp.response(200, AnalyzerSchema(many=True))
+def list_analyzers():
+    """List the analyzers."""
+    return list(Analyzer.select().order_by(Analyzer.code))
+
+
+@blp.route("/analyzers", methods=["POST"])
+@require_roles("lab_head")
+@blp.arguments(AnalyzerSchema)
+@blp.response(201, AnalyzerSchema)
+def create_analyzer(fields):
+    """Add an analyzer."""
+    return services.create_analyzer(fields)
+
+
+@blp.route("/tests")
+@require_roles(*READERS)
+@blp.response(200, LabTestSchema(many=True))
+def list_tests():
+    """List the test catalogue with recipes."""
+    return services.list_lab_tests()
+
+
+@blp.route("/tests", methods=["POST"])
+@require_roles("lab_head")
+@blp.arguments(LabTestSchema)
+@blp.response(201, LabTestSchema)
+def create_test(fields):
+    """Add a test with its LOINC, BHYT service code, prices and reagent recipe."""
+    return services.create_lab_test(fields)
+
+
+@blp.route("/tests/<code>")
+@require_roles(*READERS)
+@blp.response(200, LabTestSchema)
+def get_test(code):
+    """Show a test with its recipe."""
+    return services.lab_test_view(services.lab_test_by_code(code))
+
+
+@blp.route("/tests/<code>/recipe", methods=["PUT"])
+@require_roles("lab_head")
+@blp.arguments(RecipeSchema)
+@blp.response(200, LabTestSchema)
+def replace_recipe(body, code):
+    """Replace a test's recipe for runs logged from now on."""
+    return services.replace_recipe(code, body["recipe"])

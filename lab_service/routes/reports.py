@@ -1,0 +1,35 @@
+"""What the lab head reads: open alerts, the reagent-yield report and the forecast."""
+
+from flask_smorest import Blueprint
+
+from common.auth import require_roles
+from lab_service import services
+from lab_service.schemas import AlertQuerySchema, AlertSchema, ForecastSchema, YieldQuerySchema, YieldReportSchema
+
+blp = Blueprint("lab_reports", __name__, url_prefix="/api/v1/lab", description="Alerts and reports")
+
+
+@blp.route("/alerts")
+@require_roles("lab_tech", "lab_head")
+@blp.arguments(AlertQuerySchema, location="query")
+@blp.response(200, AlertSchema(many=True))
+def list_alerts(query):
+    """List alerts, open ones by default, newest first."""
+    return services.list_alerts(query)
+
+
+@blp.route("/reports/reagent-yield")
+@require_roles("lab_head")
+@blp.arguments(YieldQuerySchema, location="query")
+@blp.response(200, YieldReportSchema)
+def reagent_yield(query):
+    """Per reagent and lot: expected vs logged vs billed tests, QC use, loss and unexplained consumption."""
+    return services.reagent_yield(query.get("start"), query.get("end"))
+
+
+@blp.route("/reports/forecast")
+@require_roles("lab_tech", "lab_head")
+@blp.response(200, ForecastSchema)
+def forecast():
+    """Per reagent: days of cover and tests remaining per test type."""
+    return services.forecast()

@@ -1,0 +1,224 @@
+"""Test-run verbs: log a patient test or a QC/calibration run (consuming reagent FEFO), void a run, the worklist."""
+
+import json
+
+from common.charges import publish_charge_created, publish_charge_reversed
+from common.errors import Conflict, NotFound
+from lab_service import clock
+from lab_service.models import (
+    Analyzer,
+    DailyOverheadMark,
+    LabTest,
+    LedgerEntry,
+    ReagentLot,
+    TestRun,
+    WorklistItem,
+    db,
+)
+from lab_service.services import catalogue, stock
+from lab_service.services.alert_requests import request_alert_check
+
+CHARGE_UNIT = "lần"
+
+
+def _add(demand: dict, reagent, basis: str, quantity: int) -> None:
+    if quantity > 0:
+        demand.setdefault(reagent, []).append((basis, quantity))
+
+
+def _takes_daily_overhead(lab_test: LabTest, analyzer: Analyzer | None) -> bool:
+    """Claim today's once-a-day QC/calibration for this test and analyzer; True if this run is the first today."""
+    inserted = (DailyOverheadMark.insert(lab_test=lab_test, analyzer_code=analyzer.code if analyzer else "",
+                                         day=clock.today()).on_conflict_ignore().as_rowcount().execute())
+    return bool(inserted)
+
+
+def _opens_a_lot(lines) -> bool:
+    """Tell whether this run will draw a per-test reagent from a lot nobody has opened yet."""
+    for line in lines:
+        if line.basis in ("test", "run"):
+            lots = stock.usable_lots(line.reagent)
+            if lots and lots[0].opened_at is None:
+                return True
+    return False
+
+
+def patient_demand(lab_test: LabTest, analyzer: Analyzer | None) -> dict:
+    """Work out what one patient test takes: the recipe, dead volume, and any lot-opening or daily overhead."""
+    lines = catalogue.recipe_of(lab_test, analyzer)
+    demand: dict = {}
+    for line in lines:
+        if line.basis in ("test", "run"):
+            _add(demand, line.reagent, line.basis, line.quantity)
+    if any(line.basis == "lot_opened" for line in lines) and _opens_a_lot(lines):
+        for line in lines:
+            if line.basis == "lot_opened":
+                _add(demand, line.reagent, "lot_opened", line.quantity)
+    if any(line.basis == "day" for line in lines) and _takes_daily_overhead(lab_test, analyzer):
+        for line in lines:
+            if line.basis == "day":
+                _add(demand, line.reagent, "day", line.quantity)
+    return demand
+
+
+def _consume(run: TestRun, demand: dict) -> list[dict]:
+    pieces = stock.allocate(demand)
+    stock.open_lots_on_first_use(pieces)
+    consumption = stock.write_consumption(pieces, run)
+    run.cost_amount = sum(line["cost_amount"] for line in consumption)
+    TestRun.update(cost_amount=run.cost_amount).where(TestRun.id == run.id).execute()
+    return consumption
+
+
+def _charge_event(run: TestRun, lab_test: LabTest, analyzer: Analyzer | None, results: list) -> dict:
+    return {
+        "key": f"lab:test-run:{run.id}", "source": "lab", "source_id": str(run.id),
+        "encounter_id": run.encounter_id, "patient_id": run.patient_id, "item_kind": "service",
+        "code": lab_test.service_code, "name": lab_test.name, "unit": CHARGE_UNIT, "quantity": 1,
+        "unit_price_amount": run.price_amount, "insurance_unit_price_amount": lab_test.insurance_price_amount,
+        "insurance_covered": lab_test.insurance_covered, "amount": run.price_amount, "cost_amount": run.cost_amount,
+        "occurred_at": run.created_at,
+        "details": {"loinc": lab_test.loinc, "test_code": lab_test.code, "results": results,
+                    "analyzer_code": analyzer.code if analyzer else None},
+    }
+
+
+def log_test_run(fields: dict) -> dict:
+    """Log a patient test: consume its reagent FEFO, bill it (unless a rerun) and close its worklist order."""
+    lab_test = catalogue.lab_test_by_code(fields["test_code"])
+    analyzer = catalogue.analyzer_by_code(fields["analyzer_code"]) if fields.get("analyzer_code") else None
+    billed = not fields.get("is_rerun", False)
+    results = fields.get("results", [])
+    with db.atomic():
+        run = TestRun.create(kind="patient", lab_test=lab_test, analyzer=analyzer,
+                             encounter_id=fields["encounter_id"], patient_id=fields["patient_id"],
+                             is_rerun=not billed, billed=billed, price_amount=lab_test.price_amount if billed else 0,
+                             results=json.dumps(results, ensure_ascii=False), logged_by=stock.actor(),
+                             created_at=clock.now())
+        consumption = _consume(run, patient_demand(lab_test, analyzer))
+        if billed:
+            _close_worklist_order(run, lab_test)
+            publish_charge_created(_charge_event(run, lab_test, analyzer, results))
+    return run_view(run, lab_test, analyzer, consumption)
+
+
+def log_qc_run(fields: dict) -> dict:
+    """Log a QC or calibration run: it consumes the recipe once per level plus dead volume, and is never billed."""
+    lab_test = catalogue.lab_test_by_code(fields["test_code"])
+    analyzer = catalogue.analyzer_by_code(fields["analyzer_code"]) if fields.get("analyzer_code") else None
+    demand: dict = {}
+    for line in catalogue.recipe_of(lab_test, analyzer):
+        if line.basis == "test":
+            _add(demand, line.reagent, "test", line.quantity * fields["levels"])
+        elif line.basis == "run":
+            _add(demand, line.reagent, "run", line.quantity)
+    with db.atomic():
+        run = TestRun.create(kind=fields["kind"], lab_test=lab_test, analyzer=analyzer, billed=False,
+                             results=json.dumps(fields.get("results", []), ensure_ascii=False),
+                             logged_by=stock.actor(), created_at=clock.now())
+        consumption = _consume(run, demand)
+    return run_view(run, lab_test, analyzer, consumption)
+
+
+def _close_worklist_order(run: TestRun, lab_test: LabTest) -> None:
+    """Mark the oldest open order of this test on this visit as done by `run`."""
+    order = (WorklistItem.select(WorklistItem.id)
+             .where((WorklistItem.state == "open") & (WorklistItem.encounter_id == run.encounter_id)
+                    & (WorklistItem.lab_test == lab_test)).order_by(WorklistItem.id).first())
+    if order is not None:
+        WorklistItem.update(state="done", test_run=run).where(
+            (WorklistItem.id == order.id) & (WorklistItem.state == "open")).execute()
+
+
+def run_by_id(run_id: int) -> TestRun:
+    """Return a test run or raise 404."""
+    run = TestRun.get_or_none(TestRun.id == run_id)
+    if run is None:
+        raise NotFound(f"No test run {run_id}", code="TEST_RUN_NOT_FOUND")
+    return run
+
+
+def void_test_run(run_id: int, reason: str) -> dict:
+    """Void a run: put the exact quantities back on the same lots (reversal rows) and reverse its charge."""
+    run = run_by_id(run_id)
+    with db.atomic():
+        voided = (TestRun.update(status="voided", voided_at=clock.now(), voided_by=stock.actor(), void_reason=reason)
+                  .where((TestRun.id == run.id) & (TestRun.status == "done")).execute())
+        if not voided:
+            raise Conflict(f"Test run {run_id} was already voided", code="TEST_RUN_ALREADY_VOIDED")
+        entries = list(LedgerEntry.select().where((LedgerEntry.test_run == run) & (LedgerEntry.kind == "consumption")))
+        for entry in entries:
+            given_back = ReagentLot.on_hand - entry.quantity  # entry.quantity is negative: this adds it back
+            ReagentLot.update(on_hand=given_back).where(ReagentLot.id == entry.lot_id).execute()
+            LedgerEntry.create(reagent=entry.reagent_id, lot=entry.lot_id, kind="void_reversal",
+                               quantity=-entry.quantity, cost_amount=-entry.cost_amount, test_run=run,
+                               basis=entry.basis, reason=reason, recorded_by=stock.actor())
+            request_alert_check(entry.reagent_id)
+        if run.billed:
+            publish_charge_reversed({
+                "key": f"lab:test-run:{run.id}:void", "charge_key": f"lab:test-run:{run.id}", "source": "lab",
+                "encounter_id": run.encounter_id, "quantity": 1, "amount": run.price_amount, "reason": reason,
+                "occurred_at": clock.now()})
+    return describe_run(run.id)
+
+
+def consumption_of(run: TestRun) -> list[dict]:
+    """Return what a run took, per lot, from its consumption ledger rows."""
+    lines: dict[int, dict] = {}
+    entries = (LedgerEntry.select(LedgerEntry, ReagentLot).join(ReagentLot)
+               .where((LedgerEntry.test_run == run) & (LedgerEntry.kind == "consumption")).order_by(LedgerEntry.id))
+    codes = {}
+    for entry in entries:
+        if entry.reagent_id not in codes:
+            codes[entry.reagent_id] = entry.lot.reagent.code
+        line = lines.setdefault(entry.lot_id, {"reagent_code": codes[entry.reagent_id],
+                                               "lot_number": entry.lot.lot_number, "quantity": 0, "cost_amount": 0})
+        line["quantity"] -= entry.quantity
+        line["cost_amount"] -= entry.cost_amount
+    return list(lines.values())
+
+
+def run_view(run: TestRun, lab_test: LabTest, analyzer: Analyzer | None, consumption: list[dict]) -> dict:
+    """Describe a run as the lab sees it, with what it consumed."""
+    return {
+        "id": run.id, "kind": run.kind, "test_code": lab_test.code, "test_name": lab_test.name,
+        "loinc": lab_test.loinc, "analyzer_code": analyzer.code if analyzer else None,
+        "encounter_id": run.encounter_id, "patient_id": run.patient_id, "is_rerun": run.is_rerun,
+        "billed": run.billed, "price_amount": run.price_amount, "cost_amount": run.cost_amount,
+        "results": json.loads(run.results), "status": run.status, "logged_by": run.logged_by,
+        "created_at": run.created_at, "voided_at": run.voided_at, "void_reason": run.void_reason,
+        "charge_key": f"lab:test-run:{run.id}" if run.billed else None, "consumption": consumption,
+    }
+
+
+def describe_run(run_id: int) -> dict:
+    """Show one run with its consumption."""
+    run = run_by_id(run_id)
+    return run_view(run, run.lab_test, run.analyzer, consumption_of(run))
+
+
+def list_runs(query: dict) -> list[dict]:
+    """List runs, newest first, optionally for one visit or one test."""
+    selection = TestRun.select().order_by(TestRun.id.desc()).limit(query["limit"])
+    if query.get("encounter_id"):
+        selection = selection.where(TestRun.encounter_id == query["encounter_id"])
+    if query.get("test_code"):
+        selection = selection.where(TestRun.lab_test == catalogue.lab_test_by_code(query["test_code"]))
+    return [run_view(run, run.lab_test, run.analyzer, consumption_of(run)) for run in selection]
+
+
+def order_test(fields: dict) -> WorklistItem:
+    """Put a test ordered for a patient on the open worklist."""
+    lab_test = catalogue.lab_test_by_code(fields["test_code"])
+    with db.atomic():
+        item = WorklistItem.create(lab_test=lab_test, encounter_id=fields["encounter_id"],
+                                   patient_id=fields["patient_id"], ordered_at=clock.now())
+    for line in catalogue.recipe_of(lab_test, None):
+        request_alert_check(line.reagent_id)
+    return item
+
+
+def list_worklist(query: dict) -> list[WorklistItem]:
+    """List worklist orders in one state, oldest first."""
+    return list(WorklistItem.select(WorklistItem, LabTest).join(LabTest)
+                .where(WorklistItem.state == query["state"]).order_by(WorklistItem.id).limit(query["limit"]))

@@ -1,0 +1,261 @@
+"""Reagent stock: which lots are usable, first-expiry-first-out allocation with guarded decrements, the ledger."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from flask import has_request_context
+
+from common.auth import current_principal
+from common.errors import ApiError, InsufficientStock, NotFound
+from common.money import round_half_up
+from lab_service import clock
+from lab_service.models import LedgerEntry, Reagent, ReagentLot, db
+from lab_service.services.alert_requests import request_alert_check
+
+
+@dataclass
+class Piece:
+    """Part of a demand taken from one lot."""
+
+    reagent: Reagent
+    lot: ReagentLot
+    quantity: int
+    basis: str
+
+
+def actor() -> str:
+    """Return who is acting, for the ledger ("system" for seeds and jobs)."""
+    return current_principal().subject if has_request_context() else "system"
+
+
+def reagent_by_code(code: str) -> Reagent:
+    """Return the reagent with `code` or raise 404."""
+    reagent = Reagent.get_or_none(Reagent.code == code)
+    if reagent is None:
+        raise NotFound(f"No reagent with code {code}", code="REAGENT_NOT_FOUND")
+    return reagent
+
+
+def lot_by_id(lot_id: int, reagent: Reagent | None = None) -> ReagentLot:
+    """Return a lot (of `reagent`, when given) or raise 404."""
+    query = ReagentLot.select(ReagentLot, Reagent).join(Reagent).where(ReagentLot.id == lot_id)
+    if reagent is not None:
+        query = query.where(ReagentLot.reagent == reagent)
+    lot = query.first()
+    if lot is None:
+        raise NotFound(f"No reagent lot {lot_id}", code="LOT_NOT_FOUND")
+    return lot
+
+
+def stability_ends(lot: ReagentLot, reagent: Reagent):
+    """Return when an opened lot stops being stable, or None when that does not apply."""
+    if lot.opened_at is None or not reagent.stability_days_after_opening:
+        return None
+    return lot.opened_at + timedelta(days=reagent.stability_days_after_opening)
+
+
+def unusable_reason(lot: ReagentLot, reagent: Reagent) -> str | None:
+    """Say why a lot may not be used now (quarantined, expired, past stability, empty), or None."""
+    if lot.state != "released":
+        return "quarantined"
+    if lot.expires_on < clock.today():
+        return "expired"
+    ends = stability_ends(lot, reagent)
+    if ends is not None and ends <= clock.now():
+        return "past_opened_stability"
+    if lot.on_hand <= 0:
+        return "empty"
+    return None
+
+
+def effective_expiry(lot: ReagentLot, reagent: Reagent) -> date:
+    """Return the date a lot stops being usable: its label expiry, or sooner once opened."""
+    ends = stability_ends(lot, reagent)
+    return lot.expires_on if ends is None else min(lot.expires_on, clock.local_date(ends))
+
+
+def usable_lots(reagent: Reagent) -> list[ReagentLot]:
+    """Return the reagent's usable lots, the one that stops being usable first at the front."""
+    candidates = ReagentLot.select().where(
+        (ReagentLot.reagent == reagent) & (ReagentLot.state == "released") & (ReagentLot.on_hand > 0)
+        & (ReagentLot.expires_on >= clock.today()))
+    lots = [lot for lot in candidates if unusable_reason(lot, reagent) is None]
+    return sorted(lots, key=lambda lot: (effective_expiry(lot, reagent), lot.expires_on, lot.id))
+
+
+def usable_quantity(reagent: Reagent) -> int:
+    """Return how much of the reagent can be used now."""
+    return sum(lot.on_hand for lot in usable_lots(reagent))
+
+
+def cost_of(lot: ReagentLot, quantity: int) -> int:
+    """Return the đồng cost of `quantity` base units from a lot, pro rata to what the lot cost."""
+    if lot.received_quantity <= 0:
+        return 0
+    return round_half_up(Decimal(lot.cost_amount) * quantity / lot.received_quantity)
+
+
+def record(lot: ReagentLot, kind: str, quantity: int, *, test_run=None, basis=None, reason=None,
+           cost_amount: int | None = None) -> LedgerEntry:
+    """Append one ledger row for a movement that has already been applied to the lot."""
+    cost = cost_amount if cost_amount is not None else (cost_of(lot, abs(quantity)) * (1 if quantity >= 0 else -1))
+    return LedgerEntry.create(reagent=lot.reagent_id, lot=lot.id, kind=kind, quantity=quantity, cost_amount=cost,
+                              test_run=test_run, basis=basis, reason=reason, recorded_by=actor())
+
+
+def take_from_lot(lot: ReagentLot, wanted: int) -> int:
+    """Decrement up to `wanted` from a lot with a guarded update (never below zero); return what was taken."""
+    while True:
+        available = ReagentLot.select(ReagentLot.on_hand).where(ReagentLot.id == lot.id).scalar() or 0
+        take = min(wanted, available)
+        if take <= 0:
+            return 0
+        taken = (ReagentLot.update(on_hand=ReagentLot.on_hand - take)
+                 .where((ReagentLot.id == lot.id) & (ReagentLot.on_hand >= take)).execute())
+        if taken:
+            return take
+
+
+def shortage_error(shortages: list[dict]) -> InsufficientStock:
+    """Build the 409 that names each short reagent with what was needed and what is usable."""
+    names = ", ".join(f"{s['reagent_code']} (needs {s['needed']}, usable {s['usable']} {s['base_unit']})"
+                      for s in shortages)
+    return InsufficientStock(f"Not enough usable reagent: {names}", shortages=shortages)
+
+
+def check_cover(demand: dict[Reagent, list[tuple[str, int]]]) -> dict[int, list[ReagentLot]]:
+    """Raise 409 INSUFFICIENT_STOCK if any reagent's usable stock is short; return the usable lots per reagent."""
+    lots, shortages = {}, []
+    for reagent, parts in demand.items():
+        lots[reagent.id] = usable_lots(reagent)
+        needed, usable = sum(q for _, q in parts), sum(lot.on_hand for lot in lots[reagent.id])
+        if needed > usable:
+            shortages.append({"reagent_code": reagent.code, "needed": needed, "usable": usable,
+                              "base_unit": reagent.base_unit})
+    if shortages:
+        raise shortage_error(shortages)
+    return lots
+
+
+def allocate(demand: dict[Reagent, list[tuple[str, int]]]) -> list[Piece]:
+    """Take every demand from usable lots first-expiry-first-out, possibly across lots; all or nothing."""
+    lots_by_reagent = check_cover(demand)
+    pieces: list[Piece] = []
+    for reagent in sorted(demand, key=lambda r: r.id):  # one lock order for every transaction
+        parts = list(demand[reagent])
+        taken = []
+        for lot in lots_by_reagent[reagent.id]:
+            remaining = sum(q for _, q in parts) - sum(q for _, q in taken)
+            if remaining <= 0:
+                break
+            got = take_from_lot(lot, remaining)
+            if got:
+                taken.append((lot, got))
+        if sum(q for _, q in taken) < sum(q for _, q in parts):
+            raise shortage_error([{"reagent_code": reagent.code, "needed": sum(q for _, q in parts),
+                                   "usable": usable_quantity(reagent), "base_unit": reagent.base_unit}])
+        pieces.extend(_split_by_basis(reagent, parts, taken))
+    return pieces
+
+
+def _split_by_basis(reagent: Reagent, parts: list[tuple[str, int]], taken: list[tuple[ReagentLot, int]]):
+    """Attribute what was taken from each lot to the demand parts (test, run, lot_opened, day) in order."""
+    pieces, parts = [], [list(p) for p in parts]
+    for lot, quantity in taken:
+        while quantity > 0:
+            basis, wanted = parts[0]
+            share = min(wanted, quantity)
+            pieces.append(Piece(reagent, lot, share, basis))
+            quantity -= share
+            parts[0][1] -= share
+            if parts[0][1] == 0:
+                parts.pop(0)
+    return pieces
+
+
+def open_lots_on_first_use(pieces: list[Piece]) -> None:
+    """Start the stability clock of every lot this consumption drew from for the first time."""
+    now = clock.now()
+    for lot_id in {p.lot.id for p in pieces if p.lot.opened_at is None}:
+        ReagentLot.update(opened_at=now).where((ReagentLot.id == lot_id) & ReagentLot.opened_at.is_null()).execute()
+
+
+def write_consumption(pieces: list[Piece], test_run) -> list[dict]:
+    """Write one consumption ledger row per lot and basis; return the consumption per lot and its cost."""
+    by_lot: dict[int, dict] = {}
+    merged: dict[tuple[int, str], int] = defaultdict(int)
+    lots = {}
+    for piece in pieces:
+        merged[(piece.lot.id, piece.basis)] += piece.quantity
+        lots[piece.lot.id] = piece
+    for (lot_id, basis), quantity in merged.items():
+        piece = lots[lot_id]
+        entry = record(piece.lot, "consumption", -quantity, test_run=test_run, basis=basis)
+        line = by_lot.setdefault(lot_id, {"reagent_code": piece.reagent.code, "lot_number": piece.lot.lot_number,
+                                          "quantity": 0, "cost_amount": 0})
+        line["quantity"] += quantity
+        line["cost_amount"] += -entry.cost_amount
+        request_alert_check(piece.reagent.id)
+    return list(by_lot.values())
+
+
+def count_lot(lot_id: int, counted: int, reason: str) -> dict:
+    """Set a lot's book quantity to a physical count: guarded update plus an adjustment row (0 if it matched)."""
+    lot = lot_by_id(lot_id)
+    with db.atomic():
+        while True:
+            book = ReagentLot.select(ReagentLot.on_hand).where(ReagentLot.id == lot.id).scalar()
+            changed = (ReagentLot.update(on_hand=counted)
+                       .where((ReagentLot.id == lot.id) & (ReagentLot.on_hand == book)).execute())
+            if changed:
+                break
+        entry = record(lot, "count_adjustment", counted - book, reason=reason)
+    request_alert_check(lot.reagent_id)
+    return movement_view(entry, lot, book_before=book)
+
+
+def record_wastage(lot_id: int, quantity: int, reason: str) -> dict:
+    """Take wasted reagent (spilt, broken, expired) off a lot with a guarded decrement and a wastage row."""
+    lot = lot_by_id(lot_id)
+    with db.atomic():
+        book = ReagentLot.select(ReagentLot.on_hand).where(ReagentLot.id == lot.id).scalar()
+        taken = (ReagentLot.update(on_hand=ReagentLot.on_hand - quantity)
+                 .where((ReagentLot.id == lot.id) & (ReagentLot.on_hand >= quantity)).execute())
+        if not taken:
+            raise shortage_error([{"reagent_code": lot.reagent.code, "needed": quantity, "usable": book,
+                                   "base_unit": lot.reagent.base_unit}])
+        entry = record(lot, "wastage", -quantity, reason=reason)
+    request_alert_check(lot.reagent_id)
+    return movement_view(entry, lot, book_before=book)
+
+
+def movement_view(entry: LedgerEntry, lot: ReagentLot, book_before: int) -> dict:
+    """Describe one adjustment of a lot with its quantity before and after."""
+    return {"id": entry.id, "lot_id": lot.id, "lot_number": lot.lot_number, "reagent_code": lot.reagent.code,
+            "kind": entry.kind, "quantity": entry.quantity, "book_before": book_before,
+            "book_after": book_before + entry.quantity, "reason": entry.reason, "recorded_by": entry.recorded_by,
+            "created_at": entry.created_at}
+
+
+def reject_past_expiry(expires_on: date) -> None:
+    """Refuse a lot whose label date has already passed."""
+    if expires_on < clock.today():
+        raise ApiError(f"This lot expired on {expires_on.isoformat()}; it cannot be received",
+                       code="LOT_EXPIRED", status=422)
+
+
+def stock_card(code: str) -> dict:
+    """Return the reagent's ledger in order, with the running balance after each row."""
+    reagent = reagent_by_code(code)
+    entries = (LedgerEntry.select(LedgerEntry, ReagentLot).join(ReagentLot)
+               .where(LedgerEntry.reagent == reagent).order_by(LedgerEntry.id))
+    balance, rows = 0, []
+    for entry in entries:
+        balance += entry.quantity
+        rows.append({"id": entry.id, "lot_id": entry.lot_id, "lot_number": entry.lot.lot_number, "kind": entry.kind,
+                     "basis": entry.basis, "quantity": entry.quantity, "balance": balance,
+                     "cost_amount": entry.cost_amount, "test_run_id": entry.test_run_id, "reason": entry.reason,
+                     "recorded_by": entry.recorded_by, "created_at": entry.created_at})
+    return {"reagent_code": reagent.code, "base_unit": reagent.base_unit, "balance": balance, "entries": rows}

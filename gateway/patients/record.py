@@ -1,15 +1,16 @@
 """The patient record: identity, cards, visits with every charge, the bill and claim from billing, recall warnings.
 
-Billing is asked with a short timeout; when it does not answer the record is still given, marked
-`"billing": {"available": false}`, because reception must never be blocked by a payment service.
+Billing is asked with a short timeout, on behalf of the reader (their bearer token, so billing checks their role and
+logs who read); when it does not answer the record is still given, marked `"billing": {"available": false}`.
 """
 
 import logging
 
 import requests
-from flask import current_app
+from flask import current_app, g, request
 
-from common.clients import call_service
+from common.clients import session
+from common.logs import REQUEST_ID_HEADER
 from gateway.encounters.flags import flags_of_patient
 from gateway.encounters.services import encounter_view
 from gateway.models import Charge, Encounter
@@ -30,14 +31,15 @@ def patient_record(patient_id: int, visit_limit: int) -> dict:
                       .order_by(Encounter.id.desc()).limit(visit_limit))
     charges = _charges_by_visit([str(e.id) for e in encounters])
     flags = flags_of_patient(patient.id)
-    billing = _billing_by_visit([e.id for e in encounters])
+    billing = _billing_by_visit(patient.id) if encounters else {}
     visits = []
     for encounter in encounters:
         visit = encounter_view(encounter)
         visit["charges"] = charges.get(str(encounter.id), [])
         visit["charge_total_amount"] = sum(c.amount - c.reversed_amount for c in visit["charges"])
         visit["flags"] = [f for f in flags if f.encounter_ref.strip() == str(encounter.id)]
-        visit.update((billing or {}).get(encounter.id, {"invoices": None, "claim": None}))
+        invoices = None if billing is None else billing.get(str(encounter.id), [])
+        visit["invoices"], visit["claim"] = invoices, _claim_of(invoices or [])
         visits.append(visit)
     unattached = list(Charge.select().where((Charge.patient_ref == str(patient.id)) & Charge.flag.is_null(False))
                       .order_by(Charge.id.desc()))
@@ -57,33 +59,38 @@ def _charges_by_visit(encounter_refs: list[str]) -> dict[str, list[Charge]]:
     return grouped
 
 
-def _billing_by_visit(encounter_ids: list[int]) -> dict | None:
-    """Ask billing for the invoices (with payments and claim state) of each visit; None when it cannot answer."""
-    found = {}
+def _claim_of(invoices: list[dict]):
+    """Return the insurance claim state billing reports on a visit's bills, or None while there is none."""
+    return next((i.get("claim") or i.get("claim_status") for i in invoices
+                 if i.get("claim") or i.get("claim_status")), None)
+
+
+def _billing_by_visit(patient_id: int) -> dict[str, list[dict]] | None:
+    """Ask billing for the patient's bills with their payments, by visit; None when billing cannot answer."""
+    by_visit: dict[str, list[dict]] = {}
     try:
-        for encounter_id in encounter_ids:
-            invoices = _invoices_of(encounter_id)
-            claims = [i.get("claim") or i.get("claim_status") for i in invoices]
-            found[encounter_id] = {"invoices": invoices, "claim": next((c for c in claims if c), None)}
+        for summary in _billing_get(INVOICES_PATH, {"patient_id": str(patient_id), "limit": "1000"}):
+            invoice = _billing_get(f"{INVOICES_PATH}/{int(summary['id'])}")
+            invoice.pop("lines", None)  # the record lists the charges itself; the bill adds split and payments
+            by_visit.setdefault(str(invoice.get("encounter_id")), []).append(invoice)
     except BillingUnavailable as exc:
         log.warning("patient record without billing: %s", exc)
         return None
-    return found
+    return by_visit
 
 
-def _invoices_of(encounter_id: int) -> list[dict]:
+def _billing_get(path: str, params: dict | None = None):
+    """GET from billing's public API as the reader (billing checks the reader's role itself), briefly."""
+    url = current_app.config["SERVICE_URLS"]["billing_service"] + path
+    headers = {"Authorization": request.headers.get("Authorization", ""), REQUEST_ID_HEADER: g.get("request_id", "")}
     try:
-        response = call_service("GET", "billing_service", INVOICES_PATH, params={"encounter_id": str(encounter_id)},
-                                timeout_ms=current_app.config["RECORD_BILLING_TIMEOUT_MS"])
+        response = session().get(url, params=params, headers=headers,
+                                 timeout=current_app.config["RECORD_BILLING_TIMEOUT_MS"] / 1000)
     except requests.RequestException as exc:
-        raise BillingUnavailable(f"{type(exc).__name__}") from None
+        raise BillingUnavailable(type(exc).__name__) from None
     if response.status_code != 200:
-        raise BillingUnavailable(f"HTTP {response.status_code}")
+        raise BillingUnavailable(f"HTTP {response.status_code} from {path}")
     try:
-        body = response.json()
+        return response.json()
     except ValueError:
-        raise BillingUnavailable("not JSON") from None
-    invoices = body.get("items", body.get("invoices")) if isinstance(body, dict) else body
-    if not isinstance(invoices, list):
-        raise BillingUnavailable("unexpected invoice list")
-    return invoices
+        raise BillingUnavailable(f"not JSON from {path}") from None

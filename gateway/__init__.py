@@ -12,6 +12,7 @@ def create_app(config=None):
     from gateway import config as gateway_config
     from gateway.encounters import handoff
     from gateway.encounters import routes as encounter_routes
+    from gateway.encounters.services import resend_open_visit
     from gateway.patients import routes as patient_routes
 
     app, api = build_app("gateway", "Hospital gateway", proxy=models.db, outbox_model=models.OutboxMessage,
@@ -19,6 +20,7 @@ def create_app(config=None):
                          extra_settings=gateway_config.settings)
     app.extensions.setdefault("charge_hooks", []).append(handoff.attach_charge)
     app.extensions.setdefault("reversal_hooks", []).append(handoff.pass_on_reversal)
+    app.extensions.setdefault("coverage_hooks", []).append(resend_open_visit)
     for blueprint in (routes.auth_blp, routes.internal_blp, routes.ledger_blp, patient_routes.blp,
                       encounter_routes.blp, outbox_blueprint("/api/v1/gateway", roles=("finance",))):
         api.register_blueprint(blueprint)

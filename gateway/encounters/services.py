@@ -111,6 +111,17 @@ def publish_snapshot(encounter: Encounter) -> None:
                    destination="billing_service", path=BILLING_ENCOUNTERS_PATH)
 
 
+def resend_open_visit(patient: Patient, coverage) -> None:
+    """Coverage hook: a card brought after the visit opened goes to billing as a new version of the open visit."""
+    if patient.open_encounter_id is None:
+        return
+    encounter = Encounter.get_by_id(patient.open_encounter_id)
+    if not coverage.valid_from <= local_day(encounter.opened_at) <= coverage.valid_to:
+        return
+    Encounter.update(version=Encounter.version + 1).where(Encounter.id == encounter.id).execute()
+    publish_snapshot(Encounter.get_by_id(encounter.id))
+
+
 def list_encounters(query: dict) -> list[dict]:
     """List visits, newest first, optionally of one patient or in one state."""
     selection = Encounter.select().order_by(Encounter.id.desc()).limit(query["limit"])

@@ -4,6 +4,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import peewee
+from flask import current_app
 
 from common.errors import Conflict, NotFound
 from common.models import utcnow
@@ -59,10 +60,13 @@ def add_coverage(patient_id: int, fields: dict) -> Coverage:
                            code="CARD_BELONGS_TO_ANOTHER_PATIENT", patient_id=str(holder.patient_id))
         try:
             with db.atomic():
-                return Coverage.create(patient=patient, insurance_number=insurance_number, **fields)
+                coverage = Coverage.create(patient=patient, insurance_number=insurance_number, **fields)
         except peewee.IntegrityError:
             raise Conflict("This card with the same start date is already recorded",
                            code="COVERAGE_ALREADY_RECORDED") from None
+        for hook in current_app.extensions.get("coverage_hooks", []):
+            hook(patient, coverage)  # e.g. tell billing the open visit now has a card
+    return coverage
 
 
 def coverage_on(patient_id: int, day: date) -> Coverage | None:

@@ -138,3 +138,17 @@ def test_only_reception_opens_and_closes_visits(gateway, role):
     visit = open_visit(gateway, patient["id"])
     assert gateway.post(f"/api/v1/encounters/{visit['id']}/close", json={"diagnosis_main": "E11.9"},
                         headers=bearer(role)).status_code == 403
+
+
+def test_a_card_brought_after_the_visit_opened_is_sent_to_billing_with_the_visit(gateway_app, gateway):
+    patient = register(gateway)
+    visit = open_visit(gateway, patient["id"])
+    add_card(gateway, patient["id"], {"card_number": "DN4010123456789", "registered_facility": "01001",
+                                      "valid_from": "2020-01-01", "valid_to": "2099-12-31", "benefit_level": 80})
+    keys = [r["key"] for r in outbox(gateway, "billing.encounter")]
+    assert keys == [f"encounter:{visit['id']}:v1", f"encounter:{visit['id']}:v2"]
+    assert outbox_payload(gateway_app, keys[0])["coverage"] is None
+    assert outbox_payload(gateway_app, keys[1])["coverage"]["card_number"] == "DN4010123456789"
+    closed = close_visit(gateway, visit["id"]).get_json()
+    assert closed["coverage"]["card_number"] == "DN4010123456789"
+    assert outbox(gateway, "billing.encounter")[-1]["key"] == f"encounter:{visit['id']}:v3"

@@ -1,6 +1,10 @@
-"""Gateway demo data: one user per role, password `demo` (demo only; documented in the README)."""
+"""Gateway demo data: one user per role (password `demo`, demo only), patients with BHYT cards, open visits."""
 
+from datetime import date
+
+from gateway.encounters.services import open_encounter
 from gateway.models import User
+from gateway.patients.services import add_coverage, register_patient
 from gateway.services import create_user
 
 DEMO_PASSWORD = "demo"
@@ -12,6 +16,33 @@ DEMO_USERS = (
     ("finance", "finance", "Võ Thị Mai Anh"),
     ("admin", "admin", "Đặng Hữu Phước"),
 )
+# (patient, their BHYT card or None for self-pay, the visit open now or None)
+DEMO_PATIENTS = (
+    ({"full_name": "Nguyễn Văn An", "birth_date": date(1988, 3, 14), "sex": "male", "cccd": "001088012345",
+      "phone": "0912345678", "address": "12 Lý Thường Kiệt, Phường Hàng Bài, Quận Hoàn Kiếm, Hà Nội"},
+     {"card_number": "DN4010123456789", "registered_facility": "01013", "benefit_level": 80,
+      "valid_from": date(2026, 1, 1), "valid_to": date(2027, 12, 31)},
+     {"kind": "outpatient", "department": "K01"}),
+    ({"full_name": "Lê Văn Cường", "birth_date": date(1956, 7, 21), "sex": "male", "cccd": "038056007788",
+      "phone": "0983456120", "address": "27 Trần Phú, Phường Điện Biên, TP. Thanh Hóa, Thanh Hóa"},
+     {"card_number": "HT3380123498765", "registered_facility": "01013", "benefit_level": 95,
+      "valid_from": date(2026, 1, 1), "valid_to": date(2027, 12, 31)},
+     {"kind": "inpatient", "department": "K03"}),
+    ({"full_name": "Trần Thị Bích", "birth_date": date(1995, 11, 2), "sex": "female", "cccd": "079195004321",
+      "phone": "0908123456", "address": "45 Nguyễn Thị Minh Khai, Phường Bến Thành, Quận 1, TP. Hồ Chí Minh"},
+     {"card_number": "GD4791234567890", "registered_facility": "79024", "benefit_level": 80,
+      "valid_from": date(2026, 1, 1), "valid_to": date(2027, 12, 31)},
+     {"kind": "outpatient", "department": "K01", "in_network": False, "network_rate": 100}),
+    ({"full_name": "Phạm Thị Dung", "birth_date": date(2021, 5, 9), "sex": "female", "cccd": "001321004567",
+      "phone": "0936778899", "address": "8 Ngõ 45 Hào Nam, Phường Ô Chợ Dừa, Quận Đống Đa, Hà Nội"},
+     {"card_number": "TE1010987654321", "registered_facility": "01013", "benefit_level": 100,
+      "valid_from": date(2021, 5, 9), "valid_to": date(2027, 9, 30)},
+     None),
+    ({"full_name": "Hoàng Minh Đức", "birth_date": date(1990, 1, 30), "sex": "male", "cccd": "036090001122",
+      "phone": "0977001122", "address": "102 Hàng Tiện, Phường Quang Trung, TP. Nam Định, Nam Định"},
+     None,
+     {"kind": "outpatient", "department": "K01"}),
+)
 
 
 def is_empty() -> bool:
@@ -21,3 +52,9 @@ def is_empty() -> bool:
 def load() -> None:
     for username, role, full_name in DEMO_USERS:
         create_user(username, DEMO_PASSWORD, role, full_name)
+    for patient_fields, card, visit in DEMO_PATIENTS:
+        patient = register_patient(patient_fields)
+        if card is not None:
+            add_coverage(patient.id, card)
+        if visit is not None:
+            open_encounter({"patient_id": patient.id, **visit})

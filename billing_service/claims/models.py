@@ -1,0 +1,131 @@
+"""Claim tables: batches of visits sent to BHYT, their lines, the insurer's remittances, reconciliation runs.
+
+A claim line keeps the money it was claimed with (a snapshot of its invoice line at build time), so a charge reversed
+or re-split afterwards shows up in reconciliation instead of silently changing what was sent. Remittance rows are
+append-only: the latest row of a claimed line gives the insurer's approval, the sum of its rows what was paid.
+"""
+
+import peewee
+
+from billing_service.models import BaseModel, Invoice, InvoiceLine
+from common.models import UtcDateTimeField, utcnow
+
+XML_TABLES = ("XML2", "XML3")  # drugs, services and supplies
+
+
+class ClaimBatch(BaseModel):
+    """The visits of one settlement month sent together; later batches of a month carry late-closed visits."""
+
+    period = peewee.CharField(max_length=7, index=True)  # YYYY-MM of discharge, Asia/Ho_Chi_Minh
+    sequence = peewee.IntegerField(default=1)  # 1 = the month's batch, 2.. = supplementary batches
+    facility_code = peewee.CharField(max_length=5)  # MA_CSKCB
+    visit_count = peewee.IntegerField(default=0)
+    line_count = peewee.IntegerField(default=0)
+    hospital_amount = peewee.BigIntegerField(default=0)  # Σ THANH_TIEN_BV
+    insured_amount = peewee.BigIntegerField(default=0)  # Σ THANH_TIEN_BH
+    insurer_amount = peewee.BigIntegerField(default=0)  # Σ T_BHTT
+    copay_amount = peewee.BigIntegerField(default=0)  # Σ T_BNCCT
+    patient_outside_amount = peewee.BigIntegerField(default=0)  # Σ T_BNTT
+    other_funding_amount = peewee.BigIntegerField(default=0)  # Σ T_NGUONKHAC
+    created_by = peewee.CharField(max_length=100)
+    created_at = UtcDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "claim_batch"
+        indexes = ((("period", "sequence"), True),)
+
+
+class Claim(BaseModel):
+    """One visit in a batch (one HOSO, MA_LK = the visit id); a visit is claimed once."""
+
+    batch = peewee.ForeignKeyField(ClaimBatch, backref="claims", on_delete="RESTRICT")
+    encounter_id = peewee.CharField(max_length=100, unique=True)  # MA_LK
+    invoice = peewee.ForeignKeyField(Invoice, backref="claims", on_delete="RESTRICT")
+    stt = peewee.IntegerField()  # HOSO number in the batch
+    created_at = UtcDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "claim"
+        indexes = ((("batch", "stt"), True),)
+
+
+class ClaimLine(BaseModel):
+    """One claimed charge: an XML2 (drug) or XML3 (service/supply) row, found again by MA_LK + table + STT."""
+
+    claim = peewee.ForeignKeyField(Claim, backref="lines", on_delete="RESTRICT")
+    invoice_line = peewee.ForeignKeyField(InvoiceLine, unique=True, backref="claim_lines", on_delete="RESTRICT")
+    ma_lk = peewee.CharField(max_length=100)
+    xml_table = peewee.CharField(max_length=4)  # XML2 | XML3
+    line_no = peewee.IntegerField()  # STT within its table and visit
+    code = peewee.CharField(max_length=50)
+    quantity = peewee.IntegerField()  # SO_LUONG
+    unit_price_amount = peewee.BigIntegerField()  # DON_GIA_BV
+    insurance_unit_price_amount = peewee.BigIntegerField()  # DON_GIA_BH
+    insurance_scope = peewee.IntegerField()  # PHAM_VI: 1 in the BHYT list, 2 outside
+    insurance_rate = peewee.IntegerField()  # TYLE_TT_BH (0 outside the list)
+    benefit_level = peewee.DecimalField(max_digits=6, decimal_places=2, auto_round=False)  # MUC_HUONG
+    hospital_amount = peewee.BigIntegerField()  # THANH_TIEN_BV
+    insured_amount = peewee.BigIntegerField()  # THANH_TIEN_BH
+    insurer_amount = peewee.BigIntegerField()  # T_BHTT
+    copay_amount = peewee.BigIntegerField()  # T_BNCCT
+    patient_outside_amount = peewee.BigIntegerField()  # T_BNTT
+    other_funding_amount = peewee.BigIntegerField()  # T_NGUONKHAC
+
+    class Meta:
+        table_name = "claim_line"
+        indexes = ((("ma_lk", "xml_table", "line_no"), True),)
+
+
+class RemittanceImport(BaseModel):
+    """One assessment/payment file from the insurer, once per content hash, with its row report."""
+
+    file_sha256 = peewee.CharField(max_length=64, unique=True)
+    file_format = peewee.CharField(max_length=8)  # csv | ndjson
+    row_count = peewee.IntegerField()
+    accepted_count = peewee.IntegerField()
+    duplicate_count = peewee.IntegerField()
+    rejected_count = peewee.IntegerField()
+    rejected_rows = peewee.TextField(default="[]")  # JSON [{"line", "reason"}]
+    approved_amount = peewee.BigIntegerField(default=0)  # Σ of accepted rows
+    paid_amount = peewee.BigIntegerField(default=0)
+    created_by = peewee.CharField(max_length=100)
+    created_at = UtcDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "remittance_import"
+
+
+class RemittanceLine(BaseModel):
+    """The insurer's answer for one claimed line: approved amount (T_BHTT accepted), rejection, payment."""
+
+    remittance = peewee.ForeignKeyField(RemittanceImport, backref="lines", on_delete="RESTRICT")
+    claim_line = peewee.ForeignKeyField(ClaimLine, backref="remittances", on_delete="RESTRICT")
+    source_line = peewee.IntegerField()  # line number in the imported file
+    approved_amount = peewee.BigIntegerField()
+    rejection_reason = peewee.CharField(max_length=500, default="")
+    paid_amount = peewee.BigIntegerField(default=0)
+    payment_reference = peewee.CharField(max_length=100, default="")  # "" while not paid
+    paid_on = peewee.DateField(null=True)
+    created_at = UtcDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "remittance_line"
+        indexes = ((("claim_line", "payment_reference"), True),)
+
+
+class ReconciliationRun(BaseModel):
+    """A reconciliation computed in the background, with progress the caller polls and the result once done."""
+
+    period = peewee.CharField(max_length=7)
+    state = peewee.CharField(max_length=10, default="queued")  # queued | running | done | failed
+    progress = peewee.IntegerField(default=0)  # percent
+    step = peewee.CharField(max_length=60, default="")
+    result_json = peewee.TextField(null=True)
+    error = peewee.CharField(max_length=500, null=True)
+    requested_by = peewee.CharField(max_length=100)
+    created_at = UtcDateTimeField(default=utcnow)
+    started_at = UtcDateTimeField(null=True)
+    finished_at = UtcDateTimeField(null=True)
+
+    class Meta:
+        table_name = "reconciliation_run"

@@ -14,10 +14,12 @@ def create_app(config=None):
     from gateway.encounters import routes as encounter_routes
     from gateway.encounters.services import resend_open_visit
     from gateway.patients import routes as patient_routes
+    from gateway.patients.schemas import RecordId
 
     app, api = build_app("gateway", "Hospital gateway", proxy=models.db, outbox_model=models.OutboxMessage,
                          idempotency_model=models.IdempotencyRecord, config=config,
                          extra_settings=gateway_config.settings)
+    api.register_field(RecordId, "string", None)  # ids are given back as strings of digits
     app.extensions.setdefault("charge_hooks", []).append(handoff.attach_charge)
     app.extensions.setdefault("reversal_hooks", []).append(handoff.pass_on_reversal)
     app.extensions.setdefault("coverage_hooks", []).append(resend_open_visit)

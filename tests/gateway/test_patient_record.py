@@ -1,8 +1,10 @@
 """The patient record: visits with every charge, the bill and its payments from billing, recall warnings; audited."""
 
+import time
 from datetime import UTC, datetime
 
 import pytest
+from flask import Flask
 
 from common.outbox import sweep
 from gateway.models import OutboxMessage
@@ -166,3 +168,20 @@ def test_charges_logged_while_billing_was_down_reach_the_bill_once_it_is_back(ma
     assert len(delivered) == 5  # the visit opened and closed, and its three charges
     [invoice] = record_of(gateway, patient["id"]).get_json()["encounters"][0]["invoices"]
     assert invoice["hospital_amount"] == 112_000
+
+
+def test_a_billing_service_that_hangs_does_not_hold_up_the_record(make_app, live_server, service_ports):
+    hanging = Flask("hanging_billing")
+
+    @hanging.route("/api/v1/billing/invoices")
+    def slow_invoices():
+        time.sleep(3)
+        return []
+
+    live_server(hanging, service_ports["billing_service"])
+    gateway = make_app("gateway", RECORD_BILLING_TIMEOUT_MS=300).test_client()
+    patient, _ = visit_with_three_charges(gateway)
+    started = time.monotonic()
+    response = record_of(gateway, patient["id"])
+    assert time.monotonic() - started < 2
+    assert response.status_code == 200 and response.get_json()["billing"] == {"available": False}

@@ -11,10 +11,12 @@ from flask import current_app
 from common.clients import session
 from lab_service import clock
 from lab_service.models import LabAlert, LedgerEntry, Reagent, ReagentLot, RecipeLine, WorklistItem, db
+from lab_service.schemas import AlertSchema
 from lab_service.services import stock
 
 log = logging.getLogger(__name__)
 USE_KINDS = ("consumption", "void_reversal")
+_ALERT_JSON = AlertSchema()
 
 
 def used_recently(reagent: Reagent, days: int) -> int:
@@ -130,7 +132,8 @@ def notify(alert: LabAlert) -> None:
     if not url:
         return
     try:
-        response = session().post(url, json=alert_view(alert), timeout=current_app.config["HTTP_TIMEOUT_MS"] / 1000)
+        timeout = current_app.config["HTTP_TIMEOUT_MS"] / 1000
+        response = session().post(url, json=_ALERT_JSON.dump(alert_view(alert)), timeout=timeout)
         response.raise_for_status()
     except requests.RequestException as exc:
         log.warning("alert %s not delivered to the webhook: %s", alert.id, exc)

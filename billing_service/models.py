@@ -115,6 +115,7 @@ class InvoiceLine(BaseModel):
     insurance_covered = peewee.BooleanField()  # PHAM_VI 1 (in the BHYT list) or 2
     insurance_rate = peewee.IntegerField(default=100)  # TYLE_TT_BH
     self_pay = peewee.BooleanField(default=False)  # no coverage valid on the charge date
+    coverage_json = peewee.TextField(null=True)  # the card the gateway sent with this charge (valid on its day)
     hospital_amount = peewee.BigIntegerField()  # THANH_TIEN_BV
     insured_amount = peewee.BigIntegerField()  # THANH_TIEN_BH
     benefit_level = _percent_field()  # MUC_HUONG

@@ -4,10 +4,13 @@ Every change re-splits all lines of the visit's bill at the visit's current bene
 low-cost rule depends on the visit's insured total, so a charge that lifts the total over 351 000 đồng (15 % of the
 base salary) moves every insured line from 100 % to the card level, and a reversal that drops it back moves them
 back. Money already received is never touched; a lower patient total shows as an overpayment flagged for refund.
+Each line is paid by the card the gateway sent with its charge (the card valid on the charge's day), else by the
+visit's latest card when that one is valid on the line's day (a card shown later), else the line is self-pay.
 """
 
 import json
 from datetime import date
+from zoneinfo import ZoneInfo
 
 import peewee
 from flask import current_app
@@ -20,6 +23,12 @@ from common.models import utcnow
 LINE_SPLIT_COLUMNS = ("hospital_amount", "insured_amount", "benefit_level", "insurer_amount", "copay_amount",
                       "patient_outside_amount", "other_funding_amount", "self_pay")
 SYSTEM_ACTOR = "gateway"
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def local_day(moment) -> date:
+    """Return the calendar day in Vietnam of a UTC time (card validity is by local day)."""
+    return moment.astimezone(LOCAL_TZ).date()
 
 
 def _snapshot_row(encounter: dict) -> dict:
@@ -62,40 +71,53 @@ def _coverage_valid_on(coverage: dict | None, day: date) -> bool:
     return valid_from <= day <= valid_to
 
 
-def _line_money(line: InvoiceLine, coverage: dict | None) -> tuple[int, int, bool]:
-    """Return (THANH_TIEN_BV, THANH_TIEN_BH, self_pay) of a line at its current quantity."""
-    self_pay = not _coverage_valid_on(coverage, line.occurred_at.date())
+def _line_card(line: InvoiceLine, visit_coverage: dict | None) -> dict | None:
+    """Return the card that pays for a line: the one sent with its charge, else the visit's, if valid that day."""
+    day = local_day(line.occurred_at)
+    own = json.loads(line.coverage_json) if line.coverage_json else None
+    for card in (own, visit_coverage):
+        if _coverage_valid_on(card, day):
+            return card
+    return None
+
+
+def _line_money(line: InvoiceLine, self_pay: bool) -> tuple[int, int]:
+    """Return (THANH_TIEN_BV, THANH_TIEN_BH) of a line at its current quantity."""
     rate = line.insurance_rate if line.insurance_covered and not self_pay else 0
-    hospital, insured = line_amounts(line.quantity, line.unit_price_amount, line.insurance_unit_price_amount, rate)
-    return hospital, insured, self_pay
+    return line_amounts(line.quantity, line.unit_price_amount, line.insurance_unit_price_amount, rate)
 
 
-def resplit_invoice(invoice: Invoice, snapshot: EncounterSnapshot | None) -> None:
+def _level(card: dict | None, snapshot: EncounterSnapshot, insured_total: int):
+    if card is None:
+        return 0
+    return visit_benefit_level(int(card["benefit_level"]), snapshot.in_network, snapshot.network_rate,
+                               insured_total, current_app.config["BASE_SALARY_AMOUNT"])
+
+
+def resplit_invoice(invoice: Invoice, snapshot: EncounterSnapshot) -> None:
     """Split every line of the bill again at the visit's benefit level and store what changed."""
-    coverage = snapshot.coverage if snapshot else None
     lines = list(InvoiceLine.select().where(InvoiceLine.invoice == invoice.id).order_by(InvoiceLine.id))
-    money = {line.id: _line_money(line, coverage) for line in lines}
-    insured_total = sum(insured for _, insured, self_pay in money.values() if not self_pay)
-    level = 0
-    if coverage:
-        level = visit_benefit_level(int(coverage["benefit_level"]), snapshot.in_network, snapshot.network_rate,
-                                    insured_total, current_app.config["BASE_SALARY_AMOUNT"])
+    cards = {line.id: _line_card(line, snapshot.coverage) for line in lines}
+    money = {line.id: _line_money(line, cards[line.id] is None) for line in lines}
+    insured_total = sum(money[line.id][1] for line in lines if cards[line.id] is not None)
     for line in lines:
-        hospital, insured, self_pay = money[line.id]
-        line_level = 0 if self_pay else level
-        split = split_line(hospital, insured, line_level)
-        values = {"hospital_amount": hospital, "insured_amount": split.insured_amount, "benefit_level": line_level,
+        card = cards[line.id]
+        hospital, insured = money[line.id]
+        level = _level(card, snapshot, insured_total)
+        split = split_line(hospital, insured, level)
+        values = {"hospital_amount": hospital, "insured_amount": split.insured_amount, "benefit_level": level,
                   "insurer_amount": split.insurer_amount, "copay_amount": split.copay_amount,
                   "patient_outside_amount": split.patient_outside_amount,
-                  "other_funding_amount": split.other_funding_amount, "self_pay": self_pay}
+                  "other_funding_amount": split.other_funding_amount, "self_pay": card is None}
         if any(getattr(line, column) != values[column] for column in LINE_SPLIT_COLUMNS):
             InvoiceLine.update(updated_at=utcnow(), **values).where(InvoiceLine.id == line.id).execute()
-    Invoice.update(benefit_level=level).where(Invoice.id == invoice.id).execute()
+    visit_card = snapshot.coverage or next((cards[line.id] for line in reversed(lines) if cards[line.id]), None)
+    Invoice.update(benefit_level=_level(visit_card, snapshot, insured_total)).where(Invoice.id == invoice.id).execute()
 
 
 def _settle(invoice: Invoice, kind: str, reference: str, note: str | None = None) -> Invoice:
     """Re-split the bill, recompute its totals, and ledger the change."""
-    snapshot = EncounterSnapshot.get_or_none(EncounterSnapshot.encounter_id == invoice.encounter_id)
+    snapshot = EncounterSnapshot.get(EncounterSnapshot.encounter_id == invoice.encounter_id)
     resplit_invoice(invoice, snapshot)
     after = refresh_invoice(invoice.id)
     if any(getattr(after, c) != getattr(invoice, c) for c in ("hospital_amount", "insurer_amount", "copay_amount",
@@ -104,7 +126,7 @@ def _settle(invoice: Invoice, kind: str, reference: str, note: str | None = None
     return after
 
 
-def _new_line(invoice: Invoice, charge: dict) -> InvoiceLine:
+def _new_line(invoice: Invoice, charge: dict, coverage: dict | None) -> InvoiceLine:
     return InvoiceLine.create(
         invoice=invoice.id, charge_key=charge["key"], source=charge["source"], source_id=charge["source_id"],
         item_kind=charge["item_kind"], code=charge["code"], name=charge["name"], unit=charge["unit"],
@@ -115,6 +137,7 @@ def _new_line(invoice: Invoice, charge: dict) -> InvoiceLine:
         hospital_amount=0, insured_amount=0, benefit_level=0, insurer_amount=0, copay_amount=0,
         patient_outside_amount=0, cost_amount=charge["cost_amount"], occurred_at=charge["occurred_at"],
         details_json=json.dumps(charge["details"], default=str, sort_keys=True),
+        coverage_json=json.dumps(coverage, default=str, sort_keys=True) if coverage else None,
     )
 
 
@@ -128,7 +151,7 @@ def receive_charge(event: dict) -> tuple[InvoiceLine, bool]:
         with db.atomic():
             _keep_snapshot(encounter)
             invoice = open_invoice(charge["encounter_id"], charge["patient_id"])
-            line = _new_line(invoice, charge)
+            line = _new_line(invoice, charge, encounter.get("coverage"))
             _apply_waiting_reversals(line)
             _settle(invoice, "charge", charge["key"])
     except peewee.IntegrityError:

@@ -92,6 +92,19 @@ def test_a_card_that_expired_before_the_test_makes_that_line_self_pay(client):
     assert line["self_pay"] is True and line["patient_outside_amount"] == 46_200
 
 
+def test_each_line_is_paid_by_the_card_valid_on_its_day(client):
+    today = NOW.date()
+    old_card = coverage(80, valid_from=today - timedelta(days=300), valid_to=today - timedelta(days=1))
+    new_card = {**coverage(95, valid_from=today), "card_number": "HT3010123456789"}
+    post_charge(client, charge(CEFTRIAXONE, key="pharmacy:dispense-line:7", quantity=10,
+                               occurred_at=NOW - timedelta(days=2)), encounter(card=old_card))
+    post_charge(client, charge(GLUCOSE, key="lab:test-run:1"), encounter(card=new_card))
+
+    drug, glucose = invoice_of(client)["lines"]
+    assert (drug["self_pay"], drug["benefit_level"], drug["insurer_amount"]) == (False, 80, 280_000)
+    assert (glucose["self_pay"], glucose["benefit_level"], glucose["insurer_amount"]) == (False, 95, 20_425)
+
+
 def test_a_drug_outside_the_insurance_list_is_paid_by_the_patient(client):
     post_charge(client, charge(CEFTRIAXONE, key="pharmacy:dispense-line:8", quantity=2, covered=False))
 

@@ -133,8 +133,9 @@ def _recipe_rows(recipe: list[dict]) -> list[dict]:
             errors[f"recipe.{index}.analyzer_code"] = [f"No analyzer with code {line['analyzer_code']}"]
     if errors:
         raise ValidationFailed("The recipe names unknown reagents or analyzers", errors=errors)
-    return [{"reagent": reagents[line["reagent_code"]], "quantity": line["quantity"], "basis": line["basis"],
-             "analyzer": analyzers.get(line.get("analyzer_code"))} for line in recipe]
+    return [{"reagent": reagents[line["reagent_code"]], "quantity": line["quantity"],
+             "basis": line.get("basis", "test"), "analyzer": analyzers.get(line.get("analyzer_code"))}
+            for line in recipe]
 
 
 def create_lab_test(fields: dict) -> dict:

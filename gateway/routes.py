@@ -7,12 +7,13 @@ from common.contracts import ChargeCreatedSchema, ChargeReversedSchema, Encounte
 from gateway import services
 from gateway.encounters.flags import store_encounter_flag
 from gateway.encounters.schemas import EncounterFlagViewSchema
-from gateway.models import AuditEntry, Charge
+from gateway.models import AuditEntry, Charge, ChargeReversal
 from gateway.schemas import (
     AuditEntrySchema,
     AuditQuerySchema,
     ChargeQuerySchema,
     StoredChargeSchema,
+    StoredReversalSchema,
     TokenRequestSchema,
     TokenResponseSchema,
 )
@@ -70,6 +71,18 @@ def list_charges(query):
         selection = selection.where(Charge.encounter_ref == query["encounter_id"])
     if query.get("flagged") is True:
         selection = selection.where(Charge.flag.is_null(False))
+    return list(selection)
+
+
+@ledger_blp.route("/charge-reversals")
+@require_roles("finance")
+@ledger_blp.arguments(ChargeQuerySchema, location="query")
+@ledger_blp.response(200, StoredReversalSchema(many=True))
+def list_charge_reversals(query):
+    """List stored reversals, newest first; `flagged=true` shows those of an unknown charge or beyond it."""
+    selection = ChargeReversal.select().order_by(ChargeReversal.id.desc()).limit(query["limit"])
+    if query.get("flagged") is True:
+        selection = selection.where(ChargeReversal.flag.is_null(False))
     return list(selection)
 
 

@@ -35,6 +35,17 @@ class StoredChargeSchema(Schema):
     received_at = fields.AwareDateTime()
 
 
+class StoredReversalSchema(Schema):
+    id = fields.Integer()
+    key = fields.String()
+    charge_key = fields.String()
+    quantity = fields.Integer()
+    amount = fields.Integer()
+    reason = fields.String()
+    flag = fields.String(allow_none=True)
+    received_at = fields.AwareDateTime()
+
+
 class ChargeQuerySchema(Schema):
     encounter_id = fields.String()
     flagged = fields.Boolean()

@@ -71,22 +71,31 @@ def after_charge_stored(charge: Charge, event: dict) -> None:
 
 
 def store_charge_reversal(event: dict) -> tuple[ChargeReversal, bool]:
-    """Store a reversal once and reduce its charge; a reversal of an unknown charge is kept and flagged."""
+    """Store a reversal once and reduce its charge; one of an unknown charge, or beyond it, is kept and flagged."""
     existing = ChargeReversal.get_or_none(ChargeReversal.key == event["key"])
     if existing is not None:
         return existing, False
     try:
         with db.atomic():
-            updated = (Charge.update(reversed_quantity=Charge.reversed_quantity + event["quantity"],
-                                     reversed_amount=Charge.reversed_amount + event["amount"])
-                       .where(Charge.key == event["charge_key"]).execute())
             reversal = ChargeReversal.create(
                 key=event["key"], charge_key=event["charge_key"], quantity=event["quantity"], amount=event["amount"],
                 reason=event["reason"], payload=json.dumps(event, default=str, sort_keys=True),
-                flag=None if updated else "unknown_charge",
+                flag=reduce_charge(event["charge_key"], event["quantity"], event["amount"]),
             )
             for hook in current_app.extensions.get("reversal_hooks", []):
                 hook(reversal, event)
     except peewee.IntegrityError:
         return ChargeReversal.get(ChargeReversal.key == event["key"]), False
     return reversal, True
+
+
+def reduce_charge(charge_key: str, quantity: int, amount: int) -> str | None:
+    """Take a reversal off its charge with a guarded update; return None, or why it cannot be applied."""
+    updated = (Charge.update(reversed_quantity=Charge.reversed_quantity + quantity,
+                             reversed_amount=Charge.reversed_amount + amount)
+               .where((Charge.key == charge_key) & (Charge.reversed_quantity + quantity <= Charge.quantity)
+                      & (Charge.reversed_amount + amount <= Charge.amount))
+               .execute())
+    if updated:
+        return None
+    return "exceeds_charge" if Charge.select().where(Charge.key == charge_key).exists() else "unknown_charge"

@@ -17,6 +17,7 @@ from common.errors import Conflict, NotFound
 from gateway.encounters.services import encounter_snapshot, find_encounter, get_encounter
 from gateway.models import Charge, ChargeReversal, Encounter, db
 from gateway.patients.services import local_day
+from gateway.services import reduce_charge
 
 BILLABLE_CHARGE = "billing.charge"
 BILLABLE_REVERSAL = "billing.charge_reversed"
@@ -52,10 +53,8 @@ def apply_waiting_reversals(charge: Charge) -> None:
     waiting = list(ChargeReversal.select().where((ChargeReversal.charge_key == charge.key)
                                                  & (ChargeReversal.flag == "unknown_charge")))
     for reversal in waiting:
-        (Charge.update(reversed_quantity=Charge.reversed_quantity + reversal.quantity,
-                       reversed_amount=Charge.reversed_amount + reversal.amount)
-         .where(Charge.id == charge.id).execute())
-        ChargeReversal.update(flag=None).where(ChargeReversal.id == reversal.id).execute()
+        flag = reduce_charge(charge.key, reversal.quantity, reversal.amount)
+        ChargeReversal.update(flag=flag).where(ChargeReversal.id == reversal.id).execute()
     if waiting:
         fresh = Charge.get_by_id(charge.id)
         charge.reversed_quantity, charge.reversed_amount = fresh.reversed_quantity, fresh.reversed_amount

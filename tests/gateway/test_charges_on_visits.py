@@ -183,3 +183,16 @@ def test_charges_are_only_taken_from_services(gateway):
     response = gateway.post("/internal/charges", json=glucose_charge(visit["id"], patient["id"]),
                             headers=bearer("admin"))
     assert response.status_code == 401 and response.get_json()["code"] == "SERVICE_TOKEN_REQUIRED"
+
+
+def test_a_return_of_more_than_was_dispensed_is_held_for_finance_not_billed(gateway):
+    patient, visit = insured_visit(gateway)
+    charge = metformin_charge(visit["id"], patient["id"], quantity=30)
+    send_charge(gateway, charge)
+    too_many = reversal(charge, "return:1", quantity=40, amount=46_000)
+    assert send_reversal(gateway, too_many).get_json()["flag"] == "exceeds_charge"
+    assert outbox(gateway, "billing.charge_reversed") == []
+    stored = gateway.get(f"/api/v1/charges?encounter_id={visit['id']}", headers=bearer("cashier")).get_json()[0]
+    assert stored["reversed_quantity"] == 0
+    held = gateway.get("/api/v1/charge-reversals?flagged=true", headers=bearer("finance")).get_json()
+    assert [(r["key"], r["flag"]) for r in held] == [("pharmacy:dispense-line:1:return:1", "exceeds_charge")]

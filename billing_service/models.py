@@ -255,7 +255,7 @@ class LedgerEntry(BaseModel):
     """Append-only record of every change to a bill's money: charges, reversals, re-splits, payments, refunds."""
 
     invoice = peewee.ForeignKeyField(Invoice, backref="ledger", on_delete="RESTRICT")
-    kind = peewee.CharField(max_length=16)  # charge | reversal | resplit | payment | refund
+    kind = peewee.CharField(max_length=16)  # charge | reversal | resplit | payment | refund | request
     hospital_amount = peewee.BigIntegerField(default=0)  # signed change of the bill total
     insurer_amount = peewee.BigIntegerField(default=0)  # signed change of the insurer's share
     patient_amount = peewee.BigIntegerField(default=0)  # signed change of the patient's share

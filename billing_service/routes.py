@@ -4,13 +4,14 @@ from flask import Response, request
 from flask_smorest import Blueprint
 
 from billing_service import services
-from billing_service.models import BankTransfer, Invoice
+from billing_service.models import BankTransfer, Invoice, LedgerEntry, PaymentRequest
 from billing_service.schemas import (
     BankTransferSchema,
     CounterPaymentSchema,
     InvoiceQuerySchema,
     InvoiceSchema,
     InvoiceSummarySchema,
+    LedgerEntrySchema,
     PaymentRequestCreateSchema,
     PaymentRequestSchema,
     PaymentSchema,
@@ -101,6 +102,24 @@ def create_payment_request(fields, invoice_id):
     """Issue a dynamic VietQR or a card PaymentIntent for the patient's balance (or part of it)."""
     return services.issue_payment_request(invoice_id, fields["method"], fields.get("amount"), _actor(),
                                           request.headers.get("Idempotency-Key"))
+
+
+@blp.route("/invoices/<int:invoice_id>/payment-requests")
+@require_roles(*READERS)
+@blp.response(200, PaymentRequestSchema(many=True))
+def list_payment_requests(invoice_id):
+    """List the QR codes and card requests issued for a bill, newest first."""
+    invoice = services.get_invoice(invoice_id)
+    return list(invoice.payment_requests.order_by(PaymentRequest.id.desc()))
+
+
+@blp.route("/invoices/<int:invoice_id>/ledger")
+@require_roles(*READERS)
+@blp.response(200, LedgerEntrySchema(many=True))
+def list_invoice_ledger(invoice_id):
+    """Show who changed a bill's money, when and why: charges, reversals, re-splits, payments, refunds."""
+    invoice = services.get_invoice(invoice_id)
+    return list(invoice.ledger.order_by(LedgerEntry.id))
 
 
 @blp.route("/invoices/<int:invoice_id>/payments", methods=["POST"])

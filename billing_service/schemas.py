@@ -206,6 +206,19 @@ class TransferAssignmentSchema(Schema):
     reason = fields.String(required=True, validate=REASON)
 
 
+class LedgerEntrySchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    hospital_amount = MONEY()
+    insurer_amount = MONEY()
+    patient_amount = MONEY()
+    cash_amount = MONEY()
+    reference = fields.String()
+    actor = fields.String()
+    note = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
 class WebhookAnswerSchema(Schema):
     status = fields.String()
     event_id = fields.String()

@@ -149,3 +149,23 @@ def test_cancelling_a_qr_withdraws_it(client, bill):
 
     assert response.status_code == 200 and response.get_json()["state"] == "canceled"
     assert again.status_code == 409 and again.get_json()["code"] == "PAYMENT_REQUEST_NOT_CANCELABLE"
+
+
+def test_the_cashier_sees_every_qr_issued_for_a_bill(client, bill):
+    request_qr(client, bill["id"], key="qr-1", amount=100_000)
+    request_qr(client, bill["id"], key="qr-2")
+
+    listing = client.get(f"/api/v1/billing/invoices/{bill['id']}/payment-requests", headers=bearer("cashier"))
+
+    assert [r["amount"] for r in listing.get_json()] == [147_200, 100_000]
+
+
+def test_the_bill_ledger_shows_who_moved_its_money_and_why(client, bill):
+    cash = {"method": "cash", "amount": 47_200, "reason": "Thu tiền mặt tại quầy số 2"}
+    client.post(f"/api/v1/billing/invoices/{bill['id']}/payments", json=cash, headers=bearer("cashier"))
+
+    ledger = client.get(f"/api/v1/billing/invoices/{bill['id']}/ledger", headers=bearer("finance")).get_json()
+
+    assert [(e["kind"], e["patient_amount"], e["cash_amount"]) for e in ledger] == [
+        ("charge", 46_200, 0), ("charge", 101_000, 0), ("payment", 0, 47_200)]
+    assert ledger[-1]["actor"] == "cashier" and "Thu tiền mặt" in ledger[-1]["note"]

@@ -1,5 +1,6 @@
 """Billing service: invoices, insurance split, payments (VietQR, card), webhooks, refunds, claims."""
 
+from importlib import import_module
 from pathlib import Path
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -17,4 +18,5 @@ def create_app(config=None):
     for blueprint in routes.BLUEPRINTS:
         api.register_blueprint(blueprint)
     api.register_blueprint(outbox_blueprint("/api/v1/billing", roles=("finance",)))
+    api.register_blueprint(import_module("billing_service.claims.routes").blp)  # claims, remittances, reconciliation
     return app

@@ -11,6 +11,10 @@ from billing_service.models import BaseModel, Invoice, InvoiceLine
 from common.models import UtcDateTimeField, utcnow
 
 XML_TABLES = ("XML2", "XML3")  # drugs, services and supplies
+EXPORT_FORMATS = ("bhyt-4750", "fhir")
+DISCREPANCY_KINDS = ("charged_not_claimed", "claimed_not_charged", "amount_mismatch", "rejected_by_insurer",
+                     "paid_less_than_approved", "duplicate_charge", "patient_share_unpaid", "payment_without_bill",
+                     "overpaid")
 
 
 class ClaimBatch(BaseModel):

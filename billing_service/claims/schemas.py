@@ -1,0 +1,222 @@
+"""Claim, remittance and reconciliation schemas (one per resource, load and dump). Money is integer đồng."""
+
+import json
+import re
+from datetime import date
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from billing_service.claims.models import DISCREPANCY_KINDS, EXPORT_FORMATS, XML_TABLES
+from billing_service.schemas import Percent
+
+MONEY = fields.Integer
+PERIOD = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Use YYYY-MM, e.g. 2026-11.")
+
+
+class WholeDong(fields.Field):
+    """An amount in đồng from CSV text or JSON: a whole, non-negative number; empty means 0."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value is None or value == "":
+            return 0
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise ValidationError("Must be a whole number of đồng.")
+        if isinstance(value, str) and not re.fullmatch(r"\d{1,15}", value.strip()):
+            raise ValidationError("Must be a whole number of đồng (digits only, no separators or decimals).")
+        amount = int(value)
+        if amount < 0:
+            raise ValidationError("Must not be negative.")
+        return amount
+
+
+class LooseDate(fields.Field):
+    """A date written YYYY-MM-DD or yyyymmdd (the BHYT style); empty means none."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value is None or value == "":
+            return None
+        text = str(value).strip()
+        if re.fullmatch(r"\d{8}", text):
+            text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise ValidationError("Must be a date written YYYY-MM-DD or yyyymmdd.") from None
+
+
+class LineNumber(fields.Integer):
+    """A positive STT from CSV text or JSON."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and not re.fullmatch(r"\s*\d{1,9}\s*", value):
+            raise ValidationError("Must be a whole number.")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class RemittanceRowSchema(Schema):
+    """One row of the insurer's assessment: which claimed line, what was approved, rejected and paid."""
+
+    ma_lk = fields.String(required=True, validate=validate.Length(1, 100))
+    table = fields.Function(deserialize=lambda value: str(value).strip().upper(), required=True,
+                            validate=validate.OneOf(XML_TABLES, error="Must be XML2 or XML3."))
+    line_no = LineNumber(required=True, strict=True, validate=validate.Range(min=1))
+    approved_amount = WholeDong(required=True)
+    rejection_reason = fields.String(load_default="", validate=validate.Length(0, 500))
+    paid_amount = WholeDong(load_default=0)
+    payment_reference = fields.String(load_default="", validate=validate.Length(0, 100))
+    paid_on = LooseDate(load_default=None)
+
+    @validates_schema
+    def _payment_is_complete(self, data, **kwargs):
+        if data.get("paid_amount", 0) > 0 and not (data.get("payment_reference") or "").strip():
+            raise ValidationError("A paid row needs its payment_reference.", "payment_reference")
+        if data.get("paid_amount", 0) > 0 and data.get("paid_on") is None:
+            raise ValidationError("A paid row needs paid_on.", "paid_on")
+        if data.get("paid_amount", 0) > data.get("approved_amount", 0):
+            raise ValidationError("The insurer cannot pay more than it approved.", "paid_amount")
+
+
+class PeriodSchema(Schema):
+    period = fields.String(required=True, validate=PERIOD, metadata={"example": "2026-11"})
+
+
+class ClaimBatchQuerySchema(Schema):
+    period = fields.String(validate=PERIOD)
+
+
+class ExportQuerySchema(Schema):
+    format = fields.String(load_default="bhyt-4750", validate=validate.OneOf(EXPORT_FORMATS))
+
+
+class ClaimBatchSchema(Schema):
+    id = fields.Integer()
+    period = fields.String()
+    sequence = fields.Integer()
+    facility_code = fields.String()
+    visit_count = fields.Integer()
+    line_count = fields.Integer()
+    currency = fields.Constant("VND")
+    hospital_amount = MONEY()
+    insured_amount = MONEY()
+    insurer_amount = MONEY()
+    copay_amount = MONEY()
+    patient_outside_amount = MONEY()
+    other_funding_amount = MONEY()
+    created_by = fields.String()
+    created_at = fields.AwareDateTime()
+    export_urls = fields.Method("_exports")
+
+    def _exports(self, batch) -> dict:
+        base = f"/api/v1/billing/claim-batches/{batch.id}/export?format="
+        return {name: base + name for name in EXPORT_FORMATS}
+
+
+class ClaimQuerySchema(Schema):
+    encounter_id = fields.String(validate=validate.Length(1, 100))
+    batch_id = fields.Integer(validate=validate.Range(min=1))
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+
+
+class ClaimLineSchema(Schema):
+    id = fields.Integer()
+    invoice_line_id = fields.Integer()
+    table = fields.String(attribute="xml_table")
+    line_no = fields.Integer()
+    code = fields.String()
+    quantity = fields.Integer()
+    benefit_level = Percent()
+    hospital_amount = MONEY()
+    insured_amount = MONEY()
+    insurer_amount = MONEY()
+    copay_amount = MONEY()
+    patient_outside_amount = MONEY()
+    approved_amount = MONEY(allow_none=True)
+    rejection_reason = fields.String(allow_none=True)
+    paid_amount = MONEY()
+
+
+class ClaimSchema(Schema):
+    id = fields.Integer()
+    batch_id = fields.Integer()
+    period = fields.String()
+    ma_lk = fields.Function(lambda claim: claim["encounter_id"])
+    encounter_id = fields.String()
+    invoice_id = fields.Integer()
+    stt = fields.Integer()
+    status = fields.String()
+    line_count = fields.Integer()
+    rejected_line_count = fields.Integer()
+    hospital_amount = MONEY()
+    insurer_amount = MONEY()
+    approved_amount = MONEY()
+    paid_amount = MONEY()
+    lines = fields.List(fields.Nested(ClaimLineSchema))
+
+
+class RejectedRowSchema(Schema):
+    line = fields.Integer()
+    reason = fields.String()
+
+
+class RemittanceImportSchema(Schema):
+    id = fields.Integer()
+    file_sha256 = fields.String()
+    format = fields.String(attribute="file_format")
+    row_count = fields.Integer()
+    accepted_count = fields.Integer()
+    duplicate_count = fields.Integer()
+    rejected_count = fields.Integer()
+    rejected = fields.Function(lambda remittance: json.loads(remittance.rejected_rows))
+    approved_amount = MONEY()
+    paid_amount = MONEY()
+    already_imported = fields.Boolean()
+    created_by = fields.String()
+    created_at = fields.AwareDateTime()
+
+
+class ReconciliationQuerySchema(Schema):
+    period = fields.String(required=True, validate=PERIOD)
+    format = fields.String(validate=validate.OneOf(("json", "csv")))
+    kind = fields.String(validate=validate.OneOf(DISCREPANCY_KINDS))
+
+
+class DiscrepancySchema(Schema):
+    kind = fields.String()
+    encounter_id = fields.String(allow_none=True)
+    invoice_id = fields.Integer(allow_none=True)
+    invoice_line_id = fields.Integer(allow_none=True)
+    charge_key = fields.String(allow_none=True)
+    claim_line_id = fields.Integer(allow_none=True)
+    table = fields.String(allow_none=True)
+    line_no = fields.Integer(allow_none=True)
+    code = fields.String(allow_none=True)
+    expected_amount = MONEY()
+    actual_amount = MONEY()
+    amount = MONEY()
+    detail = fields.String()
+
+
+class ReconciliationSchema(Schema):
+    period = fields.String()
+    currency = fields.Constant("VND")
+    generated_at = fields.String()
+    totals = fields.Dict()
+    discrepancies = fields.List(fields.Nested(DiscrepancySchema))
+
+
+class RunQuerySchema(Schema):
+    format = fields.String(validate=validate.OneOf(("json", "csv")))
+
+
+class ReconciliationRunSchema(Schema):
+    id = fields.Integer()
+    period = fields.String()
+    state = fields.String()
+    progress = fields.Integer()
+    step = fields.String()
+    error = fields.String(allow_none=True)
+    requested_by = fields.String()
+    created_at = fields.AwareDateTime()
+    started_at = fields.AwareDateTime(allow_none=True)
+    finished_at = fields.AwareDateTime(allow_none=True)
+    result = fields.Function(lambda run: json.loads(run.result_json) if run.result_json else None)

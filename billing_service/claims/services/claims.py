@@ -1,0 +1,81 @@
+"""Claims of visits as finance and the patient record see them: lines, the insurer's answer, a status."""
+
+from billing_service.claims.models import Claim, ClaimBatch, ClaimLine, RemittanceLine
+from common.errors import NotFound
+
+
+def _answers(line_ids: list[int]) -> dict[int, dict]:
+    """Return {claim line id: latest approval, rejection reason and the sum paid} for answered lines."""
+    answers: dict[int, dict] = {}
+    rows = RemittanceLine.select().where(RemittanceLine.claim_line.in_(line_ids)).order_by(RemittanceLine.id)
+    for row in rows:
+        paid = answers.get(row.claim_line_id, {}).get("paid_amount", 0) + row.paid_amount
+        answers[row.claim_line_id] = {"approved_amount": row.approved_amount,
+                                      "rejection_reason": row.rejection_reason or None, "paid_amount": paid}
+    return answers
+
+
+def _status(lines: list[dict]) -> str:
+    """Return submitted, partially_assessed, rejected, partially_rejected, approved or paid."""
+    answered = [line for line in lines if line["approved_amount"] is not None]
+    if not answered:
+        return "submitted"
+    if len(answered) < len(lines):
+        return "partially_assessed"
+    if all(line["approved_amount"] == 0 for line in lines) and any(line["insurer_amount"] for line in lines):
+        return "rejected"
+    if any(line["approved_amount"] < line["insurer_amount"] for line in lines):
+        return "partially_rejected"
+    return "paid" if all(line["paid_amount"] >= line["approved_amount"] for line in lines) else "approved"
+
+
+def claim_view(claim: Claim) -> dict:
+    """Return a claim with its lines, each with the insurer's latest answer, and the claim's status and totals."""
+    lines = [{"id": line.id, "invoice_line_id": line.invoice_line_id, "xml_table": line.xml_table,
+              "line_no": line.line_no, "code": line.code, "quantity": line.quantity,
+              "benefit_level": line.benefit_level, "hospital_amount": line.hospital_amount,
+              "insured_amount": line.insured_amount, "insurer_amount": line.insurer_amount,
+              "copay_amount": line.copay_amount, "patient_outside_amount": line.patient_outside_amount,
+              "approved_amount": None, "rejection_reason": None, "paid_amount": 0}
+             for line in claim.lines.order_by(ClaimLine.xml_table, ClaimLine.line_no)]
+    answers = _answers([line["id"] for line in lines])
+    for line in lines:
+        line.update(answers.get(line["id"], {}))
+    return {
+        "id": claim.id, "batch_id": claim.batch_id, "period": claim.batch.period, "encounter_id": claim.encounter_id,
+        "invoice_id": claim.invoice_id, "stt": claim.stt, "status": _status(lines), "line_count": len(lines),
+        "rejected_line_count": sum(1 for line in lines if (line["approved_amount"] is not None
+                                                           and line["approved_amount"] < line["insurer_amount"])),
+        "hospital_amount": sum(line["hospital_amount"] for line in lines),
+        "insurer_amount": sum(line["insurer_amount"] for line in lines),
+        "approved_amount": sum(line["approved_amount"] or 0 for line in lines),
+        "paid_amount": sum(line["paid_amount"] for line in lines), "lines": lines,
+    }
+
+
+def get_claim(claim_id: int) -> dict:
+    """Return one claim with its lines or raise 404."""
+    claim = Claim.select(Claim, ClaimBatch).join(ClaimBatch).where(Claim.id == claim_id).first()
+    if claim is None:
+        raise NotFound(f"No claim {claim_id}", code="CLAIM_NOT_FOUND")
+    return claim_view(claim)
+
+
+def list_claims(query: dict) -> list[dict]:
+    """Return claims by visit or batch, newest first, with their lines and status."""
+    selection = Claim.select(Claim, ClaimBatch).join(ClaimBatch).order_by(Claim.id.desc()).limit(query["limit"])
+    if query.get("encounter_id"):
+        selection = selection.where(Claim.encounter_id == query["encounter_id"])
+    if query.get("batch_id"):
+        selection = selection.where(Claim.batch == query["batch_id"])
+    return [claim_view(claim) for claim in selection]
+
+
+def claim_status_of(encounter_id: str) -> dict | None:
+    """Return {claim id, batch, period, status} of a visit's claim, or None while it is not claimed (for bills)."""
+    claim = Claim.select(Claim, ClaimBatch).join(ClaimBatch).where(Claim.encounter_id == encounter_id).first()
+    if claim is None:
+        return None
+    view = claim_view(claim)
+    return {key: view[key] for key in ("id", "batch_id", "period", "status", "insurer_amount", "approved_amount",
+                                       "paid_amount", "rejected_line_count")}

@@ -1,0 +1,36 @@
+"""Claim batch exports, streamed: the BHYT GIAMDINHHS XML (QĐ 130/4750) and a FHIR R5 Bundle."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from flask import current_app
+
+from billing_service.claims.bhyt_xml import iter_giamdinhhs
+from billing_service.claims.fhir_export import iter_bundle_json
+from billing_service.claims.mapping import iter_claim_visits
+from billing_service.claims.services.batches import get_claim_batch
+from billing_service.claims.services.periods import LOCAL_TZ
+
+DEFAULT_FACILITY_NAME = "Bệnh viện Đa khoa tỉnh"
+
+
+@dataclass(frozen=True)
+class Export:
+    """A file about to be streamed: its chunks, media type and download name."""
+
+    chunks: Iterator[bytes]
+    mimetype: str
+    filename: str
+
+
+def export_claim_batch(batch_id: int, export_format: str) -> Export:
+    """Prepare the batch's file in `export_format`; nothing is read until the chunks are iterated."""
+    batch = get_claim_batch(batch_id)  # 404 before the first byte, never in the middle of a stream
+    name = f"{batch.facility_code}_{batch.period.replace('-', '')}_{batch.sequence:02d}"
+    if export_format == "fhir":
+        provider = current_app.config.get("BHYT_FACILITY_NAME") or DEFAULT_FACILITY_NAME
+        return Export(iter_bundle_json(iter_claim_visits(batch), provider_name=provider),
+                      "application/fhir+json", f"claims_{name}.fhir.json")
+    created_on = batch.created_at.astimezone(LOCAL_TZ).date()
+    return Export(iter_giamdinhhs(batch.facility_code, created_on, batch.visit_count, iter_claim_visits(batch)),
+                  "application/xml", f"GIAMDINHHS_{name}.xml")

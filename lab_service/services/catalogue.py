@@ -167,8 +167,25 @@ def recipe_of(lab_test: LabTest, analyzer: Analyzer | None) -> list[RecipeLine]:
     """Return the recipe used on `analyzer`: its own lines if it has any, else the default lines."""
     lines = list(RecipeLine.select(RecipeLine, Reagent).join(Reagent)
                  .where(RecipeLine.lab_test == lab_test).order_by(RecipeLine.id))
+    return _lines_for(lines, analyzer)
+
+
+def _lines_for(lines: list[RecipeLine], analyzer: Analyzer | None) -> list[RecipeLine]:
     own = [line for line in lines if analyzer is not None and line.analyzer_id == analyzer.id]
     return own or [line for line in lines if line.analyzer_id is None]
+
+
+def lab_test_with_recipe(test_code: str, analyzer_code: str | None) -> tuple[LabTest, Analyzer | None, list]:
+    """Look up a test, the analyzer and the recipe used on it, in one query when the test has a recipe."""
+    lines = list(RecipeLine.select(RecipeLine, LabTest, Reagent, Analyzer).join(LabTest)
+                 .switch(RecipeLine).join(Reagent).switch(RecipeLine).join(Analyzer, peewee.JOIN.LEFT_OUTER)
+                 .where(LabTest.code == test_code).order_by(RecipeLine.id))
+    lab_test = lines[0].lab_test if lines else lab_test_by_code(test_code)
+    analyzer = None
+    if analyzer_code:
+        known = [line.analyzer for line in lines if line.analyzer_id and line.analyzer.code == analyzer_code]
+        analyzer = known[0] if known else analyzer_by_code(analyzer_code)
+    return lab_test, analyzer, _lines_for(lines, analyzer)
 
 
 def lab_test_view(lab_test: LabTest) -> dict:

@@ -2,6 +2,8 @@
 
 import json
 
+from flask import current_app
+
 from common.charges import publish_charge_created, publish_charge_reversed
 from common.errors import Conflict, NotFound
 from lab_service import clock
@@ -28,8 +30,14 @@ def _add(demand: dict, reagent, basis: str, quantity: int) -> None:
 
 def _takes_daily_overhead(lab_test: LabTest, analyzer: Analyzer | None) -> bool:
     """Claim today's once-a-day QC/calibration for this test and analyzer; True if this run is the first today."""
-    inserted = (DailyOverheadMark.insert(lab_test=lab_test, analyzer_code=analyzer.code if analyzer else "",
-                                         day=clock.today()).on_conflict_ignore().as_rowcount().execute())
+    mark = (lab_test.id, analyzer.code if analyzer else "", clock.today())
+    seen = current_app.extensions.setdefault("lab_daily_marks", set())
+    if mark in seen:
+        return False
+    inserted = (DailyOverheadMark.insert(lab_test=mark[0], analyzer_code=mark[1], day=mark[2])
+                .on_conflict_ignore().as_rowcount().execute())
+    if not inserted:
+        seen.add(mark)  # a committed mark exists (a concurrent one would have made us wait): remember it
     return bool(inserted)
 
 
@@ -43,13 +51,12 @@ def _opens_a_lot(lines) -> bool:
     return False
 
 
-def patient_demand(lab_test: LabTest, analyzer: Analyzer | None) -> dict:
-    """Work out what one patient test takes: the recipe, dead volume, and any lot-opening or daily overhead."""
-    lines = catalogue.recipe_of(lab_test, analyzer)
+def patient_demand(lab_test: LabTest, analyzer: Analyzer | None, lines: list) -> dict:
+    """Work out what one patient test takes: the recipe with dead volume, and any lot-opening or daily overhead."""
     demand: dict = {}
     for line in lines:
         if line.basis in ("test", "run"):
-            _add(demand, line.reagent, line.basis, line.quantity)
+            _add(demand, line.reagent, "test", line.quantity)
     if any(line.basis == "lot_opened" for line in lines) and _opens_a_lot(lines):
         for line in lines:
             if line.basis == "lot_opened":
@@ -61,13 +68,11 @@ def patient_demand(lab_test: LabTest, analyzer: Analyzer | None) -> dict:
     return demand
 
 
-def _consume(run: TestRun, demand: dict) -> list[dict]:
+def _allocate(demand: dict) -> list[dict]:
+    """Take the demand off stock FEFO (all or nothing) and return the consumption lines to record."""
     pieces = stock.allocate(demand)
     stock.open_lots_on_first_use(pieces)
-    consumption = stock.write_consumption(pieces, run)
-    run.cost_amount = sum(line["cost_amount"] for line in consumption)
-    TestRun.update(cost_amount=run.cost_amount).where(TestRun.id == run.id).execute()
-    return consumption
+    return stock.consumption_lines(pieces)
 
 
 def _charge_event(run: TestRun, lab_test: LabTest, analyzer: Analyzer | None, results: list) -> dict:
@@ -85,39 +90,41 @@ def _charge_event(run: TestRun, lab_test: LabTest, analyzer: Analyzer | None, re
 
 def log_test_run(fields: dict) -> dict:
     """Log a patient test: consume its reagent FEFO, bill it (unless a rerun) and close its worklist order."""
-    lab_test = catalogue.lab_test_by_code(fields["test_code"])
-    analyzer = catalogue.analyzer_by_code(fields["analyzer_code"]) if fields.get("analyzer_code") else None
+    lab_test, analyzer, lines = catalogue.lab_test_with_recipe(fields["test_code"], fields.get("analyzer_code"))
     billed = not fields.get("is_rerun", False)
     results = fields.get("results", [])
     with db.atomic():
+        consumption = _allocate(patient_demand(lab_test, analyzer, lines))
         run = TestRun.create(kind="patient", lab_test=lab_test, analyzer=analyzer,
                              encounter_id=fields["encounter_id"], patient_id=fields["patient_id"],
                              is_rerun=not billed, billed=billed, price_amount=lab_test.price_amount if billed else 0,
+                             cost_amount=sum(line["cost_amount"] for line in consumption),
                              results=json.dumps(results, ensure_ascii=False), logged_by=stock.actor(),
                              created_at=clock.now())
-        consumption = _consume(run, patient_demand(lab_test, analyzer))
+        shown = stock.write_consumption(consumption, run)
         if billed:
             _close_worklist_order(run, lab_test)
             publish_charge_created(_charge_event(run, lab_test, analyzer, results))
-    return run_view(run, lab_test, analyzer, consumption)
+    return run_view(run, lab_test, analyzer, shown)
 
 
 def log_qc_run(fields: dict) -> dict:
     """Log a QC or calibration run: it consumes the recipe once per level plus dead volume, and is never billed."""
-    lab_test = catalogue.lab_test_by_code(fields["test_code"])
-    analyzer = catalogue.analyzer_by_code(fields["analyzer_code"]) if fields.get("analyzer_code") else None
+    lab_test, analyzer, lines = catalogue.lab_test_with_recipe(fields["test_code"], fields.get("analyzer_code"))
     demand: dict = {}
-    for line in catalogue.recipe_of(lab_test, analyzer):
+    for line in lines:
         if line.basis == "test":
             _add(demand, line.reagent, "test", line.quantity * fields["levels"])
         elif line.basis == "run":
-            _add(demand, line.reagent, "run", line.quantity)
+            _add(demand, line.reagent, "test", line.quantity)
     with db.atomic():
+        consumption = _allocate(demand)
         run = TestRun.create(kind=fields["kind"], lab_test=lab_test, analyzer=analyzer, billed=False,
+                             cost_amount=sum(line["cost_amount"] for line in consumption),
                              results=json.dumps(fields.get("results", []), ensure_ascii=False),
                              logged_by=stock.actor(), created_at=clock.now())
-        consumption = _consume(run, demand)
-    return run_view(run, lab_test, analyzer, consumption)
+        shown = stock.write_consumption(consumption, run)
+    return run_view(run, lab_test, analyzer, shown)
 
 
 def _close_worklist_order(run: TestRun, lab_test: LabTest) -> None:
@@ -152,7 +159,8 @@ def void_test_run(run_id: int, reason: str) -> dict:
             ReagentLot.update(on_hand=given_back).where(ReagentLot.id == entry.lot_id).execute()
             LedgerEntry.create(reagent=entry.reagent_id, lot=entry.lot_id, kind="void_reversal",
                                quantity=-entry.quantity, cost_amount=-entry.cost_amount, test_run=run,
-                               basis=entry.basis, reason=reason, recorded_by=stock.actor())
+                               basis=entry.basis, reason=reason, recorded_by=stock.actor(),
+                               created_at=clock.now())
             request_alert_check(entry.reagent_id)
         if run.billed:
             publish_charge_reversed({

@@ -1,6 +1,5 @@
 """Reagent stock: which lots are usable, first-expiry-first-out allocation with guarded decrements, the ledger."""
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -102,13 +101,14 @@ def record(lot: ReagentLot, kind: str, quantity: int, *, test_run=None, basis=No
     """Append one ledger row for a movement that has already been applied to the lot."""
     cost = cost_amount if cost_amount is not None else (cost_of(lot, abs(quantity)) * (1 if quantity >= 0 else -1))
     return LedgerEntry.create(reagent=lot.reagent_id, lot=lot.id, kind=kind, quantity=quantity, cost_amount=cost,
-                              test_run=test_run, basis=basis, reason=reason, recorded_by=actor())
+                              test_run=test_run, basis=basis, reason=reason, recorded_by=actor(),
+                              created_at=clock.now())
 
 
 def take_from_lot(lot: ReagentLot, wanted: int) -> int:
     """Decrement up to `wanted` from a lot with a guarded update (never below zero); return what was taken."""
+    available = lot.on_hand  # as just read; re-read only if another run got there first
     while True:
-        available = ReagentLot.select(ReagentLot.on_hand).where(ReagentLot.id == lot.id).scalar() or 0
         take = min(wanted, available)
         if take <= 0:
             return 0
@@ -116,6 +116,7 @@ def take_from_lot(lot: ReagentLot, wanted: int) -> int:
                  .where((ReagentLot.id == lot.id) & (ReagentLot.on_hand >= take)).execute())
         if taken:
             return take
+        available = ReagentLot.select(ReagentLot.on_hand).where(ReagentLot.id == lot.id).scalar() or 0
 
 
 def shortage_error(shortages: list[dict]) -> InsufficientStock:
@@ -182,22 +183,34 @@ def open_lots_on_first_use(pieces: list[Piece]) -> None:
         ReagentLot.update(opened_at=now).where((ReagentLot.id == lot_id) & ReagentLot.opened_at.is_null()).execute()
 
 
-def write_consumption(pieces: list[Piece], test_run) -> list[dict]:
-    """Write one consumption ledger row per lot and basis; return the consumption per lot and its cost."""
-    by_lot: dict[int, dict] = {}
-    merged: dict[tuple[int, str], int] = defaultdict(int)
-    lots = {}
+def consumption_lines(pieces: list[Piece]) -> list[dict]:
+    """Merge what was taken into one line per lot and basis, each with its cost."""
+    lines: dict[tuple[int, str], dict] = {}
     for piece in pieces:
-        merged[(piece.lot.id, piece.basis)] += piece.quantity
-        lots[piece.lot.id] = piece
-    for (lot_id, basis), quantity in merged.items():
-        piece = lots[lot_id]
-        entry = record(piece.lot, "consumption", -quantity, test_run=test_run, basis=basis)
-        line = by_lot.setdefault(lot_id, {"reagent_code": piece.reagent.code, "lot_number": piece.lot.lot_number,
-                                          "quantity": 0, "cost_amount": 0})
-        line["quantity"] += quantity
-        line["cost_amount"] += -entry.cost_amount
-        request_alert_check(piece.reagent.id)
+        line = lines.setdefault((piece.lot.id, piece.basis), {
+            "reagent_id": piece.reagent.id, "reagent_code": piece.reagent.code, "lot": piece.lot,
+            "lot_number": piece.lot.lot_number, "basis": piece.basis, "quantity": 0})
+        line["quantity"] += piece.quantity
+    for line in lines.values():
+        line["cost_amount"] = cost_of(line["lot"], line["quantity"])
+    return list(lines.values())
+
+
+def write_consumption(lines: list[dict], test_run) -> list[dict]:
+    """Write one consumption ledger row per lot and basis in one statement; return the consumption per lot."""
+    recorded_by, now = actor(), clock.now()
+    LedgerEntry.insert_many([
+        {"reagent": line["reagent_id"], "lot": line["lot"].id, "kind": "consumption", "quantity": -line["quantity"],
+         "cost_amount": -line["cost_amount"], "test_run": test_run.id, "basis": line["basis"],
+         "recorded_by": recorded_by, "created_at": now} for line in lines]).execute()
+    by_lot: dict[int, dict] = {}
+    for line in lines:
+        shown = by_lot.setdefault(line["lot"].id, {"reagent_code": line["reagent_code"],
+                                                   "lot_number": line["lot_number"], "quantity": 0,
+                                                   "cost_amount": 0})
+        shown["quantity"] += line["quantity"]
+        shown["cost_amount"] += line["cost_amount"]
+        request_alert_check(line["reagent_id"])
     return list(by_lot.values())
 
 

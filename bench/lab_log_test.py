@@ -1,0 +1,69 @@
+"""Lab test logging throughput: a glucose test logged through the gateway, against the one-hop baseline.
+
+(a) bench/baseline_app.py: minimal Flask + peewee on the same PostgreSQL (select for update, guarded update, insert).
+(b) POST /api/v1/lab/test-runs through the gateway with an Idempotency-Key: a glucose test on the AU480 (seeded
+    recipe: reaction volume + dead volume per run), FEFO over the seeded lots and a large bench lot, guarded
+    decrements, ledger rows, the test run, a charge.created outbox row delivered to the gateway after commit, and
+    the alert check after commit.
+Each at 16 concurrent clients on 127.0.0.1 for a bounded time. Target: (b) >= 0.5 x (a) in requests/s and p99 of
+(b) < 50 ms. The ratio is printed last.
+
+Run: .venv/bin/python -m bench.lab_log_test [seconds]
+"""
+
+import sys
+from datetime import date, timedelta
+
+import requests
+
+from bench.harness import baseline_server, run_load, start_stack, token
+
+CLIENTS = 16
+VISITS = 64
+
+
+def stock_up(gateway: str, headers: dict) -> None:
+    """Receive one large glucose lot so the run never runs out (the seeded lots are used first, FEFO)."""
+    body = {"lot_number": "GLBENCH01", "expires_on": (date.today() + timedelta(days=700)).isoformat(),
+            "quantity": 10**10, "cost_amount": 3 * 10**10, "supplier": "Công ty TNHH Thiết bị Y tế Việt Đức"}
+    response = requests.post(f"{gateway}/api/v1/lab/reagents/GLU-R1/lots", json=body, headers=headers, timeout=30)
+    response.raise_for_status()
+
+
+def test_run_body(number: int) -> dict:
+    visit = number % VISITS
+    return {"encounter_id": f"ENC-2026-{200_000 + visit}", "patient_id": f"BN-{300_000 + visit}",
+            "test_code": "GLU", "analyzer_code": "AU480",
+            "results": [{"loinc": "2345-7", "value": "5.6", "unit": "mmol/L", "flag": "N"}]}
+
+
+def measure_lab(duration_s: int) -> dict:
+    with start_stack() as stack:
+        gateway = stack["gateway"]
+        stock_up(gateway, token(gateway, "labhead"))
+        headers = token(gateway, "labtech")
+        url = f"{gateway}/api/v1/lab/test-runs"
+        run_load(url, "POST", headers=headers, json_body_fn=test_run_body, clients=4, duration_s=2,
+                 headers_fn=lambda n: {"Idempotency-Key": f"warm-{n}"}, ok_statuses=(201,))
+        return run_load(url, "POST", headers=headers, json_body_fn=test_run_body, clients=CLIENTS,
+                        duration_s=duration_s, headers_fn=lambda n: {"Idempotency-Key": f"bench-{n}"},
+                        ok_statuses=(201,))
+
+
+def measure_baseline(duration_s: int) -> dict:
+    with baseline_server() as url:
+        run_load(f"{url}/consume", "POST", clients=4, duration_s=2)
+        return run_load(f"{url}/consume", "POST", clients=CLIENTS, duration_s=duration_s)
+
+
+def main(duration_s: int = 10) -> None:
+    baseline = measure_baseline(duration_s)
+    logged = measure_lab(duration_s)
+    print(f"(a) one-hop baseline:         {baseline}")
+    print(f"(b) test run via the gateway: {logged}")
+    print(f"p99 (b) {logged['p99_ms']} ms (target < 50 ms)")
+    print(f"test-runs/s / baseline rps ratio (target >= 0.5): {logged['rps'] / baseline['rps']:.2f}")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10)

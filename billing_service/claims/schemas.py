@@ -59,7 +59,7 @@ class RemittanceRowSchema(Schema):
     ma_lk = fields.String(required=True, validate=validate.Length(1, 100))
     table = fields.Function(deserialize=lambda value: str(value).strip().upper(), required=True,
                             validate=validate.OneOf(XML_TABLES, error="Must be XML2 or XML3."))
-    line_no = LineNumber(required=True, strict=True, validate=validate.Range(min=1))
+    line_no = LineNumber(required=True, validate=validate.Range(min=1))
     approved_amount = WholeDong(required=True)
     rejection_reason = fields.String(load_default="", validate=validate.Length(0, 500))
     paid_amount = WholeDong(load_default=0)

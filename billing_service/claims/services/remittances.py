@@ -151,6 +151,7 @@ def check_rows(rows) -> RowCheck:
         else:
             seen[key] = fingerprint
             check.accepted.append({**row, "claim_line": claim_line_id, "source_line": line})
+    check.rejected.sort(key=lambda rejected: rejected["line"])
     return check
 
 

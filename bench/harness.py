@@ -131,37 +131,78 @@ def gunicorn(app_spec: str, port: int, env: dict, workers: int = 2, threads: int
                             start_new_session=True)
 
 
+class Stack:
+    """The running services of start_stack: their URLs (stack["gateway"]), env, and stop/start per service."""
+
+    def __init__(self, env: dict, ports: dict, workers: int):
+        self.env, self.ports, self.workers = env, ports, workers
+        self.urls = {s: f"http://127.0.0.1:{p}" for s, p in ports.items()}
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    def __getitem__(self, name: str):
+        return self.env if name == "env" else self.urls[name]
+
+    def start(self, service: str) -> None:
+        """Start one service (or 'sweeper' / 'worker') and wait until it answers."""
+        if service == "sweeper":
+            self.processes[service] = _manage_process(["sweep"], self.env)
+        elif service == "worker":
+            self.processes[service] = _manage_process(["worker"], self.env)
+        else:
+            self.processes[service] = gunicorn(f"{service}:create_app()", self.ports[service], self.env,
+                                               workers=self.workers)
+            _wait_healthy([self.urls[service]], [self.processes[service]])
+
+    def stop(self, service: str) -> None:
+        """Stop one process we started, by its pid."""
+        process = self.processes.pop(service, None)
+        if process is not None:
+            _stop([process])
+
+    def stop_all(self) -> None:
+        _stop(list(self.processes.values()))
+        self.processes.clear()
+
+
+def _manage_process(args: list[str], env: dict) -> subprocess.Popen:
+    return subprocess.Popen([PYTHON, "-m", "manage", *args], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+
+
 @contextmanager
-def start_stack(env_overrides: dict | None = None, sweeper: bool = True):
-    """Run the four services under gunicorn on fresh PostgreSQL databases; yield their URLs."""
+def start_stack(env_overrides: dict | None = None, sweeper: bool = True, redis_url: str | None = None,
+                workers: int = 2, seed: bool = True):
+    """Run the four services under gunicorn on fresh PostgreSQL databases (plus sweeper, and an rq worker
+    when `redis_url` is given); yield a Stack."""
     run_id = f"bench_{secrets.token_hex(3)}"
     names = [f"{run_id}_{s}" for s in SERVICES]
     ports = {s: free_port() for s in SERVICES}
     env = dict(os.environ, APP_ENV="development", LOG_LEVEL="WARNING", JWT_SECRET=secrets.token_urlsafe(32),
                SERVICE_TOKEN=secrets.token_urlsafe(32), BANK_WEBHOOK_SECRET=secrets.token_urlsafe(32),
                STRIPE_WEBHOOK_SECRET=secrets.token_urlsafe(32), VAR_DIR=f"/tmp/{run_id}")
+    env.pop("REDIS_URL", None)
     for service in SERVICES:
         env[f"{service.upper()}_DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{run_id}_{service}"
         env[f"{service.upper()}_PORT"] = str(ports[service])
         env[f"{service.upper()}_URL"] = f"http://127.0.0.1:{ports[service]}"
+    if redis_url:
+        env["REDIS_URL"] = redis_url
     env.update(env_overrides or {})
     _create_databases(names)
-    processes = []
+    stack = Stack(env, ports, workers)
     try:
-        for command in ("migrate", "seed"):
+        for command in ("migrate", "seed") if seed else ("migrate",):
             subprocess.run([PYTHON, "-m", "manage", command], cwd=ROOT, env=env, check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for service in SERVICES:
-            processes.append(gunicorn(f"{service}:create_app()", ports[service], env))
+            stack.start(service)
         if sweeper:
-            processes.append(subprocess.Popen([PYTHON, "-m", "manage", "sweep"], cwd=ROOT, env=env,
-                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                              start_new_session=True))
-        urls = {s: f"http://127.0.0.1:{p}" for s, p in ports.items()}
-        _wait_healthy(urls.values(), processes)
-        yield {**urls, "env": env}
+            stack.start("sweeper")
+        if redis_url:
+            stack.start("worker")
+        yield stack
     finally:
-        _stop(processes)
+        stack.stop_all()
         _drop_databases(names)
 
 

@@ -41,23 +41,24 @@ def _takes_daily_overhead(lab_test: LabTest, analyzer: Analyzer | None) -> bool:
     return bool(inserted)
 
 
-def _opens_a_lot(lines) -> bool:
-    """Tell whether this run will draw a per-test reagent from a lot nobody has opened yet."""
+def _opens_a_lot(lines, lots: dict) -> bool:
+    """Tell whether this run will draw a per-test reagent from a lot nobody has opened yet (fills `lots`)."""
     for line in lines:
         if line.basis in ("test", "run"):
-            lots = stock.usable_lots(line.reagent)
-            if lots and lots[0].opened_at is None:
+            if line.reagent_id not in lots:
+                lots[line.reagent_id] = stock.usable_lots(line.reagent)
+            if lots[line.reagent_id] and lots[line.reagent_id][0].opened_at is None:
                 return True
     return False
 
 
-def patient_demand(lab_test: LabTest, analyzer: Analyzer | None, lines: list) -> dict:
+def patient_demand(lab_test: LabTest, analyzer: Analyzer | None, lines: list, lots: dict) -> dict:
     """Work out what one patient test takes: the recipe with dead volume, and any lot-opening or daily overhead."""
     demand: dict = {}
     for line in lines:
         if line.basis in ("test", "run"):
             _add(demand, line.reagent, "test", line.quantity)
-    if any(line.basis == "lot_opened" for line in lines) and _opens_a_lot(lines):
+    if any(line.basis == "lot_opened" for line in lines) and _opens_a_lot(lines, lots):
         for line in lines:
             if line.basis == "lot_opened":
                 _add(demand, line.reagent, "lot_opened", line.quantity)
@@ -68,9 +69,9 @@ def patient_demand(lab_test: LabTest, analyzer: Analyzer | None, lines: list) ->
     return demand
 
 
-def _allocate(demand: dict) -> list[dict]:
+def _allocate(demand: dict, lots: dict | None = None) -> list[dict]:
     """Take the demand off stock FEFO (all or nothing) and return the consumption lines to record."""
-    pieces = stock.allocate(demand)
+    pieces = stock.allocate(demand, lots)
     stock.open_lots_on_first_use(pieces)
     return stock.consumption_lines(pieces)
 
@@ -94,7 +95,8 @@ def log_test_run(fields: dict) -> dict:
     billed = not fields.get("is_rerun", False)
     results = fields.get("results", [])
     with db.atomic():
-        consumption = _allocate(patient_demand(lab_test, analyzer, lines))
+        lots: dict = {}
+        consumption = _allocate(patient_demand(lab_test, analyzer, lines, lots), lots)
         run = TestRun.create(kind="patient", lab_test=lab_test, analyzer=analyzer,
                              encounter_id=fields["encounter_id"], patient_id=fields["patient_id"],
                              is_rerun=not billed, billed=billed, price_amount=lab_test.price_amount if billed else 0,

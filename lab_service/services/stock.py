@@ -126,11 +126,12 @@ def shortage_error(shortages: list[dict]) -> InsufficientStock:
     return InsufficientStock(f"Not enough usable reagent: {names}", shortages=shortages)
 
 
-def check_cover(demand: dict[Reagent, list[tuple[str, int]]]) -> dict[int, list[ReagentLot]]:
+def check_cover(demand: dict[Reagent, list[tuple[str, int]]], lots: dict[int, list[ReagentLot]] | None = None):
     """Raise 409 INSUFFICIENT_STOCK if any reagent's usable stock is short; return the usable lots per reagent."""
-    lots, shortages = {}, []
+    lots, shortages = dict(lots or {}), []
     for reagent, parts in demand.items():
-        lots[reagent.id] = usable_lots(reagent)
+        if reagent.id not in lots:
+            lots[reagent.id] = usable_lots(reagent)
         needed, usable = sum(q for _, q in parts), sum(lot.on_hand for lot in lots[reagent.id])
         if needed > usable:
             shortages.append({"reagent_code": reagent.code, "needed": needed, "usable": usable,
@@ -140,9 +141,12 @@ def check_cover(demand: dict[Reagent, list[tuple[str, int]]]) -> dict[int, list[
     return lots
 
 
-def allocate(demand: dict[Reagent, list[tuple[str, int]]]) -> list[Piece]:
-    """Take every demand from usable lots first-expiry-first-out, possibly across lots; all or nothing."""
-    lots_by_reagent = check_cover(demand)
+def allocate(demand: dict[Reagent, list[tuple[str, int]]], lots: dict[int, list[ReagentLot]] | None = None):
+    """Take every demand from usable lots first-expiry-first-out, possibly across lots; all or nothing.
+
+    `lots` may hold the usable lots already read in this transaction, by reagent id.
+    """
+    lots_by_reagent = check_cover(demand, lots)
     pieces: list[Piece] = []
     for reagent in sorted(demand, key=lambda r: r.id):  # one lock order for every transaction
         parts = list(demand[reagent])

@@ -13,11 +13,7 @@ _last_scan: dict[str, float] = {}
 @service_job("pharmacy_service")
 def check_drug_alerts(drug_ids: list[int]) -> dict[str, int]:
     """Job: re-evaluate the alerts of these drugs after a stock change."""
-    totals = {"opened": 0, "resolved": 0}
-    for drug_id in drug_ids:
-        for name, count in alerts.evaluate_drug_alerts(drug_id).items():
-            totals[name] += count
-    return totals
+    return alerts.evaluate_drug_alerts(drug_ids)
 
 
 @service_job("pharmacy_service")

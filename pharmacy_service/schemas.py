@@ -7,8 +7,6 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 from pharmacy_service.gs1 import gtin_check_digit
 from pharmacy_service.models import (
     Dispense,
-    DispenseLine,
-    DispenseLotPick,
     DrugLot,
     PrescriptionLine,
     ReturnLine,
@@ -159,40 +157,37 @@ class DispenseByPrescriptionSchema(DispenseInSchema):
     prescription_id = fields.Integer(strict=True, required=True)
 
 
+class DispensedLotSchema(Schema):
+    lot_id = fields.Integer()
+    lot_number = fields.String()
+    expires_on = fields.String()
+    quantity = fields.Integer()
+    quantity_returned = fields.Integer()
+
+
 class DispenseLineSchema(Schema):
     id = fields.Integer()
-    prescription_line_id = fields.Integer(attribute="prescription_line_id")
-    drug_code = fields.Function(lambda line: line.drug.code)
-    unit = fields.Function(lambda line: line.drug.base_unit)
+    prescription_line_id = fields.Integer()
+    drug_code = fields.String()
+    unit = fields.String()
     quantity = fields.Integer()
     quantity_returned = fields.Integer()
     unit_price_amount = fields.Integer()
     amount = fields.Integer()
     cost_amount = fields.Integer()
-    charge_key = fields.Function(lambda line: f"pharmacy:dispense-line:{line.id}")
-    lots = fields.Method("_lots")
-
-    def _lots(self, line):
-        return [{"lot_id": pick.lot_id, "lot_number": pick.lot.lot_number,
-                 "expires_on": pick.lot.expires_on.isoformat(), "quantity": pick.quantity,
-                 "quantity_returned": pick.quantity_returned} for pick in line.picks.order_by(DispenseLotPick.id)]
+    charge_key = fields.String()
+    lots = fields.List(fields.Nested(DispensedLotSchema))
 
 
 class DispenseSchema(Schema):
     id = fields.Integer()
-    prescription_id = fields.Integer(attribute="prescription_id")
+    prescription_id = fields.Integer()
     encounter_id = fields.String()
     patient_id = fields.String()
     dispensed_by = fields.String()
     created_at = fields.AwareDateTime()
-    lines = fields.Method("_lines")
-    total_amount = fields.Method("_total")
-
-    def _lines(self, record):
-        return DispenseLineSchema(many=True).dump(record.lines.order_by(DispenseLine.id))
-
-    def _total(self, record):
-        return sum(line.amount for line in record.lines)
+    lines = fields.List(fields.Nested(DispenseLineSchema))
+    total_amount = fields.Integer()
 
 
 class ReturnLineInSchema(QuantityLineSchema):

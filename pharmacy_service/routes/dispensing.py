@@ -79,7 +79,7 @@ def dispense_scanned_prescription(fields):
 @blp.response(200, DispenseSchema)
 def get_dispense(dispense_id):
     """Show a dispense with the lots each line came from."""
-    return services.get_dispense(dispense_id)
+    return services.dispense_view(dispense_id)
 
 
 @blp.route("/dispenses/<int:dispense_id>/returns", methods=["POST"])

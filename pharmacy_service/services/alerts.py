@@ -1,6 +1,7 @@
 """Pharmacy alerts: below reorder level, expiring within 90 / 30 days, expired stock on hand; one open per condition."""
 
 import json
+from collections import defaultdict
 
 import peewee
 from flask import current_app, g, has_request_context
@@ -8,7 +9,7 @@ from flask import current_app, g, has_request_context
 from common.models import utcnow
 from common.queue import enqueue
 from pharmacy_service.models import Alert, Drug, DrugLot, db
-from pharmacy_service.services.moves import local_today, usable_condition
+from pharmacy_service.services.moves import local_today
 
 
 def recheck_after_commit(drug_ids) -> None:
@@ -31,21 +32,18 @@ def dispatch_after_request(response):
     return response
 
 
-def _conditions(drug: Drug, today) -> dict[str, dict]:
-    """Return the alert conditions that hold now for `drug`, by their open key."""
+def _conditions(drug: Drug, lots: list[DrugLot], today) -> dict[str, dict]:
+    """Return the alert conditions that hold now for `drug` with these stocked lots, by their open key."""
     config = current_app.config
     warning_days, urgent_days = config["PHARMACY_EXPIRY_WARNING_DAYS"], config["PHARMACY_EXPIRY_URGENT_DAYS"]
     found: dict[str, dict] = {}
-    usable = (DrugLot.select(peewee.fn.COALESCE(peewee.fn.SUM(DrugLot.quantity_on_hand), 0))
-              .where((DrugLot.drug == drug.id) & usable_condition(today)).scalar())
+    usable = sum(lot.quantity_on_hand for lot in lots if lot.status == "available" and lot.expires_on >= today)
     if drug.reorder_level and usable < drug.reorder_level:
         found[f"below_reorder:drug:{drug.id}"] = {
             "kind": "below_reorder", "lot": None,
             "message": f"{drug.name} {drug.strength}: {usable} {drug.base_unit} usable, reorder level "
                        f"{drug.reorder_level}",
             "details": {"usable": usable, "reorder_level": drug.reorder_level}}
-    lots = DrugLot.select().where((DrugLot.drug == drug.id) & (
-        (DrugLot.quantity_on_hand > 0) | (DrugLot.quantity_quarantined > 0)))
     for lot in lots:
         days = (lot.expires_on - today).days
         on_hand = lot.quantity_on_hand + lot.quantity_quarantined
@@ -66,21 +64,26 @@ def _conditions(drug: Drug, today) -> dict[str, dict]:
     return found
 
 
-def evaluate_drug_alerts(drug_id: int) -> dict[str, int]:
-    """Open the alerts whose condition now holds for a drug and resolve the ones that no longer hold."""
-    drug = Drug.get_or_none(Drug.id == drug_id)
-    if drug is None:
-        return {"opened": 0, "resolved": 0}
-    conditions = _conditions(drug, local_today())
+def evaluate_drug_alerts(drug_ids: list[int]) -> dict[str, int]:
+    """Open the alerts whose condition now holds for these drugs and resolve the ones that no longer hold."""
+    today = local_today()
+    lots_by_drug = defaultdict(list)
+    for lot in DrugLot.select().where(DrugLot.drug.in_(drug_ids) & (
+            (DrugLot.quantity_on_hand > 0) | (DrugLot.quantity_quarantined > 0))):
+        lots_by_drug[lot.drug_id].append(lot)
+    conditions: dict[str, dict] = {}
+    for drug in Drug.select().where(Drug.id.in_(drug_ids)):
+        conditions.update({key: {**c, "drug": drug.id} for key, c in _conditions(drug, lots_by_drug[drug.id],
+                                                                                  today).items()})
     open_keys = {a.open_key for a in Alert.select(Alert.open_key).where(
-        (Alert.drug == drug_id) & Alert.open_key.is_null(False))}
+        Alert.drug.in_(drug_ids) & Alert.open_key.is_null(False))}
     opened = 0
     for key, condition in conditions.items():
         if key in open_keys:
             continue
         try:
             with db.atomic():
-                Alert.create(kind=condition["kind"], drug=drug_id, lot=condition["lot"], open_key=key,
+                Alert.create(kind=condition["kind"], drug=condition["drug"], lot=condition["lot"], open_key=key,
                              message=condition["message"], details=json.dumps(condition["details"]))
                 opened += 1
         except peewee.IntegrityError:
@@ -95,8 +98,9 @@ def evaluate_drug_alerts(drug_id: int) -> dict[str, int]:
 
 def evaluate_all_alerts() -> dict[str, int]:
     """Evaluate every drug (expiry moves with the calendar, not only with stock changes)."""
+    drug_ids = [d.id for d in Drug.select(Drug.id).order_by(Drug.id)]
     totals = {"opened": 0, "resolved": 0}
-    for drug_id in [d.id for d in Drug.select(Drug.id).order_by(Drug.id)]:
-        for name, count in evaluate_drug_alerts(drug_id).items():
+    for start in range(0, len(drug_ids), 200):
+        for name, count in evaluate_drug_alerts(drug_ids[start:start + 200]).items():
             totals[name] += count
     return totals

@@ -1,9 +1,9 @@
 """Prescriptions and dispensing: FEFO over usable lots, guarded decrements, one charge per dispensed line."""
 
-from peewee import fn
+from collections import defaultdict
 
 from common.charges import publish_charge_created
-from common.errors import ApiError, InsufficientStock, NotFound, ValidationFailed
+from common.errors import ApiError, Conflict, NotFound, ValidationFailed
 from pharmacy_service.models import (
     Dispense,
     DispenseLine,
@@ -15,7 +15,8 @@ from pharmacy_service.models import (
     db,
 )
 from pharmacy_service.services import alerts
-from pharmacy_service.services.moves import actor, local_today, move_stock, usable_condition
+from pharmacy_service.services.fefo import StockMoved, plan_picks, take_planned
+from pharmacy_service.services.moves import actor, local_today
 
 
 def create_prescription(fields: dict) -> Prescription:
@@ -71,66 +72,59 @@ def _claim_line(line: PrescriptionLine, quantity: int) -> None:
                        f"not {quantity}", code="EXCEEDS_PRESCRIPTION", status=422, line_id=line.id, remaining=left)
 
 
-def _pick_fefo(drug: Drug, quantity: int, reference: str, today) -> list[tuple[DrugLot, int]]:
-    """Take `quantity` from the drug's usable lots, earliest expiry first; 409 when usable stock is short."""
-    picks: list[tuple[DrugLot, int]] = []
-    needed = quantity
-    lots = (DrugLot.select().where((DrugLot.drug == drug.id) & usable_condition(today)
-                                   & (DrugLot.quantity_on_hand > 0))
-            .order_by(DrugLot.expires_on, DrugLot.id))
-    for lot in lots:
-        available = lot.quantity_on_hand
-        while needed and available > 0:
-            take = min(needed, available)
-            if move_stock(lot.id, drug.id, -take, kind="dispense", reference=reference, usable_on=today) is not None:
-                picks.append((lot, take))
-                needed -= take
-                break
-            # Someone took from this lot since we read it: look again at what is left, now that we hold no stale view.
-            available = DrugLot.select(DrugLot.quantity_on_hand).where(
-                (DrugLot.id == lot.id) & usable_condition(today)).scalar() or 0
-        if not needed:
-            return picks
-    usable = quantity - needed + _usable_now(drug, today)
-    raise InsufficientStock(f"{drug.name} {drug.strength}: {quantity} {drug.base_unit} asked, {usable} usable",
-                            drug_code=drug.code, requested=quantity, usable=usable)
+MAX_PLANS = 10
 
 
-def _usable_now(drug: Drug, today) -> int:
-    """Return the drug's usable quantity as this transaction sees it."""
-    return (DrugLot.select(fn.COALESCE(fn.SUM(DrugLot.quantity_on_hand), 0))
-            .where((DrugLot.drug == drug.id) & usable_condition(today)).scalar())
-
-
-def dispense(prescription_id: int, requested: list[dict]) -> Dispense:
+def dispense(prescription_id: int, requested: list[dict]) -> dict:
     """Dispense prescription lines in one transaction: claim the lines, take stock FEFO, publish the charges."""
     prescription = get_prescription(prescription_id)
+    lines = _requested_lines(prescription, requested)
     today = local_today()
-    with db.atomic():
-        lines = _requested_lines(prescription, requested)
-        for line, quantity in lines:  # lines first (by id), then lots (by drug): one lock order, no deadlocks
-            _claim_line(line, quantity)
-        record = Dispense.create(prescription=prescription.id, encounter_id=prescription.encounter_id,
-                                 patient_id=prescription.patient_id, dispensed_by=actor())
-        for line, quantity in sorted(lines, key=lambda item: (item[0].drug_id, item[0].id)):
-            picks = _pick_fefo(line.drug, quantity, f"dispense:{record.id}", today)
-            _record_line(record, line, quantity, picks)
+    for _ in range(MAX_PLANS):
+        try:
+            with db.atomic():
+                view = _dispense_once(prescription, lines, today)
+            break
+        except StockMoved:
+            continue  # another dispense took from a lot we planned on: everything rolled back, plan again
+    else:
+        raise Conflict("Stock of these drugs kept changing during the dispense; try again", code="STOCK_BUSY")
     alerts.recheck_after_commit({line.drug_id for line, _ in lines})
-    return record
+    return view
 
 
-def _record_line(record: Dispense, line: PrescriptionLine, quantity: int, picks: list[tuple[DrugLot, int]]) -> None:
-    """Write the dispensed line and its lot picks, and queue its charge for the gateway."""
+def _dispense_once(prescription: Prescription, lines: list[tuple[PrescriptionLine, int]], today) -> dict:
+    """Do one attempt of a dispense; the hot lot rows are locked only at the very end."""
+    for line, quantity in lines:  # lines first (by id), then lots (by drug): one lock order, no deadlocks
+        _claim_line(line, quantity)
+    plan = plan_picks(lines, today)
+    record = Dispense.create(prescription=prescription.id, encounter_id=prescription.encounter_id,
+                             patient_id=prescription.patient_id, dispensed_by=actor())
+    views, picks = [], []
+    for line, quantity in lines:
+        view = _record_line(record, line, quantity, plan[line.id])
+        picks += [{"dispense_line": view["id"], "lot": lot.id, "quantity": taken,
+                   "unit_cost_amount": lot.unit_cost_amount} for lot, taken in plan[line.id]]
+        views.append(view)
+    DispenseLotPick.insert_many(picks).execute()
+    take_planned(plan, f"dispense:{record.id}", today)
+    return {"id": record.id, "prescription_id": prescription.id, "encounter_id": record.encounter_id,
+            "patient_id": record.patient_id, "dispensed_by": record.dispensed_by, "created_at": record.created_at,
+            "lines": views, "total_amount": sum(view["amount"] for view in views)}
+
+
+def _record_line(record: Dispense, line: PrescriptionLine, quantity: int, picks: list[tuple[DrugLot, int]]) -> dict:
+    """Write the dispensed line, queue its charge for the gateway, and return how it reads."""
     drug = line.drug
     cost = sum(lot.unit_cost_amount * taken for lot, taken in picks)
     dispensed = DispenseLine.create(dispense=record.id, prescription_line=line.id, drug=drug.id, quantity=quantity,
                                     unit_price_amount=drug.price_amount, amount=drug.price_amount * quantity,
                                     cost_amount=cost)
-    DispenseLotPick.insert_many([
-        {"dispense_line": dispensed.id, "lot": lot.id, "quantity": taken, "unit_cost_amount": lot.unit_cost_amount}
-        for lot, taken in picks]).execute()
+    lots = [{"lot_id": lot.id, "lot_number": lot.lot_number, "expires_on": lot.expires_on.isoformat(),
+             "quantity": taken, "quantity_returned": 0} for lot, taken in picks]
+    charge_key = f"pharmacy:dispense-line:{dispensed.id}"
     publish_charge_created({
-        "key": f"pharmacy:dispense-line:{dispensed.id}", "source": "pharmacy", "source_id": str(dispensed.id),
+        "key": charge_key, "source": "pharmacy", "source_id": str(dispensed.id),
         "encounter_id": record.encounter_id, "patient_id": record.patient_id, "item_kind": "drug",
         "code": drug.code, "name": drug.name, "unit": drug.base_unit, "quantity": quantity,
         "unit_price_amount": drug.price_amount, "insurance_unit_price_amount": drug.price_amount,
@@ -139,6 +133,36 @@ def _record_line(record: Dispense, line: PrescriptionLine, quantity: int, picks:
         "details": {"atc_code": drug.atc_code, "active_ingredient": drug.active_ingredient,
                     "strength": drug.strength, "route": drug.route, "dosage_form": drug.dosage_form,
                     "registration_number": drug.registration_number, "prescription_line_id": line.id,
-                    "lots": [{"lot_number": lot.lot_number, "expires_on": lot.expires_on.isoformat(),
-                              "quantity": taken} for lot, taken in picks]},
+                    "lots": [{k: lot[k] for k in ("lot_number", "expires_on", "quantity")} for lot in lots]},
     })
+    return {"id": dispensed.id, "prescription_line_id": line.id, "drug_code": drug.code, "unit": drug.base_unit,
+            "quantity": quantity, "quantity_returned": 0, "unit_price_amount": drug.price_amount,
+            "amount": dispensed.amount, "cost_amount": cost, "charge_key": charge_key, "lots": lots}
+
+
+def dispense_view(dispense_id: int) -> dict:
+    """Return a dispense as it reads: its lines with the lots each came from and what came back."""
+    record = get_dispense(dispense_id)
+    lines = list(DispenseLine.select(DispenseLine, Drug).join(Drug)
+                 .where(DispenseLine.dispense == record.id).order_by(DispenseLine.id))
+    picks = defaultdict(list)
+    for pick in (DispenseLotPick.select(DispenseLotPick, DrugLot).join(DrugLot)
+                 .where(DispenseLotPick.dispense_line.in_([line.id for line in lines])).order_by(DispenseLotPick.id)):
+        picks[pick.dispense_line_id].append({
+            "lot_id": pick.lot_id, "lot_number": pick.lot.lot_number, "expires_on": pick.lot.expires_on.isoformat(),
+            "quantity": pick.quantity, "quantity_returned": pick.quantity_returned})
+    views = [{"id": line.id, "prescription_line_id": line.prescription_line_id, "drug_code": line.drug.code,
+              "unit": line.drug.base_unit, "quantity": line.quantity, "quantity_returned": line.quantity_returned,
+              "unit_price_amount": line.unit_price_amount, "amount": line.amount, "cost_amount": line.cost_amount,
+              "charge_key": f"pharmacy:dispense-line:{line.id}", "lots": picks[line.id]} for line in lines]
+    return {"id": record.id, "prescription_id": record.prescription_id, "encounter_id": record.encounter_id,
+            "patient_id": record.patient_id, "dispensed_by": record.dispensed_by, "created_at": record.created_at,
+            "lines": views, "total_amount": sum(view["amount"] for view in views)}
+
+
+def get_dispense(dispense_id: int) -> Dispense:
+    """Return a dispense or raise 404."""
+    record = Dispense.get_or_none(Dispense.id == dispense_id)
+    if record is None:
+        raise NotFound(f"No dispense {dispense_id}", code="DISPENSE_NOT_FOUND")
+    return record

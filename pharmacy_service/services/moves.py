@@ -54,6 +54,13 @@ def _guarded_update(lot_id: int, condition, column, change: int) -> int | None:
     return DrugLot.select(column).where(DrugLot.id == lot_id).scalar()
 
 
+def take_from_lot(lot_id: int, quantity: int, today: date) -> int | None:
+    """Take `quantity` from a usable lot's shelf with a guarded update; return the balance left, or None."""
+    column = DrugLot.quantity_on_hand
+    condition = (DrugLot.id == lot_id) & (column >= quantity) & usable_condition(today)
+    return _guarded_update(lot_id, condition, column, -quantity)
+
+
 def move_stock(lot_id: int, drug_id: int, change: int, *, kind: str, bucket: str = "shelf",
                reason: str | None = None, reference: str | None = None, usable_on: date | None = None,
                expect_balance: int | None = None) -> StockEntry | None:

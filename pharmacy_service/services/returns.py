@@ -1,18 +1,11 @@
 """Returns of dispensed drugs: back to the lot they came from (quarantined if expired or recalled), charge reversed."""
 
 from common.charges import publish_charge_reversed
-from common.errors import ApiError, NotFound, ValidationFailed
+from common.errors import ApiError, ValidationFailed
 from pharmacy_service.models import Dispense, DispenseLine, DispenseLotPick, Drug, DrugLot, DrugReturn, ReturnLine, db
 from pharmacy_service.services import alerts
+from pharmacy_service.services.dispensing import get_dispense
 from pharmacy_service.services.moves import actor, local_today, move_stock
-
-
-def get_dispense(dispense_id: int) -> Dispense:
-    """Return a dispense or raise 404."""
-    record = Dispense.get_or_none(Dispense.id == dispense_id)
-    if record is None:
-        raise NotFound(f"No dispense {dispense_id}", code="DISPENSE_NOT_FOUND")
-    return record
 
 
 def _requested(record: Dispense, items: list[dict]) -> list[tuple[DispenseLine, dict]]:

@@ -1,0 +1,82 @@
+"""Pharmacy dispensing throughput: a 3-line prescription dispensed through the gateway, against the one-hop baseline.
+
+Each request dispenses one unit of each of three lines (amoxicillin, metformin, amlodipine) FEFO, with an
+Idempotency-Key, through the gateway to pharmacy_service on PostgreSQL: guarded decrements, ledger rows, three
+charge.created outbox rows delivered to the gateway after commit. 16 concurrent clients, bounded time.
+The baseline of bench/lab_log_test.py (bench/baseline_app.py: select for update, guarded update, insert) runs in the
+same process tree on the same machine. Target: dispenses/s >= 0.4 x baseline. The ratio is printed last.
+
+Run: .venv/bin/python -m bench.pharmacy_dispense [seconds]
+"""
+
+import sys
+from datetime import date, timedelta
+
+import requests
+
+from bench.harness import baseline_server, run_load, start_stack, token
+
+CLIENTS = 16
+PRESCRIPTIONS = 64  # in-flight dispenses rarely share a prescription, as at a real dispensing counter
+DRUGS = ("40.158", "40.677", "40.509")  # amoxicillin 500 mg, metformin 850 mg, amlodipine 5 mg (seeded)
+
+
+def stock_up(gateway: str, headers: dict) -> None:
+    """Receive one large lot of each drug, so the run never runs out."""
+    expires_on = (date.today() + timedelta(days=700)).isoformat()
+    for index, code in enumerate(DRUGS):
+        body = {"lot_number": f"BENCH{index:02d}", "expires_on": expires_on, "quantity": 50_000_000,
+                "cost_amount": 300, "supplier": "Công ty CP Dược Hậu Giang"}
+        response = requests.post(f"{gateway}/api/v1/pharmacy/drugs/{code}/lots", json=body, headers=headers,
+                                  timeout=30)
+        response.raise_for_status()
+
+
+def prescriptions(gateway: str, headers: dict) -> list[dict]:
+    """Create the pool of long-running prescriptions the load dispenses from, one unit per line each time."""
+    created = []
+    for number in range(PRESCRIPTIONS):
+        body = {"encounter_id": str(100_000 + number), "patient_id": str(50_000 + number),
+                "prescriber": "BS. Trần Thị Lan",
+                "lines": [{"drug_code": code, "quantity": 1_000_000, "instructions": "Ngày 1 viên"} for code in DRUGS]}
+        response = requests.post(f"{gateway}/api/v1/pharmacy/prescriptions", json=body, headers=headers, timeout=30)
+        response.raise_for_status()
+        created.append(response.json())
+    return created
+
+
+def measure_pharmacy(duration_s: int) -> dict:
+    with start_stack() as stack:
+        gateway = stack["gateway"]
+        headers = token(gateway, "pharmacist")
+        stock_up(gateway, headers)
+        pool = prescriptions(gateway, headers)
+
+        def body(number: int) -> dict:
+            prescription = pool[number % len(pool)]
+            return {"prescription_id": prescription["id"],
+                    "lines": [{"line_id": line["id"], "quantity": 1} for line in prescription["lines"]]}
+
+        url = f"{gateway}/api/v1/pharmacy/dispenses"
+        run_load(url, "POST", headers=headers, json_body_fn=body, clients=4, duration_s=2,
+                 headers_fn=lambda n: {"Idempotency-Key": f"warm-{n}"})
+        return run_load(url, "POST", headers=headers, json_body_fn=body, clients=CLIENTS, duration_s=duration_s,
+                        headers_fn=lambda n: {"Idempotency-Key": f"bench-{n}"})
+
+
+def measure_baseline(duration_s: int) -> dict:
+    with baseline_server() as url:
+        run_load(f"{url}/consume", "POST", clients=4, duration_s=2)
+        return run_load(f"{url}/consume", "POST", clients=CLIENTS, duration_s=duration_s)
+
+
+def main(duration_s: int = 10) -> None:
+    dispenses = measure_pharmacy(duration_s)
+    baseline = measure_baseline(duration_s)
+    print(f"3-line dispense via gateway: {dispenses}")
+    print(f"one-hop baseline:            {baseline}")
+    print(f"dispenses/s / baseline rps ratio: {dispenses['rps'] / baseline['rps']:.2f}")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10)

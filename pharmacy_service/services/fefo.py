@@ -1,0 +1,106 @@
+"""First-expiry-first-out: plan the picks from a plain read, then take them with guarded decrements.
+
+Planning before locking keeps the hot lot rows locked only for the last few statements of a dispense: the
+decrements, their stock-card rows, and the commit. A decrement that finds less than planned (another dispense
+won the race) raises StockMoved, and the caller plans again from what is now committed.
+"""
+
+from collections import defaultdict
+
+import peewee
+
+from common.errors import InsufficientStock
+from common.models import utcnow
+from pharmacy_service.models import DrugLot, StockEntry
+from pharmacy_service.services.moves import actor, take_from_lot, usable_condition
+
+
+class StockMoved(Exception):
+    """A lot holds less than planned by the time it is decremented; plan again."""
+
+
+def plan_picks(wanted: list[tuple[object, int]], today) -> dict[int, list[tuple[DrugLot, int]]]:
+    """Allocate each (line, quantity) over its drug's usable lots, earliest expiry first; 409 when short."""
+    drug_ids = sorted({line.drug_id for line, _ in wanted})
+    lots_by_drug: dict[int, list[DrugLot]] = defaultdict(list)
+    for lot in (DrugLot.select().where(DrugLot.drug.in_(drug_ids) & usable_condition(today)
+                                       & (DrugLot.quantity_on_hand > 0))
+                .order_by(DrugLot.drug, DrugLot.expires_on, DrugLot.id)):
+        lots_by_drug[lot.drug_id].append(lot)
+    free = {lot.id: lot.quantity_on_hand for lots in lots_by_drug.values() for lot in lots}
+    plan: dict[int, list[tuple[DrugLot, int]]] = {}
+    for line, quantity in wanted:  # two lines of one drug share its lots
+        needed, picks = quantity, []
+        for lot in lots_by_drug[line.drug_id]:
+            take = min(needed, free[lot.id])
+            if take:
+                picks.append((lot, take))
+                free[lot.id] -= take
+                needed -= take
+            if not needed:
+                break
+        if needed:
+            drug = line.drug
+            usable = quantity - needed
+            raise InsufficientStock(f"{drug.name} {drug.strength}: {quantity} {drug.base_unit} asked, {usable} "
+                                    "usable", drug_code=drug.code, requested=quantity, usable=usable)
+        plan[line.id] = picks
+    return plan
+
+
+def take_planned(plan: dict[int, list[tuple[DrugLot, int]]], reference: str, today) -> None:
+    """Decrement every planned lot and write its stock-card row; StockMoved when a lot no longer has enough."""
+    per_lot: dict[int, int] = defaultdict(int)
+    lots: dict[int, DrugLot] = {}
+    for picks in plan.values():
+        for lot, take in picks:
+            per_lot[lot.id] += take
+            lots[lot.id] = lot
+    database = DrugLot._meta.database
+    if isinstance(database.obj if hasattr(database, "obj") else database, peewee.PostgresqlDatabase):
+        _take_in_one_statement(database, per_lot, reference, today)
+        return
+    who, rows = actor(), []
+    for lot_id in sorted(per_lot, key=lambda i: (lots[i].drug_id, lots[i].expires_on, i)):  # one global lock order
+        balance = take_from_lot(lot_id, per_lot[lot_id], today)
+        if balance is None:
+            raise StockMoved(lot_id)
+        rows.append({"drug": lots[lot_id].drug_id, "lot": lot_id, "kind": "dispense", "bucket": "shelf",
+                     "quantity_change": -per_lot[lot_id], "balance_after": balance, "reference": reference,
+                     "actor": who})
+    StockEntry.insert_many(rows).execute()
+
+
+# Guarded decrements of every planned lot and their stock-card rows in one round trip, so the hot rows stay locked
+# for as short a time as possible. A lot whose guard fails is simply not returned; the caller then plans again.
+_TAKE_SQL = """
+WITH wanted(lot_id, qty) AS (VALUES {values}),
+taken AS (
+    UPDATE drug_lot SET quantity_on_hand = drug_lot.quantity_on_hand - wanted.qty
+    FROM wanted
+    WHERE drug_lot.id = wanted.lot_id AND drug_lot.quantity_on_hand >= wanted.qty
+      AND drug_lot.status = 'available' AND drug_lot.expires_on >= %s
+    RETURNING drug_lot.id, drug_lot.drug_id, drug_lot.quantity_on_hand, wanted.qty
+)
+INSERT INTO stock_entry (drug_id, lot_id, kind, bucket, quantity_change, balance_after, reference, actor, created_at)
+SELECT drug_id, id, 'dispense', 'shelf', -qty, quantity_on_hand, %s, %s, %s FROM taken ORDER BY id
+RETURNING lot_id
+"""
+
+
+def _take_in_one_statement(database, per_lot: dict[int, int], reference: str, today) -> None:
+    """Run _TAKE_SQL for these lots; StockMoved unless every lot was decremented."""
+    lot_ids = sorted(per_lot)
+    params: list = []
+    for lot_id in lot_ids:
+        params += [lot_id, per_lot[lot_id]]
+    params += [today, reference, actor(), utcnow().replace(tzinfo=None)]
+    sql = _TAKE_SQL.format(values=", ".join(["(%s::integer, %s::integer)"] * len(lot_ids)))
+    try:
+        taken = database.execute_sql(sql, params).fetchall()
+    except peewee.OperationalError as exc:  # a deadlock between two multi-lot dispenses: one of them plans again
+        if getattr(getattr(exc, "orig", exc), "pgcode", None) == "40P01" or "deadlock" in str(exc):
+            raise StockMoved(lot_ids) from None
+        raise
+    if len(taken) != len(lot_ids):
+        raise StockMoved(lot_ids)

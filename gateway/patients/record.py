@@ -18,6 +18,7 @@ from gateway.patients.services import coverages_of, get_patient, patient_view
 
 log = logging.getLogger(__name__)
 INVOICES_PATH = "/api/v1/billing/invoices"
+CLAIMS_PATH = "/api/v1/billing/claims"
 
 
 class BillingUnavailable(Exception):
@@ -31,15 +32,16 @@ def patient_record(patient_id: int, visit_limit: int) -> dict:
                       .order_by(Encounter.id.desc()).limit(visit_limit))
     charges = _charges_by_visit([str(e.id) for e in encounters])
     flags = flags_of_patient(patient.id)
-    billing = _billing_by_visit(patient.id) if encounters else {}
+    closed = [str(e.id) for e in encounters if e.status == "closed"]
+    billing = _billing_by_visit(patient.id, closed) if encounters else {}
     visits = []
     for encounter in encounters:
         visit = encounter_view(encounter)
         visit["charges"] = charges.get(str(encounter.id), [])
         visit["charge_total_amount"] = sum(c.amount - c.reversed_amount for c in visit["charges"])
         visit["flags"] = [f for f in flags if f.encounter_ref.strip() == str(encounter.id)]
-        invoices = None if billing is None else billing.get(str(encounter.id), [])
-        visit["invoices"], visit["claim"] = invoices, _claim_of(invoices or [])
+        visit.update({"invoices": None, "claim": None} if billing is None
+                     else billing.get(str(encounter.id), {"invoices": [], "claim": None}))
         visits.append(visit)
     unattached = list(Charge.select().where((Charge.patient_ref == str(patient.id)) & Charge.flag.is_null(False))
                       .order_by(Charge.id.desc()))
@@ -59,27 +61,27 @@ def _charges_by_visit(encounter_refs: list[str]) -> dict[str, list[Charge]]:
     return grouped
 
 
-def _claim_of(invoices: list[dict]):
-    """Return the insurance claim state billing reports on a visit's bills, or None while there is none."""
-    return next((i.get("claim") or i.get("claim_status") for i in invoices
-                 if i.get("claim") or i.get("claim_status")), None)
-
-
-def _billing_by_visit(patient_id: int) -> dict[str, list[dict]] | None:
-    """Ask billing for the patient's bills with their payments, by visit; None when billing cannot answer."""
-    by_visit: dict[str, list[dict]] = {}
+def _billing_by_visit(patient_id: int, closed_visits: list[str]) -> dict[str, dict] | None:
+    """Ask billing for the patient's bills with payments, and the claim of each closed visit; None if it fails."""
+    found: dict[str, dict] = {}
     try:
         for summary in _billing_get(INVOICES_PATH, {"patient_id": str(patient_id), "limit": "1000"}):
             invoice = _billing_get(f"{INVOICES_PATH}/{int(summary['id'])}")
             invoice.pop("lines", None)  # the record lists the charges itself; the bill adds split and payments
-            by_visit.setdefault(str(invoice.get("encounter_id")), []).append(invoice)
+            visit = found.setdefault(str(invoice.get("encounter_id")), {"invoices": [], "claim": None})
+            visit["invoices"].append(invoice)
+        for encounter_id in closed_visits:
+            claims = _billing_get(CLAIMS_PATH, {"encounter_id": encounter_id}, missing_ok=True) or []
+            if claims:
+                claim = {key: value for key, value in claims[0].items() if key != "lines"}
+                found.setdefault(encounter_id, {"invoices": [], "claim": None})["claim"] = claim
     except BillingUnavailable as exc:
         log.warning("patient record without billing: %s", exc)
         return None
-    return by_visit
+    return found
 
 
-def _billing_get(path: str, params: dict | None = None):
+def _billing_get(path: str, params: dict | None = None, missing_ok: bool = False):
     """GET from billing's public API as the reader (billing checks the reader's role itself), briefly."""
     url = current_app.config["SERVICE_URLS"]["billing_service"] + path
     headers = {"Authorization": request.headers.get("Authorization", ""), REQUEST_ID_HEADER: g.get("request_id", "")}
@@ -88,6 +90,8 @@ def _billing_get(path: str, params: dict | None = None):
                                  timeout=current_app.config["RECORD_BILLING_TIMEOUT_MS"] / 1000)
     except requests.RequestException as exc:
         raise BillingUnavailable(type(exc).__name__) from None
+    if missing_ok and response.status_code == 404:
+        return None  # this billing version keeps no claims yet
     if response.status_code != 200:
         raise BillingUnavailable(f"HTTP {response.status_code} from {path}")
     try:

@@ -147,7 +147,7 @@ def test_a_csv_without_the_required_columns_is_refused(client, claimed):
     assert response.get_json()["errors"] == {"columns": ["Missing column table."]}
 
 
-def test_a_spreadsheet_csv_with_a_byte_order_mark_and_semicolon_free_quotes_is_read(client, claimed):
+def test_a_csv_saved_by_a_spreadsheet_with_a_byte_order_mark_is_read(client, claimed):
     response = send(client, "\ufeff" + ASSESSMENT)
 
     assert response.status_code == 201

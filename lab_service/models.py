@@ -128,6 +128,7 @@ class LedgerEntry(BaseModel):
 
     class Meta:
         table_name = "ledger_entry"
+        indexes = ((("reagent", "created_at"), False),)  # recent use per reagent, for cover-days alerts
 
 
 class DailyOverheadMark(BaseModel):

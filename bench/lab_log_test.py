@@ -31,6 +31,7 @@ def stock_up(gateway: str, headers: dict) -> None:
 
 
 def test_run_body(number: int) -> dict:
+    """Build the body of the n-th logged glucose test, spread over a pool of visits."""
     visit = number % VISITS
     return {"encounter_id": f"ENC-2026-{200_000 + visit}", "patient_id": f"BN-{300_000 + visit}",
             "test_code": "GLU", "analyzer_code": "AU480",
@@ -38,6 +39,7 @@ def test_run_body(number: int) -> dict:
 
 
 def measure_lab(duration_s: int) -> dict:
+    """Log glucose tests through the gateway of a fresh stack at 16 clients; return the load figures."""
     with start_stack() as stack:
         gateway = stack["gateway"]
         stock_up(gateway, token(gateway, "labhead"))
@@ -51,12 +53,14 @@ def measure_lab(duration_s: int) -> dict:
 
 
 def measure_baseline(duration_s: int) -> dict:
+    """Run the one-hop baseline at 16 clients; return the load figures."""
     with baseline_server() as url:
         run_load(f"{url}/consume", "POST", clients=4, duration_s=2)
         return run_load(f"{url}/consume", "POST", clients=CLIENTS, duration_s=duration_s)
 
 
 def main(duration_s: int = 10) -> None:
+    """Measure both and print the ratio last."""
     baseline = measure_baseline(duration_s)
     logged = measure_lab(duration_s)
     print(f"(a) one-hop baseline:         {baseline}")

@@ -40,6 +40,7 @@ LOTS = (
 
 
 def _test(code, name, loinc, service_code, price, recipe):
+    """Describe a BHYT-priced test (hospital price = insurance price, as at public hospitals)."""
     return {"code": code, "name": name, "loinc": loinc, "service_code": service_code, "price_amount": price,
             "insurance_price_amount": price, "insurance_covered": True, "recipe": recipe}
 
@@ -74,10 +75,12 @@ WORKLIST = (
 
 
 def is_empty() -> bool:
+    """Tell whether the lab has no reagents yet."""
     return not Reagent.select().exists()
 
 
 def load() -> None:
+    """Load analyzers, reagents, tests, lots and a worklist, then open the alerts they warrant."""
     for analyzer in ANALYZERS:
         services.create_analyzer(dict(analyzer))
     for code, name, maker, unit, reorder, unit_cost, qc_release, stable_days in REAGENTS:

@@ -53,6 +53,7 @@ def worklist_need(reagent: Reagent) -> tuple[int, int]:
 
 
 def _stock_conditions(reagent: Reagent, usable: int) -> dict[str, dict]:
+    """Return the stock conditions that hold now: below reorder level, low cover, worklist short."""
     config = current_app.config
     conditions = {}
     if reagent.reorder_level and usable < reagent.reorder_level:
@@ -79,6 +80,7 @@ def _stock_conditions(reagent: Reagent, usable: int) -> dict[str, dict]:
 
 
 def _lot_conditions(reagent: Reagent) -> dict[str, dict]:
+    """Return the lot conditions that hold now: expiring soon or expired with stock left."""
     today = clock.today()
     horizon = today + timedelta(days=current_app.config["LAB_EXPIRY_WARNING_DAYS"])
     conditions = {}

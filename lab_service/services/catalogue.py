@@ -171,6 +171,7 @@ def recipe_of(lab_test: LabTest, analyzer: Analyzer | None) -> list[RecipeLine]:
 
 
 def _lines_for(lines: list[RecipeLine], analyzer: Analyzer | None) -> list[RecipeLine]:
+    """Pick the analyzer's own lines when it has any, else the default ones."""
     own = [line for line in lines if analyzer is not None and line.analyzer_id == analyzer.id]
     return own or [line for line in lines if line.analyzer_id is None]
 

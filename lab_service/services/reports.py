@@ -81,6 +81,7 @@ def _run_counts(since: datetime, until: datetime) -> dict[int, dict]:
 
 
 def _lot_line(lot: ReagentLot, quantities: dict, counts: dict, per_test: dict[int, int], names: dict) -> dict:
+    """Build one lot's yield line, measuring expected tests by the test it served most."""
     by_test = counts.pop("by_test")
     main_test = max(by_test, key=by_test.get) if by_test else next(iter(per_test), None)
     quantity_per_test = per_test.get(main_test, 0)

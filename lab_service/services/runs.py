@@ -24,6 +24,7 @@ CHARGE_UNIT = "lần"
 
 
 def _add(demand: dict, reagent, basis: str, quantity: int) -> None:
+    """Add a quantity of a reagent, for a basis, to a run's demand."""
     if quantity > 0:
         demand.setdefault(reagent, []).append((basis, quantity))
 
@@ -77,6 +78,7 @@ def _allocate(demand: dict, lots: dict | None = None) -> list[dict]:
 
 
 def _charge_event(run: TestRun, lab_test: LabTest, analyzer: Analyzer | None, results: list) -> dict:
+    """Build the charge.created of a billed run, priced from the catalogue."""
     return {
         "key": f"lab:test-run:{run.id}", "source": "lab", "source_id": str(run.id),
         "encounter_id": run.encounter_id, "patient_id": run.patient_id, "item_kind": "service",

@@ -92,8 +92,11 @@ def test_a_card_for_an_unknown_patient_is_a_404(gateway):
 
 
 @pytest.mark.parametrize("role", ["lab_tech", "pharmacist"])
-def test_lab_and_pharmacy_staff_do_not_see_insurance_cards(gateway, role):
+def test_lab_and_pharmacy_staff_see_only_todays_card_and_cannot_add_one(gateway, role):
     patient = register(gateway)
+    add_card(gateway, patient["id"], card(valid_from="2020-01-01", valid_to="2099-12-31"))
+    looked_up = gateway.get(f"/api/v1/patients/{patient['id']}", headers=bearer(role)).get_json()
+    assert looked_up["current_coverage"]["benefit_level"] == 80  # is the patient insured, and at what level
     assert gateway.get(f"/api/v1/patients/{patient['id']}/coverages", headers=bearer(role)).status_code == 403
     assert gateway.post(f"/api/v1/patients/{patient['id']}/coverages", json=CARD_80,
                         headers=bearer(role)).status_code == 403

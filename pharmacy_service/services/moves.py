@@ -62,19 +62,17 @@ def take_from_lot(lot_id: int, quantity: int, today: date) -> int | None:
 
 
 def move_stock(lot_id: int, drug_id: int, change: int, *, kind: str, bucket: str = "shelf",
-               reason: str | None = None, reference: str | None = None, usable_on: date | None = None,
+               reason: str | None = None, reference: str | None = None,
                expect_balance: int | None = None) -> StockEntry | None:
     """Change one bucket of a lot by `change` with a guarded update and write its stock-card entry.
 
-    Returns the entry, or None (nothing written) when the guard failed: not enough stock, the lot not usable on
-    `usable_on`, or the bucket's balance no longer `expect_balance`.
+    Returns the entry, or None (nothing written) when the guard failed: not enough stock, or the bucket's balance
+    no longer `expect_balance`.
     """
     column = DrugLot.quantity_on_hand if bucket == "shelf" else DrugLot.quantity_quarantined
     condition = DrugLot.id == lot_id
     if change < 0:
         condition &= column >= -change
-    if usable_on is not None:
-        condition &= usable_condition(usable_on)
     if expect_balance is not None:
         condition &= column == expect_balance
     balance = _guarded_update(lot_id, condition, column, change)

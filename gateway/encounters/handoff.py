@@ -38,29 +38,34 @@ def charge_flag(charge: Charge, encounter: Encounter | None) -> str | None:
 
 def attach_charge(charge: Charge, event: dict) -> None:
     """Charge hook: settle reversals that came first, then bill the charge on its visit or flag it."""
-    apply_waiting_reversals(charge)
+    applied = apply_waiting_reversals(charge)
     encounter = find_encounter(charge.encounter_ref)
     flag = charge_flag(charge, encounter)
     if flag is not None:
         Charge.update(flag=flag).where(Charge.id == charge.id).execute()
         charge.flag = flag
         return
-    forward_charge(charge, encounter)
+    forward_charge(charge, encounter, applied)
 
 
-def apply_waiting_reversals(charge: Charge) -> None:
-    """Apply reversals of this charge that arrived before it (kept with flag unknown_charge until now)."""
+def apply_waiting_reversals(charge: Charge) -> list[ChargeReversal]:
+    """Apply the reversals that arrived before their charge (flagged unknown_charge); return those applied."""
     waiting = list(ChargeReversal.select().where((ChargeReversal.charge_key == charge.key)
-                                                 & (ChargeReversal.flag == "unknown_charge")))
+                                                 & (ChargeReversal.flag == "unknown_charge"))
+                   .order_by(ChargeReversal.id))
+    applied = []
     for reversal in waiting:
-        flag = reduce_charge(charge.key, reversal.quantity, reversal.amount)
-        ChargeReversal.update(flag=flag).where(ChargeReversal.id == reversal.id).execute()
+        reversal.flag = reduce_charge(charge.key, reversal.quantity, reversal.amount)
+        ChargeReversal.update(flag=reversal.flag).where(ChargeReversal.id == reversal.id).execute()
+        if reversal.flag is None:
+            applied.append(reversal)
     if waiting:
         fresh = Charge.get_by_id(charge.id)
         charge.reversed_quantity, charge.reversed_amount = fresh.reversed_quantity, fresh.reversed_amount
+    return applied
 
 
-def forward_charge(charge: Charge, encounter: Encounter) -> None:
+def forward_charge(charge: Charge, encounter: Encounter, reversals: list[ChargeReversal] | None = None) -> None:
     """Queue the charge for billing with the visit and the card valid on the charge's day, then its reversals."""
     event = json.loads(charge.payload)
     event.update(encounter_id=str(encounter.id), patient_id=str(encounter.patient_id))
@@ -68,8 +73,10 @@ def forward_charge(charge: Charge, encounter: Encounter) -> None:
     payload = _billable.dump(_billable.load(body))
     outbox.publish(BILLABLE_CHARGE, "billing:" + charge.key, payload, destination="billing_service",
                    path=BILLING_CHARGES_PATH)
-    for reversal in ChargeReversal.select().where((ChargeReversal.charge_key == charge.key)
-                                                  & ChargeReversal.flag.is_null()).order_by(ChargeReversal.id):
+    if reversals is None:
+        reversals = ChargeReversal.select().where((ChargeReversal.charge_key == charge.key)
+                                                  & ChargeReversal.flag.is_null()).order_by(ChargeReversal.id)
+    for reversal in reversals:
         forward_reversal_to_billing(reversal, encounter.id)
 
 

@@ -27,7 +27,7 @@ def find_encounter(reference: str) -> Encounter | None:
     reference = (reference or "").strip()
     if not reference.isdigit() or len(reference) > 18:
         return None
-    return Encounter.get_or_none(Encounter.id == int(reference))
+    return (Encounter.select(Encounter, Patient).join(Patient).where(Encounter.id == int(reference)).first())
 
 
 def open_encounter(fields: dict) -> Encounter:
@@ -102,12 +102,13 @@ def encounter_snapshot(encounter: Encounter, coverage_day=None) -> dict:
             "valid_from": coverage.valid_from, "valid_to": coverage.valid_to,
             "benefit_level": coverage.benefit_level},
     }
-    return _snapshot_schema.dump(_snapshot_schema.load(_snapshot_schema.dump(snapshot)))
+    return _snapshot_schema.dump(snapshot)
 
 
 def publish_snapshot(encounter: Encounter) -> None:
-    """Queue this version of the visit for billing in the current transaction."""
-    outbox.publish(ENCOUNTER_SNAPSHOT, f"encounter:{encounter.id}:v{encounter.version}", encounter_snapshot(encounter),
+    """Queue this version of the visit for billing in the current transaction, checked against the contract."""
+    payload = _snapshot_schema.dump(_snapshot_schema.load(encounter_snapshot(encounter)))
+    outbox.publish(ENCOUNTER_SNAPSHOT, f"encounter:{encounter.id}:v{encounter.version}", payload,
                    destination="billing_service", path=BILLING_ENCOUNTERS_PATH)
 
 

@@ -70,11 +70,27 @@ def patient_demand(lab_test: LabTest, analyzer: Analyzer | None, lines: list, lo
     return demand
 
 
-def _allocate(demand: dict, lots: dict | None = None) -> list[dict]:
-    """Take the demand off stock FEFO (all or nothing) and return the consumption lines to record."""
-    pieces = stock.allocate(demand, lots)
-    stock.open_lots_on_first_use(pieces)
-    return stock.consumption_lines(pieces)
+class StockMoved(Exception):
+    """Another run took the planned stock between our read and our guarded decrement."""
+
+
+def _record_run(demand: dict, lots: dict, create_run, follow_up=None) -> tuple[TestRun, list[dict]]:
+    """Write the run, its ledger rows and follow-ups, then take the stock last; re-plan if someone was faster."""
+    while True:
+        pieces = stock.plan(demand, lots)
+        consumption = stock.consumption_lines(pieces)
+        try:
+            with db.atomic():
+                run = create_run(sum(line["cost_amount"] for line in consumption))
+                shown = stock.write_consumption(consumption, run)
+                if follow_up is not None:
+                    follow_up(run)
+                if not stock.take_planned(pieces):
+                    raise StockMoved()
+                stock.open_lots_on_first_use(pieces)
+            return run, shown
+        except StockMoved:
+            lots = {}  # read the lots again; plan() answers 409 if what is left no longer covers the test
 
 
 def _charge_event(run: TestRun, lab_test: LabTest, analyzer: Analyzer | None, results: list) -> dict:
@@ -96,19 +112,23 @@ def log_test_run(fields: dict) -> dict:
     lab_test, analyzer, lines = catalogue.lab_test_with_recipe(fields["test_code"], fields.get("analyzer_code"))
     billed = not fields.get("is_rerun", False)
     results = fields.get("results", [])
+
+    def create_run(cost_amount: int) -> TestRun:
+        return TestRun.create(kind="patient", lab_test=lab_test, analyzer=analyzer,
+                              encounter_id=fields["encounter_id"], patient_id=fields["patient_id"],
+                              is_rerun=not billed, billed=billed,
+                              price_amount=lab_test.price_amount if billed else 0, cost_amount=cost_amount,
+                              results=json.dumps(results, ensure_ascii=False), logged_by=stock.actor(),
+                              created_at=clock.now())
+
+    def bill(run: TestRun) -> None:
+        _close_worklist_order(run, lab_test)
+        publish_charge_created(_charge_event(run, lab_test, analyzer, results))
+
     with db.atomic():
         lots: dict = {}
-        consumption = _allocate(patient_demand(lab_test, analyzer, lines, lots), lots)
-        run = TestRun.create(kind="patient", lab_test=lab_test, analyzer=analyzer,
-                             encounter_id=fields["encounter_id"], patient_id=fields["patient_id"],
-                             is_rerun=not billed, billed=billed, price_amount=lab_test.price_amount if billed else 0,
-                             cost_amount=sum(line["cost_amount"] for line in consumption),
-                             results=json.dumps(results, ensure_ascii=False), logged_by=stock.actor(),
-                             created_at=clock.now())
-        shown = stock.write_consumption(consumption, run)
-        if billed:
-            _close_worklist_order(run, lab_test)
-            publish_charge_created(_charge_event(run, lab_test, analyzer, results))
+        demand = patient_demand(lab_test, analyzer, lines, lots)
+        run, shown = _record_run(demand, lots, create_run, bill if billed else None)
     return run_view(run, lab_test, analyzer, shown)
 
 
@@ -121,13 +141,14 @@ def log_qc_run(fields: dict) -> dict:
             _add(demand, line.reagent, "test", line.quantity * fields["levels"])
         elif line.basis == "run":
             _add(demand, line.reagent, "test", line.quantity)
+
+    def create_run(cost_amount: int) -> TestRun:
+        return TestRun.create(kind=fields["kind"], lab_test=lab_test, analyzer=analyzer, billed=False,
+                              cost_amount=cost_amount, logged_by=stock.actor(), created_at=clock.now(),
+                              results=json.dumps(fields.get("results", []), ensure_ascii=False))
+
     with db.atomic():
-        consumption = _allocate(demand)
-        run = TestRun.create(kind=fields["kind"], lab_test=lab_test, analyzer=analyzer, billed=False,
-                             cost_amount=sum(line["cost_amount"] for line in consumption),
-                             results=json.dumps(fields.get("results", []), ensure_ascii=False),
-                             logged_by=stock.actor(), created_at=clock.now())
-        shown = stock.write_consumption(consumption, run)
+        run, shown = _record_run(demand, {}, create_run)
     return run_view(run, lab_test, analyzer, shown)
 
 

@@ -105,20 +105,6 @@ def record(lot: ReagentLot, kind: str, quantity: int, *, test_run=None, basis=No
                               created_at=clock.now())
 
 
-def take_from_lot(lot: ReagentLot, wanted: int) -> int:
-    """Decrement up to `wanted` from a lot with a guarded update (never below zero); return what was taken."""
-    available = lot.on_hand  # as just read; re-read only if another run got there first
-    while True:
-        take = min(wanted, available)
-        if take <= 0:
-            return 0
-        taken = (ReagentLot.update(on_hand=ReagentLot.on_hand - take)
-                 .where((ReagentLot.id == lot.id) & (ReagentLot.on_hand >= take)).execute())
-        if taken:
-            return take
-        available = ReagentLot.select(ReagentLot.on_hand).where(ReagentLot.id == lot.id).scalar() or 0
-
-
 def shortage_error(shortages: list[dict]) -> InsufficientStock:
     """Build the 409 that names each short reagent with what was needed and what is usable."""
     names = ", ".join(f"{s['reagent_code']} (needs {s['needed']}, usable {s['usable']} {s['base_unit']})"
@@ -141,28 +127,40 @@ def check_cover(demand: dict[Reagent, list[tuple[str, int]]], lots: dict[int, li
     return lots
 
 
-def allocate(demand: dict[Reagent, list[tuple[str, int]]], lots: dict[int, list[ReagentLot]] | None = None):
-    """Take every demand from usable lots first-expiry-first-out, possibly across lots; all or nothing.
+def plan(demand: dict[Reagent, list[tuple[str, int]]], lots: dict[int, list[ReagentLot]] | None = None):
+    """Choose lots first-expiry-first-out for every demand, possibly across lots; 409 if any reagent is short.
 
-    `lots` may hold the usable lots already read in this transaction, by reagent id.
+    `lots` may hold the usable lots already read in this transaction, by reagent id. Nothing is taken yet.
     """
     lots_by_reagent = check_cover(demand, lots)
     pieces: list[Piece] = []
     for reagent in sorted(demand, key=lambda r: r.id):  # one lock order for every transaction
         parts = list(demand[reagent])
-        taken = []
+        remaining, taken = sum(q for _, q in parts), []
         for lot in lots_by_reagent[reagent.id]:
-            remaining = sum(q for _, q in parts) - sum(q for _, q in taken)
             if remaining <= 0:
                 break
-            got = take_from_lot(lot, remaining)
-            if got:
-                taken.append((lot, got))
-        if sum(q for _, q in taken) < sum(q for _, q in parts):
-            raise shortage_error([{"reagent_code": reagent.code, "needed": sum(q for _, q in parts),
-                                   "usable": usable_quantity(reagent), "base_unit": reagent.base_unit}])
+            take = min(remaining, lot.on_hand)
+            taken.append((lot, take))
+            remaining -= take
         pieces.extend(_split_by_basis(reagent, parts, taken))
     return pieces
+
+
+def take_planned(pieces: list[Piece]) -> bool:
+    """Take the planned quantities with guarded decrements (never below zero); False if a lot no longer has them.
+
+    Called last in the transaction, so the lots' row locks are held as briefly as possible.
+    """
+    per_lot: dict[int, int] = {}
+    for piece in pieces:
+        per_lot[piece.lot.id] = per_lot.get(piece.lot.id, 0) + piece.quantity
+    for lot_id, quantity in per_lot.items():
+        taken = (ReagentLot.update(on_hand=ReagentLot.on_hand - quantity)
+                 .where((ReagentLot.id == lot_id) & (ReagentLot.on_hand >= quantity)).execute())
+        if not taken:
+            return False
+    return True
 
 
 def _split_by_basis(reagent: Reagent, parts: list[tuple[str, int]], taken: list[tuple[ReagentLot, int]]):

@@ -90,8 +90,8 @@ def _billing_get(path: str, params: dict | None = None, missing_ok: bool = False
                                  timeout=current_app.config["RECORD_BILLING_TIMEOUT_MS"] / 1000)
     except requests.RequestException as exc:
         raise BillingUnavailable(type(exc).__name__) from None
-    if missing_ok and response.status_code == 404:
-        return None  # this billing version keeps no claims yet
+    if missing_ok and response.status_code in (403, 404):
+        return None  # a billing without claims, or a reader who may not see them
     if response.status_code != 200:
         raise BillingUnavailable(f"HTTP {response.status_code} from {path}")
     try:

@@ -2,6 +2,7 @@
 
 import time
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -185,3 +186,15 @@ def test_a_billing_service_that_hangs_does_not_hold_up_the_record(make_app, live
     response = record_of(gateway, patient["id"])
     assert time.monotonic() - started < 2
     assert response.status_code == 200 and response.get_json()["billing"] == {"available": False}
+
+
+def test_once_finance_has_claimed_the_month_the_record_shows_the_visits_claim(billing_live, gateway):
+    patient, visit = visit_with_three_charges(gateway)
+    assert close_visit(gateway, visit["id"]).status_code == 200
+    assert record_of(gateway, patient["id"]).get_json()["encounters"][0]["claim"] is None
+    month = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m")
+    batch = gateway.post("/api/v1/billing/claim-batches", json={"period": month}, headers=bearer("finance"))
+    assert batch.status_code == 201, batch.get_json()
+    claim = record_of(gateway, patient["id"]).get_json()["encounters"][0]["claim"]
+    assert claim["status"] == "submitted" and claim["period"] == month
+    assert claim["batch_id"] == batch.get_json()["id"] and "lines" not in claim

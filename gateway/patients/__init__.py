@@ -1,0 +1,1 @@
+"""Patients: identity by CCCD, BHYT cards, the patient record."""

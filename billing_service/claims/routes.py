@@ -146,11 +146,14 @@ def get_reconciliation(query):
 
 @blp.route("/reconciliation-runs", methods=["POST"])
 @require_roles(*FINANCE)
-@idempotent
 @blp.arguments(PeriodSchema)
 @blp.response(202, ReconciliationRunSchema)
 def start_reconciliation_run(fields):
-    """Reconcile a month in the background; poll the run for progress and the result."""
+    """Reconcile a month in the background; poll the run for progress and the result.
+
+    Not behind Idempotency-Key on purpose: that would hold the run's row in an open transaction while the job is
+    queued, and a worker could start before it commits. A repeated POST only starts another read-only run.
+    """
     run = services.start_reconciliation_run(fields["period"], _actor())
     location = url_for("billing_claims.get_reconciliation_run", run_id=run.id)
     return run, 202, {"Location": location}

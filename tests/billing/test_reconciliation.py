@@ -25,7 +25,7 @@ from tests.billing.test_claims_support import (
     visit,
 )
 from tests.billing.test_remittance import ASSESSMENT, send
-from tests.support import bearer
+from tests.support import bearer, wait_until
 
 EXPECTED = [
     # (kind, MA_LK, table, STT, code, expected, actual, amount)
@@ -177,6 +177,23 @@ def test_a_background_run_reports_progress_and_the_same_result(client, october):
     assert polled["result"]["totals"] == direct["totals"]
     as_csv = client.get(f"/api/v1/billing/reconciliation-runs/{run['id']}?format=csv", headers=FINANCE)
     assert as_csv.mimetype == "text/csv" and "rejected_by_insurer" in as_csv.get_data(as_text=True)
+
+
+def test_a_run_in_a_background_thread_is_polled_until_done(make_app, october):
+    from tests.billing.factories import BILLING_CONFIG
+
+    client = make_app("billing_service", JOBS_INLINE_SYNC=False, **BILLING_CONFIG).test_client()
+
+    run = client.post("/api/v1/billing/reconciliation-runs", json={"period": PERIOD},
+                      headers={**FINANCE, "Idempotency-Key": "october-run"}).get_json()
+
+    def finished():
+        polled = client.get(f"/api/v1/billing/reconciliation-runs/{run['id']}", headers=FINANCE).get_json()
+        return polled if polled["state"] in ("done", "failed") else None
+
+    done = wait_until(finished, timeout=30, message="the reconciliation run to finish")
+    assert (done["state"], done["progress"]) == ("done", 100)
+    assert summary(done["result"]["discrepancies"]) == EXPECTED
 
 
 def test_a_run_queued_on_redis_is_done_by_a_worker_while_the_caller_polls(make_app, redis_url, october):

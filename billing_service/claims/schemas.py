@@ -1,16 +1,25 @@
-"""Claim, remittance and reconciliation schemas (one per resource, load and dump). Money is integer đồng."""
+"""Claim, remittance and reconciliation schemas (one per resource, load and dump). Money is integer đồng.
+
+Nothing here imports billing_service.schemas, so the bill's schema may import the claims verbs (claim status).
+"""
 
 import json
 import re
 from datetime import date
+from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from billing_service.claims.models import DISCREPANCY_KINDS, EXPORT_FORMATS, XML_TABLES
-from billing_service.schemas import Percent
 
 MONEY = fields.Integer
 PERIOD = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Use YYYY-MM, e.g. 2026-11.")
+
+
+def percent(value) -> int | str:
+    """Dump a percentage such as MUC_HUONG: an integer when whole (80), else an exact decimal string ("47.5")."""
+    value = Decimal(value)
+    return int(value) if value == value.to_integral_value() else str(value.normalize())
 
 
 class WholeDong(fields.Field):
@@ -124,7 +133,7 @@ class ClaimLineSchema(Schema):
     line_no = fields.Integer()
     code = fields.String()
     quantity = fields.Integer()
-    benefit_level = Percent()
+    benefit_level = fields.Function(lambda line: percent(line["benefit_level"]))
     hospital_amount = MONEY()
     insured_amount = MONEY()
     insurer_amount = MONEY()

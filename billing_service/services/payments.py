@@ -67,10 +67,15 @@ def get_payment_request(request_id: int) -> PaymentRequest:
 
 
 def vietqr_payload(request_id: int) -> str:
-    """Return the VietQR text of a payment request; a card request has none."""
+    """Return the VietQR text of a live payment request; a card, canceled or expired request has none to show."""
     request = get_payment_request(request_id)
     if request.method != "vietqr":
         raise NotFound(f"Payment request {request_id} is a card payment and has no VietQR", code="NOT_A_VIETQR")
+    if request.state == "canceled":
+        raise Conflict(f"Payment request {request_id} was canceled; issue a new one", code="PAYMENT_REQUEST_CANCELED")
+    if request.state == "pending" and request.expires_at < utcnow():
+        raise ApiError(f"Payment request {request_id} has expired; issue a new one", code="PAYMENT_REQUEST_EXPIRED",
+                       status=410)
     return request.qr_payload
 
 

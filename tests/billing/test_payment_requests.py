@@ -56,6 +56,21 @@ def test_the_qr_expires_after_the_configured_time(make_app, bill):
     assert timedelta(seconds=59) <= expires - created <= timedelta(seconds=61)
 
 
+def test_an_expired_qr_is_no_longer_shown_to_patients(make_app, bill):
+    client = make_app("billing_service", PAYMENT_REQUEST_TTL_SECONDS=30).test_client()
+    body = request_qr(client, bill["id"]).get_json()
+    with client.application.app_context():
+        from billing_service.models import PaymentRequest
+
+        PaymentRequest.update(expires_at=datetime.fromisoformat(body["created_at"]) - timedelta(seconds=1)).execute()
+
+    png = client.get(body["qr_png_url"], headers=bearer("cashier"))
+    shown = client.get(f"/api/v1/billing/payment-requests/{body['id']}", headers=bearer("cashier")).get_json()
+
+    assert png.status_code == 410 and png.get_json()["code"] == "PAYMENT_REQUEST_EXPIRED"
+    assert shown["state"] == "expired"
+
+
 def test_the_png_a_patient_scans_decodes_to_the_exact_payload(client, bill):
     body = request_qr(client, bill["id"]).get_json()
 
@@ -148,6 +163,8 @@ def test_cancelling_a_qr_withdraws_it(client, bill):
     again = client.post(f"/api/v1/billing/payment-requests/{request_id}/cancel", headers=bearer("cashier"))
 
     assert response.status_code == 200 and response.get_json()["state"] == "canceled"
+    png = client.get(response.get_json()["qr_png_url"], headers=bearer("cashier"))
+    assert png.status_code == 409 and png.get_json()["code"] == "PAYMENT_REQUEST_CANCELED"
     assert again.status_code == 409 and again.get_json()["code"] == "PAYMENT_REQUEST_NOT_CANCELABLE"
 
 

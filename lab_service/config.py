@@ -10,4 +10,5 @@ def settings() -> dict:
         "LAB_USAGE_WINDOW_DAYS": env_int("LAB_USAGE_WINDOW_DAYS", 7, minimum=1),
         "LAB_EXPIRY_WARNING_DAYS": env_int("LAB_EXPIRY_WARNING_DAYS", 30, minimum=1),
         "LAB_ALERT_WEBHOOK_URL": env_url("LAB_ALERT_WEBHOOK_URL"),
+        "LAB_FULL_CHECK_SECONDS": env_int("LAB_FULL_CHECK_SECONDS", 60, minimum=1),
     }

@@ -1,6 +1,7 @@
 """Lab background jobs (plain functions taking ids, run in the lab app wherever they run)."""
 
 import threading
+import time
 
 from flask import current_app
 
@@ -9,6 +10,7 @@ from lab_service import services
 from lab_service.services.alert_requests import take_alert_requests
 
 PENDING_CHECKS = "lab_alert_checks_pending"
+LAST_FULL_CHECK = "lab_alerts_full_check_at"
 _pending_lock = threading.Lock()
 
 
@@ -21,7 +23,11 @@ def evaluate_alerts(reagent_id: int) -> int:
 
 @service_job("lab_service")
 def check_all_alerts() -> int:
-    """Periodic job: re-check every reagent, since expiry dates come closer without any request."""
+    """Periodic job: re-check every reagent (expiry dates come closer without any request), once a minute at most."""
+    now, last = time.monotonic(), current_app.extensions.get(LAST_FULL_CHECK)
+    if last is not None and now - last < current_app.config["LAB_FULL_CHECK_SECONDS"]:
+        return 0
+    current_app.extensions[LAST_FULL_CHECK] = now
     return services.check_every_reagent()
 
 

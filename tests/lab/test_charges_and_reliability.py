@@ -104,3 +104,33 @@ def test_32_concurrent_logs_against_stock_for_20_tests(engine, make_app, live_se
     charges = ok(gateway.get("/api/v1/charges?limit=1000", headers=CASHIER))
     won = {f"lab:test-run:{body['id']}" for status, body in answers if status == 201}
     assert {c["key"] for c in charges} == won and sum(c["amount"] for c in charges) == 20 * 21_500
+
+
+def test_two_heads_voiding_the_same_run_at_once_return_its_reagent_once(engine, make_app, live_server):
+    if engine != "postgres":
+        pytest.skip("the concurrency guarantee is checked on PostgreSQL")
+    lab_app = make_app("lab_service")
+    lab_url = live_server(lab_app)
+    lab = lab_app.test_client()
+    add_reagent(lab, GLUCOSE_REAGENT)
+    add_test(lab, GLUCOSE_TEST)
+    receive(lab, "GLU-R1", "GL2603A", 1000, SOON)
+    run = ok(lab.post("/api/v1/lab/test-runs", json={"encounter_id": "ENC-2026-000777", "patient_id": "BN-0000777",
+                                                     "test_code": "GLU"}, headers=TECH), 201)
+    start, statuses = threading.Barrier(2), []
+
+    def lab_head():
+        start.wait()
+        response = requests.post(f"{lab_url}/api/v1/lab/test-runs/{run['id']}/void",
+                                 json={"reason": "Trùng chỉ định"}, headers=HEAD, timeout=30)
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=lab_head) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200, 409]
+    assert ok(lab.get("/api/v1/lab/reagents/GLU-R1", headers=TECH))["on_hand"] == 1000
+    reversals = [m for m in ok(lab.get("/api/v1/lab/outbox", headers=HEAD)) if m["event_type"] == "charge.reversed"]
+    assert len(reversals) == 1

@@ -148,6 +148,8 @@ def log_qc_run(fields: dict) -> dict:
                               results=json.dumps(fields.get("results", []), ensure_ascii=False))
 
     with db.atomic():
+        if fields["kind"] == "qc":
+            _takes_daily_overhead(lab_test, analyzer)  # logged QC is today's QC: patient tests skip the daily lines
         run, shown = _record_run(demand, {}, create_run)
     return run_view(run, lab_test, analyzer, shown)
 

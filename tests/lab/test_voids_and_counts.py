@@ -116,3 +116,12 @@ def test_overhead_dead_volume_daily_qc_and_lot_opening_calibration(lab):
     assert first["consumption"][0]["quantity"] == 200 + 20 + 300 + 500
     assert second["consumption"][0]["quantity"] == 220
     assert on_hand_by_lot(lab) == {"GL2603A": 5000 - 1020 - 220, "GL2611B": 5000}
+
+
+def test_a_logged_qc_run_is_the_days_qc_so_patient_tests_skip_the_daily_overhead(lab):
+    glucose_in_stock(lab, ("GL2603A", 5000, SOON))
+    recipe = [{"reagent_code": "GLU-R1", "quantity": 200}, {"reagent_code": "GLU-R1", "quantity": 400, "basis": "day"}]
+    ok(lab.put("/api/v1/lab/tests/GLU/recipe", json={"recipe": recipe}, headers=HEAD))
+    ok(lab.post("/api/v1/lab/qc-runs", json={"test_code": "GLU", "levels": 2}, headers=TECH), 201)
+    assert ok(log_test(lab), 201)["consumption"][0]["quantity"] == 200
+    assert on_hand_by_lot(lab) == {"GL2603A": 5000 - 400 - 200}

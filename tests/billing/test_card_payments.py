@@ -68,6 +68,16 @@ def test_a_card_request_creates_a_vnd_payment_intent_for_the_balance(card_desk):
     assert intent["metadata"]["bill_reference"] == bill["reference"]
 
 
+def test_a_retried_card_request_with_the_same_key_makes_no_second_payment_intent(card_desk):
+    client, bill, base = card_desk
+    first = card_request(client, bill["id"], key="counter-2-card-BN000001")
+    again = card_request(client, bill["id"], key="counter-2-card-BN000001")
+
+    assert again["payment_intent_id"] == first["payment_intent_id"]
+    intents = requests.get(f"{base}/v1/payment_intents", headers={"Authorization": "Bearer sk_test_x"}, timeout=5)
+    assert len(intents.json()["data"]) == 1
+
+
 def test_a_confirmed_card_payment_turns_the_bill_paid_through_the_signed_webhook(card_desk):
     client, bill, base = card_desk
     request = card_request(client, bill["id"])

@@ -74,13 +74,18 @@ class StockMoved(Exception):
     """Another run took the planned stock between our read and our guarded decrement."""
 
 
-def _record_run(demand: dict, lots: dict, create_run, follow_up=None) -> tuple[TestRun, list[dict]]:
-    """Write the run, its ledger rows and follow-ups, then take the stock last; re-plan if someone was faster."""
+def _record_run(make_demand, create_run, follow_up=None) -> tuple[TestRun, list[dict]]:
+    """In one transaction: plan FEFO, write the run, its ledger rows and follow-ups, and take the stock last.
+
+    Taking the stock last keeps the lots' row locks short. If another run took the planned stock first, the
+    transaction (or savepoint) is rolled back and planned again from a fresh read; 409 once stock no longer covers.
+    """
     while True:
-        pieces = stock.plan(demand, lots)
-        consumption = stock.consumption_lines(pieces)
         try:
             with db.atomic():
+                lots: dict = {}
+                pieces = stock.plan(make_demand(lots), lots)
+                consumption = stock.consumption_lines(pieces)
                 run = create_run(sum(line["cost_amount"] for line in consumption))
                 shown = stock.write_consumption(consumption, run)
                 if follow_up is not None:
@@ -90,7 +95,7 @@ def _record_run(demand: dict, lots: dict, create_run, follow_up=None) -> tuple[T
                 stock.open_lots_on_first_use(pieces)
             return run, shown
         except StockMoved:
-            lots = {}  # read the lots again; plan() answers 409 if what is left no longer covers the test
+            continue
 
 
 def _charge_event(run: TestRun, lab_test: LabTest, analyzer: Analyzer | None, results: list) -> dict:
@@ -125,10 +130,8 @@ def log_test_run(fields: dict) -> dict:
         _close_worklist_order(run, lab_test)
         publish_charge_created(_charge_event(run, lab_test, analyzer, results))
 
-    with db.atomic():
-        lots: dict = {}
-        demand = patient_demand(lab_test, analyzer, lines, lots)
-        run, shown = _record_run(demand, lots, create_run, bill if billed else None)
+    run, shown = _record_run(lambda lots: patient_demand(lab_test, analyzer, lines, lots), create_run,
+                             bill if billed else None)
     return run_view(run, lab_test, analyzer, shown)
 
 
@@ -147,10 +150,12 @@ def log_qc_run(fields: dict) -> dict:
                               cost_amount=cost_amount, logged_by=stock.actor(), created_at=clock.now(),
                               results=json.dumps(fields.get("results", []), ensure_ascii=False))
 
-    with db.atomic():
+    def qc_demand(_lots: dict) -> dict:
         if fields["kind"] == "qc":
             _takes_daily_overhead(lab_test, analyzer)  # logged QC is today's QC: patient tests skip the daily lines
-        run, shown = _record_run(demand, {}, create_run)
+        return demand
+
+    run, shown = _record_run(qc_demand, create_run)
     return run_view(run, lab_test, analyzer, shown)
 
 

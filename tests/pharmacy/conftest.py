@@ -1,6 +1,8 @@
 """Pharmacy fixtures: the service app on this run's database, and helpers that stock it through its API."""
 
 import json
+import sqlite3
+from contextlib import closing
 from datetime import timedelta
 
 import pytest
@@ -10,6 +12,26 @@ from seeds.pharmacy_service import DRUGS
 from tests.support import bearer
 
 PHARMACIST = bearer("pharmacist", ttl=6 * 3600)  # built once at import: outlive a long run
+# Children before parents: SQLite enforces the foreign keys while the shared fixture empties tables by name.
+PHARMACY_TABLES_CHILD_FIRST = ("pharmacy_alert", "return_line", "drug_return", "stock_entry", "dispense_lot_pick",
+                               "dispense_line", "dispense", "prescription_line", "prescription", "recall",
+                               "drug_lot", "drug", "outbox_message", "idempotency_record")
+
+
+def _empty_sqlite_pharmacy(url: str) -> None:
+    with closing(sqlite3.connect(url[len("sqlite:///"):])) as conn, conn:
+        for table in PHARMACY_TABLES_CHILD_FIRST:
+            conn.execute(f'DELETE FROM "{table}"')
+
+
+@pytest.fixture(autouse=True)
+def pharmacy_tables_emptied_child_first(engine, database_urls):
+    """On SQLite, empty the pharmacy's tables child-first before and after each test."""
+    if engine == "sqlite":
+        _empty_sqlite_pharmacy(database_urls["pharmacy_service"])
+    yield
+    if engine == "sqlite":
+        _empty_sqlite_pharmacy(database_urls["pharmacy_service"])
 
 
 def days_from_today(days: int) -> str:

@@ -18,10 +18,10 @@ class ReagentSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 200))
     manufacturer = fields.String(required=True, validate=validate.Length(1, 200))
     base_unit = fields.String(required=True, validate=validate.Length(1, 20))
-    reorder_level = fields.Integer(load_default=0, validate=NOT_NEGATIVE)
-    unit_cost_amount = fields.Integer(load_default=0, validate=NOT_NEGATIVE)
+    reorder_level = fields.Integer(strict=True, load_default=0, validate=NOT_NEGATIVE)
+    unit_cost_amount = fields.Integer(strict=True, load_default=0, validate=NOT_NEGATIVE)
     requires_qc_release = fields.Boolean(load_default=False)
-    stability_days_after_opening = fields.Integer(load_default=None, allow_none=True,
+    stability_days_after_opening = fields.Integer(strict=True, load_default=None, allow_none=True,
                                                   validate=validate.Range(min=1))
     created_at = fields.AwareDateTime(dump_only=True)
 
@@ -32,8 +32,8 @@ class LotSchema(Schema):
     lot_number = fields.String(required=True, validate=validate.Length(1, 60))
     supplier = fields.String(load_default="", validate=validate.Length(0, 200))
     expires_on = fields.Date(required=True)
-    quantity = fields.Integer(required=True, load_only=True, validate=POSITIVE)
-    cost_amount = fields.Integer(load_default=None, allow_none=True, validate=NOT_NEGATIVE)
+    quantity = fields.Integer(required=True, strict=True, load_only=True, validate=POSITIVE)
+    cost_amount = fields.Integer(load_default=None, strict=True, allow_none=True, validate=NOT_NEGATIVE)
     state = fields.String(dump_only=True)
     opened_at = fields.AwareDateTime(dump_only=True, allow_none=True)
     stable_until = fields.AwareDateTime(dump_only=True, allow_none=True)
@@ -62,7 +62,7 @@ class AnalyzerSchema(Schema):
 
 class RecipeLineSchema(Schema):
     reagent_code = fields.String(required=True, validate=CODE)
-    quantity = fields.Integer(required=True, validate=POSITIVE)
+    quantity = fields.Integer(required=True, strict=True, validate=POSITIVE)
     basis = fields.String(load_default="test", validate=validate.OneOf(RECIPE_BASES),
                           metadata={"description": "test: per test; run: dead volume per run; lot_opened: "
                                                    "calibration/QC when a run opens a new lot; day: once a day"})
@@ -81,8 +81,8 @@ class LabTestSchema(Schema):
     loinc = fields.String(required=True, validate=LOINC)
     service_code = fields.String(required=True, validate=validate.Length(1, 50),
                                  metadata={"description": "BHYT MA_DICH_VU, e.g. 23.0075.1494"})
-    price_amount = fields.Integer(required=True, validate=NOT_NEGATIVE)
-    insurance_price_amount = fields.Integer(load_default=0, validate=NOT_NEGATIVE)
+    price_amount = fields.Integer(required=True, strict=True, validate=NOT_NEGATIVE)
+    insurance_price_amount = fields.Integer(strict=True, load_default=0, validate=NOT_NEGATIVE)
     insurance_covered = fields.Boolean(load_default=True)
     recipe = fields.List(fields.Nested(RecipeLineSchema), load_default=list)
     created_at = fields.AwareDateTime(dump_only=True)
@@ -111,7 +111,7 @@ class QcRunRequestSchema(Schema):
     test_code = fields.String(required=True, validate=CODE)
     analyzer_code = fields.String(load_default=None, allow_none=True, validate=CODE)
     kind = fields.String(load_default="qc", validate=validate.OneOf(RUN_KINDS[1:]))
-    levels = fields.Integer(load_default=1, validate=validate.Range(1, 6),
+    levels = fields.Integer(strict=True, load_default=1, validate=validate.Range(1, 6),
                             metadata={"description": "control levels (or calibrator points) run"})
     results = fields.List(fields.Nested(ResultSchema), load_default=list)
 
@@ -157,12 +157,12 @@ class VoidSchema(Schema):
 
 
 class CountSchema(Schema):
-    counted_quantity = fields.Integer(required=True, validate=NOT_NEGATIVE)
+    counted_quantity = fields.Integer(strict=True, required=True, validate=NOT_NEGATIVE)
     reason = fields.String(required=True, validate=REASON)
 
 
 class WastageSchema(Schema):
-    quantity = fields.Integer(required=True, validate=POSITIVE)
+    quantity = fields.Integer(required=True, strict=True, validate=POSITIVE)
     reason = fields.String(required=True, validate=REASON)
 
 

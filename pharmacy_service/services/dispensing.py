@@ -72,7 +72,7 @@ def _claim_line(line: PrescriptionLine, quantity: int) -> None:
                        f"not {quantity}", code="EXCEEDS_PRESCRIPTION", status=422, line_id=line.id, remaining=left)
 
 
-MAX_PLANS = 10
+MAX_PLANS = 20
 
 
 def dispense(prescription_id: int, requested: list[dict]) -> dict:

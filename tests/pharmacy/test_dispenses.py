@@ -165,3 +165,18 @@ def test_a_line_of_another_prescription_is_a_422(pharmacy):
                              json={"lines": [{"line_id": other["lines"][0]["id"], "quantity": 5}]},
                              headers=PHARMACIST)
     assert response.status_code == 422 and response.get_json()["code"] == "UNKNOWN_LINE"
+
+
+def test_two_lines_of_the_same_drug_share_its_lots_first_expiry_first(pharmacy):
+    paracetamol = add_drug(pharmacy, "paracetamol")["code"]
+    receive(pharmacy, paracetamol, "PCM2604A", expires_in_days=100, quantity=15)
+    receive(pharmacy, paracetamol, "PCM2712G", expires_in_days=500, quantity=100)
+    prescription = prescribe(pharmacy, [(paracetamol, 10), (paracetamol, 10)])
+
+    lines = dispense(pharmacy, prescription).get_json()["lines"]
+
+    assert [[(lot["lot_number"], lot["quantity"]) for lot in line["lots"]] for line in lines] == [
+        [("PCM2604A", 10)], [("PCM2604A", 5), ("PCM2712G", 5)]]
+    assert lots_on_hand(pharmacy, paracetamol) == {"PCM2604A": 0, "PCM2712G": 95}
+    card = pharmacy.get(f"/api/v1/pharmacy/drugs/{paracetamol}/ledger", headers=PHARMACIST).get_json()
+    assert card[0]["drug_balance_after"] == 95

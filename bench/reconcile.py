@@ -10,7 +10,7 @@ underpaid).
 Each measurement runs in a child process so its peak RSS (resource.getrusage) is its own:
 the reconciliation of October (target ≤ 30 s, peak RSS < 500 MB on 2 cores) and the BHYT export of the 10k and
 100k batches (memory must stay flat). Local only, bounded sizes. Figures are printed last.
-Run: .venv/bin/python -m bench.reconcile [lines]
+Run: .venv/bin/python -m bench.reconcile [lines] [--keep]   (--keep leaves the database for EXPLAIN; drop it after)
 """
 
 import json
@@ -219,14 +219,21 @@ def measure_reconciliation(database_url: str) -> dict:
     """Child process: reconcile October once; report seconds, peak RSS and the discrepancies by kind."""
     from billing_service.claims.services import reconcile
 
-    app = _app(database_url)
+    app, steps = _app(database_url), []
+
+    def progress(step: str, percent: int) -> None:
+        steps.append((step, time.perf_counter()))
+
     with app.app_context():
         started = time.perf_counter()
-        report = reconcile(PERIOD)
-        seconds = time.perf_counter() - started
+        report = reconcile(PERIOD, progress)
+        finished = time.perf_counter()
         body = json.dumps(report)
+    marks = [*steps, ("", finished)]
+    step_seconds = {name: round(marks[i + 1][1] - at, 2) for i, (name, at) in enumerate(steps)}
     by_kind = {kind: figures["count"] for kind, figures in report["totals"]["by_kind"].items()}
-    return {"seconds": round(seconds, 2), "peak_rss_mb": _peak_rss_mb(), "json_mb": len(body) // 1_000_000,
+    return {"seconds": round(finished - started, 2), "peak_rss_mb": _peak_rss_mb(), "json_mb": len(body) // 1_000_000,
+            "steps": step_seconds,
             "charged_lines": report["totals"]["charged_line_count"],
             "claimed_lines": report["totals"]["claimed_line_count"], "by_kind": by_kind}
 
@@ -250,7 +257,7 @@ def _child(*args: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def main(lines: int = 1_000_000) -> None:
+def main(lines: int = 1_000_000, keep: bool = False) -> None:
     name = f"bench_reconcile_{secrets.token_hex(4)}"
     database_url = f"postgresql://postgres@127.0.0.1:5432/{name}"
     _create_databases([name])
@@ -261,7 +268,8 @@ def main(lines: int = 1_000_000) -> None:
         reconciliation = _child("--reconcile", database_url)
         exports = {batch["visits"]: _child("--export", database_url, str(batch["batch_id"])) for batch in batches[:2]}
     finally:
-        _drop_databases([name])
+        if not keep:
+            _drop_databases([name])
     print(f"reconciliation of {PERIOD}: {json.dumps(reconciliation)}")
     for visits, figures in exports.items():
         print(f"BHYT export of {visits} visits: {json.dumps(figures)}")
@@ -276,4 +284,5 @@ if __name__ == "__main__":
     elif len(sys.argv) > 3 and sys.argv[1] == "--export":
         print(json.dumps(measure_export(sys.argv[2], int(sys.argv[3]))))
     else:
-        main(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000)
+        arguments = [argument for argument in sys.argv[1:] if argument != "--keep"]
+        main(int(arguments[0]) if arguments else 1_000_000, keep="--keep" in sys.argv)

@@ -195,6 +195,10 @@ class LedgerRowSchema(Schema):
     created_at = fields.AwareDateTime()
 
 
+class StockCardQuerySchema(Schema):
+    limit = fields.Integer(load_default=500, validate=validate.Range(1, 5000))
+
+
 class StockCardSchema(Schema):
     reagent_code = fields.String()
     base_unit = fields.String()

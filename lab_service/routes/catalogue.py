@@ -13,6 +13,7 @@ from lab_service.schemas import (
     ReagentSchema,
     ReagentStockSchema,
     RecipeSchema,
+    StockCardQuerySchema,
     StockCardSchema,
 )
 
@@ -48,10 +49,11 @@ def get_reagent(code):
 
 @blp.route("/reagents/<code>/ledger")
 @require_roles(*READERS)
+@blp.arguments(StockCardQuerySchema, location="query")
 @blp.response(200, StockCardSchema)
-def get_stock_card(code):
-    """Show the reagent's stock card: every ledger row with the running balance."""
-    return services.stock_card(code)
+def get_stock_card(query, code):
+    """Show the reagent's stock card: the latest ledger rows with the running balance."""
+    return services.stock_card(code, query["limit"])
 
 
 @blp.route("/reagents/<code>/lots", methods=["POST"])

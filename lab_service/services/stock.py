@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+import peewee
 from flask import has_request_context
 
 from common.auth import current_principal
@@ -261,13 +262,18 @@ def reject_past_expiry(expires_on: date) -> None:
                        code="LOT_EXPIRED", status=422)
 
 
-def stock_card(code: str) -> dict:
-    """Return the reagent's ledger in order, with the running balance after each row."""
+def stock_card(code: str, limit: int = 500) -> dict:
+    """Return the reagent's latest `limit` ledger rows in order, with the running balance after each row."""
     reagent = reagent_by_code(code)
-    entries = (LedgerEntry.select(LedgerEntry, ReagentLot).join(ReagentLot)
-               .where(LedgerEntry.reagent == reagent).order_by(LedgerEntry.id))
-    balance, rows = 0, []
-    for entry in entries:
+    latest = list(LedgerEntry.select(LedgerEntry, ReagentLot).join(ReagentLot)
+                  .where(LedgerEntry.reagent == reagent).order_by(LedgerEntry.id.desc()).limit(limit))
+    latest.reverse()
+    balance = 0
+    if latest:
+        balance = int(LedgerEntry.select(peewee.fn.COALESCE(peewee.fn.SUM(LedgerEntry.quantity), 0))
+                      .where((LedgerEntry.reagent == reagent) & (LedgerEntry.id < latest[0].id)).scalar())
+    rows = []
+    for entry in latest:
         balance += entry.quantity
         rows.append({"id": entry.id, "lot_id": entry.lot_id, "lot_number": entry.lot.lot_number, "kind": entry.kind,
                      "basis": entry.basis, "quantity": entry.quantity, "balance": balance,

@@ -125,3 +125,13 @@ def test_a_logged_qc_run_is_the_days_qc_so_patient_tests_skip_the_daily_overhead
     ok(lab.post("/api/v1/lab/qc-runs", json={"test_code": "GLU", "levels": 2}, headers=TECH), 201)
     assert ok(log_test(lab), 201)["consumption"][0]["quantity"] == 200
     assert on_hand_by_lot(lab) == {"GL2603A": 5000 - 400 - 200}
+
+
+def test_the_stock_card_shows_the_latest_rows_with_the_true_running_balance(lab):
+    glucose_in_stock(lab, ("GL2603A", 5000, SOON))
+    for _ in range(3):
+        ok(log_test(lab), 201)
+    card = ok(lab.get("/api/v1/lab/reagents/GLU-R1/ledger?limit=2", headers=TECH))
+    assert [(e["kind"], e["quantity"], e["balance"]) for e in card["entries"]] == [
+        ("consumption", -200, 4600), ("consumption", -200, 4400)]
+    assert card["balance"] == 4400

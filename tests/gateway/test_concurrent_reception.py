@@ -2,8 +2,16 @@
 
 import threading
 
+import pytest
+
 from tests.gateway.conftest import CARD_80, add_card, glucose_charge, open_visit, outbox, register, send_charge
 from tests.support import bearer
+
+
+@pytest.fixture(autouse=True)
+def on_postgres(engine):
+    if engine != "postgres":
+        pytest.skip("the concurrency guarantees are checked on PostgreSQL, the deployment engine")
 
 
 def at_once(app, count: int, call) -> list:
@@ -24,7 +32,7 @@ def at_once(app, count: int, call) -> list:
     return results
 
 
-def test_two_desks_opening_a_visit_for_one_patient_get_one_visit(engine, gateway_app, gateway):
+def test_two_desks_opening_a_visit_for_one_patient_get_one_visit(gateway_app, gateway):
     patient = register(gateway)
     body = {"patient_id": patient["id"], "kind": "outpatient", "department": "K01"}
     statuses = at_once(gateway_app, 6, lambda client, n: client.post("/api/v1/encounters", json=body,
@@ -34,7 +42,7 @@ def test_two_desks_opening_a_visit_for_one_patient_get_one_visit(engine, gateway
     assert len(visits) == 1
 
 
-def test_a_charge_delivered_twice_at_once_is_stored_and_billed_once(engine, gateway_app, gateway):
+def test_a_charge_delivered_twice_at_once_is_stored_and_billed_once(gateway_app, gateway):
     patient = register(gateway)
     visit = open_visit(gateway, patient["id"])
     event = glucose_charge(visit["id"], patient["id"])
@@ -43,7 +51,7 @@ def test_a_charge_delivered_twice_at_once_is_stored_and_billed_once(engine, gate
     assert len(outbox(gateway, "billing.charge")) == 1
 
 
-def test_many_tests_logged_on_one_visit_at_once_all_reach_the_bill(engine, gateway_app, gateway):
+def test_many_tests_logged_on_one_visit_at_once_all_reach_the_bill(gateway_app, gateway):
     patient = register(gateway)
     add_card(gateway, patient["id"], {**CARD_80, "valid_from": "2020-01-01", "valid_to": "2099-12-31"})
     visit = open_visit(gateway, patient["id"])

@@ -26,6 +26,15 @@ class ReagentSchema(Schema):
     created_at = fields.AwareDateTime(dump_only=True)
 
 
+class ReagentChangesSchema(Schema):
+    name = fields.String(validate=validate.Length(1, 200))
+    manufacturer = fields.String(validate=validate.Length(1, 200))
+    reorder_level = fields.Integer(strict=True, validate=NOT_NEGATIVE)
+    unit_cost_amount = fields.Integer(strict=True, validate=NOT_NEGATIVE)
+    requires_qc_release = fields.Boolean()
+    stability_days_after_opening = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1))
+
+
 class LotSchema(Schema):
     id = fields.Integer(dump_only=True)
     reagent_code = fields.String(dump_only=True)

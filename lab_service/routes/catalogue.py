@@ -10,6 +10,7 @@ from lab_service.schemas import (
     AnalyzerSchema,
     LabTestSchema,
     LotSchema,
+    ReagentChangesSchema,
     ReagentSchema,
     ReagentStockSchema,
     RecipeSchema,
@@ -45,6 +46,15 @@ def create_reagent(fields):
 def get_reagent(code):
     """Show a reagent with its lots and usable on-hand per lot and in total."""
     return services.reagent_stock(code)
+
+
+@blp.route("/reagents/<code>", methods=["PATCH"])
+@require_roles("lab_head")
+@blp.arguments(ReagentChangesSchema)
+@blp.response(200, ReagentSchema)
+def update_reagent(changes, code):
+    """Change a reagent's reorder level, cost, QC release or stability."""
+    return services.update_reagent(code, changes)
 
 
 @blp.route("/reagents/<code>/ledger")

@@ -18,6 +18,16 @@ def create_reagent(fields: dict) -> Reagent:
         raise Conflict(f"Reagent {fields['code']} already exists", code="REAGENT_EXISTS") from None
 
 
+def update_reagent(code: str, changes: dict) -> Reagent:
+    """Change a reagent's catalogue settings (reorder level, cost, QC release, stability); alerts are re-checked."""
+    reagent = stock.reagent_by_code(code)
+    if changes:
+        with db.atomic():
+            Reagent.update(**changes).where(Reagent.id == reagent.id).execute()
+        request_alert_check(reagent.id)
+    return Reagent.get_by_id(reagent.id)
+
+
 def lot_view(lot: ReagentLot, reagent: Reagent) -> dict:
     """Describe a lot with whether it can be used now and why not."""
     reason = stock.unusable_reason(lot, reagent)

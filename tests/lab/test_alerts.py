@@ -116,3 +116,12 @@ def test_alerts_are_for_lab_staff(lab):
     from tests.support import bearer
 
     assert lab.get("/api/v1/lab/alerts", headers=bearer("cashier")).status_code == 403
+
+
+def test_raising_the_reorder_level_above_the_stock_raises_the_alert_at_once(lab):
+    glucose_in_stock(lab, ("GL2603A", 5000, SOON))
+    changed = ok(lab.patch("/api/v1/lab/reagents/GLU-R1", json={"reorder_level": 8000}, headers=HEAD))
+    assert changed["reorder_level"] == 8000
+    assert open_alerts(lab) == [("below_reorder_level", "GLU-R1", None)]
+    assert lab.patch("/api/v1/lab/reagents/GLU-R1", json={"reorder_level": 1}, headers=TECH).status_code == 403
+    assert lab.patch("/api/v1/lab/reagents/GLU-R1", json={"code": "X"}, headers=HEAD).status_code == 422

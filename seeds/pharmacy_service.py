@@ -58,7 +58,7 @@ DRUGS = {
         "code": "40.566", "name": "Atorvastatin", "active_ingredient": "Atorvastatin (dưới dạng calci)",
         "strength": "20 mg", "dosage_form": "Viên nén bao phim", "route": "Uống", "atc_code": "C10AA05",
         "registration_number": "VD-26019-16", "base_unit": "tablet", "gtin": "8936000110109", "price_amount": 1_200,
-        "insurance_scope": 1, "insurance_rate": 50, "reorder_level": 400},
+        "insurance_scope": 1, "insurance_rate": 100, "reorder_level": 400},
     "glucosamine": {
         "code": "TPCN.0412", "name": "Glucosamin", "active_ingredient": "Glucosamin sulfat", "strength": "500 mg",
         "dosage_form": "Viên nang cứng", "route": "Uống", "atc_code": "M01AX05",

@@ -66,8 +66,7 @@ def _billing_by_visit(patient_id: int, closed_visits: list[str]) -> dict[str, di
     found: dict[str, dict] = {}
     try:
         for summary in _billing_get(INVOICES_PATH, {"patient_id": str(patient_id), "limit": "1000"}):
-            invoice = _billing_get(f"{INVOICES_PATH}/{int(summary['id'])}")
-            invoice.pop("lines", None)  # the record lists the charges itself; the bill adds split and payments
+            invoice = _with_payments(summary)
             visit = found.setdefault(str(invoice.get("encounter_id")), {"invoices": [], "claim": None})
             visit["invoices"].append(invoice)
         for encounter_id in closed_visits:
@@ -79,6 +78,15 @@ def _billing_by_visit(patient_id: int, closed_visits: list[str]) -> dict[str, di
         log.warning("patient record without billing: %s", exc)
         return None
     return found
+
+
+def _with_payments(summary: dict) -> dict:
+    """Return a bill with its payments; only a bill with money received is asked for again in full."""
+    if not summary.get("paid_amount") and not summary.get("refunded_amount"):
+        return {**summary, "payments": []}
+    invoice = _billing_get(f"{INVOICES_PATH}/{int(summary['id'])}")
+    invoice.pop("lines", None)  # the record lists the charges itself; the bill adds the split and payments
+    return invoice
 
 
 def _billing_get(path: str, params: dict | None = None, missing_ok: bool = False):

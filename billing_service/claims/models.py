@@ -2,7 +2,8 @@
 
 A claim line keeps the money it was claimed with (a snapshot of its invoice line at build time), so a charge reversed
 or re-split afterwards shows up in reconciliation instead of silently changing what was sent. Remittance rows are
-append-only: the latest row of a claimed line gives the insurer's approval, the sum of its rows what was paid.
+append-only: the latest row of a claimed line gives the insurer's approval, the sum of its rows what was paid; the
+claim line carries both, updated with each row, so reconciliation reads one table instead of aggregating the ledger.
 """
 
 import peewee
@@ -74,6 +75,10 @@ class ClaimLine(BaseModel):
     copay_amount = peewee.BigIntegerField()  # T_BNCCT
     patient_outside_amount = peewee.BigIntegerField()  # T_BNTT
     other_funding_amount = peewee.BigIntegerField()  # T_NGUONKHAC
+    # The insurer's answer so far, kept in step with the remittance rows (the ledger) by guarded SQL updates:
+    approved_amount = peewee.BigIntegerField(null=True)  # latest approval of T_BHTT; null = not assessed yet
+    rejection_reason = peewee.CharField(max_length=500, null=True)
+    paid_amount = peewee.BigIntegerField(default=0)  # Σ paid over the line's remittance rows
 
     class Meta:
         table_name = "claim_line"

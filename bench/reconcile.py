@@ -183,7 +183,10 @@ def _after_the_claims(database_url: str) -> None:
         CASE WHEN id % 100 = 3 THEN approved / 2 ELSE approved END,
         CASE WHEN id % 50 = 1 THEN '' ELSE 'BHXH-HN-2026-11-0001' END, date '2026-11-28', now()
     FROM (SELECT id, CASE WHEN id % 50 = 1 THEN 0 ELSE insurer_amount END AS approved
-          FROM claim_line WHERE id % 5 <> 0) AS answered;""")
+          FROM claim_line WHERE id % 5 <> 0) AS answered;
+    UPDATE claim_line SET approved_amount = r.approved_amount, rejection_reason = NULLIF(r.rejection_reason, ''),
+        paid_amount = r.paid_amount
+    FROM remittance_line r WHERE r.claim_line_id = claim_line.id;""")
     _bill_totals(database_url)
     _sql(database_url, "ANALYZE")
 

@@ -57,13 +57,13 @@ def _insert_claim_lines(batch: ClaimBatch) -> None:
                     InvoiceLine.quantity, InvoiceLine.unit_price_amount, InvoiceLine.insurance_unit_price_amount,
                     Case(None, [(InvoiceLine.insurance_covered, 1)], 2),
                     Case(None, [(paid_by_card, InvoiceLine.insurance_rate)], 0),
-                    InvoiceLine.benefit_level, *[getattr(InvoiceLine, c) for c in TOTAL_COLUMNS])
+                    InvoiceLine.benefit_level, *[getattr(InvoiceLine, c) for c in TOTAL_COLUMNS], Value(0))
             .join(Claim, on=(Claim.invoice == InvoiceLine.invoice))
             .where((Claim.batch == batch.id) & (InvoiceLine.quantity > 0)))
     fields = [ClaimLine.claim, ClaimLine.invoice_line, ClaimLine.ma_lk, ClaimLine.xml_table, ClaimLine.line_no,
               ClaimLine.code, ClaimLine.quantity, ClaimLine.unit_price_amount, ClaimLine.insurance_unit_price_amount,
               ClaimLine.insurance_scope, ClaimLine.insurance_rate, ClaimLine.benefit_level,
-              *[getattr(ClaimLine, c) for c in TOTAL_COLUMNS]]
+              *[getattr(ClaimLine, c) for c in TOTAL_COLUMNS], ClaimLine.paid_amount]
     ClaimLine.insert_from(rows, fields).execute()
 
 

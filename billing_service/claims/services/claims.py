@@ -1,18 +1,7 @@
 """Claims of visits as finance and the patient record see them: lines, the insurer's answer, a status."""
 
-from billing_service.claims.models import Claim, ClaimBatch, ClaimLine, RemittanceLine
+from billing_service.claims.models import Claim, ClaimBatch, ClaimLine
 from common.errors import NotFound
-
-
-def _answers(line_ids: list[int]) -> dict[int, dict]:
-    """Return {claim line id: latest approval, rejection reason and the sum paid} for answered lines."""
-    answers: dict[int, dict] = {}
-    rows = RemittanceLine.select().where(RemittanceLine.claim_line.in_(line_ids)).order_by(RemittanceLine.id)
-    for row in rows:
-        paid = answers.get(row.claim_line_id, {}).get("paid_amount", 0) + row.paid_amount
-        answers[row.claim_line_id] = {"approved_amount": row.approved_amount,
-                                      "rejection_reason": row.rejection_reason or None, "paid_amount": paid}
-    return answers
 
 
 def _status(lines: list[dict]) -> str:
@@ -36,11 +25,9 @@ def claim_view(claim: Claim) -> dict:
               "benefit_level": line.benefit_level, "hospital_amount": line.hospital_amount,
               "insured_amount": line.insured_amount, "insurer_amount": line.insurer_amount,
               "copay_amount": line.copay_amount, "patient_outside_amount": line.patient_outside_amount,
-              "approved_amount": None, "rejection_reason": None, "paid_amount": 0}
+              "approved_amount": line.approved_amount, "rejection_reason": line.rejection_reason,
+              "paid_amount": line.paid_amount}
              for line in claim.lines.order_by(ClaimLine.xml_table, ClaimLine.line_no)]
-    answers = _answers([line["id"] for line in lines])
-    for line in lines:
-        line.update(answers.get(line["id"], {}))
     return {
         "id": claim.id, "batch_id": claim.batch_id, "period": claim.batch.period, "encounter_id": claim.encounter_id,
         "invoice_id": claim.invoice_id, "stt": claim.stt, "status": _status(lines), "line_count": len(lines),

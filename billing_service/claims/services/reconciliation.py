@@ -1,6 +1,6 @@
 """Reconciliation of a settlement month: charges ↔ claim lines ↔ the insurer's remittance ↔ the patients' money.
 
-Every check is one SQL query (joins, GROUP BY, window functions) that returns only the rows that disagree, so a
+Every check is one SQL query (joins, anti-joins, window functions) that returns only the rows that disagree, so a
 month of a million charge lines is a handful of scans, never a Python loop over the month. The month's scope:
 visits closed (discharged) in it, the claim batches of that month, and bank transfers received in it.
 
@@ -23,7 +23,7 @@ from datetime import datetime
 import peewee
 from peewee import JOIN, fn
 
-from billing_service.claims.models import Claim, ClaimBatch, ClaimLine, RemittanceLine
+from billing_service.claims.models import Claim, ClaimBatch, ClaimLine
 from billing_service.claims.services.periods import period_bounds
 from billing_service.models import BankTransfer, EncounterSnapshot, Invoice, InvoiceLine, db
 
@@ -69,25 +69,6 @@ def period_claim_lines(month: Month, *columns) -> peewee.ModelSelect:
     return ClaimLine.select(*columns).join(Claim).join(ClaimBatch).where(ClaimBatch.period == month.period)
 
 
-def remittance_rows() -> tuple[peewee.SelectQuery, type[RemittanceLine]]:
-    """Return a subquery (claimed line → its latest remittance row id and the sum paid) and that row's alias."""
-    rows = (RemittanceLine.select(RemittanceLine.claim_line.alias("claim_line_id"),
-                                  fn.MAX(RemittanceLine.id).alias("last_id"),
-                                  fn.SUM(RemittanceLine.paid_amount).alias("paid"))
-            .group_by(RemittanceLine.claim_line).alias("assessed"))
-    return rows, RemittanceLine.alias("latest")
-
-
-def with_assessment(query: peewee.ModelSelect, rows, latest) -> peewee.ModelSelect:
-    """Keep only claim lines the insurer answered, joined to their latest answer and the sum paid."""
-    return (query.join_from(ClaimLine, rows, on=(rows.c.claim_line_id == ClaimLine.id))
-            .join_from(ClaimLine, latest, on=(latest.id == rows.c.last_id)))
-
-
-def _money(value) -> int:
-    return int(value or 0)  # PostgreSQL sums bigints as numeric
-
-
 def charged_not_claimed(month: Month) -> Iterator[dict]:
     """Charges of closed, insured visits of the month that are in no claim."""
     query = (period_charges(month, Invoice.encounter_id, InvoiceLine.invoice, InvoiceLine.id, InvoiceLine.charge_key,
@@ -130,12 +111,12 @@ def claims_against_charges(month: Month) -> Iterator[dict]:
 
 def insurer_assessment(month: Month) -> Iterator[dict]:
     """Claimed lines the insurer rejected (in part), approved above the claim, or paid below its approval."""
-    rows, latest = remittance_rows()
-    query = period_claim_lines(month, Claim.encounter_id, Claim.invoice, ClaimLine.invoice_line, ClaimLine.id,
-                               ClaimLine.xml_table, ClaimLine.line_no, ClaimLine.code, ClaimLine.insurer_amount,
-                               latest.approved_amount, latest.rejection_reason, rows.c.paid)
-    disagree = (latest.approved_amount != ClaimLine.insurer_amount) | (rows.c.paid < latest.approved_amount)
-    query = (with_assessment(query, rows, latest).where(disagree)
+    disagree = ((ClaimLine.approved_amount != ClaimLine.insurer_amount)
+                | (ClaimLine.paid_amount < ClaimLine.approved_amount))
+    query = (period_claim_lines(month, Claim.encounter_id, Claim.invoice, ClaimLine.invoice_line, ClaimLine.id,
+                                ClaimLine.xml_table, ClaimLine.line_no, ClaimLine.code, ClaimLine.insurer_amount,
+                                ClaimLine.approved_amount, ClaimLine.rejection_reason, ClaimLine.paid_amount)
+             .where(ClaimLine.approved_amount.is_null(False) & disagree)
              .order_by(Claim.encounter_id, ClaimLine.xml_table, ClaimLine.line_no).tuples())
     for (encounter_id, invoice_id, line_id, claim_line_id, table, line_no, code, claimed, approved, reason,
          paid) in query.iterator():
@@ -146,9 +127,15 @@ def insurer_assessment(month: Month) -> Iterator[dict]:
         elif approved > claimed:
             yield discrepancy("amount_mismatch", claimed, approved,
                               f"The insurer approved {approved} đ, more than the {claimed} đ claimed", **where)
-        if _money(paid) < approved:
-            yield discrepancy("paid_less_than_approved", approved, _money(paid),
-                              f"Approved {approved} đ, paid {_money(paid)} đ", **where)
+        if paid < approved:
+            yield discrepancy("paid_less_than_approved", approved, paid, f"Approved {approved} đ, paid {paid} đ",
+                              **where)
+
+
+def roomy_session() -> None:
+    """Give this transaction's sorts and hashes room (PostgreSQL): a month is a million rows, not a page."""
+    if isinstance(db.obj, peewee.PostgresqlDatabase):
+        db.execute_sql("SET LOCAL work_mem = '64MB'")
 
 
 def _minute(column):

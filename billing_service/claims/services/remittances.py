@@ -167,7 +167,21 @@ def _store(raw: bytes, file_format: str, row_count: int, check: RowCheck, actor:
     for start in range(0, len(check.accepted), CHUNK):
         RemittanceLine.insert_many([{"remittance": remittance.id, **{c: row[c] for c in columns}}
                                     for row in check.accepted[start:start + CHUNK]]).execute()
+    _answer_claim_lines(check.accepted)
     return remittance
+
+
+def _answer_claim_lines(accepted: list[dict]) -> None:
+    """Carry the new rows onto their claim lines: the last row's approval and reason, paid added in SQL."""
+    answers: dict[int, dict] = {}
+    for row in accepted:  # file order: a later row of the same line is the newer answer
+        answer = answers.setdefault(row["claim_line"], {"paid_amount": 0})
+        answer.update(approved_amount=row["approved_amount"], rejection_reason=row["rejection_reason"] or None,
+                      paid_amount=answer["paid_amount"] + row["paid_amount"])
+    for claim_line_id, answer in answers.items():
+        ClaimLine.update(approved_amount=answer["approved_amount"], rejection_reason=answer["rejection_reason"],
+                         paid_amount=ClaimLine.paid_amount + answer["paid_amount"]).where(
+            ClaimLine.id == claim_line_id).execute()
 
 
 def import_remittance(raw: bytes, media_type: str, actor: str) -> tuple[RemittanceImport, bool]:

@@ -13,10 +13,9 @@ from billing_service.claims.services.reconciliation import (
     closed_in,
     period_charges,
     period_claim_lines,
-    remittance_rows,
-    with_assessment,
+    roomy_session,
 )
-from billing_service.models import EncounterSnapshot, Invoice, InvoiceLine
+from billing_service.models import EncounterSnapshot, Invoice, InvoiceLine, db
 from common.models import utcnow
 
 Progress = Callable[[str, int], None]
@@ -40,13 +39,10 @@ def _charge_totals(month: Month) -> dict:
 
 
 def _claim_totals(month: Month) -> dict:
-    claims, lines, hospital, insurer = _ints(period_claim_lines(
+    claims, lines, hospital, insurer, answered, approved, paid = _ints(period_claim_lines(
         month, fn.COUNT(fn.DISTINCT(ClaimLine.claim)), fn.COUNT(ClaimLine.id), fn.SUM(ClaimLine.hospital_amount),
-        fn.SUM(ClaimLine.insurer_amount)).tuples().get())
-    rows, latest = remittance_rows()
-    answered, approved, paid = _ints(with_assessment(
-        period_claim_lines(month, fn.COUNT(ClaimLine.id), fn.SUM(latest.approved_amount), fn.SUM(rows.c.paid)),
-        rows, latest).tuples().get())
+        fn.SUM(ClaimLine.insurer_amount), fn.COUNT(ClaimLine.approved_amount), fn.SUM(ClaimLine.approved_amount),
+        fn.SUM(ClaimLine.paid_amount)).tuples().get())
     return {"claimed_visit_count": claims, "claimed_line_count": lines, "claimed_amount": hospital,
             "claimed_insurer_amount": insurer, "assessed_line_count": answered,
             "unassessed_line_count": lines - answered, "approved_amount": approved, "insurer_paid_amount": paid}
@@ -75,10 +71,15 @@ def reconcile(period: str, progress: Progress | None = None, kind: str | None = 
     discrepancies: list[dict] = []
     for number, (step, check) in enumerate(STEPS):
         report(step, number * 100 // (len(STEPS) + 1))
-        discrepancies.extend(check(month))
+        with db.atomic():
+            roomy_session()
+            discrepancies.extend(check(month))
     report("totals", len(STEPS) * 100 // (len(STEPS) + 1))
     by_kind = _by_kind(discrepancies)
-    totals = {**_charge_totals(month), **_claim_totals(month), **_patient_totals(month),
+    with db.atomic():
+        roomy_session()
+        figures = {**_charge_totals(month), **_claim_totals(month), **_patient_totals(month)}
+    totals = {**figures,
               "patient_unpaid_amount": by_kind["patient_share_unpaid"]["amount"],
               "overpaid_amount": by_kind["overpaid"]["amount"],
               "unmatched_transfer_amount": by_kind["payment_without_bill"]["amount"],

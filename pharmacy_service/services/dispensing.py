@@ -15,7 +15,7 @@ from pharmacy_service.models import (
     db,
 )
 from pharmacy_service.services import alerts
-from pharmacy_service.services.fefo import StockMoved, plan_picks, take_planned
+from pharmacy_service.services.fefo import StockMoved, drugs_to_recheck, plan_picks, take_planned
 from pharmacy_service.services.moves import actor, local_today
 
 
@@ -83,17 +83,19 @@ def dispense(prescription_id: int, requested: list[dict]) -> dict:
     for _ in range(MAX_PLANS):
         try:
             with db.atomic():
-                view = _dispense_once(prescription, lines, today)
+                view, recheck = _dispense_once(prescription, lines, today)
             break
         except StockMoved:
             continue  # another dispense took from a lot we planned on: everything rolled back, plan again
     else:
         raise Conflict("Stock of these drugs kept changing during the dispense; try again", code="STOCK_BUSY")
-    alerts.recheck_after_commit({line.drug_id for line, _ in lines})
+    if recheck:
+        alerts.recheck_after_commit(recheck)
     return view
 
 
-def _dispense_once(prescription: Prescription, lines: list[tuple[PrescriptionLine, int]], today) -> dict:
+def _dispense_once(prescription: Prescription, lines: list[tuple[PrescriptionLine, int]],
+                   today) -> tuple[dict, set[int]]:
     """Do one attempt of a dispense; the hot lot rows are locked only at the very end."""
     for line, quantity in lines:  # lines first (by id), then lots (by drug): one lock order, no deadlocks
         _claim_line(line, quantity)
@@ -107,10 +109,11 @@ def _dispense_once(prescription: Prescription, lines: list[tuple[PrescriptionLin
                    "unit_cost_amount": lot.unit_cost_amount} for lot, taken in plan[line.id]]
         views.append(view)
     DispenseLotPick.insert_many(picks).execute()
-    take_planned(plan, f"dispense:{record.id}", today)
-    return {"id": record.id, "prescription_id": prescription.id, "encounter_id": record.encounter_id,
+    balances = take_planned(plan, f"dispense:{record.id}", today)
+    view = {"id": record.id, "prescription_id": prescription.id, "encounter_id": record.encounter_id,
             "patient_id": record.patient_id, "dispensed_by": record.dispensed_by, "created_at": record.created_at,
-            "lines": views, "total_amount": sum(view["amount"] for view in views)}
+            "lines": views, "total_amount": sum(line["amount"] for line in views)}
+    return view, drugs_to_recheck(plan, balances, lines)
 
 
 def _record_line(record: Dispense, line: PrescriptionLine, quantity: int, picks: list[tuple[DrugLot, int]]) -> dict:
@@ -157,7 +160,7 @@ def dispense_view(dispense_id: int) -> dict:
               "charge_key": f"pharmacy:dispense-line:{line.id}", "lots": picks[line.id]} for line in lines]
     return {"id": record.id, "prescription_id": record.prescription_id, "encounter_id": record.encounter_id,
             "patient_id": record.patient_id, "dispensed_by": record.dispensed_by, "created_at": record.created_at,
-            "lines": views, "total_amount": sum(view["amount"] for view in views)}
+            "lines": views, "total_amount": sum(line["amount"] for line in views)}
 
 
 def get_dispense(dispense_id: int) -> Dispense:

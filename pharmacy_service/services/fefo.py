@@ -48,8 +48,11 @@ def plan_picks(wanted: list[tuple[object, int]], today) -> dict[int, list[tuple[
     return plan
 
 
-def take_planned(plan: dict[int, list[tuple[DrugLot, int]]], reference: str, today) -> None:
-    """Decrement every planned lot and write its stock-card row; StockMoved when a lot no longer has enough."""
+def take_planned(plan: dict[int, list[tuple[DrugLot, int]]], reference: str, today) -> dict[int, int]:
+    """Decrement every planned lot and write its stock-card row; return each lot's balance left.
+
+    Raises StockMoved when a lot no longer has enough.
+    """
     per_lot: dict[int, int] = defaultdict(int)
     lots: dict[int, DrugLot] = {}
     for picks in plan.values():
@@ -58,17 +61,18 @@ def take_planned(plan: dict[int, list[tuple[DrugLot, int]]], reference: str, tod
             lots[lot.id] = lot
     database = DrugLot._meta.database
     if isinstance(database.obj if hasattr(database, "obj") else database, peewee.PostgresqlDatabase):
-        _take_in_one_statement(database, per_lot, reference, today)
-        return
-    who, rows = actor(), []
+        return _take_in_one_statement(database, per_lot, reference, today)
+    who, rows, balances = actor(), [], {}
     for lot_id in sorted(per_lot, key=lambda i: (lots[i].drug_id, lots[i].expires_on, i)):  # one global lock order
         balance = take_from_lot(lot_id, per_lot[lot_id], today)
         if balance is None:
             raise StockMoved(lot_id)
+        balances[lot_id] = balance
         rows.append({"drug": lots[lot_id].drug_id, "lot": lot_id, "kind": "dispense", "bucket": "shelf",
                      "quantity_change": -per_lot[lot_id], "balance_after": balance, "reference": reference,
                      "actor": who})
     StockEntry.insert_many(rows).execute()
+    return balances
 
 
 # Guarded decrements of every planned lot and their stock-card rows in one round trip, so the hot rows stay locked
@@ -84,12 +88,12 @@ taken AS (
 )
 INSERT INTO stock_entry (drug_id, lot_id, kind, bucket, quantity_change, balance_after, reference, actor, created_at)
 SELECT drug_id, id, 'dispense', 'shelf', -qty, quantity_on_hand, %s, %s, %s FROM taken ORDER BY id
-RETURNING lot_id
+RETURNING lot_id, balance_after
 """
 
 
-def _take_in_one_statement(database, per_lot: dict[int, int], reference: str, today) -> None:
-    """Run _TAKE_SQL for these lots; StockMoved unless every lot was decremented."""
+def _take_in_one_statement(database, per_lot: dict[int, int], reference: str, today) -> dict[int, int]:
+    """Run _TAKE_SQL for these lots and return their balances; StockMoved unless every lot was decremented."""
     lot_ids = sorted(per_lot)
     params: list = []
     for lot_id in lot_ids:
@@ -104,3 +108,22 @@ def _take_in_one_statement(database, per_lot: dict[int, int], reference: str, to
         raise
     if len(taken) != len(lot_ids):
         raise StockMoved(lot_ids)
+    return dict(taken)
+
+
+def drugs_to_recheck(plan: dict[int, list[tuple[DrugLot, int]]], balances: dict[int, int], lines) -> set[int]:
+    """Return the drugs whose alerts this dispense may have changed.
+
+    A dispense only lowers stock, so it can open 'below reorder level' or close an expiry alert of a lot it emptied.
+    The lots it took from were locked when their balances were read, so their sum is a floor of the drug's usable
+    stock that no later dispense can see higher: when that floor is at or above the reorder level and no lot was
+    emptied, nothing changed for the drug.
+    """
+    drug_of = {lot.id: lot.drug_id for picks in plan.values() for lot, _ in picks}
+    floors: dict[int, int] = defaultdict(int)
+    recheck = set()
+    for lot_id, balance in balances.items():
+        floors[drug_of[lot_id]] += balance
+        if balance == 0:
+            recheck.add(drug_of[lot_id])
+    return recheck | {line.drug_id for line, _ in lines if floors[line.drug_id] < line.drug.reorder_level}

@@ -79,3 +79,16 @@ def test_pharmacists_filter_alerts_by_kind_and_others_may_not_read_them(pharmacy
     only = pharmacy.get("/api/v1/pharmacy/alerts?kind=expiring_90", headers=PHARMACIST).get_json()
     assert [alert["kind"] for alert in only] == ["expiring_90"]
     assert pharmacy.get("/api/v1/pharmacy/alerts", headers=bearer("lab_head")).status_code == 403
+
+
+def test_dispensing_the_last_of_a_short_dated_lot_closes_its_expiry_alert(pharmacy):
+    omeprazole = add_drug(pharmacy, "omeprazole", reorder_level=0)["code"]
+    receive(pharmacy, omeprazole, "OME2512S", expires_in_days=25, quantity=14)
+    receive(pharmacy, omeprazole, "OME2710L", expires_in_days=600, quantity=280)
+    dispense(pharmacy, prescribe(pharmacy, [(omeprazole, 7)]))
+    assert alerts(pharmacy) == [("expiring_30", omeprazole)]
+
+    dispense(pharmacy, prescribe(pharmacy, [(omeprazole, 10)]))
+
+    assert alerts(pharmacy) == []
+    assert alerts(pharmacy, "resolved") == [("expiring_30", omeprazole)]

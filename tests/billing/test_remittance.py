@@ -168,3 +168,15 @@ def test_files_that_cannot_be_read_are_refused_with_a_reason(client, claimed, co
 def test_only_finance_imports_remittances(client, claimed):
     assert send(client, ASSESSMENT, headers=bearer("cashier")).status_code == 403
     assert client.get("/api/v1/billing/remittances/1", headers=FINANCE).get_json()["code"] == "REMITTANCE_NOT_FOUND"
+
+
+def test_an_appeal_approved_later_replaces_the_rejection_and_pays_the_line(client, claimed):
+    send(client, ASSESSMENT)
+    appeal = "LK-2026-1001,XML3,1,17200,,17200,BHXH-HN-2026-12-0113,2026-12-20"
+
+    response = send(client, f"{HEADER}\r\n{appeal}\r\n")
+
+    assert response.status_code == 201
+    glucose = next(line for line in claim_of(client, "LK-2026-1001")["lines"] if line["code"] == "23.0075.1494")
+    assert (glucose["approved_amount"], glucose["rejection_reason"], glucose["paid_amount"]) == (17_200, None, 17_200)
+    assert claim_of(client, "LK-2026-1001")["rejected_line_count"] == 0

@@ -104,6 +104,7 @@ def _truncate(app) -> None:
         if isinstance(database, peewee.PostgresqlDatabase):
             database.execute_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
         else:
+            database.execute_sql("PRAGMA foreign_keys = OFF")  # delete in any order; restored below
             with database.atomic():
                 for table in tables:
                     database.execute_sql(f'DELETE FROM "{table}"')
@@ -111,6 +112,7 @@ def _truncate(app) -> None:
                     database.execute_sql("DELETE FROM sqlite_sequence")
                 except peewee.OperationalError:
                     pass  # no AUTOINCREMENT table yet
+            database.execute_sql("PRAGMA foreign_keys = ON")
 
 
 @pytest.fixture

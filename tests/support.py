@@ -86,8 +86,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def bearer(role: str, subject: str | None = None, ttl: int = 600, secret: str = JWT_SECRET) -> dict:
-    """Headers of a signed-in user with `role`."""
+def bearer(role: str, subject: str | None = None, ttl: int = 8 * 3600, secret: str = JWT_SECRET) -> dict:
+    """Headers of a signed-in user with `role` (long-lived: modules build them at import, runs can be long)."""
     return {"Authorization": f"Bearer {issue_token(secret, subject or USERS[role], role, ttl)}"}
 
 

@@ -107,3 +107,28 @@ def test_crossing_multi_line_prescriptions_do_not_deadlock(pharmacy_server):
     assert stock == {metformin: 1_000 - 16 * 60, amlodipine: 1_000 - 16 * 30, losartan: 1_000 - 16 * 30}
     for code in (metformin, amlodipine, losartan):
         assert_ledger_balances(client, code)
+
+
+def test_a_recall_racing_with_dispenses_finds_every_patient_who_got_the_lot(pharmacy_server):
+    app, url = pharmacy_server
+    client = app.test_client()
+    amlodipine = add_drug(client, "amlodipine")["code"]
+    recalled = receive(client, amlodipine, "AML2604K", expires_in_days=150, quantity=100)
+    receive(client, amlodipine, "AML2612L", expires_in_days=420, quantity=1_000)
+    prescriptions = [prescribe(client, [(amlodipine, 10)], encounter_id=f"ENC-2026-{7000 + i}",
+                               patient_id=f"BN-{6000 + i}") for i in range(16)]
+    recall = (f"/api/v1/pharmacy/lots/{recalled['id']}/recall", {"reason": "Cục QLD đình chỉ lưu hành lô AML2604K"})
+
+    responses = burst(url, [dispense_all(p) for p in prescriptions] + [recall])
+
+    assert [r.status_code for r in responses] == [201] * 17
+    got_the_lot = {d["encounter_id"] for d in (r.json() for r in responses[:16])
+                   if any(lot["lot_number"] == "AML2604K" for lot in d["lines"][0]["lots"])}
+    assert {v["encounter_id"] for v in responses[16].json()["recipients"]} == got_the_lot
+    after = client.post("/api/v1/pharmacy/prescriptions", headers=PHARMACIST, json={
+        "encounter_id": "ENC-2026-7999", "patient_id": "BN-6999", "prescriber": "BS. Hồ Thị Nga",
+        "lines": [{"drug_code": amlodipine, "quantity": 10}]}).get_json()
+    path, body = dispense_all(after)
+    lots = client.post(path, json=body, headers=PHARMACIST).get_json()["lines"][0]["lots"]
+    assert [lot["lot_number"] for lot in lots] == ["AML2612L"]
+    assert_ledger_balances(client, amlodipine)

@@ -76,13 +76,15 @@ def worker(burst: bool = False) -> None:
     """Run an rq worker on every service's queue (only meaningful with REDIS_URL)."""
     from rq import Worker
 
-    from common.queue import redis_connection
+    from common.queue import queue_name, redis_connection
 
     url = os.environ.get("REDIS_URL")
     if not url:
         print("worker: REDIS_URL is not set; jobs run in-process, nothing to do", file=sys.stderr)
         return
-    Worker(list(SERVICES), connection=redis_connection(url)).work(with_scheduler=not burst, burst=burst)
+    prefix = os.environ.get("QUEUE_PREFIX", "")
+    queues = [queue_name(service, prefix) for service in SERVICES]
+    Worker(queues, connection=redis_connection(url)).work(with_scheduler=not burst, burst=burst)
 
 
 def _load_demo_secrets() -> None:

@@ -179,7 +179,7 @@ def start_stack(env_overrides: dict | None = None, sweeper: bool = True, redis_u
     ports = {s: free_port() for s in SERVICES}
     env = dict(os.environ, APP_ENV="development", LOG_LEVEL="WARNING", JWT_SECRET=secrets.token_urlsafe(32),
                SERVICE_TOKEN=secrets.token_urlsafe(32), BANK_WEBHOOK_SECRET=secrets.token_urlsafe(32),
-               STRIPE_WEBHOOK_SECRET=secrets.token_urlsafe(32), VAR_DIR=f"/tmp/{run_id}")
+               STRIPE_WEBHOOK_SECRET=secrets.token_urlsafe(32), VAR_DIR=f"/tmp/{run_id}", QUEUE_PREFIX=f"{run_id}:")
     env.pop("REDIS_URL", None)
     for service in SERVICES:
         env[f"{service.upper()}_DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{run_id}_{service}"

@@ -112,6 +112,7 @@ def base_settings(service: str, env: Mapping[str, str] | None = None) -> dict:
         "MAX_CONTENT_LENGTH": env_int("MAX_BODY_BYTES", 1_048_576, minimum=1024, env=env),
         "OUTBOX_MAX_BACKOFF_SECONDS": env_int("OUTBOX_MAX_BACKOFF_SECONDS", 300, minimum=1, env=env),
         "JOBS_INLINE_SYNC": env_bool("JOBS_INLINE_SYNC", False, env=env),
+        "QUEUE_PREFIX": env_str("QUEUE_PREFIX", "", env=env),
         "SERVICE_URLS": service_urls(env=env),
         "LOG_LEVEL": env_str("LOG_LEVEL", "INFO", env=env),
     }

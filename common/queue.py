@@ -13,6 +13,11 @@ _job_apps: dict[str, object] = {}
 JOB_RETRY_INTERVALS = [2, 10, 30]
 
 
+def queue_name(service: str, prefix: str = "") -> str:
+    """Name the rq queue of a service; a prefix keeps separate deployments (or test runs) on one Redis apart."""
+    return f"{prefix}{service}"
+
+
 def redis_connection(url: str):
     """Open a Redis connection with short timeouts so a down Redis fails fast."""
     from redis import Redis
@@ -78,7 +83,8 @@ def enqueue(func, *args) -> None:
         from rq import Queue, Retry
 
         try:
-            queue = Queue(app.config["SERVICE_NAME"], connection=app.extensions["redis"])
+            queue = Queue(queue_name(app.config["SERVICE_NAME"], app.config.get("QUEUE_PREFIX", "")),
+                          connection=app.extensions["redis"])
             queue.enqueue(func, *args, retry=Retry(max=len(JOB_RETRY_INTERVALS), interval=JOB_RETRY_INTERVALS))
             return
         except Exception:

@@ -13,6 +13,7 @@ from common.db import run_migrations
 from tests.support import CI as RUNNING_IN_CI
 from tests.support import (
     JWT_SECRET,
+    QUEUE_PREFIX,
     REDIS_URL,
     SERVICE_TOKEN,
     SERVICES,
@@ -64,9 +65,15 @@ def database_urls(engine, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    """A Redis database of its own for this run (required in CI)."""
+    """Redis for this run (required in CI); its queues carry this run's QUEUE_PREFIX and are removed at the end."""
     require_or_skip(redis_reachable(), "Redis at 127.0.0.1:6379")
-    return f"{REDIS_URL}/{random.randint(1, 15)}"
+    url = f"{REDIS_URL}/{random.randint(1, 15)}"
+    yield url
+    import redis
+
+    connection = redis.Redis.from_url(url)
+    for key in connection.scan_iter(f"rq:*{QUEUE_PREFIX}*"):
+        connection.delete(key)
 
 
 @pytest.fixture
@@ -79,7 +86,7 @@ def _config(database_url: str, service_urls: dict, **overrides) -> dict:
     config = {
         "APP_ENV": "test", "DATABASE_URL": database_url, "JWT_SECRET": JWT_SECRET, "SERVICE_TOKEN": SERVICE_TOKEN,
         "JOBS_INLINE_SYNC": True, "REDIS_URL": None, "HTTP_TIMEOUT_MS": 3000, "TESTING": True,
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "QUEUE_PREFIX": QUEUE_PREFIX,
     }
     if service_urls:
         config["SERVICE_URLS"] = service_urls

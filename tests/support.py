@@ -80,6 +80,9 @@ def unique_name(prefix: str = "t") -> str:
     return f"{prefix}{os.getpid()}_{secrets.token_hex(4)}"
 
 
+QUEUE_PREFIX = unique_name("test") + ":"  # this run's rq queues, apart from other runs on the same Redis
+
+
 def free_port() -> int:
     with closing(socket.socket()) as sock:
         sock.bind(("127.0.0.1", 0))

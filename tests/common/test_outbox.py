@@ -10,6 +10,7 @@ from common.charges import publish_charge_created
 from tests.support import (
     JWT_SECRET,
     PYTHON,
+    QUEUE_PREFIX,
     SERVICE_TOKEN,
     bearer,
     start_process,
@@ -52,7 +53,7 @@ def stored_charges(gateway_app) -> list:
 
 def process_env(database_urls: dict, service_ports: dict, **extra) -> dict:
     env = {"PATH": "/usr/bin:/bin", "APP_ENV": "test", "JWT_SECRET": JWT_SECRET, "SERVICE_TOKEN": SERVICE_TOKEN,
-           "OUTBOX_MAX_BACKOFF_SECONDS": "1", "LOG_LEVEL": "WARNING"}
+           "OUTBOX_MAX_BACKOFF_SECONDS": "1", "LOG_LEVEL": "WARNING", "QUEUE_PREFIX": QUEUE_PREFIX}
     for service, url in database_urls.items():
         env[f"{service.upper()}_DATABASE_URL"] = url
         env[f"{service.upper()}_URL"] = f"http://127.0.0.1:{service_ports[service]}"

@@ -28,8 +28,9 @@ def _replay(record, fingerprint: str):
 def idempotent(view):
     """Make a POST view honour Idempotency-Key: replay the stored response; 409 for the same key, other body.
 
-    The key is claimed and the response stored inside the view's transaction, so a crash or an error stores
-    nothing and a concurrent duplicate waits on the unique index, then replays the winner's response.
+    The response is stored in the view's own transaction, so an error stores nothing (the key can be retried) and
+    of two concurrent duplicates the second fails on the unique index when it commits, rolls back everything it
+    did, and replays the first one's response.
     """
 
     @wraps(view)
@@ -48,12 +49,15 @@ def idempotent(view):
             return _replay(existing, fingerprint)
         try:
             with model._meta.database.atomic():
-                record = model.create(key=key, scope=scope, fingerprint=fingerprint)
                 response = current_app.make_response(view(*args, **kwargs))
-                model.update(status_code=response.status_code, content_type=response.content_type,
-                             body=response.get_data(as_text=True)).where(model.id == record.id).execute()
+                if response.status_code < 400:
+                    model.insert(key=key, scope=scope, fingerprint=fingerprint, status_code=response.status_code,
+                                 content_type=response.content_type, body=response.get_data(as_text=True)).execute()
         except peewee.IntegrityError:
-            return _replay(model.get((model.scope == scope) & (model.key == key)), fingerprint)
+            winner = model.get_or_none((model.scope == scope) & (model.key == key))
+            if winner is None:
+                raise
+            return _replay(winner, fingerprint)
         return response
 
     return wrapper

@@ -7,6 +7,7 @@ import pytest
 
 from billing_service.claims.services.periods import period_of
 from common.models import utcnow
+from common.queue import queue_name
 from tests.billing.factories import bank_notice, bank_signature
 from tests.billing.test_claims_support import (
     BLOOD_COUNT,
@@ -208,8 +209,9 @@ def test_a_run_queued_on_redis_is_done_by_a_worker_while_the_caller_polls(make_a
     assert (run["state"], run["progress"], run["result"]) == ("queued", 0, None)
 
     connection = Redis.from_url(redis_url)
+    queue = Queue(queue_name("billing_service", billing.config.get("QUEUE_PREFIX", "")), connection=connection)
     with billing.app_context():
-        SimpleWorker([Queue("billing_service", connection=connection)], connection=connection).work(burst=True)
+        SimpleWorker([queue], connection=connection).work(burst=True)
 
     done = client.get(f"/api/v1/billing/reconciliation-runs/{run['id']}", headers=FINANCE).get_json()
     assert (done["state"], done["progress"]) == ("done", 100)

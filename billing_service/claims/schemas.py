@@ -1,7 +1,4 @@
-"""Claim, remittance and reconciliation schemas (one per resource, load and dump). Money is integer đồng.
-
-Nothing here imports billing_service.schemas, so the bill's schema may import the claims verbs (claim status).
-"""
+"""Claim, remittance and reconciliation schemas (one per resource, load and dump). Money is integer đồng."""
 
 import json
 import re

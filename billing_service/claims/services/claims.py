@@ -57,12 +57,3 @@ def list_claims(query: dict) -> list[dict]:
         selection = selection.where(Claim.batch == query["batch_id"])
     return [claim_view(claim) for claim in selection]
 
-
-def claim_status_of(encounter_id: str) -> dict | None:
-    """Return {claim id, batch, period, status} of a visit's claim, or None while it is not claimed (for bills)."""
-    claim = Claim.select(Claim, ClaimBatch).join(ClaimBatch).where(Claim.encounter_id == encounter_id).first()
-    if claim is None:
-        return None
-    view = claim_view(claim)
-    return {key: view[key] for key in ("id", "batch_id", "period", "status", "insurer_amount", "approved_amount",
-                                       "paid_amount", "rejected_line_count")}

@@ -62,14 +62,16 @@ def deliver(message_id: int) -> str:
     """Try to deliver one message now; return its state afterwards. Claimed with a guarded update."""
     model = current_app.extensions["outbox_model"]
     now = utcnow()
-    claimed = (model.update(attempts=model.attempts + 1,
-                            next_attempt_at=now + _backoff(1, current_app.config["OUTBOX_MAX_BACKOFF_SECONDS"]))
-               .where((model.id == message_id) & (model.state == "pending") & (model.next_attempt_at <= now))
-               .execute())
-    if not claimed:
+    claim = (model.update(attempts=model.attempts + 1,
+                          next_attempt_at=now + _backoff(1, current_app.config["OUTBOX_MAX_BACKOFF_SECONDS"]))
+             .where((model.id == message_id) & (model.state == "pending") & (model.next_attempt_at <= now)))
+    if model._meta.database.returning_clause:  # PostgreSQL: claim and read the message in one round trip
+        message = next(iter(claim.returning(*model._meta.sorted_fields).objects(model).execute()), None)
+    else:
+        message = model.get_by_id(message_id) if claim.execute() else None
+    if message is None:
         message = model.get_or_none(model.id == message_id)
         return message.state if message else "missing"
-    message = model.get_by_id(message_id)
     return _send(model, message)
 
 

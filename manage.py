@@ -54,19 +54,19 @@ def seed(services=SERVICES) -> None:
 def sweep(interval_seconds: int = 2, once: bool = False) -> None:
     """Deliver due outbox messages of every service, forever (the sweeper process)."""
     from common.outbox import sweep as sweep_outbox
-    from common.queue import run_in_service
+    from common.queue import app_connection
 
     apps = {service: _app(service) for service in SERVICES}
     while True:
         for service, app in apps.items():
-            with app.app_context():
-                try:
-                    run_in_service(service, sweep_outbox)
-                    periodic = app.extensions.get("periodic_jobs", [])
-                    for job in periodic:
-                        run_in_service(service, job)
-                except Exception as exc:  # a down database must not stop the sweeper; it tries again
-                    print(f"sweeper: {service}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            try:
+                # A fresh connection each round: one broken while PostgreSQL was down is not kept.
+                with app_connection(app):
+                    sweep_outbox()
+                    for job in app.extensions.get("periodic_jobs", []):
+                        job()
+            except Exception as exc:  # a down database must not stop the sweeper; it tries again
+                print(f"sweeper: {service}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
         if once:
             return
         time.sleep(interval_seconds)

@@ -2,6 +2,7 @@
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from functools import wraps
 from importlib import import_module
 
@@ -34,19 +35,25 @@ def _job_app(service: str):
     return app
 
 
-def run_in_service(service: str, func, *args):
-    """Call `func(*args)` inside `service`'s app context and database connection, whoever calls it."""
-    if has_app_context() and current_app.config["SERVICE_NAME"] == service:
-        return func(*args)
-    app = _job_app(service)
+@contextmanager
+def app_connection(app):
+    """Push `app`'s context with a database connection that is closed (returned to the pool) afterwards."""
     with app.app_context():
         database = app.extensions["database"]
         database.connect(reuse_if_open=True)
         try:
-            return func(*args)
+            yield app
         finally:
             if not database.is_closed():
                 database.close()
+
+
+def run_in_service(service: str, func, *args):
+    """Call `func(*args)` inside `service`'s app context and database connection, whoever calls it."""
+    if has_app_context() and current_app.config["SERVICE_NAME"] == service:
+        return func(*args)
+    with app_connection(_job_app(service)):
+        return func(*args)
 
 
 def service_job(service: str):
@@ -63,16 +70,11 @@ def service_job(service: str):
 
 
 def _run_inline(app, func, args):
-    with app.app_context():
-        database = app.extensions["database"]
-        database.connect(reuse_if_open=True)
+    with app_connection(app):
         try:
             func(*args)
         except Exception:
             log.exception("in-process job %s failed; the sweeper will retry what it left", func.__name__)
-        finally:
-            if not database.is_closed():
-                database.close()
 
 
 def enqueue(func, *args) -> None:

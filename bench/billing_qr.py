@@ -10,50 +10,17 @@ Run: .venv/bin/python -m bench.billing_qr [seconds]
 import io
 import secrets
 import sys
-import threading
-import time
 from datetime import UTC, datetime
 
 import qrcode
 import requests
 
-from bench.harness import percentile, start_stack, token
+from bench.harness import start_stack, timed_loop, token
 from billing_service.vietqr import build_payload
 
 CLIENTS = 8
 BILLS = 64
 MAX_OPERATIONS = 20_000
-
-
-def timed_loop(operation, clients: int, duration_s: float) -> dict:
-    """Run `operation(worker, number)` from `clients` threads for `duration_s`; report p50/p99 and throughput."""
-    latencies, counts, lock = [], {"ok": 0, "errors": 0}, threading.Lock()
-    deadline = time.perf_counter() + duration_s
-
-    def worker(index: int):
-        state = {"session": requests.Session(), "number": index}
-        while time.perf_counter() < deadline and counts["ok"] + counts["errors"] < MAX_OPERATIONS:
-            started = time.perf_counter_ns()
-            try:
-                good = operation(state)
-            except requests.RequestException:
-                good = False
-            elapsed = time.perf_counter_ns() - started
-            state["number"] += clients
-            with lock:
-                latencies.append(elapsed)
-                counts["ok" if good else "errors"] += 1
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
-    latencies.sort()
-    return {"ops": round(counts["ok"] / wall, 1), "p50_ms": round(percentile(latencies, 0.5) / 1e6, 2),
-            "p99_ms": round(percentile(latencies, 0.99) / 1e6, 2), **counts}
 
 
 def bare_png(_state) -> bool:
@@ -109,8 +76,8 @@ def main(duration_s: int = 10) -> None:
         operation = through_gateway(stack["gateway"], headers, bills)
         timed_loop(operation, 2, 2)  # warm connections and workers
         timed_loop(bare_png, 2, 1)
-        ours = timed_loop(operation, CLIENTS, duration_s)
-        bare = timed_loop(bare_png, CLIENTS, duration_s)
+        ours = timed_loop(operation, CLIENTS, duration_s, MAX_OPERATIONS)
+        bare = timed_loop(bare_png, CLIENTS, duration_s, MAX_OPERATIONS)
     print(f"bare qrcode PNG ({CLIENTS} threads in process): {bare}")
     print(f"VietQR request + PNG via gateway ({CLIENTS} clients): {ours}")
     print(f"p99 ours {ours['p99_ms']} ms, p99 bare {bare['p99_ms']} ms (target ratio <= 3)")

@@ -35,40 +35,32 @@ def percentile(sorted_values: list, fraction: float):
     return sorted_values[index]
 
 
-def run_load(url: str, method: str = "GET", headers: dict | None = None, json_body_fn=None, clients: int = 16,
-             duration_s: int = 10, max_requests: int = 20000, headers_fn=None, ok_statuses=(200, 201)) -> dict:
-    """Hit `url` from `clients` threads until `duration_s` passes or `max_requests` are sent; report rps and p99."""
-    assert url.startswith("http://127.0.0.1"), "load only addresses on this machine"
+def timed_loop(operation, clients: int = 16, duration_s: float = 10, max_operations: int = 20000) -> dict:
+    """Run `operation(state) -> bool` from `clients` threads until time or the count runs out; report rps and p99.
+
+    `state` is per thread: a requests session and a `number` unique across threads (i, i + clients, ...).
+    """
     latencies: list[int] = []
     counts = {"ok": 0, "errors": 0}
     lock = threading.Lock()
-    issued = iter(range(max_requests))
     deadline = time.perf_counter() + duration_s
 
-    def client():
-        session = requests.Session()
-        while time.perf_counter() < deadline:
-            with lock:
-                number = next(issued, None)
-            if number is None:
-                return
-            merged = dict(headers or {})
-            if headers_fn:
-                merged.update(headers_fn(number))
-            body = json_body_fn(number) if json_body_fn else None
+    def worker(index: int):
+        state = {"session": requests.Session(), "number": index}
+        while time.perf_counter() < deadline and counts["ok"] + counts["errors"] < max_operations:
             started = time.perf_counter_ns()
             try:
-                response = session.request(method, url, json=body, headers=merged, timeout=30)
-                good = response.status_code in ok_statuses
+                good = operation(state)
             except requests.RequestException:
                 good = False
             elapsed = time.perf_counter_ns() - started
+            state["number"] += clients
             with lock:
                 latencies.append(elapsed)
                 counts["ok" if good else "errors"] += 1
 
     started = time.perf_counter()
-    threads = [threading.Thread(target=client) for _ in range(clients)]
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -78,6 +70,21 @@ def run_load(url: str, method: str = "GET", headers: dict | None = None, json_bo
     return {"rps": round(counts["ok"] / wall, 1), "p50_ms": round(percentile(latencies, 0.50) / 1e6, 2),
             "p99_ms": round(percentile(latencies, 0.99) / 1e6, 2), "ok": counts["ok"], "errors": counts["errors"],
             "seconds": round(wall, 2)}
+
+
+def run_load(url: str, method: str = "GET", headers: dict | None = None, json_body_fn=None, clients: int = 16,
+             duration_s: int = 10, max_requests: int = 20000, headers_fn=None, ok_statuses=(200, 201)) -> dict:
+    """Hit `url` from `clients` threads until `duration_s` passes or `max_requests` are sent; report rps and p99."""
+    assert url.startswith("http://127.0.0.1"), "load only addresses on this machine"
+
+    def request(state) -> bool:
+        number = state["number"]
+        merged = {**(headers or {}), **(headers_fn(number) if headers_fn else {})}
+        body = json_body_fn(number) if json_body_fn else None
+        response = state["session"].request(method, url, json=body, headers=merged, timeout=30)
+        return response.status_code in ok_statuses
+
+    return timed_loop(request, clients, duration_s, max_requests)
 
 
 def _admin():

@@ -9,8 +9,17 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 def create_app(config=None):
     """Build the billing service app."""
     from billing_service import config as billing_config
-    from billing_service import models, routes
+    from billing_service import models, routes, services
     from common.app import SECRETS, build_app, outbox_blueprint
+    from common.contracts import (
+        BILLING_CHARGES_PATH,
+        BILLING_ENCOUNTERS_PATH,
+        BILLING_REVERSALS_PATH,
+        BillableChargeSchema,
+        ChargeReversedSchema,
+        EncounterSnapshotSchema,
+    )
+    from common.inbox import inbox_blueprint
 
     app, api = build_app("billing_service", "Billing service", proxy=models.db, outbox_model=models.OutboxMessage,
                          idempotency_model=models.IdempotencyRecord, config=config,
@@ -18,5 +27,10 @@ def create_app(config=None):
     for blueprint in routes.BLUEPRINTS:
         api.register_blueprint(blueprint)
     api.register_blueprint(outbox_blueprint("/api/v1/billing", roles=("finance",)))
+    api.register_blueprint(inbox_blueprint({  # the gateway's batched deliveries; same handlers as /internal/...
+        BILLING_CHARGES_PATH: (BillableChargeSchema(), services.receive_charge),
+        BILLING_REVERSALS_PATH: (ChargeReversedSchema(), services.receive_reversal),
+        BILLING_ENCOUNTERS_PATH: (EncounterSnapshotSchema(), services.receive_encounter),
+    }))
     api.register_blueprint(import_module("billing_service.claims.routes").blp)  # claims, remittances, reconciliation
     return app

@@ -31,7 +31,7 @@ def service_headers(config, request_id: str | None = None) -> dict[str, str]:
     return headers
 
 
-def call_service(method: str, service: str, path: str, *, config=None, json=None, params=None,
+def call_service(method: str, service: str, path: str, *, config=None, json=None, data=None, params=None,
                  headers: dict | None = None, timeout_ms: int | None = None) -> requests.Response:
     """Call another service's HTTP API with the service token and a timeout; raises requests exceptions."""
     config = config if config is not None else current_app.config
@@ -39,4 +39,4 @@ def call_service(method: str, service: str, path: str, *, config=None, json=None
     merged = service_headers(config)
     merged.update(headers or {})
     timeout = (timeout_ms or config["HTTP_TIMEOUT_MS"]) / 1000
-    return session().request(method, url, json=json, params=params, headers=merged, timeout=timeout)
+    return session().request(method, url, json=json, data=data, params=params, headers=merged, timeout=timeout)

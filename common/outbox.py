@@ -1,22 +1,34 @@
 """The transactional outbox: events are written in the caller's transaction and delivered after commit.
 
-A message is deleted never; it moves pending → delivered when the receiver acknowledges (2xx), or pending → rejected
-when the receiver refuses it for good (4xx other than 408/429). Until then the sweeper retries with backoff.
+A message is deleted never; it moves pending → delivered when the receiver acknowledges it (2xx), or pending →
+rejected when the receiver refuses it for good (4xx other than 408/429). Until then the sweeper retries with backoff.
+
+Delivery is batched: after a commit one flush is queued (not one job per message), and a flush claims every due
+message at once (a guarded UPDATE ... RETURNING; SKIP LOCKED on PostgreSQL so concurrent flushes share the work)
+and posts them per receiver to its `POST /internal/events` (common.inbox), which answers per message. Under load
+many commits share one request; alone, a message still leaves right after its commit.
 """
 
 import json
 import logging
+import threading
+import time
 from datetime import timedelta
 
 import requests
 from flask import current_app, g, has_request_context
 
 from common.clients import call_service
+from common.inbox import EVENTS_PATH, MAX_EVENTS
 from common.models import utcnow
 from common.queue import enqueue, run_in_service
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 200
+FLUSH_BATCH = min(200, MAX_EVENTS)
+FLUSH_QUEUED = "outbox_flush_queued_at"
+FLUSH_STALE_SECONDS = 5  # a queued flush that never started (its job failed to connect) stops covering new commits
+_flush_lock = threading.Lock()
 
 
 def publish(event_type: str, key: str, payload: dict, destination: str, path: str):
@@ -25,20 +37,30 @@ def publish(event_type: str, key: str, payload: dict, destination: str, path: st
     message = model.create(key=key, event_type=event_type, destination=destination, path=path,
                            payload=json.dumps(payload, sort_keys=True, default=str))
     if has_request_context():
-        g.setdefault("outbox_pending", []).append(message.id)
+        g.outbox_published = True
     return message
 
 
-def dispatch(message_ids) -> None:
-    """Queue delivery of committed messages (the caller has committed)."""
-    service = current_app.config["SERVICE_NAME"]
-    for message_id in message_ids:
-        enqueue(deliver_job, service, message_id)
+def dispatch(message_ids=None) -> None:
+    """Queue delivery of what was just committed (the caller has committed): one flush covers every message."""
+    app = current_app._get_current_object()
+    if not app.config.get("REDIS_URL") and not app.config.get("JOBS_INLINE_SYNC"):
+        with _flush_lock:  # in-process: one queued flush covers every commit made before it starts
+            queued_at, now = app.extensions.get(FLUSH_QUEUED), time.monotonic()
+            if queued_at is not None and now - queued_at < FLUSH_STALE_SECONDS:
+                return
+            app.extensions[FLUSH_QUEUED] = now
+    enqueue(flush_job, app.config["SERVICE_NAME"])
 
 
-def deliver_job(service: str, message_id: int) -> str:
-    """Job: deliver one message of `service`'s outbox."""
-    return run_in_service(service, deliver, message_id)
+def flush_job(service: str) -> dict[str, int]:
+    """Job: deliver what is due in `service`'s outbox now."""
+    return run_in_service(service, _flush_queued)
+
+
+def _flush_queued() -> dict[str, int]:
+    current_app.extensions[FLUSH_QUEUED] = None  # commits from now on queue a new flush
+    return flush()
 
 
 def sweep_job(service: str) -> dict[str, int]:
@@ -48,9 +70,8 @@ def sweep_job(service: str) -> dict[str, int]:
 
 def dispatch_after_request(response):
     """After a successful request, send what it published; a failed request sends nothing."""
-    pending = g.pop("outbox_pending", None)
-    if pending and response.status_code < 400:
-        dispatch(pending)
+    if g.pop("outbox_published", False) and response.status_code < 400:
+        dispatch()
     return response
 
 
@@ -58,38 +79,77 @@ def _backoff(attempts: int, cap: int) -> timedelta:
     return timedelta(seconds=min(cap, 2 ** min(attempts, 16)))
 
 
-def deliver(message_id: int) -> str:
-    """Try to deliver one message now; return its state afterwards. Claimed with a guarded update."""
-    model = current_app.extensions["outbox_model"]
+def _claim_due(model, limit: int) -> list:
+    """Claim up to `limit` due pending messages, oldest first: count the attempt and push their next try back."""
     now = utcnow()
+    due = (model.select(model.id).where((model.state == "pending") & (model.next_attempt_at <= now))
+           .order_by(model.id).limit(limit))
+    if model._meta.database.for_update:
+        due = due.for_update(skip_locked=True)
     claim = (model.update(attempts=model.attempts + 1,
                           next_attempt_at=now + _backoff(1, current_app.config["OUTBOX_MAX_BACKOFF_SECONDS"]))
-             .where((model.id == message_id) & (model.state == "pending") & (model.next_attempt_at <= now)))
-    if model._meta.database.returning_clause:  # PostgreSQL: claim and read the message in one round trip
-        message = next(iter(claim.returning(*model._meta.sorted_fields).objects(model).execute()), None)
-    else:
-        message = model.get_by_id(message_id) if claim.execute() else None
-    if message is None:
-        message = model.get_or_none(model.id == message_id)
-        return message.state if message else "missing"
-    return _send(model, message)
+             .where(model.id.in_(due) & (model.state == "pending")).returning(*model._meta.sorted_fields))
+    return sorted(claim.objects(model).execute(), key=lambda message: message.id)
 
 
-def _send(model, message) -> str:
+def flush(limit: int = FLUSH_BATCH) -> dict[str, int]:
+    """Deliver up to `limit` due messages now, one request per receiver; return how many ended in each state."""
+    model = current_app.extensions["outbox_model"]
+    messages = _claim_due(model, limit)
+    by_destination: dict[str, list] = {}
+    for message in messages:
+        by_destination.setdefault(message.destination, []).append(message)
+    counts: dict[str, int] = {}
+    for destination, batch in by_destination.items():
+        for state, number in _send_batch(model, destination, batch).items():
+            counts[state] = counts.get(state, 0) + number
+    return counts
+
+
+def _batch_body(batch: list) -> str:
+    """The JSON of a batch, with each stored payload spliced in as it is (it is JSON already)."""
+    events = ",".join(f'{{"key":{json.dumps(m.key)},"path":{json.dumps(m.path)},"payload":{m.payload}}}'
+                      for m in batch)
+    return f'{{"events":[{events}]}}'
+
+
+def _send_batch(model, destination: str, batch: list) -> dict[str, int]:
     try:
-        response = call_service("POST", message.destination, message.path,
-                                json=json.loads(message.payload), headers={"Idempotency-Key": message.key})
+        response = call_service("POST", destination, EVENTS_PATH, data=_batch_body(batch),
+                                headers={"Content-Type": "application/json"})
     except requests.RequestException as exc:
-        return _retry_later(model, message, f"{type(exc).__name__}: {exc}"[:500])
-    if response.status_code < 300:
-        model.update(state="delivered", delivered_at=utcnow(), last_error=None).where(model.id == message.id).execute()
-        return "delivered"
-    if 400 <= response.status_code < 500 and response.status_code not in (408, 429):
-        model.update(state="rejected", last_error=f"{response.status_code}: {response.text[:500]}").where(
-            model.id == message.id).execute()
-        log.error("outbox message %s rejected by %s: %s", message.key, message.destination, response.status_code)
-        return "rejected"
-    return _retry_later(model, message, f"HTTP {response.status_code}: {response.text[:300]}")
+        return _retry_all(model, batch, f"{type(exc).__name__}: {exc}"[:500])
+    if response.status_code != 200:
+        # The batch as a whole was not taken (receiver down, restarting, misconfigured): nothing is refused for
+        # good on the strength of an envelope-level answer; every message is tried again later.
+        log.error("outbox batch of %s to %s not taken: HTTP %s", len(batch), destination, response.status_code)
+        return _retry_all(model, batch, f"HTTP {response.status_code}: {response.text[:300]}")
+    results = {result["key"]: result for result in response.json()["results"]}
+    delivered, counts = [], {}
+    for message in batch:
+        result = results.get(message.key, {"status": 500, "detail": "no result for this message"})
+        status = result["status"]
+        if status < 300:
+            delivered.append(message.id)
+            state = "delivered"
+        elif 400 <= status < 500 and status not in (408, 429):
+            model.update(state="rejected", last_error=f"{status}: {result.get('detail')}"[:500]).where(
+                model.id == message.id).execute()
+            log.error("outbox message %s rejected by %s: %s", message.key, destination, status)
+            state = "rejected"
+        else:
+            state = _retry_later(model, message, f"HTTP {status}: {result.get('detail')}"[:500])
+        counts[state] = counts.get(state, 0) + 1
+    if delivered:
+        model.update(state="delivered", delivered_at=utcnow(), last_error=None).where(
+            model.id.in_(delivered)).execute()
+    return counts
+
+
+def _retry_all(model, batch: list, error: str) -> dict[str, int]:
+    for message in batch:
+        _retry_later(model, message, error)
+    return {"pending": len(batch)} if batch else {}
 
 
 def _retry_later(model, message, error: str) -> str:
@@ -100,12 +160,14 @@ def _retry_later(model, message, error: str) -> str:
 
 
 def sweep(limit: int = SWEEP_BATCH) -> dict[str, int]:
-    """Deliver every due pending message; return how many ended in each state."""
-    model = current_app.extensions["outbox_model"]
-    due = (model.select(model.id).where((model.state == "pending") & (model.next_attempt_at <= utcnow()))
-           .order_by(model.id).limit(limit))
+    """Deliver every due pending message, a batch at a time, up to `limit`; return how many ended in each state."""
     counts: dict[str, int] = {}
-    for row in list(due):
-        state = deliver(row.id)
-        counts[state] = counts.get(state, 0) + 1
+    sent = 0
+    while sent < limit:
+        round_counts = flush(min(FLUSH_BATCH, limit - sent))
+        if not round_counts:
+            break
+        for state, number in round_counts.items():
+            counts[state] = counts.get(state, 0) + number
+        sent += sum(round_counts.values())
     return counts

@@ -8,10 +8,21 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 def create_app(config=None):
     """Build the gateway app."""
     from common.app import build_app, outbox_blueprint
+    from common.contracts import (
+        CHARGE_REVERSALS_PATH,
+        CHARGES_PATH,
+        ENCOUNTER_FLAGS_PATH,
+        ChargeCreatedSchema,
+        ChargeReversedSchema,
+        EncounterFlagSchema,
+    )
+    from common.inbox import inbox_blueprint
     from gateway import audit, models, proxy, routes
     from gateway import config as gateway_config
+    from gateway import services as gateway_services
     from gateway.encounters import handoff
     from gateway.encounters import routes as encounter_routes
+    from gateway.encounters.flags import store_encounter_flag
     from gateway.encounters.services import resend_open_visit
     from gateway.patients import routes as patient_routes
     from gateway.patients.schemas import RecordId
@@ -23,7 +34,12 @@ def create_app(config=None):
     app.extensions.setdefault("charge_hooks", []).append(handoff.attach_charge)
     app.extensions.setdefault("reversal_hooks", []).append(handoff.pass_on_reversal)
     app.extensions.setdefault("coverage_hooks", []).append(resend_open_visit)
-    for blueprint in (routes.auth_blp, routes.internal_blp, routes.ledger_blp, patient_routes.blp,
+    inbox = inbox_blueprint({  # the same handlers as the single /internal/... endpoints, for batched deliveries
+        CHARGES_PATH: (ChargeCreatedSchema(), gateway_services.store_charge),
+        CHARGE_REVERSALS_PATH: (ChargeReversedSchema(), gateway_services.store_charge_reversal),
+        ENCOUNTER_FLAGS_PATH: (EncounterFlagSchema(), store_encounter_flag),
+    })
+    for blueprint in (routes.auth_blp, routes.internal_blp, inbox, routes.ledger_blp, patient_routes.blp,
                       encounter_routes.blp, outbox_blueprint("/api/v1/gateway", roles=("finance",))):
         api.register_blueprint(blueprint)
     app.add_url_rule("/api/v1/<any(lab,pharmacy,billing):area>/<path:rest>", "proxy", proxy.forward,

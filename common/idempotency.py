@@ -2,18 +2,29 @@
 
 import hashlib
 from functools import wraps
+from types import SimpleNamespace
 
 import peewee
 from flask import current_app, request
 
 from common.auth import current_principal
 from common.errors import ApiError, Conflict
+from common.sql import fetch_one, insert_row
 
 MAX_KEY_LENGTH = 200
 
 
 def _fingerprint() -> str:
     return hashlib.sha256(request.get_data()).hexdigest()
+
+
+def _stored(model, scope: str, key: str):
+    """Return the stored response for (scope, key), or None (a hand-written statement: this runs on every POST)."""
+    row = fetch_one(model, "SELECT fingerprint, status_code, content_type, body FROM idempotency_record"
+                           " WHERE scope = %s AND \"key\" = %s", (scope, key))
+    if row is None:
+        return None
+    return SimpleNamespace(fingerprint=row[0], status_code=row[1], content_type=row[2], body=row[3])
 
 
 def _replay(record, fingerprint: str):
@@ -44,17 +55,17 @@ def idempotent(view):
         model = current_app.extensions["idempotency_model"]
         scope = f"{current_principal().subject}:{request.method}:{request.path}"[:300]
         fingerprint = _fingerprint()
-        existing = model.get_or_none((model.scope == scope) & (model.key == key))
+        existing = _stored(model, scope, key)
         if existing is not None:
             return _replay(existing, fingerprint)
         try:
             with model._meta.database.atomic():
                 response = current_app.make_response(view(*args, **kwargs))
                 if response.status_code < 400:
-                    model.insert(key=key, scope=scope, fingerprint=fingerprint, status_code=response.status_code,
-                                 content_type=response.content_type, body=response.get_data(as_text=True)).execute()
+                    insert_row(model, key=key, scope=scope, fingerprint=fingerprint, status_code=response.status_code,
+                               content_type=response.content_type, body=response.get_data(as_text=True))
         except peewee.IntegrityError:
-            winner = model.get_or_none((model.scope == scope) & (model.key == key))
+            winner = _stored(model, scope, key)
             if winner is None:
                 raise
             return _replay(winner, fingerprint)

@@ -11,8 +11,6 @@ many commits share one request; alone, a message still leaves right after its co
 
 import json
 import logging
-import threading
-import time
 from datetime import timedelta
 
 import requests
@@ -21,21 +19,19 @@ from flask import current_app, g, has_request_context
 from common.clients import call_service
 from common.inbox import EVENTS_PATH, MAX_EVENTS
 from common.models import utcnow
-from common.queue import enqueue, run_in_service
+from common.queue import enqueue_coalesced, run_in_service
+from common.sql import create
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 200
 FLUSH_BATCH = min(200, MAX_EVENTS)
-FLUSH_QUEUED = "outbox_flush_queued_at"
-FLUSH_STALE_SECONDS = 5  # a queued flush that never started (its job failed to connect) stops covering new commits
-_flush_lock = threading.Lock()
 
 
 def publish(event_type: str, key: str, payload: dict, destination: str, path: str):
     """Write one outbox row in the current transaction; it is sent once the request has succeeded."""
     model = current_app.extensions["outbox_model"]
-    message = model.create(key=key, event_type=event_type, destination=destination, path=path,
-                           payload=json.dumps(payload, sort_keys=True, default=str))
+    message = create(model, key=key, event_type=event_type, destination=destination, path=path,
+                     payload=json.dumps(payload, sort_keys=True, default=str))
     if has_request_context():
         g.outbox_published = True
     return message
@@ -44,23 +40,12 @@ def publish(event_type: str, key: str, payload: dict, destination: str, path: st
 def dispatch(message_ids=None) -> None:
     """Queue delivery of what was just committed (the caller has committed): one flush covers every message."""
     app = current_app._get_current_object()
-    if not app.config.get("REDIS_URL") and not app.config.get("JOBS_INLINE_SYNC"):
-        with _flush_lock:  # in-process: one queued flush covers every commit made before it starts
-            queued_at, now = app.extensions.get(FLUSH_QUEUED), time.monotonic()
-            if queued_at is not None and now - queued_at < FLUSH_STALE_SECONDS:
-                return
-            app.extensions[FLUSH_QUEUED] = now
-    enqueue(flush_job, app.config["SERVICE_NAME"])
+    enqueue_coalesced("outbox-flush", app.config["OUTBOX_FLUSH_INTERVAL_MS"], flush_job, app.config["SERVICE_NAME"])
 
 
 def flush_job(service: str) -> dict[str, int]:
     """Job: deliver what is due in `service`'s outbox now."""
-    return run_in_service(service, _flush_queued)
-
-
-def _flush_queued() -> dict[str, int]:
-    current_app.extensions[FLUSH_QUEUED] = None  # commits from now on queue a new flush
-    return flush()
+    return run_in_service(service, flush)
 
 
 def sweep_job(service: str) -> dict[str, int]:

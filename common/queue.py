@@ -1,6 +1,8 @@
 """Background jobs: rq on Redis when REDIS_URL is set, otherwise in-process right after commit."""
 
 import logging
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import wraps
@@ -9,7 +11,10 @@ from importlib import import_module
 from flask import current_app, has_app_context
 
 log = logging.getLogger(__name__)
-_executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="inline-job")
+_executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="inline-job")
+_coalesce_lock = threading.Lock()
+COALESCED = "coalesced_jobs"
+COALESCE_STALE_SECONDS = 5  # a queued run that never started stops holding back new ones
 _job_apps: dict[str, object] = {}
 JOB_RETRY_INTERVALS = [2, 10, 30]
 
@@ -97,3 +102,32 @@ def enqueue(func, *args) -> None:
         _run_inline(app, func, args)
     else:
         _executor.submit(_run_inline, app, func, args)
+
+
+def enqueue_coalesced(key: str, min_interval_ms: int, func, *args) -> None:
+    """Queue `func(*args)` for `key` unless a run for it is queued and not started yet: that run covers us.
+
+    In-process, runs of one key start at least `min_interval_ms` apart, so a burst of commits shares one run
+    (one outbox flush, one alert check per reagent) instead of one each; a lone commit's run starts at once.
+    On rq and with JOBS_INLINE_SYNC this is a plain `enqueue` (other processes cannot share the bookkeeping).
+    """
+    app = current_app._get_current_object()
+    if app.config.get("REDIS_URL") or app.config.get("JOBS_INLINE_SYNC"):
+        enqueue(func, *args)
+        return
+    now = time.monotonic()
+    with _coalesce_lock:
+        entry = app.extensions.setdefault(COALESCED, {}).setdefault(key, {"queued_at": None, "started_at": 0.0})
+        if entry["queued_at"] is not None and now - entry["queued_at"] < COALESCE_STALE_SECONDS:
+            return
+        entry["queued_at"] = now
+        delay = max(0.0, entry["started_at"] + min_interval_ms / 1000 - now)
+    _executor.submit(_run_coalesced, app, entry, delay, func, args)
+
+
+def _run_coalesced(app, entry: dict, delay: float, func, args) -> None:
+    if delay:
+        time.sleep(delay)
+    with _coalesce_lock:  # from here on, a new commit queues a new run: this one may have read before it
+        entry["queued_at"], entry["started_at"] = None, time.monotonic()
+    _run_inline(app, func, args)

@@ -8,6 +8,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from common.auth import ROLES, issue_token
 from common.errors import ApiError, Unauthorized
+from common.sql import create, insert_row
 from gateway.models import AuditEntry, Charge, ChargeReversal, User, db
 
 # Hashing a wrong password against this keeps the timing of unknown and known usernames alike.
@@ -39,8 +40,8 @@ def issue_access_token(username: str, password: str) -> dict:
 def record_audit(actor: str, role: str, action: str, status_code: int, request_id: str,
                  patient_id: str | None = None) -> None:
     """Append one line to the audit log."""
-    AuditEntry.create(actor=actor, role=role, action=action[:300], status_code=status_code,
-                      request_id=request_id or "-", patient_id=patient_id)
+    insert_row(AuditEntry, actor=actor, role=role, action=action[:300], status_code=status_code,
+               request_id=request_id or "-", patient_id=patient_id)
 
 
 def store_charge(event: dict) -> tuple[Charge, bool]:
@@ -51,8 +52,8 @@ def store_charge(event: dict) -> tuple[Charge, bool]:
     """
     try:
         with db.atomic():
-            charge = Charge.create(
-                key=event["key"], source=event["source"], source_id=event["source_id"],
+            charge = create(
+                Charge, key=event["key"], source=event["source"], source_id=event["source_id"],
                 encounter_ref=event["encounter_id"], patient_ref=event["patient_id"], item_kind=event["item_kind"],
                 code=event["code"], name=event["name"], quantity=event["quantity"], amount=event["amount"],
                 cost_amount=event["cost_amount"], occurred_at=event["occurred_at"],

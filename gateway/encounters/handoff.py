@@ -14,6 +14,7 @@ from common.contracts import (
     ChargeReversedSchema,
 )
 from common.errors import Conflict, NotFound
+from common.sql import fetch_one, row_count
 from gateway.encounters.services import encounter_snapshot, find_encounter, get_encounter
 from gateway.models import Charge, ChargeReversal, Encounter, db
 from gateway.patients.services import local_day
@@ -42,7 +43,7 @@ def attach_charge(charge: Charge, event: dict) -> None:
     encounter = find_encounter(charge.encounter_ref)
     flag = charge_flag(charge, encounter)
     if flag is not None:
-        Charge.update(flag=flag).where(Charge.id == charge.id).execute()
+        row_count(Charge, 'UPDATE "charge" SET flag = %s WHERE id = %s', (flag, charge.id))
         charge.flag = flag
         return
     forward_charge(charge, encounter, applied)
@@ -50,6 +51,9 @@ def attach_charge(charge: Charge, event: dict) -> None:
 
 def apply_waiting_reversals(charge: Charge) -> list[ChargeReversal]:
     """Apply the reversals that arrived before their charge (flagged unknown_charge); return those applied."""
+    if not fetch_one(ChargeReversal, "SELECT 1 FROM charge_reversal WHERE charge_key = %s AND flag = %s LIMIT 1",
+                     (charge.key, "unknown_charge")):
+        return []  # the usual case, checked with a hand-written statement (this runs for every charge)
     waiting = list(ChargeReversal.select().where((ChargeReversal.charge_key == charge.key)
                                                  & (ChargeReversal.flag == "unknown_charge"))
                    .order_by(ChargeReversal.id))

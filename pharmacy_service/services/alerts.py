@@ -7,7 +7,7 @@ import peewee
 from flask import current_app, g, has_request_context
 
 from common.models import utcnow
-from common.queue import enqueue
+from common.queue import enqueue, enqueue_coalesced
 from pharmacy_service.models import Alert, Drug, DrugLot, db
 from pharmacy_service.services.moves import local_today
 
@@ -28,7 +28,9 @@ def dispatch_after_request(response):
     if drug_ids and response.status_code < 400:
         from pharmacy_service import jobs
 
-        enqueue(jobs.check_drug_alerts, sorted(drug_ids))
+        interval = current_app.config["ALERT_CHECK_INTERVAL_MS"]
+        for drug_id in sorted(drug_ids):  # a burst of dispenses of one drug shares one check
+            enqueue_coalesced(f"pharmacy-alerts:{drug_id}", interval, jobs.check_drug_alerts, [drug_id])
     return response
 
 

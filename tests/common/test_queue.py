@@ -1,4 +1,7 @@
-"""Jobs on Redis: a real rq worker process delivers; with Redis down the sweeper still delivers."""
+"""Jobs on Redis: a real rq worker process delivers; with Redis down the sweeper still delivers. In-process
+coalescing."""
+
+import time
 
 from common import outbox
 from tests.common.test_outbox import glucose_charge, outbox_row, process_env, publish_in_transaction, stored_charges
@@ -27,3 +30,38 @@ def test_with_redis_down_the_change_still_commits_and_the_sweeper_delivers(make_
     with lab.app_context():
         assert outbox.sweep() == {"delivered": 1}
     assert [c.key for c in stored_charges(gateway)] == ["lab:test-run:22"]
+
+
+def test_in_process_a_burst_of_commits_shares_coalesced_runs_and_none_is_left_uncovered(make_app):
+    from common.queue import enqueue_coalesced
+
+    app = make_app("lab_service", JOBS_INLINE_SYNC=False)
+    calls, runs = [], []
+
+    def job(number):
+        runs.append((time.monotonic(), number))
+
+    with app.app_context():
+        for number in range(40):
+            calls.append(time.monotonic())
+            enqueue_coalesced("test-burst", 100, job, number)
+            time.sleep(0.005)
+    wait_until(lambda: runs and runs[-1][0] > calls[-1], timeout=5, message="a run after the last call")
+    time.sleep(0.3)
+    starts = [started for started, _ in runs]
+    # 40 calls over >= 0.2 s share runs: one at once, then one per 100 ms at most
+    assert 2 <= len(runs) <= (calls[-1] - calls[0]) / 0.1 + 2 < 40
+    assert all(later - earlier >= 0.095 for earlier, later in zip(starts, starts[1:], strict=False))
+    assert starts[-1] > calls[-1]  # the last call is covered by a run that started after it
+
+
+def test_coalesced_runs_of_different_keys_do_not_hold_each_other_back(make_app):
+    from common.queue import enqueue_coalesced
+
+    app = make_app("lab_service", JOBS_INLINE_SYNC=False)
+    runs = []
+    with app.app_context():
+        for key in ("a", "b", "c"):
+            enqueue_coalesced(f"test-key-{key}", 10_000, runs.append, key)
+    wait_until(lambda: len(runs) == 3, timeout=5, message="one run per key")
+    assert sorted(runs) == ["a", "b", "c"]

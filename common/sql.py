@@ -77,3 +77,46 @@ def create(model: type[peewee.Model], **values) -> peewee.Model:
     setattr(instance, model._meta.primary_key.name, key)
     instance._dirty.clear()
     return instance
+
+
+@lru_cache(maxsize=256)
+def select_list(model: type[peewee.Model], alias: str) -> str:
+    """The columns of a model, in `sorted_fields` order, qualified by `alias`: for hand-written SELECTs."""
+    return ", ".join(f'{alias}."{field.column_name}"' for field in model._meta.sorted_fields)
+
+
+def from_row(model: type[peewee.Model], row, start: int = 0) -> peewee.Model | None:
+    """Build a model instance from `row[start:]` read with `select_list(model, ...)` (None for an all-NULL join)."""
+    fields = model._meta.sorted_fields
+    values = row[start:start + len(fields)]
+    if values[0] is None:  # the primary key: nothing joined
+        return None
+    instance = model.__new__(model)
+    instance.__data__ = {field.name: (None if value is None else field.python_value(value))
+                         for field, value in zip(fields, values, strict=True)}
+    instance._dirty = set()
+    instance.__rel__ = {}
+    return instance
+
+
+def select_models(model: type[peewee.Model], where: str, params=(), order_by: str = "") -> list[peewee.Model]:
+    """`SELECT <every column> FROM <table> t WHERE <where> [ORDER BY ...]` as model instances."""
+    text = f'SELECT {select_list(model, "t")} FROM "{model._meta.table_name}" AS t WHERE {where}'
+    if order_by:
+        text += f" ORDER BY {order_by}"
+    return [from_row(model, row) for row in fetch_all(model, text, params)]
+
+
+def insert_rows(model: type[peewee.Model], rows: list[dict]) -> None:
+    """Insert several rows with the same columns in one statement (defaults filled in as peewee would)."""
+    if not rows:
+        return
+    full = [_with_defaults(model, row) for row in rows]
+    names = tuple(full[0])
+    database = database_of(model)
+    fields = model._meta.fields
+    meta = model._meta
+    columns = ", ".join(f'"{fields[name].column_name}"' for name in names)
+    group = "(" + ", ".join([database.param] * len(names)) + ")"
+    text = f'INSERT INTO "{meta.table_name}" ({columns}) VALUES ' + ", ".join([group] * len(full))
+    database.execute_sql(text, [fields[name].db_value(row[name]) for row in full for name in names])

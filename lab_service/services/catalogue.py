@@ -1,8 +1,11 @@
 """Catalogue verbs: reagents and their lots, analyzers, tests and their reagent recipes."""
 
+from functools import cache
+
 import peewee
 
 from common.errors import Conflict, NotFound, ValidationFailed
+from common.sql import fetch_all, from_row, select_list
 from lab_service import clock
 from lab_service.models import Analyzer, LabTest, Reagent, ReagentLot, RecipeLine, db
 from lab_service.services import stock
@@ -186,11 +189,34 @@ def _lines_for(lines: list[RecipeLine], analyzer: Analyzer | None) -> list[Recip
     return own or [line for line in lines if line.analyzer_id is None]
 
 
+@cache
+def _recipe_with_test_sql() -> str:
+    """The one query of a logged test's catalogue look-up, written once (it runs for every logged test)."""
+    return (f"SELECT {select_list(RecipeLine, 'rl')}, {select_list(LabTest, 'lt')}, {select_list(Reagent, 'r')}, "
+            f"{select_list(Analyzer, 'a')} FROM recipe_line rl JOIN lab_test lt ON lt.id = rl.lab_test_id "
+            "JOIN reagent r ON r.id = rl.reagent_id LEFT JOIN analyzer a ON a.id = rl.analyzer_id "
+            "WHERE lt.code = %s ORDER BY rl.id")
+
+
+def _recipe_lines_of(test_code: str) -> list[RecipeLine]:
+    """Read a test's recipe lines with their test, reagent and analyzer attached (one statement)."""
+    widths = [len(model._meta.sorted_fields) for model in (RecipeLine, LabTest, Reagent)]
+    lines, tests, reagents, analyzers = [], {}, {}, {}
+    for row in fetch_all(RecipeLine, _recipe_with_test_sql(), (test_code,)):
+        line = from_row(RecipeLine, row)
+        lab_test = tests.setdefault(row[widths[0]], from_row(LabTest, row, widths[0]))
+        reagent = reagents.setdefault(row[widths[0] + widths[1]], from_row(Reagent, row, widths[0] + widths[1]))
+        analyzer = from_row(Analyzer, row, sum(widths))
+        if analyzer is not None:
+            analyzer = analyzers.setdefault(analyzer.id, analyzer)
+        line.__rel__.update(lab_test=lab_test, reagent=reagent, analyzer=analyzer)
+        lines.append(line)
+    return lines
+
+
 def lab_test_with_recipe(test_code: str, analyzer_code: str | None) -> tuple[LabTest, Analyzer | None, list]:
     """Look up a test, the analyzer and the recipe used on it, in one query when the test has a recipe."""
-    lines = list(RecipeLine.select(RecipeLine, LabTest, Reagent, Analyzer).join(LabTest)
-                 .switch(RecipeLine).join(Reagent).switch(RecipeLine).join(Analyzer, peewee.JOIN.LEFT_OUTER)
-                 .where(LabTest.code == test_code).order_by(RecipeLine.id))
+    lines = _recipe_lines_of(test_code)
     lab_test = lines[0].lab_test if lines else lab_test_by_code(test_code)
     analyzer = None
     if analyzer_code:

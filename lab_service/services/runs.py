@@ -6,6 +6,7 @@ from flask import current_app
 
 from common.charges import publish_charge_created, publish_charge_reversed
 from common.errors import Conflict, NotFound
+from common.sql import create, fetch_one, row_count
 from lab_service import clock
 from lab_service.models import (
     Analyzer,
@@ -119,7 +120,7 @@ def log_test_run(fields: dict) -> dict:
     results = fields.get("results", [])
 
     def create_run(cost_amount: int) -> TestRun:
-        return TestRun.create(kind="patient", lab_test=lab_test, analyzer=analyzer,
+        return create(TestRun, kind="patient", lab_test=lab_test, analyzer=analyzer,
                               encounter_id=fields["encounter_id"], patient_id=fields["patient_id"],
                               is_rerun=not billed, billed=billed,
                               price_amount=lab_test.price_amount if billed else 0, cost_amount=cost_amount,
@@ -161,12 +162,12 @@ def log_qc_run(fields: dict) -> dict:
 
 def _close_worklist_order(run: TestRun, lab_test: LabTest) -> None:
     """Mark the oldest open order of this test on this visit as done by `run`."""
-    order = (WorklistItem.select(WorklistItem.id)
-             .where((WorklistItem.state == "open") & (WorklistItem.encounter_id == run.encounter_id)
-                    & (WorklistItem.lab_test == lab_test)).order_by(WorklistItem.id).first())
+    order = fetch_one(WorklistItem, "SELECT id FROM worklist_item WHERE state = %s AND encounter_id = %s"
+                                    " AND lab_test_id = %s ORDER BY id LIMIT 1",
+                      ("open", run.encounter_id, lab_test.id))
     if order is not None:
-        WorklistItem.update(state="done", test_run=run).where(
-            (WorklistItem.id == order.id) & (WorklistItem.state == "open")).execute()
+        row_count(WorklistItem, "UPDATE worklist_item SET state = %s, test_run_id = %s WHERE id = %s AND state = %s",
+                  ("done", run.id, order[0], "open"))
 
 
 def run_by_id(run_id: int) -> TestRun:

@@ -10,6 +10,7 @@ from flask import has_request_context
 from common.auth import current_principal
 from common.errors import ApiError, InsufficientStock, NotFound
 from common.money import round_half_up
+from common.sql import insert_rows, row_count, select_models
 from lab_service import clock
 from lab_service.models import LedgerEntry, Reagent, ReagentLot, db
 from lab_service.services.alert_requests import request_alert_check
@@ -78,9 +79,9 @@ def effective_expiry(lot: ReagentLot, reagent: Reagent) -> date:
 
 def usable_lots(reagent: Reagent) -> list[ReagentLot]:
     """Return the reagent's usable lots, the one that stops being usable first at the front."""
-    candidates = ReagentLot.select().where(
-        (ReagentLot.reagent == reagent) & (ReagentLot.state == "released") & (ReagentLot.on_hand > 0)
-        & (ReagentLot.expires_on >= clock.today()))
+    candidates = select_models(  # hand-written: this runs for every logged test
+        ReagentLot, "t.reagent_id = %s AND t.state = %s AND t.on_hand > 0 AND t.expires_on >= %s",
+        (reagent.id, "released", clock.today()))
     lots = [lot for lot in candidates if unusable_reason(lot, reagent) is None]
     return sorted(lots, key=lambda lot: (effective_expiry(lot, reagent), lot.expires_on, lot.id))
 
@@ -156,9 +157,9 @@ def take_planned(pieces: list[Piece]) -> bool:
     per_lot: dict[int, int] = {}
     for piece in pieces:
         per_lot[piece.lot.id] = per_lot.get(piece.lot.id, 0) + piece.quantity
-    for lot_id, quantity in per_lot.items():
-        taken = (ReagentLot.update(on_hand=ReagentLot.on_hand - quantity)
-                 .where((ReagentLot.id == lot_id) & (ReagentLot.on_hand >= quantity)).execute())
+    for lot_id, quantity in sorted(per_lot.items()):
+        taken = row_count(ReagentLot, "UPDATE reagent_lot SET on_hand = on_hand - %s WHERE id = %s AND on_hand >= %s",
+                          (quantity, lot_id, quantity))
         if not taken:
             return False
     return True
@@ -181,9 +182,10 @@ def _split_by_basis(reagent: Reagent, parts: list[tuple[str, int]], taken: list[
 
 def open_lots_on_first_use(pieces: list[Piece]) -> None:
     """Start the stability clock of every lot this consumption drew from for the first time."""
-    now = clock.now()
-    for lot_id in {p.lot.id for p in pieces if p.lot.opened_at is None}:
-        ReagentLot.update(opened_at=now).where((ReagentLot.id == lot_id) & ReagentLot.opened_at.is_null()).execute()
+    now = ReagentLot.opened_at.db_value(clock.now())
+    for lot_id in sorted({p.lot.id for p in pieces if p.lot.opened_at is None}):
+        row_count(ReagentLot, "UPDATE reagent_lot SET opened_at = %s WHERE id = %s AND opened_at IS NULL",
+                  (now, lot_id))
 
 
 def consumption_lines(pieces: list[Piece]) -> list[dict]:
@@ -202,10 +204,10 @@ def consumption_lines(pieces: list[Piece]) -> list[dict]:
 def write_consumption(lines: list[dict], test_run) -> list[dict]:
     """Write one consumption ledger row per lot and basis in one statement; return the consumption per lot."""
     recorded_by, now = actor(), clock.now()
-    LedgerEntry.insert_many([
+    insert_rows(LedgerEntry, [
         {"reagent": line["reagent_id"], "lot": line["lot"].id, "kind": "consumption", "quantity": -line["quantity"],
          "cost_amount": -line["cost_amount"], "test_run": test_run.id, "basis": line["basis"],
-         "recorded_by": recorded_by, "created_at": now} for line in lines]).execute()
+         "recorded_by": recorded_by, "created_at": now} for line in lines])
     by_lot: dict[int, dict] = {}
     for line in lines:
         shown = by_lot.setdefault(line["lot"].id, {"reagent_code": line["reagent_code"],

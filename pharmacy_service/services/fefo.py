@@ -6,32 +6,65 @@ won the race) raises StockMoved, and the caller plans again from what is now com
 """
 
 from collections import defaultdict
+from datetime import date
+from typing import NamedTuple
 
 import peewee
 
 from common.errors import InsufficientStock
 from common.models import utcnow
+from common.sql import fetch_all
 from pharmacy_service.models import DrugLot, StockEntry
-from pharmacy_service.services.moves import actor, take_from_lot, usable_condition
+from pharmacy_service.services.moves import actor, take_from_lot
 
 
 class StockMoved(Exception):
     """A lot holds less than planned by the time it is decremented; plan again."""
 
 
-def plan_picks(wanted: list[tuple[object, int]], today) -> dict[int, list[tuple[DrugLot, int]]]:
-    """Allocate each (line, quantity) over its drug's usable lots, earliest expiry first; 409 when short."""
-    drug_ids = sorted({line.drug_id for line, _ in wanted})
-    lots_by_drug: dict[int, list[DrugLot]] = defaultdict(list)
-    for lot in (DrugLot.select().where(DrugLot.drug.in_(drug_ids) & usable_condition(today)
-                                       & (DrugLot.quantity_on_hand > 0))
-                .order_by(DrugLot.drug, DrugLot.expires_on, DrugLot.id)):
-        lots_by_drug[lot.drug_id].append(lot)
+class UsableLot(NamedTuple):
+    """What planning needs of a usable lot: read with a hand-written statement, no model instance."""
+
+    id: int
+    drug_id: int
+    lot_number: str
+    expires_on: date
+    unit_cost_amount: int
+    quantity_on_hand: int
+
+
+LOT_COLUMNS = "lot.id, lot.drug_id, lot.lot_number, lot.expires_on, lot.unit_cost_amount, lot.quantity_on_hand"
+USABLE_LOT = "lot.status = 'available' AND lot.expires_on >= %s AND lot.quantity_on_hand > 0"
+
+
+def usable_lot(row) -> UsableLot:
+    """Make a UsableLot of the LOT_COLUMNS of a row (SQLite returns dates as text)."""
+    return UsableLot(row[0], row[1], row[2], DrugLot.expires_on.python_value(row[3]), row[4], row[5])
+
+
+def usable_lots(drug_ids, today) -> dict[int, list[UsableLot]]:
+    """Return each drug's usable lots with stock on the shelf, earliest expiry first."""
+    drug_ids = sorted(set(drug_ids))
+    rows = fetch_all(DrugLot, f"SELECT {LOT_COLUMNS} FROM drug_lot AS lot WHERE lot.drug_id IN "
+                              f"({', '.join(['%s'] * len(drug_ids))}) AND {USABLE_LOT} "
+                              "ORDER BY lot.drug_id, lot.expires_on, lot.id", (*drug_ids, today))
+    lots_by_drug: dict[int, list[UsableLot]] = defaultdict(list)
+    for row in rows:
+        lots_by_drug[row[1]].append(usable_lot(row))
+    return lots_by_drug
+
+
+def plan_picks(wanted: list[tuple[object, int]], lots_by_drug: dict[int, list[UsableLot]]
+               ) -> dict[int, list[tuple[UsableLot, int]]]:
+    """Allocate each (line, quantity) over its drug's usable lots, earliest expiry first; 409 when short.
+
+    `lots_by_drug` is a plain read (usable_lots): nothing is locked until take_planned.
+    """
     free = {lot.id: lot.quantity_on_hand for lots in lots_by_drug.values() for lot in lots}
-    plan: dict[int, list[tuple[DrugLot, int]]] = {}
+    plan: dict[int, list[tuple[UsableLot, int]]] = {}
     for line, quantity in wanted:  # two lines of one drug share its lots
         needed, picks = quantity, []
-        for lot in lots_by_drug[line.drug_id]:
+        for lot in lots_by_drug.get(line.drug_id, ()):
             take = min(needed, free[lot.id])
             if take:
                 picks.append((lot, take))
@@ -48,13 +81,13 @@ def plan_picks(wanted: list[tuple[object, int]], today) -> dict[int, list[tuple[
     return plan
 
 
-def take_planned(plan: dict[int, list[tuple[DrugLot, int]]], reference: str, today) -> dict[int, int]:
+def take_planned(plan: dict[int, list[tuple[UsableLot, int]]], reference: str, today) -> dict[int, int]:
     """Decrement every planned lot and write its stock-card row; return each lot's balance left.
 
     Raises StockMoved when a lot no longer has enough.
     """
     per_lot: dict[int, int] = defaultdict(int)
-    lots: dict[int, DrugLot] = {}
+    lots: dict[int, UsableLot] = {}
     for picks in plan.values():
         for lot, take in picks:
             per_lot[lot.id] += take
@@ -118,7 +151,7 @@ def _take_in_one_statement(database, per_lot: dict[int, int], reference: str, to
     return dict(taken)
 
 
-def drugs_to_recheck(plan: dict[int, list[tuple[DrugLot, int]]], balances: dict[int, int], lines) -> set[int]:
+def drugs_to_recheck(plan: dict[int, list[tuple[UsableLot, int]]], balances: dict[int, int], lines) -> set[int]:
     """Return the drugs whose alerts this dispense may have changed.
 
     A dispense only lowers stock, so it can open 'below reorder level' or close an expiry alert of a lot it emptied.

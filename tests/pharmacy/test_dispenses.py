@@ -180,3 +180,34 @@ def test_two_lines_of_the_same_drug_share_its_lots_first_expiry_first(pharmacy):
     assert lots_on_hand(pharmacy, paracetamol) == {"PCM2604A": 0, "PCM2712G": 95}
     card = pharmacy.get(f"/api/v1/pharmacy/drugs/{paracetamol}/ledger", headers=PHARMACIST).get_json()
     assert card[0]["drug_balance_after"] == 95
+
+
+@pytest.mark.parametrize("key", [None, "quay-thuoc-1:don-7:lan-1"])
+def test_a_dispense_whose_lot_moved_is_undone_and_planned_again(pharmacy, monkeypatch, key):
+    from pharmacy_service.services import dispensing
+
+    amoxicillin = add_drug(pharmacy, "amoxicillin")["code"]
+    receive(pharmacy, amoxicillin, "AMX2605A", expires_in_days=120, quantity=15)
+    receive(pharmacy, amoxicillin, "AMX2611B", expires_in_days=400, quantity=100)
+    prescription = prescribe(pharmacy, [(amoxicillin, 21)])
+    real_take, lost = dispensing.take_planned, []
+
+    def take_after_a_rival(plan, reference, today):
+        if not lost:  # the first lot is emptied (in this very attempt) just before our decrement
+            lost.append(reference)
+            real_take({line: [(lot, 15) for lot, _ in picks[:1]] for line, picks in plan.items()}, "rival", today)
+        return real_take(plan, reference, today)
+
+    monkeypatch.setattr(dispensing, "take_planned", take_after_a_rival)
+    response = dispense(pharmacy, prescription, headers={"Idempotency-Key": key} if key else None)
+
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    # the first attempt (its claim, rows, charge and the emptying) was undone as a whole; the second planned again
+    assert len(lost) == 1
+    assert [(lot["lot_number"], lot["quantity"]) for lot in body["lines"][0]["lots"]] == [("AMX2605A", 15),
+                                                                                           ("AMX2611B", 6)]
+    assert lots_on_hand(pharmacy, amoxicillin) == {"AMX2605A": 0, "AMX2611B": 94}
+    read = pharmacy.get(f"/api/v1/pharmacy/prescriptions/{prescription['id']}", headers=PHARMACIST).get_json()
+    assert read["dispense_ids"] == [body["id"]] and read["lines"][0]["remaining"] == 0
+    assert [event["key"] for event in pending_events(pharmacy, "charge.created")] == [body["lines"][0]["charge_key"]]

@@ -33,8 +33,27 @@ def issue_token(secret: str, subject: str, role: str, ttl_seconds: int) -> str:
     return jwt.encode({"sub": subject, "role": role, "iat": now, "exp": now + ttl_seconds}, secret, ALGORITHM)
 
 
+_verified: dict[tuple[str, str], tuple[Principal, int]] = {}
+VERIFIED_CACHE_SIZE = 4096
+
+
 def decode_token(secret: str, token: str) -> Principal:
-    """Verify a token's signature and expiry and return its principal; raise Unauthorized otherwise."""
+    """Verify a token's signature and expiry and return its principal; raise Unauthorized otherwise.
+
+    A client sends the same token with every request for hours: a token whose signature was verified once is
+    remembered (by its exact text and the secret) until it expires, so the HMAC and JSON work is done once.
+    """
+    known = _verified.get((secret, token))
+    if known is not None and known[1] > time.time():
+        return known[0]
+    principal, expires = _verify(secret, token)
+    if len(_verified) >= VERIFIED_CACHE_SIZE:
+        _verified.clear()
+    _verified[(secret, token)] = (principal, expires)
+    return principal
+
+
+def _verify(secret: str, token: str) -> tuple[Principal, int]:
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "role", "exp"]})
     except jwt.ExpiredSignatureError:
@@ -43,7 +62,7 @@ def decode_token(secret: str, token: str) -> Principal:
         raise Unauthorized("The access token is invalid", code="TOKEN_INVALID") from None
     if claims["role"] not in ROLES:
         raise Unauthorized("The access token carries an unknown role", code="TOKEN_INVALID")
-    return Principal(subject=str(claims["sub"]), role=claims["role"])
+    return Principal(subject=str(claims["sub"]), role=claims["role"]), int(claims["exp"])
 
 
 def _bearer_token() -> str:

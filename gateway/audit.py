@@ -1,8 +1,9 @@
 """Audit of who did what through the gateway: every money or stock change and every sign-in attempt."""
 
-import jwt
 from flask import current_app, g, request
 
+from common.auth import decode_token
+from common.errors import Unauthorized
 from gateway.services import record_audit
 
 AUDITED_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -15,9 +16,9 @@ def _actor() -> tuple[str, str]:
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
         try:
-            claims = jwt.decode(header[7:].strip(), current_app.config["JWT_SECRET"], algorithms=["HS256"])
-            return str(claims.get("sub")), str(claims.get("role"))
-        except jwt.PyJWTError:
+            principal = decode_token(current_app.config["JWT_SECRET"], header[7:].strip())
+            return principal.subject, principal.role
+        except Unauthorized:
             return "invalid-token", "-"
     if request.path == "/api/v1/auth/token":
         body = request.get_json(silent=True) or {}

@@ -6,6 +6,7 @@ from flask import current_app
 
 from common.charges import publish_charge_created, publish_charge_reversed
 from common.errors import Conflict, NotFound
+from common.idempotency import RetryTransaction, request_transaction_reruns
 from common.sql import create, fetch_one, row_count
 from lab_service import clock
 from lab_service.models import (
@@ -78,25 +79,32 @@ class StockMoved(Exception):
 def _record_run(make_demand, create_run, follow_up=None) -> tuple[TestRun, list[dict]]:
     """In one transaction: plan FEFO, write the run, its ledger rows and follow-ups, and take the stock last.
 
-    Taking the stock last keeps the lots' row locks short. If another run took the planned stock first, the
-    transaction (or savepoint) is rolled back and planned again from a fresh read; 409 once stock no longer covers.
+    Taking the stock last keeps the lots' row locks short. If another run took the planned stock first, the work is
+    rolled back and planned again from a fresh read; 409 once stock no longer covers. Inside an idempotent
+    request's transaction the whole request is run again (no savepoint needed); otherwise this transaction is.
     """
+    if request_transaction_reruns():
+        return _plan_and_take(make_demand, create_run, follow_up, RetryTransaction)
     while True:
         try:
             with db.atomic():
-                lots: dict = {}
-                pieces = stock.plan(make_demand(lots), lots)
-                consumption = stock.consumption_lines(pieces)
-                run = create_run(sum(line["cost_amount"] for line in consumption))
-                shown = stock.write_consumption(consumption, run)
-                if follow_up is not None:
-                    follow_up(run)
-                if not stock.take_planned(pieces):
-                    raise StockMoved()
-                stock.open_lots_on_first_use(pieces)
-            return run, shown
+                return _plan_and_take(make_demand, create_run, follow_up, StockMoved)
         except StockMoved:
             continue
+
+
+def _plan_and_take(make_demand, create_run, follow_up, lost_race: type[Exception]):
+    lots: dict = {}
+    pieces = stock.plan(make_demand(lots), lots)
+    consumption = stock.consumption_lines(pieces)
+    run = create_run(sum(line["cost_amount"] for line in consumption))
+    shown = stock.write_consumption(consumption, run)
+    if follow_up is not None:
+        follow_up(run)
+    if not stock.take_planned(pieces):
+        raise lost_race()
+    stock.open_lots_on_first_use(pieces)
+    return run, shown
 
 
 def _charge_event(run: TestRun, lab_test: LabTest, analyzer: Analyzer | None, results: list) -> dict:

@@ -90,3 +90,13 @@ def test_changes_through_the_gateway_are_audited(stack):
     assert entries[0]["actor"] == "labhead" and entries[0]["action"] == "POST /api/v1/lab/reagents"
     assert entries[0]["status_code"] == 201
     assert stack.get("/api/v1/audit", headers=bearer("finance")).status_code == 403
+
+
+def test_a_token_accepted_once_is_still_refused_once_it_expires(stack):
+    now = int(time.time())
+    token = jwt.encode({"sub": "labhead", "role": "lab_head", "iat": now, "exp": now + 2}, JWT_SECRET)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert stack.get("/api/v1/lab/reagents", headers=headers).status_code == 200  # verified, then remembered
+    time.sleep(max(0.0, now + 2.2 - time.time()))
+    response = stack.get("/api/v1/lab/reagents", headers=headers)
+    assert response.status_code == 401 and response.get_json()["code"] == "TOKEN_EXPIRED"

@@ -129,3 +129,30 @@ def test_only_lab_staff_may_log_tests(lab):
 
     assert log_test(lab, headers=bearer("cashier")).status_code == 403
     assert log_test(lab, headers=bearer("admin")).status_code == 201
+
+
+def test_a_run_that_loses_the_race_for_its_lot_is_planned_again_and_leaves_nothing_behind(lab, monkeypatch):
+    from lab_service.services import stock
+
+    glucose_in_stock(lab, ("GL2603A", 5000, SOON))
+    real_take = stock.take_planned
+    for headers in ({"Idempotency-Key": "race-1"}, {}):  # the request's transaction is rerun / its own is
+        lost = []
+
+        def take_once_lost(pieces, lost=lost):
+            if not lost:
+                lost.append(True)  # as if another run had taken the stock between our read and our decrement
+                return False
+            return real_take(pieces)
+
+        monkeypatch.setattr(stock, "take_planned", take_once_lost)
+        ok(lab.post("/api/v1/lab/test-runs", json={"encounter_id": "1001", "patient_id": "501", "test_code": "GLU"},
+                    headers={**TECH, **headers}), 201)
+        assert lost == [True]
+    runs = ok(lab.get("/api/v1/lab/test-runs", headers=TECH))
+    assert len(runs) == 2 and all(r["consumption"][0]["quantity"] == 200 for r in runs)
+    assert on_hand_by_lot(lab) == {"GL2603A": 4600}
+    assert len(ok(lab.get("/api/v1/lab/outbox", headers=HEAD))) == 2  # one charge each, none from a lost attempt
+    ledger = ok(lab.get("/api/v1/lab/reagents/GLU-R1/ledger", headers=HEAD))
+    assert sorted(e["quantity"] for e in ledger["entries"] if e["kind"] == "consumption") == [-200, -200]
+    assert ledger["balance"] == 4600

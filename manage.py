@@ -105,7 +105,7 @@ def _load_demo_secrets() -> None:
 def procfile() -> str:
     """Return the process list: four services, the sweeper, and the worker when REDIS_URL is set."""
     host = os.environ.get("BIND_HOST", "127.0.0.1")
-    workers = os.environ.get("WEB_CONCURRENCY", "2")
+    workers = os.environ.get("WEB_CONCURRENCY", "1")  # one process per service on a 2-core host: see decisions
     lines = [
         f"{service}: {sys.executable} -m gunicorn --bind {host}:{port} --workers {workers} --worker-class gthread "
         f"--threads 8 --access-logfile - '{service}:create_app()'"

@@ -130,7 +130,10 @@ def _stop(processes):
             os.killpg(process.pid, signal.SIGKILL)
 
 
-def gunicorn(app_spec: str, port: int, env: dict, workers: int = 2, threads: int = 8, log=None):
+WORKERS = 1  # as `make run` (WEB_CONCURRENCY): one gunicorn process per service, 8 threads
+
+
+def gunicorn(app_spec: str, port: int, env: dict, workers: int = WORKERS, threads: int = 8, log=None):
     """Start one app under gunicorn (gthread) on 127.0.0.1:port, in its own process group."""
     args = [PYTHON, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class",
             "gthread", "--threads", str(threads), "--log-level", "warning", app_spec]
@@ -178,7 +181,7 @@ def _manage_process(args: list[str], env: dict) -> subprocess.Popen:
 
 @contextmanager
 def start_stack(env_overrides: dict | None = None, sweeper: bool = True, redis_url: str | None = None,
-                workers: int = 2, seed: bool = True):
+                workers: int = WORKERS, seed: bool = True):
     """Run the four services under gunicorn on fresh PostgreSQL databases (plus sweeper, and an rq worker
     when `redis_url` is given); yield a Stack."""
     run_id = f"bench_{secrets.token_hex(3)}"

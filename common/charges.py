@@ -16,14 +16,12 @@ _reversed = ChargeReversedSchema()
 
 def publish_charge_created(event: dict):
     """Queue a charge.created for the gateway in the current transaction; the key makes resends harmless."""
-    payload = _created.dump(event)
-    _created.load(payload)  # refuse to publish what the receiver would refuse
+    payload = _created.dump(_created.load(_created.dump(event)))  # validated, with the contract's defaults
     return outbox.publish(CHARGE_CREATED, payload["key"], payload, destination="gateway", path=CHARGES_PATH)
 
 
 def publish_charge_reversed(event: dict):
     """Queue a charge.reversed for the gateway in the current transaction."""
-    payload = _reversed.dump(event)
-    _reversed.load(payload)  # refuse to publish what the receiver would refuse
+    payload = _reversed.dump(_reversed.load(_reversed.dump(event)))
     return outbox.publish(CHARGE_REVERSED, payload["key"], payload, destination="gateway",
                           path=CHARGE_REVERSALS_PATH)

@@ -1,11 +1,13 @@
 """Visit verbs: open a visit for a registered patient, close it with its diagnoses, tell billing either way."""
 
 from datetime import timedelta
+from functools import cache
 
 from common import outbox
 from common.contracts import BILLING_ENCOUNTERS_PATH, EncounterSnapshotSchema
 from common.errors import ApiError, Conflict, NotFound
 from common.models import utcnow
+from common.sql import fetch_one, from_row, select_list
 from gateway.models import Encounter, Patient, db
 from gateway.patients.services import coverage_on, get_patient, local_day
 
@@ -27,7 +29,18 @@ def find_encounter(reference: str) -> Encounter | None:
     reference = (reference or "").strip()
     if not reference.isdigit() or len(reference) > 18:
         return None
-    return (Encounter.select(Encounter, Patient).join(Patient).where(Encounter.id == int(reference)).first())
+    row = fetch_one(Encounter, _encounter_with_patient_sql(), (int(reference),))  # hand-written: runs for every charge
+    if row is None:
+        return None
+    encounter = from_row(Encounter, row)
+    encounter.__rel__["patient"] = from_row(Patient, row, len(Encounter._meta.sorted_fields))
+    return encounter
+
+
+@cache
+def _encounter_with_patient_sql() -> str:
+    return (f"SELECT {select_list(Encounter, 'e')}, {select_list(Patient, 'p')} FROM encounter e "
+            "JOIN patient p ON p.id = e.patient_id WHERE e.id = %s")
 
 
 def open_encounter(fields: dict) -> Encounter:

@@ -14,6 +14,7 @@ from common.sql import fetch_one, insert_row
 MAX_KEY_LENGTH = 200
 RETRY_LIMIT = 50
 RETRYABLE = "transaction_reruns_on_conflict"
+WRITES_AT_COMMIT = "writes_at_commit"
 
 
 class RetryTransaction(Exception):  # noqa: N818 (a signal, not an error)
@@ -83,11 +84,25 @@ def idempotent(view):
     return wrapper
 
 
+def at_commit(write) -> bool:
+    """Run a guarded write (it returns False when it lost a race) as late as possible in the request's transaction.
+
+    In an idempotent request's transaction (which reruns on RetryTransaction) it runs after the response is built
+    and stored, right before COMMIT, so the row locks it takes are held for one round trip; elsewhere it runs at
+    once and its result is returned.
+    """
+    if request_transaction_reruns():
+        g.setdefault(WRITES_AT_COMMIT, []).append(write)
+        return True
+    return write()
+
+
 def _run_and_store(model, view, args, kwargs, key: str, scope: str, fingerprint: str):
     """Run the view and store its response in one transaction; run it again when it asks to (RetryTransaction)."""
     g.setdefault(RETRYABLE, True)
     try:
         for _attempt in range(RETRY_LIMIT):
+            g.pop(WRITES_AT_COMMIT, None)
             try:
                 with model._meta.database.atomic():
                     response = current_app.make_response(view(*args, **kwargs))
@@ -95,9 +110,13 @@ def _run_and_store(model, view, args, kwargs, key: str, scope: str, fingerprint:
                         insert_row(model, key=key, scope=scope, fingerprint=fingerprint,
                                    status_code=response.status_code, content_type=response.content_type,
                                    body=response.get_data(as_text=True))
+                    for write in g.pop(WRITES_AT_COMMIT, []):
+                        if not write():
+                            raise RetryTransaction()
                 return response
             except RetryTransaction:
                 continue
         raise Conflict("Stock kept changing under this request; send it again", code="CONCURRENT_UPDATE")
     finally:
         g.pop(RETRYABLE, None)
+        g.pop(WRITES_AT_COMMIT, None)

@@ -6,7 +6,7 @@ from flask import current_app
 
 from common.charges import publish_charge_created, publish_charge_reversed
 from common.errors import Conflict, NotFound
-from common.idempotency import RetryTransaction, request_transaction_reruns
+from common.idempotency import RetryTransaction, at_commit, request_transaction_reruns
 from common.sql import create, fetch_one, row_count
 from lab_service import clock
 from lab_service.models import (
@@ -79,7 +79,8 @@ class StockMoved(Exception):
 def _record_run(make_demand, create_run, follow_up=None) -> tuple[TestRun, list[dict]]:
     """In one transaction: plan FEFO, write the run, its ledger rows and follow-ups, and take the stock last.
 
-    Taking the stock last keeps the lots' row locks short. If another run took the planned stock first, the work is
+    Taking the stock last keeps the lots' row locks short (in an idempotent request: after its response is stored,
+    right before COMMIT). If another run took the planned stock first, the work is
     rolled back and planned again from a fresh read; 409 once stock no longer covers. Inside an idempotent
     request's transaction the whole request is run again (no savepoint needed); otherwise this transaction is.
     """
@@ -101,9 +102,8 @@ def _plan_and_take(make_demand, create_run, follow_up, lost_race: type[Exception
     shown = stock.write_consumption(consumption, run)
     if follow_up is not None:
         follow_up(run)
-    if not stock.take_planned(pieces):
+    if not at_commit(lambda: stock.take_planned(pieces) and stock.open_lots_on_first_use(pieces)):
         raise lost_race()
-    stock.open_lots_on_first_use(pieces)
     return run, shown
 
 

@@ -180,12 +180,13 @@ def _split_by_basis(reagent: Reagent, parts: list[tuple[str, int]], taken: list[
     return pieces
 
 
-def open_lots_on_first_use(pieces: list[Piece]) -> None:
-    """Start the stability clock of every lot this consumption drew from for the first time."""
+def open_lots_on_first_use(pieces: list[Piece]) -> bool:
+    """Start the stability clock of every lot this consumption drew from for the first time (always True)."""
     now = ReagentLot.opened_at.db_value(clock.now())
     for lot_id in sorted({p.lot.id for p in pieces if p.lot.opened_at is None}):
         row_count(ReagentLot, "UPDATE reagent_lot SET opened_at = %s WHERE id = %s AND opened_at IS NULL",
                   (now, lot_id))
+    return True
 
 
 def consumption_lines(pieces: list[Piece]) -> list[dict]:

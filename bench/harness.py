@@ -35,10 +35,12 @@ def percentile(sorted_values: list, fraction: float):
     return sorted_values[index]
 
 
-def timed_loop(operation, clients: int = 16, duration_s: float = 10, max_operations: int = 20000) -> dict:
+def timed_loop(operation, clients: int = 16, duration_s: float = 10, max_operations: int = 20000,
+               keep_latencies: list | None = None) -> dict:
     """Run `operation(state) -> bool` from `clients` threads until time or the count runs out; report rps and p99.
 
     `state` is per thread: a requests session and a `number` unique across threads (i, i + clients, ...).
+    `keep_latencies`, when given, receives every latency (ns), so rounds can be summed up by `interleave`.
     """
     latencies: list[int] = []
     counts = {"ok": 0, "errors": 0}
@@ -66,6 +68,8 @@ def timed_loop(operation, clients: int = 16, duration_s: float = 10, max_operati
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
+    if keep_latencies is not None:
+        keep_latencies.extend(latencies)
     latencies.sort()
     return {"rps": round(counts["ok"] / wall, 1), "p50_ms": round(percentile(latencies, 0.50) / 1e6, 2),
             "p99_ms": round(percentile(latencies, 0.99) / 1e6, 2), "ok": counts["ok"], "errors": counts["errors"],
@@ -73,7 +77,8 @@ def timed_loop(operation, clients: int = 16, duration_s: float = 10, max_operati
 
 
 def run_load(url: str, method: str = "GET", headers: dict | None = None, json_body_fn=None, clients: int = 16,
-             duration_s: int = 10, max_requests: int = 20000, headers_fn=None, ok_statuses=(200, 201)) -> dict:
+             duration_s: float = 10, max_requests: int = 20000, headers_fn=None, ok_statuses=(200, 201),
+             keep_latencies: list | None = None) -> dict:
     """Hit `url` from `clients` threads until `duration_s` passes or `max_requests` are sent; report rps and p99."""
     assert url.startswith("http://127.0.0.1"), "load only addresses on this machine"
 
@@ -84,7 +89,31 @@ def run_load(url: str, method: str = "GET", headers: dict | None = None, json_bo
         response = state["session"].request(method, url, json=body, headers=merged, timeout=30)
         return response.status_code in ok_statuses
 
-    return timed_loop(request, clients, duration_s, max_requests)
+    return timed_loop(request, clients, duration_s, max_requests, keep_latencies)
+
+
+def interleave(loads: dict, duration_s: float, rounds: int = 2, pause_s: float = 1.0) -> dict[str, dict]:
+    """Measure several loads in turns (a, b, a, b...), `duration_s` in all for each, and sum up each one's rounds.
+
+    `loads` maps a name to `load(seconds, keep_latencies) -> figures` (a run_load call). Taking turns makes a
+    ratio between them fair when the machine's speed drifts during the run (other work, CPU clock); the pause
+    lets one load's background work (outbox, alerts) finish before the next is measured.
+    """
+    totals = {name: {"ok": 0, "errors": 0, "seconds": 0.0, "latencies": []} for name in loads}
+    for _round in range(rounds):
+        for name, load in loads.items():
+            time.sleep(pause_s)
+            figures = load(duration_s / rounds, totals[name]["latencies"])
+            for field in ("ok", "errors", "seconds"):
+                totals[name][field] += figures[field]
+    summary = {}
+    for name, total in totals.items():
+        latencies = sorted(total["latencies"])
+        summary[name] = {"rps": round(total["ok"] / total["seconds"], 1),
+                         "p50_ms": round(percentile(latencies, 0.50) / 1e6, 2),
+                         "p99_ms": round(percentile(latencies, 0.99) / 1e6, 2), "ok": total["ok"],
+                         "errors": total["errors"], "seconds": round(total["seconds"], 2), "rounds": rounds}
+    return summary
 
 
 def _admin():

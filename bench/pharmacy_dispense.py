@@ -4,17 +4,18 @@ Each request dispenses one unit of each of three lines (amoxicillin, metformin, 
 Idempotency-Key, through the gateway to pharmacy_service on PostgreSQL: guarded decrements, ledger rows, three
 charge.created outbox rows delivered to the gateway after commit. 16 concurrent clients, bounded time.
 The baseline of bench/lab_log_test.py (bench/baseline_app.py: select for update, guarded update, insert) runs in the
-same process tree on the same machine. Target: dispenses/s >= 0.4 x baseline. The ratio is printed last.
+same run, in turns with the dispenses (a, b, a, b) so a drift in the machine's speed hits both alike. Target: dispenses/s >= 0.4 x baseline. The ratio is printed last.
 
 Run: .venv/bin/python -m bench.pharmacy_dispense [seconds]
 """
 
+import itertools
 import sys
 from datetime import date, timedelta
 
 import requests
 
-from bench.harness import baseline_server, run_load, start_stack, token
+from bench.harness import baseline_server, interleave, run_load, start_stack, token
 
 CLIENTS = 16
 PRESCRIPTIONS = 64  # in-flight dispenses rarely share a prescription, as at a real dispensing counter
@@ -45,42 +46,46 @@ def prescriptions(gateway: str, headers: dict) -> list[dict]:
     return created
 
 
-def measure_pharmacy(duration_s: int) -> dict:
-    """Dispense through the gateway of a fresh stack at 16 clients; return the load figures."""
-    with start_stack() as stack:
-        gateway = stack["gateway"]
-        headers = token(gateway, "pharmacist")
-        stock_up(gateway, headers)
-        pool = prescriptions(gateway, headers)
+def pharmacy_load(gateway: str):
+    """Stock up, create the prescription pool and warm up; return load(seconds, keep_latencies) dispensing through
+    the gateway at 16 clients (every request with a fresh Idempotency-Key)."""
+    headers = token(gateway, "pharmacist")
+    stock_up(gateway, headers)
+    pool = prescriptions(gateway, headers)
 
-        def body(number: int) -> dict:
-            """Dispense one unit of each line of the n-th prescription of the pool."""
-            prescription = pool[number % len(pool)]
-            return {"prescription_id": prescription["id"],
-                    "lines": [{"line_id": line["id"], "quantity": 1} for line in prescription["lines"]]}
+    def body(number: int) -> dict:
+        """Dispense one unit of each line of the n-th prescription of the pool."""
+        prescription = pool[number % len(pool)]
+        return {"prescription_id": prescription["id"],
+                "lines": [{"line_id": line["id"], "quantity": 1} for line in prescription["lines"]]}
 
-        url = f"{gateway}/api/v1/pharmacy/dispenses"
-        run_load(url, "POST", headers=headers, json_body_fn=body, clients=4, duration_s=2,
-                 headers_fn=lambda n: {"Idempotency-Key": f"warm-{n}"}, ok_statuses=(201,))
-        return run_load(url, "POST", headers=headers, json_body_fn=body, clients=CLIENTS, duration_s=duration_s,
-                        headers_fn=lambda n: {"Idempotency-Key": f"bench-{n}"}, ok_statuses=(201,))
+    url = f"{gateway}/api/v1/pharmacy/dispenses"
+    rounds = itertools.count()
+    run_load(url, "POST", headers=headers, json_body_fn=body, clients=4, duration_s=2,
+             headers_fn=lambda n: {"Idempotency-Key": f"warm-{n}"}, ok_statuses=(201,))
 
+    def load(seconds: float, keep_latencies: list) -> dict:
+        prefix = f"bench-{next(rounds)}"
+        return run_load(url, "POST", headers=headers, json_body_fn=body, clients=CLIENTS, duration_s=seconds,
+                        headers_fn=lambda n: {"Idempotency-Key": f"{prefix}-{n}"}, ok_statuses=(201,),
+                        keep_latencies=keep_latencies)
 
-def measure_baseline(duration_s: int) -> dict:
-    """Run the one-hop baseline at 16 clients; return the load figures."""
-    with baseline_server() as url:
-        run_load(f"{url}/consume", "POST", clients=4, duration_s=2)
-        return run_load(f"{url}/consume", "POST", clients=CLIENTS, duration_s=duration_s)
+    return load
 
 
 def main(duration_s: int = 10) -> None:
-    """Measure both and print the ratio last."""
-    dispenses = measure_pharmacy(duration_s)
-    baseline = measure_baseline(duration_s)
-    print(f"3-line dispense via gateway: {dispenses}")
-    print(f"one-hop baseline:            {baseline}")
-    print(f"dispenses/s / baseline rps ratio (target >= 0.4): {dispenses['rps'] / baseline['rps']:.2f}")
-
+    """Measure both in turns, `duration_s` each in all, and print the ratio last."""
+    with baseline_server() as baseline_url, start_stack() as stack:
+        dispense = pharmacy_load(stack["gateway"])
+        run_load(f"{baseline_url}/consume", "POST", clients=4, duration_s=2)
+        figures = interleave({
+            "baseline": lambda seconds, kept: run_load(f"{baseline_url}/consume", "POST", clients=CLIENTS,
+                                                       duration_s=seconds, keep_latencies=kept),
+            "dispense": dispense}, duration_s)
+    print(f"3-line dispense via gateway: {figures['dispense']}")
+    print(f"one-hop baseline:            {figures['baseline']}")
+    print(f"dispenses/s / baseline rps ratio (target >= 0.4): "
+          f"{figures['dispense']['rps'] / figures['baseline']['rps']:.2f}")
 
 if __name__ == "__main__":
     main(int(sys.argv[1]) if len(sys.argv) > 1 else 10)

@@ -4,7 +4,8 @@ Each request dispenses one unit of each of three lines (amoxicillin, metformin, 
 Idempotency-Key, through the gateway to pharmacy_service on PostgreSQL: guarded decrements, ledger rows, three
 charge.created outbox rows delivered to the gateway after commit. 16 concurrent clients, bounded time.
 The baseline of bench/lab_log_test.py (bench/baseline_app.py: select for update, guarded update, insert) runs in the
-same run, in turns with the dispenses (a, b, a, b) so a drift in the machine's speed hits both alike. Target: dispenses/s >= 0.4 x baseline. The ratio is printed last.
+same run, in turns with the dispenses (a, b, a, b) so a drift in the machine's speed hits both alike.
+Target: dispenses/s >= 0.4 x baseline. The ratio is printed last.
 
 Run: .venv/bin/python -m bench.pharmacy_dispense [seconds]
 """

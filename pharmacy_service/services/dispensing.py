@@ -8,6 +8,7 @@ import peewee
 
 from common.charges import publish_charge_created
 from common.errors import ApiError, Conflict, NotFound, ValidationFailed
+from common.idempotency import at_commit, request_transaction_reruns
 from common.models import utcnow
 from common.sql import database_of, execute, fetch_all, fetch_one, insert_row, row_count
 from pharmacy_service.models import (
@@ -239,11 +240,28 @@ def _dispense_once(prescription: PrescriptionFacts, lines: list[tuple[RequestedL
     dispense_id, line_ids = _insert_dispense(prescription, lines, plan, costs, created_at, who)
     views = [_publish_line(prescription, line_ids[line.id], line, quantity, plan[line.id], costs[line.id],
                            created_at) for line, quantity in lines]
-    balances = take_planned(plan, f"dispense:{dispense_id}", today)
     view = {"id": dispense_id, "prescription_id": prescription.id, "encounter_id": prescription.encounter_id,
             "patient_id": prescription.patient_id, "dispensed_by": who, "created_at": created_at,
             "lines": views, "total_amount": sum(line["amount"] for line in views)}
+    reference = f"dispense:{dispense_id}"
+    if request_transaction_reruns():
+        # In an idempotent request the hot lot rows are taken after its response is stored, right before COMMIT;
+        # a lost race there reruns the whole request (RetryTransaction) instead of this attempt.
+        at_commit(lambda: _take_at_commit(plan, reference, today, lines))
+        return view, set()
+    balances = take_planned(plan, reference, today)
     return view, drugs_to_recheck(plan, balances, lines)
+
+
+def _take_at_commit(plan: dict, reference: str, today, lines) -> bool:
+    try:
+        balances = take_planned(plan, reference, today)
+    except StockMoved:
+        return False
+    recheck = drugs_to_recheck(plan, balances, lines)
+    if recheck:
+        alerts.recheck_after_commit(recheck)
+    return True
 
 
 # PostgreSQL: the dispense, its lines and their lot picks in one round trip. Rows are numbered in the order the

@@ -2,8 +2,9 @@
 
 A sender's outbox posts its due messages to `POST /internal/events` in batches instead of one request per message.
 Every event names the path it would have been posted to alone (`/internal/charges`...), is validated by that
-path's contract schema and handled by the same function as the single endpoint, in its own transaction: one bad
-or failing event never takes the others down. The answer gives a status per event, with the meaning the single
+path's contract schema and handled by the same function as the single endpoint. The valid events of a batch are
+applied in one transaction; if one fails there, the batch is applied again one event per transaction, so one bad or
+failing event never takes the others down. The answer gives a status per event, with the meaning the single
 endpoint's status would have had (201 stored, 200 already known, 4xx refused for good, 5xx try again).
 """
 
@@ -11,6 +12,7 @@ import json
 import logging
 from collections.abc import Callable
 
+from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -45,24 +47,53 @@ class EventBatchResultSchema(Schema):
     results = fields.List(fields.Nested(EventResultSchema))
 
 
-def apply_event(handlers: Handlers, path: str, payload) -> tuple[int, str | None]:
-    """Validate and handle one event in its own transaction; return (status, detail) as the single endpoint would."""
+def _validated(handlers: Handlers, path: str, payload):
+    """Return (handler, event) for a valid event, or (status, detail) for one refused as it stands."""
     entry = handlers.get(path)
     if entry is None:
-        return 404, f"No event handler for {path}"
+        return None, (404, f"No event handler for {path}")
     schema, handler = entry
     try:
-        event = schema.load(payload)
+        return (handler, schema.load(payload)), None
     except ValidationError as exc:
-        return 422, json.dumps(exc.messages, ensure_ascii=False, default=str)[:500]
+        return None, (422, json.dumps(exc.messages, ensure_ascii=False, default=str)[:500])
+
+
+def _apply_alone(handler, event) -> tuple[int, str | None]:
+    """Handle one event in a transaction of its own; (status, detail) as the single endpoint would answer."""
     try:
-        _stored, created = handler(event)  # each handler keeps its own transaction, as behind the single endpoint
+        with current_app.extensions["database"].atomic():
+            _stored, created = handler(event)
     except ApiError as exc:
         return exc.status, f"{exc.code}: {exc.detail}"
     except Exception:  # a fault of ours with this event: the sender keeps it and tries again later
-        log.exception("event for %s failed", path)
+        log.exception("event %s failed", event.get("key"))
         return 500, "The event could not be applied; it will be sent again"
     return (201 if created else 200), None
+
+
+def apply_events(handlers: Handlers, items: list[dict]) -> list[dict]:
+    """Apply a batch: the valid events in one transaction (one COMMIT, no savepoint per event where the handlers
+    allow); if any of them fails there, that transaction is rolled back and each event is applied on its own."""
+    results: list[dict] = [{"key": item["key"], "status": 500, "detail": None} for item in items]
+    valid = []
+    for index, item in enumerate(items):
+        work, refused = _validated(handlers, item["path"], item["payload"])
+        if refused is not None:
+            results[index]["status"], results[index]["detail"] = refused
+        else:
+            valid.append((index, *work))
+    database = current_app.extensions["database"]
+    try:
+        with database.atomic():
+            for index, handler, event in valid:
+                _stored, created = handler(event)
+                results[index]["status"] = 201 if created else 200
+    except Exception as exc:  # noqa: BLE001 (any failure: nothing of the batch was kept; go one by one)
+        log.info("batch of %s events applied one by one after %s", len(valid), type(exc).__name__)
+        for index, handler, event in valid:
+            results[index]["status"], results[index]["detail"] = _apply_alone(handler, event)
+    return results
 
 
 def inbox_blueprint(handlers: Handlers) -> Blueprint:
@@ -74,11 +105,7 @@ def inbox_blueprint(handlers: Handlers) -> Blueprint:
     @blp.arguments(EventBatchSchema)
     @blp.response(200, EventBatchResultSchema)
     def receive_events(batch):
-        """Apply a batch of outbox events, each once and on its own; a status per event."""
-        results = []
-        for item in batch["events"]:
-            status, detail = apply_event(handlers, item["path"], item["payload"])
-            results.append({"key": item["key"], "status": status, "detail": detail})
-        return {"results": results}
+        """Apply a batch of outbox events, each once; a status per event."""
+        return {"results": apply_events(handlers, batch["events"])}
 
     return blp

@@ -7,6 +7,7 @@ SQLite) or, for inserts, built once per model and column set from the model's ow
 each field's `db_value`, so what is stored is exactly what peewee would store.
 """
 
+from contextlib import nullcontext
 from functools import lru_cache
 
 import peewee
@@ -28,6 +29,15 @@ def execute(database: peewee.Database, text: str, params=()):
     return database.execute_sql(_for(database.param, text), params)
 
 
+def transaction(database: peewee.Database):
+    """A transaction of its own, or none when the caller's is open (a batch of events): no savepoint round trips.
+
+    Only for work whose failure fails the caller's transaction as a whole (e.g. the batched intake, which then
+    applies each event on its own).
+    """
+    return nullcontext() if database.in_transaction() else database.atomic()
+
+
 def fetch_all(model: type[peewee.Model], text: str, params=()) -> list[tuple]:
     """Run a query on the model's database; return its rows as tuples."""
     return execute(database_of(model), text, params).fetchall()
@@ -44,11 +54,13 @@ def row_count(model: type[peewee.Model], text: str, params=()) -> int:
 
 
 @lru_cache(maxsize=256)
-def _insert_sql(model: type[peewee.Model], names: tuple[str, ...], param: str) -> str:
+def _insert_sql(model: type[peewee.Model], names: tuple[str, ...], param: str, unless_exists: str = "") -> str:
     meta = model._meta
     columns = ", ".join(f'"{meta.fields[name].column_name}"' for name in names)
     marks = ", ".join([param] * len(names))
-    return f'INSERT INTO "{meta.table_name}" ({columns}) VALUES ({marks}) RETURNING "{meta.primary_key.column_name}"'
+    conflict = f' ON CONFLICT ("{meta.fields[unless_exists].column_name}") DO NOTHING' if unless_exists else ""
+    return (f'INSERT INTO "{meta.table_name}" ({columns}) VALUES ({marks}){conflict}'
+            f' RETURNING "{meta.primary_key.column_name}"')
 
 
 def _with_defaults(model: type[peewee.Model], values: dict) -> dict:
@@ -59,20 +71,30 @@ def _with_defaults(model: type[peewee.Model], values: dict) -> dict:
     return row
 
 
-def insert_row(model: type[peewee.Model], **values):
-    """Insert one row (field names as keys, defaults filled in as peewee would); return its primary key."""
+def insert_row(model: type[peewee.Model], unless_exists: str = "", **values):
+    """Insert one row (field names as keys, defaults filled in as peewee would); return its primary key.
+
+    With `unless_exists` (a uniquely indexed field), a row whose value is already taken is not inserted and None
+    is returned, without an error that would spoil the transaction.
+    """
     row = _with_defaults(model, values)
     names = tuple(row)
     database = database_of(model)
     fields = model._meta.fields
     params = [fields[name].db_value(row[name]) for name in names]
-    return database.execute_sql(_insert_sql(model, names, database.param), params).fetchone()[0]
+    returned = database.execute_sql(_insert_sql(model, names, database.param, unless_exists), params).fetchone()
+    return None if returned is None else returned[0]
 
 
-def create(model: type[peewee.Model], **values) -> peewee.Model:
-    """`Model.create` without building the SQL each time: insert one row and return the instance."""
+def create(model: type[peewee.Model], unless_exists: str = "", **values) -> peewee.Model | None:
+    """`Model.create` without building the SQL each time: insert one row and return the instance.
+
+    With `unless_exists` (see insert_row), None when a row with that value is already there.
+    """
     row = _with_defaults(model, values)
-    key = insert_row(model, **row)
+    key = insert_row(model, unless_exists, **row)
+    if key is None:
+        return None
     instance = model(**row)
     setattr(instance, model._meta.primary_key.name, key)
     instance._dirty.clear()

@@ -8,7 +8,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from common.auth import ROLES, issue_token
 from common.errors import ApiError, Unauthorized
-from common.sql import create, insert_row
+from common.sql import create, insert_row, transaction
 from gateway.models import AuditEntry, Charge, ChargeReversal, User, db
 
 # Hashing a wrong password against this keeps the timing of unknown and known usernames alike.
@@ -47,29 +47,31 @@ def record_audit(actor: str, role: str, action: str, status_code: int, request_i
 def store_charge(event: dict) -> tuple[Charge, bool]:
     """Store a charge once, keyed on its source key; a resend returns the stored charge unchanged.
 
-    The insert comes first (no look-up before it): a first delivery, by far the common case, costs one round trip
-    less; a resend fails on the unique key, rolls back, and reads the stored charge.
+    What the charge needs from elsewhere (its visit, and so its flag) is looked up first, then one insert that
+    skips a key already stored: a first delivery, by far the common case, costs no look-up of its own, and a resend
+    reads the stored charge. Inside a batch's transaction no savepoint is taken (common.sql.transaction).
     """
-    try:
-        with db.atomic():
-            charge = create(
-                Charge, key=event["key"], source=event["source"], source_id=event["source_id"],
-                encounter_ref=event["encounter_id"], patient_ref=event["patient_id"], item_kind=event["item_kind"],
-                code=event["code"], name=event["name"], quantity=event["quantity"], amount=event["amount"],
-                cost_amount=event["cost_amount"], occurred_at=event["occurred_at"],
-                payload=json.dumps(event, default=str, sort_keys=True),
-            )
-            after_charge_stored(charge, event)
-    except peewee.IntegrityError:
-        return Charge.get(Charge.key == event["key"]), False
+    prepare = current_app.extensions.get("charge_preparer")
+    flag, context = prepare(event) if prepare else (None, None)
+    with transaction(db):
+        charge = create(
+            Charge, unless_exists="key", key=event["key"], source=event["source"], source_id=event["source_id"],
+            encounter_ref=event["encounter_id"], patient_ref=event["patient_id"], item_kind=event["item_kind"],
+            code=event["code"], name=event["name"], quantity=event["quantity"], amount=event["amount"],
+            cost_amount=event["cost_amount"], occurred_at=event["occurred_at"], flag=flag,
+            payload=json.dumps(event, default=str, sort_keys=True),
+        )
+        if charge is None:
+            return Charge.get(Charge.key == event["key"]), False
+        after_charge_stored(charge, event, context)
     return charge, True
 
 
-def after_charge_stored(charge: Charge, event: dict) -> None:
+def after_charge_stored(charge: Charge, event: dict, context=None) -> None:
     """Hook for what follows a new charge inside its transaction (encounter attachment, billing hand-off)."""
     hooks = current_app.extensions.get("charge_hooks", [])
     for hook in hooks:
-        hook(charge, event)
+        hook(charge, event, context)
 
 
 def store_charge_reversal(event: dict) -> tuple[ChargeReversal, bool]:

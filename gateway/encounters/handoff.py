@@ -14,7 +14,7 @@ from common.contracts import (
     ChargeReversedSchema,
 )
 from common.errors import Conflict, NotFound
-from common.sql import fetch_one, row_count
+from common.sql import fetch_one
 from gateway.encounters.services import encounter_snapshot, find_encounter, get_encounter
 from gateway.models import Charge, ChargeReversal, Encounter, db
 from gateway.patients.services import local_day
@@ -26,27 +26,28 @@ _billable = BillableChargeSchema()
 _reversal = ChargeReversedSchema()
 
 
-def charge_flag(charge: Charge, encounter: Encounter | None) -> str | None:
+def charge_flag(patient_ref: str, occurred_at, encounter: Encounter | None) -> str | None:
     """Say why a charge cannot go on its visit's bill as it is, or None when it can."""
     if encounter is None:
         return "unknown_encounter"
-    if str(encounter.patient_id) != charge.patient_ref.strip():
+    if str(encounter.patient_id) != patient_ref.strip():
         return "patient_mismatch"
-    if encounter.status == "closed" and charge.occurred_at > encounter.discharged_at:
+    if encounter.status == "closed" and occurred_at > encounter.discharged_at:
         return "closed_encounter"
     return None
 
 
-def attach_charge(charge: Charge, event: dict) -> None:
-    """Charge hook: settle reversals that came first, then bill the charge on its visit or flag it."""
+def prepare_charge(event: dict) -> tuple[str | None, Encounter | None]:
+    """Charge preparer: find the charge's visit before it is stored, and so its flag (stored with it)."""
+    encounter = find_encounter(event["encounter_id"])
+    return charge_flag(event["patient_id"], event["occurred_at"], encounter), encounter
+
+
+def attach_charge(charge: Charge, event: dict, encounter: Encounter | None) -> None:
+    """Charge hook: settle reversals that came first, then bill the charge on its visit (unless it is flagged)."""
     applied = apply_waiting_reversals(charge)
-    encounter = find_encounter(charge.encounter_ref)
-    flag = charge_flag(charge, encounter)
-    if flag is not None:
-        row_count(Charge, 'UPDATE "charge" SET flag = %s WHERE id = %s', (flag, charge.id))
-        charge.flag = flag
-        return
-    forward_charge(charge, encounter, applied)
+    if charge.flag is None:
+        forward_charge(charge, encounter, applied)
 
 
 def apply_waiting_reversals(charge: Charge) -> list[ChargeReversal]:

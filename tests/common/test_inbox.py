@@ -67,3 +67,31 @@ def test_a_receiver_that_does_not_take_the_batch_leaves_every_message_pending(ma
         assert outbox.flush() == {"pending": 2}
     rows = [outbox_row(lab, i) for i in ids]
     assert all(r.state == "pending" and r.attempts == 1 and r.last_error for r in rows)
+
+
+def test_when_one_event_fails_inside_the_batch_the_others_are_applied_one_by_one(make_app):
+    from marshmallow import Schema, fields
+
+    from common.errors import Conflict
+    from common.inbox import apply_events
+    from gateway.models import AuditEntry
+    from gateway.services import record_audit
+
+    class Note(Schema):
+        text = fields.String(required=True)
+
+    def write(event):
+        record_audit("inbox-test", "service", event["text"], 201, "-")
+        if event["text"] == "refuse":
+            raise Conflict("refused after writing", code="TEST_REFUSED")
+        return None, True
+
+    app = make_app("gateway")
+    items = [{"key": f"k{n}", "path": "/notes", "payload": {"text": text}}
+             for n, text in enumerate(["one", "refuse", "two"])] + [{"key": "k9", "path": "/notes", "payload": {}}]
+    with app.app_context():
+        results = apply_events({"/notes": (Note(), write)}, items)
+        written = sorted(a.action for a in AuditEntry.select().where(AuditEntry.actor == "inbox-test"))
+    assert [(r["key"], r["status"]) for r in results] == [("k0", 201), ("k1", 409), ("k2", 201), ("k9", 422)]
+    assert results[1]["detail"].startswith("TEST_REFUSED")
+    assert written == ["one", "two"]  # nothing of the refused event, nothing twice

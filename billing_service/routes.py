@@ -41,7 +41,7 @@ def _actor() -> str:
 
 @internal_blp.route("/charges", methods=["POST"])
 @require_service
-@internal_blp.arguments(BillableChargeSchema)
+@internal_blp.arguments(BillableChargeSchema())
 @internal_blp.response(201, ReceiptSchema)
 def receive_charge(event):
     """Add a charge to its visit's bill once (200 and no change on a replay)."""
@@ -51,7 +51,7 @@ def receive_charge(event):
 
 @internal_blp.route("/charge-reversals", methods=["POST"])
 @require_service
-@internal_blp.arguments(ChargeReversedSchema)
+@internal_blp.arguments(ChargeReversedSchema())
 @internal_blp.response(201, ReceiptSchema)
 def receive_charge_reversal(event):
     """Reduce a bill line by a reversal once (200 and no change on a replay)."""
@@ -62,7 +62,7 @@ def receive_charge_reversal(event):
 
 @internal_blp.route("/encounters", methods=["POST"])
 @require_service
-@internal_blp.arguments(EncounterSnapshotSchema)
+@internal_blp.arguments(EncounterSnapshotSchema())
 @internal_blp.response(201, ReceiptSchema)
 def receive_encounter(encounter):
     """Keep the latest snapshot of a visit (200 when it was already known)."""
@@ -74,7 +74,7 @@ def receive_encounter(encounter):
 
 @blp.route("/invoices")
 @require_roles(*READERS)
-@blp.arguments(InvoiceQuerySchema, location="query")
+@blp.arguments(InvoiceQuerySchema(), location="query")
 @blp.response(200, InvoiceSummarySchema(many=True))
 def list_invoices(query):
     """List bills, newest first, by visit, patient or state."""
@@ -96,7 +96,7 @@ def get_invoice(invoice_id):
 @blp.route("/invoices/<int:invoice_id>/payment-requests", methods=["POST"])
 @require_roles("cashier")
 @idempotent
-@blp.arguments(PaymentRequestCreateSchema)
+@blp.arguments(PaymentRequestCreateSchema())
 @blp.response(201, PaymentRequestSchema)
 def create_payment_request(fields, invoice_id):
     """Issue a dynamic VietQR or a card PaymentIntent for the patient's balance (or part of it)."""
@@ -125,7 +125,7 @@ def list_invoice_ledger(invoice_id):
 @blp.route("/invoices/<int:invoice_id>/payments", methods=["POST"])
 @require_roles("cashier")
 @idempotent
-@blp.arguments(CounterPaymentSchema)
+@blp.arguments(CounterPaymentSchema())
 @blp.response(201, PaymentSchema)
 def record_counter_payment(fields, invoice_id):
     """Record cash taken at the counter, or a bank transfer the cashier confirmed by hand, with a reason."""
@@ -191,7 +191,7 @@ def get_payment(payment_id):
 @blp.route("/payments/<int:payment_id>/refunds", methods=["POST"])
 @require_roles("finance", "cashier")
 @idempotent
-@blp.arguments(RefundCreateSchema)
+@blp.arguments(RefundCreateSchema())
 @blp.response(201, RefundSchema)
 def refund_payment(fields, payment_id):
     """Give back part or all of a payment (card through the API; bank transfers with the outgoing reference)."""
@@ -209,7 +209,7 @@ def list_unmatched_transfers():
 @blp.route("/unmatched-transfers/<int:transfer_id>/assign", methods=["POST"])
 @require_roles(*READERS)
 @idempotent
-@blp.arguments(TransferAssignmentSchema)
+@blp.arguments(TransferAssignmentSchema())
 @blp.response(200, BankTransferSchema)
 def assign_transfer(fields, transfer_id):
     """Pay a bill with an unmatched transfer, by hand, with a reason."""

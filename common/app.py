@@ -114,7 +114,7 @@ def outbox_blueprint(url_prefix: str, roles: tuple[str, ...]) -> Blueprint:
 
     @blp.route("/outbox")
     @require_roles(*roles)
-    @blp.arguments(OutboxQuerySchema, location="query")
+    @blp.arguments(OutboxQuerySchema(), location="query")
     @blp.response(200, OutboxMessageSchema(many=True))
     def list_outbox(query):
         model = current_app.extensions["outbox_model"]

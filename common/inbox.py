@@ -102,7 +102,7 @@ def inbox_blueprint(handlers: Handlers) -> Blueprint:
 
     @blp.route("/events", methods=["POST"])
     @require_service
-    @blp.arguments(EventBatchSchema)
+    @blp.arguments(EventBatchSchema())
     @blp.response(200, EventBatchResultSchema)
     def receive_events(batch):
         """Apply a batch of outbox events, each once; a status per event."""

@@ -24,7 +24,7 @@ ledger_blp = Blueprint("ledger", __name__, url_prefix="/api/v1", description="Ch
 
 
 @auth_blp.route("/token", methods=["POST"])
-@auth_blp.arguments(TokenRequestSchema)
+@auth_blp.arguments(TokenRequestSchema())
 @auth_blp.response(200, TokenResponseSchema)
 def create_token(credentials):
     """Exchange a username and password for a short-lived bearer token."""
@@ -33,7 +33,7 @@ def create_token(credentials):
 
 @internal_blp.route("/charges", methods=["POST"])
 @require_service
-@internal_blp.arguments(ChargeCreatedSchema)
+@internal_blp.arguments(ChargeCreatedSchema())
 @internal_blp.response(201, StoredChargeSchema)
 def receive_charge(event):
     """Store a charge from lab or pharmacy exactly once (200 with the stored one on a resend)."""
@@ -43,7 +43,7 @@ def receive_charge(event):
 
 @internal_blp.route("/charge-reversals", methods=["POST"])
 @require_service
-@internal_blp.arguments(ChargeReversedSchema)
+@internal_blp.arguments(ChargeReversedSchema())
 def receive_charge_reversal(event):
     """Store a reversal exactly once and reduce the charge it reverses."""
     reversal, created = services.store_charge_reversal(event)
@@ -52,7 +52,7 @@ def receive_charge_reversal(event):
 
 @internal_blp.route("/encounter-flags", methods=["POST"])
 @require_service
-@internal_blp.arguments(EncounterFlagSchema)
+@internal_blp.arguments(EncounterFlagSchema())
 @internal_blp.response(201, EncounterFlagViewSchema)
 def receive_encounter_flag(event):
     """Store a warning on a visit (e.g. a recalled drug lot) exactly once (200 with the stored one on a resend)."""
@@ -62,7 +62,7 @@ def receive_encounter_flag(event):
 
 @ledger_blp.route("/charges")
 @require_roles("cashier", "finance")
-@ledger_blp.arguments(ChargeQuerySchema, location="query")
+@ledger_blp.arguments(ChargeQuerySchema(), location="query")
 @ledger_blp.response(200, StoredChargeSchema(many=True))
 def list_charges(query):
     """List stored charges, newest first; `flagged=true` shows the ones finance must look at."""
@@ -76,7 +76,7 @@ def list_charges(query):
 
 @ledger_blp.route("/charge-reversals")
 @require_roles("finance")
-@ledger_blp.arguments(ChargeQuerySchema, location="query")
+@ledger_blp.arguments(ChargeQuerySchema(), location="query")
 @ledger_blp.response(200, StoredReversalSchema(many=True))
 def list_charge_reversals(query):
     """List stored reversals, newest first; `flagged=true` shows those of an unknown charge or beyond it."""
@@ -88,7 +88,7 @@ def list_charge_reversals(query):
 
 @ledger_blp.route("/audit")
 @require_roles("admin")
-@ledger_blp.arguments(AuditQuerySchema, location="query")
+@ledger_blp.arguments(AuditQuerySchema(), location="query")
 @ledger_blp.response(200, AuditEntrySchema(many=True))
 def list_audit(query):
     """Read the audit log, newest first."""

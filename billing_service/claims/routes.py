@@ -51,7 +51,7 @@ def _csv_response(report: dict, name: str) -> Response:
 @blp.route("/claim-batches", methods=["POST"])
 @require_roles(*FINANCE)
 @idempotent
-@blp.arguments(PeriodSchema)
+@blp.arguments(PeriodSchema())
 @blp.response(201, ClaimBatchSchema)
 def create_claim_batch(fields):
     """Claim every closed, insured visit discharged in the month (409 when all are claimed already)."""
@@ -60,7 +60,7 @@ def create_claim_batch(fields):
 
 @blp.route("/claim-batches")
 @require_roles(*FINANCE)
-@blp.arguments(ClaimBatchQuerySchema, location="query")
+@blp.arguments(ClaimBatchQuerySchema(), location="query")
 @blp.response(200, ClaimBatchSchema(many=True))
 def list_claim_batches(query):
     """List claim batches, newest first, optionally of one month."""
@@ -77,7 +77,7 @@ def get_claim_batch(batch_id):
 
 @blp.route("/claim-batches/<int:batch_id>/export")
 @require_roles(*FINANCE)
-@blp.arguments(ExportQuerySchema, location="query")
+@blp.arguments(ExportQuerySchema(), location="query")
 @blp.response(200, content_type="application/xml")
 @blp.alt_response(200, content_type="application/fhir+json", success=True, description="format=fhir")
 def export_claim_batch(query, batch_id):
@@ -89,7 +89,7 @@ def export_claim_batch(query, batch_id):
 
 @blp.route("/claims")
 @require_roles(*READERS)
-@blp.arguments(ClaimQuerySchema, location="query")
+@blp.arguments(ClaimQuerySchema(), location="query")
 @blp.response(200, ClaimSchema(many=True))
 def list_claims(query):
     """List claims by visit (MA_LK) or batch, with each line's approval, rejection and payment."""
@@ -133,7 +133,7 @@ def get_remittance(remittance_id):
 
 @blp.route("/reconciliation")
 @require_roles(*FINANCE)
-@blp.arguments(ReconciliationQuerySchema, location="query")
+@blp.arguments(ReconciliationQuerySchema(), location="query")
 @blp.response(200, ReconciliationSchema)
 @blp.alt_response(200, content_type="text/csv", success=True, description="format=csv or Accept: text/csv")
 def get_reconciliation(query):
@@ -146,7 +146,7 @@ def get_reconciliation(query):
 
 @blp.route("/reconciliation-runs", methods=["POST"])
 @require_roles(*FINANCE)
-@blp.arguments(PeriodSchema)
+@blp.arguments(PeriodSchema())
 @blp.response(202, ReconciliationRunSchema)
 def start_reconciliation_run(fields):
     """Reconcile a month in the background; poll the run for progress and the result.
@@ -161,7 +161,7 @@ def start_reconciliation_run(fields):
 
 @blp.route("/reconciliation-runs/<int:run_id>")
 @require_roles(*FINANCE)
-@blp.arguments(RunQuerySchema, location="query")
+@blp.arguments(RunQuerySchema(), location="query")
 @blp.response(200, ReconciliationRunSchema)
 @blp.alt_response(200, content_type="text/csv", success=True, description="the result as CSV once done")
 def get_reconciliation_run(query, run_id):

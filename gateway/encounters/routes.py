@@ -25,7 +25,7 @@ blp.after_request(audit_patient_read)
 @blp.route("/encounters", methods=["POST"])
 @require_roles(*RECEPTION)
 @idempotent
-@blp.arguments(EncounterOpenSchema)
+@blp.arguments(EncounterOpenSchema())
 @blp.response(201, EncounterSchema)
 def open_encounter(fields):
     """Open a visit; its id is the MA_LK that links the visit's lines in the BHYT claim."""
@@ -35,7 +35,7 @@ def open_encounter(fields):
 
 @blp.route("/encounters")
 @require_roles(*LOOKUP_READERS)
-@blp.arguments(EncounterQuerySchema, location="query")
+@blp.arguments(EncounterQuerySchema(), location="query")
 @blp.response(200, EncounterSchema(many=True))
 def list_encounters(query):
     """List visits, newest first; `patient_id` and `status=open` find the visit to log work on."""
@@ -56,7 +56,7 @@ def get_encounter(encounter_id):
 @blp.route("/encounters/<int:encounter_id>/close", methods=["POST"])
 @require_roles(*RECEPTION)
 @idempotent
-@blp.arguments(EncounterCloseSchema)
+@blp.arguments(EncounterCloseSchema())
 @blp.response(200, EncounterSchema)
 def close_encounter(fields, encounter_id):
     """Close a visit with its ICD-10 diagnoses and discharge time."""
@@ -68,7 +68,7 @@ def close_encounter(fields, encounter_id):
 @blp.route("/charges/<int:charge_id>/attach", methods=["POST"])
 @require_roles("finance")
 @idempotent
-@blp.arguments(ChargeAttachSchema)
+@blp.arguments(ChargeAttachSchema())
 @blp.response(200, StoredChargeSchema)
 def attach_charge(fields, charge_id):
     """Put a flagged charge on the visit it belongs to, which bills it there."""
@@ -79,7 +79,7 @@ def attach_charge(fields, charge_id):
 
 @blp.route("/encounter-flags")
 @require_roles("finance", "pharmacist")
-@blp.arguments(UnmatchedFlagQuerySchema, location="query")
+@blp.arguments(UnmatchedFlagQuerySchema(), location="query")
 @blp.response(200, EncounterFlagViewSchema(many=True))
 def list_unmatched_flags(query):
     """List recall warnings that name a visit or patient the gateway does not know."""

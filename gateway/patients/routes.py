@@ -27,7 +27,7 @@ LOOKUP_READERS = ("cashier", "finance", "lab_tech", "lab_head", "pharmacist")
 @blp.route("/patients", methods=["POST"])
 @require_roles(*RECEPTION)
 @idempotent
-@blp.arguments(PatientSchema)
+@blp.arguments(PatientSchema())
 @blp.response(201, PatientViewSchema)
 def register_patient(fields):
     """Register a patient by their chip ID card (CCCD)."""
@@ -38,7 +38,7 @@ def register_patient(fields):
 
 @blp.route("/patients")
 @require_roles(*LOOKUP_READERS)
-@blp.arguments(PatientQuerySchema, location="query")
+@blp.arguments(PatientQuerySchema(), location="query")
 @blp.response(200, PatientViewSchema(many=True))
 def find_patients(query):
     """Find a patient at check-in by the CCCD number alone (a list of zero or one)."""
@@ -58,7 +58,7 @@ def get_patient(patient_id):
 @blp.route("/patients/<int:patient_id>/coverages", methods=["POST"])
 @require_roles(*RECEPTION)
 @idempotent
-@blp.arguments(CoverageSchema)
+@blp.arguments(CoverageSchema())
 @blp.response(201, CoverageSchema)
 def add_coverage(fields, patient_id):
     """Record a patient's BHYT card."""
@@ -76,7 +76,7 @@ def list_coverages(patient_id):
 
 @blp.route("/coverages")
 @require_roles(*RECORD_READERS)
-@blp.arguments(CoverageQuerySchema, location="query")
+@blp.arguments(CoverageQuerySchema(), location="query")
 @blp.response(200, CoverageSchema)
 def coverage_by_cccd(query):
     """Give the BHYT card valid on a day (today by default) of the patient holding a CCCD."""
@@ -87,7 +87,7 @@ def coverage_by_cccd(query):
 
 @blp.route("/patients/<int:patient_id>/record")
 @require_roles(*RECORD_READERS)
-@blp.arguments(RecordQuerySchema, location="query")
+@blp.arguments(RecordQuerySchema(), location="query")
 @blp.response(200, PatientRecordSchema)
 def patient_record(query, patient_id):
     """Show the patient's record: visits with every charge, the bill and claim from billing, recall warnings."""

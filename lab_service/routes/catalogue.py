@@ -33,7 +33,7 @@ def list_reagents():
 @blp.route("/reagents", methods=["POST"])
 @require_roles("lab_head")
 @idempotent
-@blp.arguments(ReagentSchema)
+@blp.arguments(ReagentSchema())
 @blp.response(201, ReagentSchema)
 def create_reagent(fields):
     """Add a reagent to the catalogue."""
@@ -50,7 +50,7 @@ def get_reagent(code):
 
 @blp.route("/reagents/<code>", methods=["PATCH"])
 @require_roles("lab_head")
-@blp.arguments(ReagentChangesSchema)
+@blp.arguments(ReagentChangesSchema())
 @blp.response(200, ReagentSchema)
 def update_reagent(changes, code):
     """Change a reagent's reorder level, cost, QC release or stability."""
@@ -59,7 +59,7 @@ def update_reagent(changes, code):
 
 @blp.route("/reagents/<code>/ledger")
 @require_roles(*READERS)
-@blp.arguments(StockCardQuerySchema, location="query")
+@blp.arguments(StockCardQuerySchema(), location="query")
 @blp.response(200, StockCardSchema)
 def get_stock_card(query, code):
     """Show the reagent's stock card: the latest ledger rows with the running balance."""
@@ -69,7 +69,7 @@ def get_stock_card(query, code):
 @blp.route("/reagents/<code>/lots", methods=["POST"])
 @require_roles("lab_head")
 @idempotent
-@blp.arguments(LotSchema)
+@blp.arguments(LotSchema())
 @blp.response(201, LotSchema)
 def receive_lot(fields, code):
     """Receive a lot into stock (quarantined if the reagent needs QC release)."""
@@ -102,7 +102,7 @@ def list_analyzers():
 
 @blp.route("/analyzers", methods=["POST"])
 @require_roles("lab_head")
-@blp.arguments(AnalyzerSchema)
+@blp.arguments(AnalyzerSchema())
 @blp.response(201, AnalyzerSchema)
 def create_analyzer(fields):
     """Add an analyzer."""
@@ -119,7 +119,7 @@ def list_tests():
 
 @blp.route("/tests", methods=["POST"])
 @require_roles("lab_head")
-@blp.arguments(LabTestSchema)
+@blp.arguments(LabTestSchema())
 @blp.response(201, LabTestSchema)
 def create_test(fields):
     """Add a test with its LOINC, BHYT service code, prices and reagent recipe."""
@@ -136,7 +136,7 @@ def get_test(code):
 
 @blp.route("/tests/<code>/recipe", methods=["PUT"])
 @require_roles("lab_head")
-@blp.arguments(RecipeSchema)
+@blp.arguments(RecipeSchema())
 @blp.response(200, LabTestSchema)
 def replace_recipe(body, code):
     """Replace a test's recipe for runs logged from now on."""

@@ -11,7 +11,7 @@ blp = Blueprint("lab_reports", __name__, url_prefix="/api/v1/lab", description="
 
 @blp.route("/alerts")
 @require_roles("lab_tech", "lab_head")
-@blp.arguments(AlertQuerySchema, location="query")
+@blp.arguments(AlertQuerySchema(), location="query")
 @blp.response(200, AlertSchema(many=True))
 def list_alerts(query):
     """List alerts, open ones by default, newest first."""
@@ -20,7 +20,7 @@ def list_alerts(query):
 
 @blp.route("/reports/reagent-yield")
 @require_roles("lab_head")
-@blp.arguments(YieldQuerySchema, location="query")
+@blp.arguments(YieldQuerySchema(), location="query")
 @blp.response(200, YieldReportSchema)
 def reagent_yield(query):
     """Per reagent and lot: expected vs logged vs billed tests, QC use, loss and unexplained consumption."""

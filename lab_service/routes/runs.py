@@ -25,7 +25,7 @@ READERS = ("lab_tech", "lab_head")
 @blp.route("/test-runs", methods=["POST"])
 @require_roles(*READERS)
 @idempotent
-@blp.arguments(TestRunRequestSchema)
+@blp.arguments(TestRunRequestSchema())
 @blp.response(201, TestRunSchema)
 def log_test_run(fields):
     """Log a patient test: reagent comes off stock FEFO and the charge goes to the visit."""
@@ -34,7 +34,7 @@ def log_test_run(fields):
 
 @blp.route("/test-runs")
 @require_roles(*READERS)
-@blp.arguments(TestRunQuerySchema, location="query")
+@blp.arguments(TestRunQuerySchema(), location="query")
 @blp.response(200, TestRunSchema(many=True))
 def list_test_runs(query):
     """List runs, newest first."""
@@ -52,7 +52,7 @@ def get_test_run(run_id):
 @blp.route("/test-runs/<int:run_id>/void", methods=["POST"])
 @require_roles("lab_head")
 @idempotent
-@blp.arguments(VoidSchema)
+@blp.arguments(VoidSchema())
 @blp.response(200, TestRunSchema)
 def void_test_run(body, run_id):
     """Void a run: reagent goes back on the same lots and the charge is reversed."""
@@ -62,7 +62,7 @@ def void_test_run(body, run_id):
 @blp.route("/qc-runs", methods=["POST"])
 @require_roles(*READERS)
 @idempotent
-@blp.arguments(QcRunRequestSchema)
+@blp.arguments(QcRunRequestSchema())
 @blp.response(201, TestRunSchema)
 def log_qc_run(fields):
     """Log a QC or calibration run: it consumes reagent and is never billed."""
@@ -72,7 +72,7 @@ def log_qc_run(fields):
 @blp.route("/worklist", methods=["POST"])
 @require_roles(*READERS)
 @idempotent
-@blp.arguments(WorklistOrderSchema)
+@blp.arguments(WorklistOrderSchema())
 @blp.response(201, WorklistOrderSchema)
 def order_test(fields):
     """Put an ordered test on the worklist."""
@@ -81,7 +81,7 @@ def order_test(fields):
 
 @blp.route("/worklist")
 @require_roles(*READERS)
-@blp.arguments(WorklistQuerySchema, location="query")
+@blp.arguments(WorklistQuerySchema(), location="query")
 @blp.response(200, WorklistOrderSchema(many=True))
 def list_worklist(query):
     """List the worklist (open orders by default), oldest first."""
@@ -91,7 +91,7 @@ def list_worklist(query):
 @blp.route("/reagent-lots/<int:lot_id>/counts", methods=["POST"])
 @require_roles("lab_head")
 @idempotent
-@blp.arguments(CountSchema)
+@blp.arguments(CountSchema())
 @blp.response(201, MovementSchema)
 def count_lot(body, lot_id):
     """Record a physical count; the difference becomes an adjustment row."""
@@ -101,7 +101,7 @@ def count_lot(body, lot_id):
 @blp.route("/reagent-lots/<int:lot_id>/wastage", methods=["POST"])
 @require_roles(*READERS)
 @idempotent
-@blp.arguments(WastageSchema)
+@blp.arguments(WastageSchema())
 @blp.response(201, MovementSchema)
 def record_wastage(body, lot_id):
     """Record reagent that was spilt, broken or discarded."""

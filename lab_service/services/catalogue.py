@@ -204,11 +204,14 @@ def _recipe_lines_of(test_code: str) -> list[RecipeLine]:
     lines, tests, reagents, analyzers = [], {}, {}, {}
     for row in fetch_all(RecipeLine, _recipe_with_test_sql(), (test_code,)):
         line = from_row(RecipeLine, row)
-        lab_test = tests.setdefault(row[widths[0]], from_row(LabTest, row, widths[0]))
-        reagent = reagents.setdefault(row[widths[0] + widths[1]], from_row(Reagent, row, widths[0] + widths[1]))
-        analyzer = from_row(Analyzer, row, sum(widths))
-        if analyzer is not None:
-            analyzer = analyzers.setdefault(analyzer.id, analyzer)
+        test_at, reagent_at, analyzer_at = widths[0], widths[0] + widths[1], sum(widths)
+        if row[test_at] not in tests:
+            tests[row[test_at]] = from_row(LabTest, row, test_at)
+        if row[reagent_at] not in reagents:
+            reagents[row[reagent_at]] = from_row(Reagent, row, reagent_at)
+        if row[analyzer_at] is not None and row[analyzer_at] not in analyzers:
+            analyzers[row[analyzer_at]] = from_row(Analyzer, row, analyzer_at)
+        lab_test, reagent, analyzer = tests[row[test_at]], reagents[row[reagent_at]], analyzers.get(row[analyzer_at])
         line.__rel__.update(lab_test=lab_test, reagent=reagent, analyzer=analyzer)
         lines.append(line)
     return lines

@@ -24,7 +24,7 @@ PHARMACIST = "pharmacist"
 
 @blp.route("/prescriptions")
 @require_roles(PHARMACIST)
-@blp.arguments(PrescriptionQuerySchema, location="query")
+@blp.arguments(PrescriptionQuerySchema(), location="query")
 @blp.response(200, PrescriptionSchema(many=True))
 def list_prescriptions(query):
     """List prescriptions, newest first, by visit or patient."""
@@ -39,7 +39,7 @@ def list_prescriptions(query):
 @blp.route("/prescriptions", methods=["POST"])
 @require_roles(PHARMACIST, allow_service=True)
 @idempotent
-@blp.arguments(PrescriptionInSchema)
+@blp.arguments(PrescriptionInSchema())
 @blp.response(201, PrescriptionSchema)
 def create_prescription(fields):
     """Record a prescription for a visit."""
@@ -57,7 +57,7 @@ def get_prescription(prescription_id):
 @blp.route("/prescriptions/<int:prescription_id>/dispenses", methods=["POST"])
 @require_roles(PHARMACIST)
 @idempotent
-@blp.arguments(DispenseInSchema)
+@blp.arguments(DispenseInSchema())
 @blp.response(201, DispenseSchema)
 def dispense_prescription(fields, prescription_id):
     """Dispense lines of a prescription FEFO; each dispensed line becomes a charge on the visit."""
@@ -67,7 +67,7 @@ def dispense_prescription(fields, prescription_id):
 @blp.route("/dispenses", methods=["POST"])
 @require_roles(PHARMACIST)
 @idempotent
-@blp.arguments(DispenseByPrescriptionSchema)
+@blp.arguments(DispenseByPrescriptionSchema())
 @blp.response(201, DispenseSchema)
 def dispense_scanned_prescription(fields):
     """Dispense a prescription named in the body (as scanned from its barcode); same as the nested route."""
@@ -85,7 +85,7 @@ def get_dispense(dispense_id):
 @blp.route("/dispenses/<int:dispense_id>/returns", methods=["POST"])
 @require_roles(PHARMACIST)
 @idempotent
-@blp.arguments(ReturnInSchema)
+@blp.arguments(ReturnInSchema())
 @blp.response(201, ReturnSchema)
 def return_drugs(fields, dispense_id):
     """Take dispensed drugs back into their lots and reverse the charges for them."""

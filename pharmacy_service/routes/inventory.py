@@ -39,7 +39,7 @@ def list_drugs():
 @blp.route("/drugs", methods=["POST"])
 @require_roles(PHARMACIST)
 @idempotent
-@blp.arguments(DrugSchema)
+@blp.arguments(DrugSchema())
 @blp.response(201, DrugSchema)
 def create_drug(fields):
     """Add a drug to the catalogue."""
@@ -56,7 +56,7 @@ def get_drug(code):
 
 @blp.route("/drugs/<code>/ledger")
 @require_roles(PHARMACIST)
-@blp.arguments(LedgerQuerySchema, location="query")
+@blp.arguments(LedgerQuerySchema(), location="query")
 @blp.response(200, StockEntrySchema(many=True))
 def get_stock_card(query, code):
     """Read the drug's stock card (append-only ledger), newest first, with running balances."""
@@ -66,7 +66,7 @@ def get_stock_card(query, code):
 @blp.route("/drugs/<code>/lots", methods=["POST"])
 @require_roles(PHARMACIST)
 @idempotent
-@blp.arguments(ReceiveLotSchema)
+@blp.arguments(ReceiveLotSchema())
 @blp.response(201, LotSchema)
 def receive_lot(fields, code):
     """Receive a lot of this drug, typed in or scanned from the pack's GS1 DataMatrix."""
@@ -76,7 +76,7 @@ def receive_lot(fields, code):
 @blp.route("/lots", methods=["POST"])
 @require_roles(PHARMACIST)
 @idempotent
-@blp.arguments(ReceiveLotSchema)
+@blp.arguments(ReceiveLotSchema())
 @blp.response(201, LotSchema)
 def receive_scanned_lot(fields):
     """Receive a lot by scanning its GS1 DataMatrix alone: the GTIN finds the drug."""
@@ -94,7 +94,7 @@ def get_lot(lot_id):
 @blp.route("/lots/<int:lot_id>/counts", methods=["POST"])
 @require_roles(PHARMACIST)
 @idempotent
-@blp.arguments(CountInSchema)
+@blp.arguments(CountInSchema())
 @blp.response(201, StockEntrySchema)
 def count_lot(fields, lot_id):
     """Record a physical count of the lot's shelf stock; the difference goes on the stock card."""
@@ -104,7 +104,7 @@ def count_lot(fields, lot_id):
 @blp.route("/lots/<int:lot_id>/adjustments", methods=["POST"])
 @require_roles(PHARMACIST)
 @idempotent
-@blp.arguments(AdjustmentInSchema)
+@blp.arguments(AdjustmentInSchema())
 @blp.response(201, StockEntrySchema)
 def adjust_lot(fields, lot_id):
     """Add or remove shelf stock for a stated reason."""
@@ -113,7 +113,7 @@ def adjust_lot(fields, lot_id):
 
 @blp.route("/lots/<int:lot_id>/quarantine", methods=["POST"])
 @require_roles(PHARMACIST)
-@blp.arguments(ReasonInSchema)
+@blp.arguments(ReasonInSchema())
 @blp.response(200, LotSchema)
 def quarantine_lot(fields, lot_id):
     """Hold a lot back from dispensing (suspected quality problem, pending inspection)."""
@@ -122,7 +122,7 @@ def quarantine_lot(fields, lot_id):
 
 @blp.route("/lots/<int:lot_id>/release", methods=["POST"])
 @require_roles(PHARMACIST)
-@blp.arguments(ReasonInSchema)
+@blp.arguments(ReasonInSchema())
 @blp.response(200, LotSchema)
 def release_lot(fields, lot_id):
     """Return a quarantined lot to dispensing."""
@@ -132,7 +132,7 @@ def release_lot(fields, lot_id):
 @blp.route("/lots/<int:lot_id>/recall", methods=["POST"])
 @require_roles(PHARMACIST)
 @idempotent
-@blp.arguments(ReasonInSchema)
+@blp.arguments(ReasonInSchema())
 @blp.response(201, RecallSchema)
 def recall_lot(fields, lot_id):
     """Recall a lot: block it at once and flag every visit that received it."""
@@ -157,7 +157,7 @@ def stock():
 
 @blp.route("/alerts")
 @require_roles(PHARMACIST)
-@blp.arguments(AlertQuerySchema, location="query")
+@blp.arguments(AlertQuerySchema(), location="query")
 @blp.response(200, AlertSchema(many=True))
 def list_alerts(query):
     """List pharmacy alerts (open by default), newest first."""

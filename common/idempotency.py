@@ -51,13 +51,24 @@ def _replay(record, fingerprint: str):
     return response
 
 
-def idempotent(view):
+class _AlreadyStored(Exception):  # noqa: N818 (a signal, not an error)
+    """The key turned out to be stored already: roll back what this run of the view did, then replay."""
+
+
+def idempotent(view=None, *, optimistic: bool = False):
     """Make a POST view honour Idempotency-Key: replay the stored response; 409 for the same key, other body.
 
     The response is stored in the view's own transaction, so an error stores nothing (the key can be retried) and
     of two concurrent duplicates the second fails on the unique index when it commits, rolls back everything it
     did, and replays the first one's response.
+
+    `optimistic=True` skips the look-up before the view (one round trip fewer for every first request, by far the
+    common case): the view runs, and its response is stored unless the key already is, in which case everything
+    it did is rolled back and the stored response replayed; an error from the view replays a stored response too.
+    Only for views whose every effect is in this database (running one twice then costs nothing but time).
     """
+    if view is None:
+        return lambda undecorated: idempotent(undecorated, optimistic=optimistic)
 
     @wraps(view)
     def wrapper(*args, **kwargs):
@@ -70,16 +81,22 @@ def idempotent(view):
         model = current_app.extensions["idempotency_model"]
         scope = f"{current_principal().subject}:{request.method}:{request.path}"[:300]
         fingerprint = _fingerprint()
-        existing = _stored(model, scope, key)
-        if existing is not None:
-            return _replay(existing, fingerprint)
+        if not optimistic:
+            existing = _stored(model, scope, key)
+            if existing is not None:
+                return _replay(existing, fingerprint)
         try:
-            return _run_and_store(model, view, args, kwargs, key, scope, fingerprint)
-        except peewee.IntegrityError:
+            return _run_and_store(model, view, args, kwargs, key, scope, fingerprint, optimistic)
+        except (peewee.IntegrityError, _AlreadyStored):
             winner = _stored(model, scope, key)
             if winner is None:
                 raise
             return _replay(winner, fingerprint)
+        except ApiError:
+            stored = _stored(model, scope, key) if optimistic else None
+            if stored is None:
+                raise
+            return _replay(stored, fingerprint)  # e.g. a resend after the stock ran out: the first answer stands
 
     return wrapper
 
@@ -97,7 +114,7 @@ def at_commit(write) -> bool:
     return write()
 
 
-def _run_and_store(model, view, args, kwargs, key: str, scope: str, fingerprint: str):
+def _run_and_store(model, view, args, kwargs, key: str, scope: str, fingerprint: str, optimistic: bool = False):
     """Run the view and store its response in one transaction; run it again when it asks to (RetryTransaction)."""
     g.setdefault(RETRYABLE, True)
     try:
@@ -107,9 +124,12 @@ def _run_and_store(model, view, args, kwargs, key: str, scope: str, fingerprint:
                 with model._meta.database.atomic():
                     response = current_app.make_response(view(*args, **kwargs))
                     if response.status_code < 400:
-                        insert_row(model, key=key, scope=scope, fingerprint=fingerprint,
-                                   status_code=response.status_code, content_type=response.content_type,
-                                   body=response.get_data(as_text=True))
+                        stored = insert_row(model, unless_exists=("scope", "key") if optimistic else (), key=key,
+                                            scope=scope, fingerprint=fingerprint, status_code=response.status_code,
+                                            content_type=response.content_type,
+                                            body=response.get_data(as_text=True))
+                        if stored is None:
+                            raise _AlreadyStored()
                     for write in g.pop(WRITES_AT_COMMIT, []):
                         if not write():
                             raise RetryTransaction()

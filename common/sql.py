@@ -54,11 +54,13 @@ def row_count(model: type[peewee.Model], text: str, params=()) -> int:
 
 
 @lru_cache(maxsize=256)
-def _insert_sql(model: type[peewee.Model], names: tuple[str, ...], param: str, unless_exists: str = "") -> str:
+def _insert_sql(model: type[peewee.Model], names: tuple[str, ...], param: str, unless_exists=()) -> str:
     meta = model._meta
     columns = ", ".join(f'"{meta.fields[name].column_name}"' for name in names)
     marks = ", ".join([param] * len(names))
-    conflict = f' ON CONFLICT ("{meta.fields[unless_exists].column_name}") DO NOTHING' if unless_exists else ""
+    targets = (unless_exists,) if isinstance(unless_exists, str) else tuple(unless_exists)
+    target = ", ".join(f'"{meta.fields[name].column_name}"' for name in targets)
+    conflict = f" ON CONFLICT ({target}) DO NOTHING" if targets else ""
     return (f'INSERT INTO "{meta.table_name}" ({columns}) VALUES ({marks}){conflict}'
             f' RETURNING "{meta.primary_key.column_name}"')
 
@@ -71,11 +73,11 @@ def _with_defaults(model: type[peewee.Model], values: dict) -> dict:
     return row
 
 
-def insert_row(model: type[peewee.Model], unless_exists: str = "", **values):
+def insert_row(model: type[peewee.Model], unless_exists: str | tuple[str, ...] = (), **values):
     """Insert one row (field names as keys, defaults filled in as peewee would); return its primary key.
 
-    With `unless_exists` (a uniquely indexed field), a row whose value is already taken is not inserted and None
-    is returned, without an error that would spoil the transaction.
+    With `unless_exists` (a uniquely indexed field, or the fields of a unique index), a row whose value is already
+    taken is not inserted and None is returned, without an error that would spoil the transaction.
     """
     row = _with_defaults(model, values)
     names = tuple(row)
@@ -86,7 +88,7 @@ def insert_row(model: type[peewee.Model], unless_exists: str = "", **values):
     return None if returned is None else returned[0]
 
 
-def create(model: type[peewee.Model], unless_exists: str = "", **values) -> peewee.Model | None:
+def create(model: type[peewee.Model], unless_exists: str | tuple[str, ...] = (), **values) -> peewee.Model | None:
     """`Model.create` without building the SQL each time: insert one row and return the instance.
 
     With `unless_exists` (see insert_row), None when a row with that value is already there.

@@ -37,6 +37,13 @@ def publish_charge_created(event: dict):
     return outbox.publish(CHARGE_CREATED, payload["key"], payload, destination="gateway", path=CHARGES_PATH)
 
 
+def publish_charges_created(events: list[dict]) -> None:
+    """Queue several charge.created (the lines of one dispense) in one statement of the current transaction."""
+    payloads = [contract_payload(_created, event) for event in events]
+    outbox.publish_many(CHARGE_CREATED, [(payload["key"], payload) for payload in payloads], destination="gateway",
+                        path=CHARGES_PATH)
+
+
 def publish_charge_reversed(event: dict):
     """Queue a charge.reversed for the gateway in the current transaction."""
     payload = contract_payload(_reversed, event)

@@ -20,7 +20,7 @@ from common.clients import call_service
 from common.inbox import EVENTS_PATH, MAX_EVENTS
 from common.models import utcnow
 from common.queue import enqueue_coalesced, run_in_service
-from common.sql import create
+from common.sql import create, insert_rows
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 200
@@ -35,6 +35,15 @@ def publish(event_type: str, key: str, payload: dict, destination: str, path: st
     if has_request_context():
         g.outbox_published = True
     return message
+
+
+def publish_many(event_type: str, messages: list[tuple[str, dict]], destination: str, path: str) -> None:
+    """Write several outbox rows of one type, as (key, payload) pairs, in one statement of the current transaction."""
+    model = current_app.extensions["outbox_model"]
+    insert_rows(model, [{"key": key, "event_type": event_type, "destination": destination, "path": path,
+                         "payload": json.dumps(payload, sort_keys=True, default=str)} for key, payload in messages])
+    if messages and has_request_context():
+        g.outbox_published = True
 
 
 def dispatch(message_ids=None) -> None:

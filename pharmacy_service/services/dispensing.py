@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import peewee
 
-from common.charges import publish_charge_created
+from common.charges import publish_charges_created
 from common.errors import ApiError, Conflict, NotFound, ValidationFailed
 from common.idempotency import at_commit, request_transaction_reruns
 from common.models import utcnow
@@ -238,8 +238,10 @@ def _dispense_once(prescription: PrescriptionFacts, lines: list[tuple[RequestedL
     created_at, who = utcnow(), actor()
     costs = {line.id: sum(lot.unit_cost_amount * taken for lot, taken in plan[line.id]) for line, _ in lines}
     dispense_id, line_ids = _insert_dispense(prescription, lines, plan, costs, created_at, who)
-    views = [_publish_line(prescription, line_ids[line.id], line, quantity, plan[line.id], costs[line.id],
-                           created_at) for line, quantity in lines]
+    views, charges = zip(*[_line_and_charge(prescription, line_ids[line.id], line, quantity, plan[line.id],
+                                            costs[line.id], created_at) for line, quantity in lines], strict=True)
+    views = list(views)
+    publish_charges_created(list(charges))  # one charge.created per line, in one statement
     view = {"id": dispense_id, "prescription_id": prescription.id, "encounter_id": prescription.encounter_id,
             "patient_id": prescription.patient_id, "dispensed_by": who, "created_at": created_at,
             "lines": views, "total_amount": sum(line["amount"] for line in views)}
@@ -323,15 +325,15 @@ def _insert_dispense(prescription: PrescriptionFacts, lines: list[tuple[Requeste
     return rows[0][0], {line_id: dispense_line_id for _, dispense_line_id, line_id in rows}
 
 
-def _publish_line(prescription: PrescriptionFacts, dispense_line_id: int, line: RequestedLine, quantity: int,
-                  picks: list[tuple[UsableLot, int]], cost: int, created_at) -> dict:
-    """Queue the dispensed line's charge for the gateway, and return how the line reads."""
+def _line_and_charge(prescription: PrescriptionFacts, dispense_line_id: int, line: RequestedLine, quantity: int,
+                     picks: list[tuple[UsableLot, int]], cost: int, created_at) -> tuple[dict, dict]:
+    """Return how a dispensed line reads and the charge.created event it makes for the gateway."""
     drug = line.drug
     amount = drug.price_amount * quantity
     lots = [{"lot_id": lot.id, "lot_number": lot.lot_number, "expires_on": lot.expires_on.isoformat(),
              "quantity": taken, "quantity_returned": 0} for lot, taken in picks]
     charge_key = f"pharmacy:dispense-line:{dispense_line_id}"
-    publish_charge_created({
+    charge = {
         "key": charge_key, "source": "pharmacy", "source_id": str(dispense_line_id),
         "encounter_id": prescription.encounter_id, "patient_id": prescription.patient_id, "item_kind": "drug",
         "code": drug.code, "name": drug.name, "unit": drug.base_unit, "quantity": quantity,
@@ -342,10 +344,11 @@ def _publish_line(prescription: PrescriptionFacts, dispense_line_id: int, line: 
                     "strength": drug.strength, "route": drug.route, "dosage_form": drug.dosage_form,
                     "registration_number": drug.registration_number, "prescription_line_id": line.id,
                     "lots": [{k: lot[k] for k in ("lot_number", "expires_on", "quantity")} for lot in lots]},
-    })
-    return {"id": dispense_line_id, "prescription_line_id": line.id, "drug_code": drug.code, "unit": drug.base_unit,
+    }
+    view = {"id": dispense_line_id, "prescription_line_id": line.id, "drug_code": drug.code, "unit": drug.base_unit,
             "quantity": quantity, "quantity_returned": 0, "unit_price_amount": drug.price_amount,
             "amount": amount, "cost_amount": cost, "charge_key": charge_key, "lots": lots}
+    return view, charge
 
 
 def dispense_view(dispense_id: int) -> dict:

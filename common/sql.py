@@ -65,12 +65,23 @@ def _insert_sql(model: type[peewee.Model], names: tuple[str, ...], param: str, u
             f' RETURNING "{meta.primary_key.column_name}"')
 
 
-def _with_defaults(model: type[peewee.Model], values: dict) -> dict:
+def with_defaults(model: type[peewee.Model], values: dict) -> dict:
+    """The row peewee would insert for `values`: every default filled in (callables called once)."""
     row = dict(values)
     for field, default in model._meta.defaults.items():
         if field.name not in row:
             row[field.name] = default() if callable(default) else default
     return row
+
+
+def insert_statement(model: type[peewee.Model], values: dict, unless_exists=()) -> tuple[str, list]:
+    """The INSERT ... RETURNING id of one row (defaults filled in) and its parameters, in the database's style: to
+    run on its own, or inside a hand-written statement (a CTE) that does more in the same round trip."""
+    row = with_defaults(model, values)
+    names = tuple(row)
+    fields = model._meta.fields
+    return (_insert_sql(model, names, database_of(model).param, unless_exists),
+            [fields[name].db_value(row[name]) for name in names])
 
 
 def insert_row(model: type[peewee.Model], unless_exists: str | tuple[str, ...] = (), **values):
@@ -79,7 +90,7 @@ def insert_row(model: type[peewee.Model], unless_exists: str | tuple[str, ...] =
     With `unless_exists` (a uniquely indexed field, or the fields of a unique index), a row whose value is already
     taken is not inserted and None is returned, without an error that would spoil the transaction.
     """
-    row = _with_defaults(model, values)
+    row = with_defaults(model, values)
     names = tuple(row)
     database = database_of(model)
     fields = model._meta.fields
@@ -93,7 +104,7 @@ def create(model: type[peewee.Model], unless_exists: str | tuple[str, ...] = (),
 
     With `unless_exists` (see insert_row), None when a row with that value is already there.
     """
-    row = _with_defaults(model, values)
+    row = with_defaults(model, values)
     key = insert_row(model, unless_exists, **row)
     if key is None:
         return None
@@ -135,7 +146,7 @@ def insert_rows(model: type[peewee.Model], rows: list[dict]) -> None:
     """Insert several rows with the same columns in one statement (defaults filled in as peewee would)."""
     if not rows:
         return
-    full = [_with_defaults(model, row) for row in rows]
+    full = [with_defaults(model, row) for row in rows]
     names = tuple(full[0])
     database = database_of(model)
     fields = model._meta.fields

@@ -8,7 +8,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from common.auth import ROLES, issue_token
 from common.errors import ApiError, Unauthorized
-from common.sql import create, insert_row, transaction
+from common.sql import database_of, execute, insert_row, insert_statement, transaction, with_defaults
 from gateway.models import AuditEntry, Charge, ChargeReversal, User, db
 
 # Hashing a wrong password against this keeps the timing of unknown and known usernames alike.
@@ -53,18 +53,40 @@ def store_charge(event: dict) -> tuple[Charge, bool]:
     """
     prepare = current_app.extensions.get("charge_preparer")
     flag, context = prepare(event) if prepare else (None, None)
+    values = with_defaults(Charge, dict(key=event["key"], source=event["source"], source_id=event["source_id"],
+                  encounter_ref=event["encounter_id"], patient_ref=event["patient_id"], item_kind=event["item_kind"],
+                  code=event["code"], name=event["name"], quantity=event["quantity"], amount=event["amount"],
+                  cost_amount=event["cost_amount"], occurred_at=event["occurred_at"], flag=flag,
+                  payload=json.dumps(event, default=str, sort_keys=True)))
     with transaction(db):
-        charge = create(
-            Charge, unless_exists="key", key=event["key"], source=event["source"], source_id=event["source_id"],
-            encounter_ref=event["encounter_id"], patient_ref=event["patient_id"], item_kind=event["item_kind"],
-            code=event["code"], name=event["name"], quantity=event["quantity"], amount=event["amount"],
-            cost_amount=event["cost_amount"], occurred_at=event["occurred_at"], flag=flag,
-            payload=json.dumps(event, default=str, sort_keys=True),
-        )
-        if charge is None:
+        charge_id, waiting = _insert_charge(values)
+        if charge_id is None:
             return Charge.get(Charge.key == event["key"]), False
+        charge = Charge(**values)
+        charge.id, charge.waiting_reversals = charge_id, waiting
+        charge._dirty.clear()
         after_charge_stored(charge, event, context)
     return charge, True
+
+
+_WAITING = "SELECT EXISTS (SELECT 1 FROM charge_reversal WHERE charge_key = %s AND flag = 'unknown_charge')"
+
+
+def _insert_charge(values: dict) -> tuple[int | None, bool]:
+    """Insert a charge unless its key is stored; tell whether reversals of it arrived first (waiting to apply).
+
+    On PostgreSQL both in one round trip; on SQLite in two.
+    """
+    insert, params = insert_statement(Charge, values, unless_exists="key")
+    database = database_of(Charge)
+    if isinstance(database, peewee.PostgresqlDatabase):
+        row = execute(database, f"WITH stored AS ({insert}) SELECT (SELECT id FROM stored), ({_WAITING})",
+                      [*params, values["key"]]).fetchone()
+        return row[0], bool(row[1])
+    stored = execute(database, insert, params).fetchone()
+    if stored is None:
+        return None, False
+    return stored[0], bool(execute(database, _WAITING, (values["key"],)).fetchone()[0])
 
 
 def after_charge_stored(charge: Charge, event: dict, context=None) -> None:

@@ -14,7 +14,6 @@ from common.contracts import (
     ChargeReversedSchema,
 )
 from common.errors import Conflict, NotFound
-from common.sql import fetch_one
 from gateway.encounters.services import encounter_snapshot, find_encounter, get_encounter
 from gateway.models import Charge, ChargeReversal, Encounter, db
 from gateway.patients.services import local_day
@@ -52,9 +51,8 @@ def attach_charge(charge: Charge, event: dict, encounter: Encounter | None) -> N
 
 def apply_waiting_reversals(charge: Charge) -> list[ChargeReversal]:
     """Apply the reversals that arrived before their charge (flagged unknown_charge); return those applied."""
-    if not fetch_one(ChargeReversal, "SELECT 1 FROM charge_reversal WHERE charge_key = %s AND flag = %s LIMIT 1",
-                     (charge.key, "unknown_charge")):
-        return []  # the usual case, checked with a hand-written statement (this runs for every charge)
+    if not getattr(charge, "waiting_reversals", True):
+        return []  # the usual case: store_charge found none when it inserted the charge
     waiting = list(ChargeReversal.select().where((ChargeReversal.charge_key == charge.key)
                                                  & (ChargeReversal.flag == "unknown_charge"))
                    .order_by(ChargeReversal.id))

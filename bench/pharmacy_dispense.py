@@ -4,7 +4,8 @@ Each request dispenses one unit of each of three lines (amoxicillin, metformin, 
 Idempotency-Key, through the gateway to pharmacy_service on PostgreSQL: guarded decrements, ledger rows, three
 charge.created outbox rows delivered to the gateway after commit. 16 concurrent clients, bounded time.
 The baseline of bench/lab_log_test.py (bench/baseline_app.py: select for update, guarded update, insert) runs in the
-same run, in turns with the dispenses (a, b, a, b) so a drift in the machine's speed hits both alike.
+same run, in turns with the dispenses (four turns of 5 s each by default) so a drift in the machine's speed hits
+both alike.
 Target: dispenses/s >= 0.4 x baseline. The ratio is printed last.
 
 Run: .venv/bin/python -m bench.pharmacy_dispense [seconds]
@@ -74,7 +75,7 @@ def pharmacy_load(gateway: str):
     return load
 
 
-def main(duration_s: int = 10) -> None:
+def main(duration_s: int = 20) -> None:
     """Measure both in turns, `duration_s` each in all, and print the ratio last."""
     with baseline_server() as baseline_url, start_stack() as stack:
         dispense = pharmacy_load(stack["gateway"])
@@ -82,11 +83,11 @@ def main(duration_s: int = 10) -> None:
         figures = interleave({
             "baseline": lambda seconds, kept: run_load(f"{baseline_url}/consume", "POST", clients=CLIENTS,
                                                        duration_s=seconds, keep_latencies=kept),
-            "dispense": dispense}, duration_s)
+            "dispense": dispense}, duration_s, rounds=4)
     print(f"3-line dispense via gateway: {figures['dispense']}")
     print(f"one-hop baseline:            {figures['baseline']}")
     print(f"dispenses/s / baseline rps ratio (target >= 0.4): "
           f"{figures['dispense']['rps'] / figures['baseline']['rps']:.2f}")
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20)

@@ -15,13 +15,43 @@ PING_AFTER_IDLE_SECONDS = 5
 
 
 class ServicePool(PooledPostgresqlDatabase):
-    """The connection pool, without a round trip per check-out for connections that were just in use.
+    """The connection pool, with two round trips fewer: no ping per check-out of a connection just in use, and no
+    BEGIN of its own per transaction.
 
     peewee's pool checks every connection it hands out with `SELECT 1`: one statement more for every request and
     job. A connection given back less than PING_AFTER_IDLE_SECONDS ago, idle and not closed, is handed out as it
     is; one idle for longer is still checked. (After a database restart, a connection used in those last seconds
     fails its first statement once and is then dropped.)
+
+    peewee sends BEGIN as a statement of its own. Here it travels with the transaction's first statement
+    (`BEGIN;` + statement in one message; the result is the statement's), and a transaction that ran nothing sends
+    neither BEGIN nor COMMIT.
     """
+
+    def begin(self, isolation_level=None):
+        if isolation_level or self._isolation_level:
+            return super().begin(isolation_level)
+        self.connection()  # connect now, as peewee's own BEGIN would (a lazy connect later resets the state)
+        self._state.begin_pending = True
+        return None
+
+    def _execute_cursor(self, sql, params, **cursor_options):
+        if getattr(self._state, "begin_pending", False):
+            self._state.begin_pending = False
+            sql = "BEGIN;\n" + sql
+        return super()._execute_cursor(sql, params, **cursor_options)
+
+    def commit(self):
+        if getattr(self._state, "begin_pending", False):
+            self._state.begin_pending = False  # nothing ran in this transaction
+            return None
+        return super().commit()
+
+    def rollback(self):
+        if getattr(self._state, "begin_pending", False):
+            self._state.begin_pending = False
+            return None
+        return super().rollback()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -38,6 +68,7 @@ class ServicePool(PooledPostgresqlDatabase):
         return super()._is_closed(conn)
 
     def _close(self, conn, close_conn=False):
+        self._state.begin_pending = False
         super()._close(conn, close_conn)
         if close_conn:
             self._returned_at.pop(self.conn_key(conn), None)

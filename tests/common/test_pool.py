@@ -1,0 +1,52 @@
+"""The PostgreSQL pool: BEGIN rides on a transaction's first statement, and rolled-back work is gone."""
+
+import logging
+
+import pytest
+
+from common.sql import fetch_one, insert_row
+
+
+@pytest.fixture
+def gateway_db(make_app, engine):
+    if engine != "postgres":
+        pytest.skip("the pool is PostgreSQL's")
+    app = make_app("gateway")
+    with app.app_context():
+        yield app.extensions["database"]
+
+
+def audit_count(text: str) -> int:
+    from gateway.models import AuditEntry
+
+    return fetch_one(AuditEntry, "SELECT count(*) FROM audit_entry WHERE action = %s", (text,))[0]
+
+
+def test_a_rolled_back_transaction_leaves_nothing_even_when_its_first_statement_opened_it(gateway_db):
+    from gateway.models import AuditEntry
+
+    gateway_db.close()  # the transaction's first statement also connects
+    with gateway_db.atomic() as transaction:
+        insert_row(AuditEntry, actor="pool-test", role="admin", action="rolled back", status_code=201, request_id="-")
+        assert gateway_db.connection().info.transaction_status != 0  # inside a transaction, not autocommit
+        transaction.rollback()
+    with gateway_db.atomic():
+        insert_row(AuditEntry, actor="pool-test", role="admin", action="kept", status_code=201, request_id="-")
+    assert (audit_count("rolled back"), audit_count("kept")) == (0, 1)
+
+
+def test_a_transaction_that_runs_nothing_sends_nothing_and_begin_rides_on_the_first_statement(gateway_db, caplog):
+    from gateway.models import AuditEntry
+
+    gateway_db.connection()
+    with caplog.at_level(logging.DEBUG, logger="peewee"):
+        with gateway_db.atomic():
+            pass
+        assert caplog.records == []  # neither BEGIN nor COMMIT went out
+        with gateway_db.atomic():
+            with gateway_db.atomic():  # a savepoint: the transaction's first statement
+                insert_row(AuditEntry, actor="pool-test", role="admin", action="nested", status_code=201,
+                           request_id="-")
+    sent = [str(record.msg[0] if isinstance(record.msg, tuple) else record.getMessage()) for record in caplog.records]
+    assert sent[0].startswith("BEGIN;\nSAVEPOINT") and not any(text.strip() == "BEGIN" for text in sent)
+    assert audit_count("nested") == 1 and not gateway_db.in_transaction()

@@ -26,6 +26,13 @@ class ServicePool(PooledPostgresqlDatabase):
     peewee sends BEGIN as a statement of its own. Here it travels with the transaction's first statement
     (`BEGIN;` + statement in one message; the result is the statement's), and a transaction that ran nothing sends
     neither BEGIN nor COMMIT.
+
+    `defer(sql, params)` queues a write whose result nobody reads (an outbox row, ledger rows): inside a transaction
+    it travels with the transaction's next statement or with its COMMIT, one message, instead of a round trip of
+    its own. A statement after it sees it (same message, same transaction, in order). If it fails, the statement
+    it travels with fails and the transaction rolls back as a whole; so only writes that cannot conflict are
+    deferred. A rollback (to a savepoint, or of the whole transaction) drops what was queued after that point
+    and not yet sent: a SAVEPOINT statement carries everything queued before it.
     """
 
     def begin(self, isolation_level=None):
@@ -35,19 +42,45 @@ class ServicePool(PooledPostgresqlDatabase):
         self._state.begin_pending = True
         return None
 
+    def defer(self, sql: str, params) -> None:
+        """Run a write whose result nobody reads with the transaction's next statement (now, outside one)."""
+        if not self.in_transaction():
+            self.execute_sql(sql, params)
+            return
+        deferred = getattr(self._state, "deferred", None)
+        if deferred is None:
+            deferred = self._state.deferred = []
+        deferred.append((sql, params))
+
+    def _with_deferred(self, sql: str, params):
+        deferred = getattr(self._state, "deferred", None)
+        if not deferred:
+            return sql, params
+        self._state.deferred = []
+        if sql.lstrip()[:8].upper() == "ROLLBACK":
+            return sql, params  # what was queued is rolled back unsent
+        text = ";\n".join(statement for statement, _ in deferred)
+        values = [value for _, statement_params in deferred for value in statement_params]
+        return f"{text};\n{sql}", [*values, *(params or ())]
+
     def _execute_cursor(self, sql, params, **cursor_options):
+        sql, params = self._with_deferred(sql, params)
         if getattr(self._state, "begin_pending", False):
             self._state.begin_pending = False
             sql = "BEGIN;\n" + sql
         return super()._execute_cursor(sql, params, **cursor_options)
 
     def commit(self):
+        if getattr(self._state, "deferred", None):
+            self._execute_cursor("COMMIT", ())  # the queued writes and COMMIT in one message
+            return None
         if getattr(self._state, "begin_pending", False):
             self._state.begin_pending = False  # nothing ran in this transaction
             return None
         return super().commit()
 
     def rollback(self):
+        self._state.deferred = []
         if getattr(self._state, "begin_pending", False):
             self._state.begin_pending = False
             return None
@@ -69,6 +102,7 @@ class ServicePool(PooledPostgresqlDatabase):
 
     def _close(self, conn, close_conn=False):
         self._state.begin_pending = False
+        self._state.deferred = []
         super()._close(conn, close_conn)
         if close_conn:
             self._returned_at.pop(self.conn_key(conn), None)

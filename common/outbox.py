@@ -38,10 +38,12 @@ def publish(event_type: str, key: str, payload: dict, destination: str, path: st
 
 
 def publish_many(event_type: str, messages: list[tuple[str, dict]], destination: str, path: str) -> None:
-    """Write several outbox rows of one type, as (key, payload) pairs, in one statement of the current transaction."""
+    """Write several outbox rows of one type, as (key, payload) pairs, in one statement of the current transaction
+    (sent with the transaction's next statement or its COMMIT: common.sql.defer)."""
     model = current_app.extensions["outbox_model"]
     insert_rows(model, [{"key": key, "event_type": event_type, "destination": destination, "path": path,
-                         "payload": json.dumps(payload, sort_keys=True, default=str)} for key, payload in messages])
+                         "payload": json.dumps(payload, sort_keys=True, default=str)} for key, payload in messages],
+                deferred=True)
     if messages and has_request_context():
         g.outbox_published = True
 

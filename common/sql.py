@@ -29,6 +29,17 @@ def execute(database: peewee.Database, text: str, params=()):
     return database.execute_sql(_for(database.param, text), params)
 
 
+def defer(database: peewee.Database, text: str, params=()) -> None:
+    """Run a write whose result nobody reads; on PostgreSQL inside a transaction it travels with the transaction's
+    next statement or its COMMIT instead of a round trip of its own (common.db.ServicePool.defer). Only for writes
+    that cannot conflict: a failure surfaces at that later statement."""
+    text = _for(database.param, text)
+    if hasattr(database, "defer"):
+        database.defer(text, params)
+    else:
+        database.execute_sql(text, params)
+
+
 def transaction(database: peewee.Database):
     """A transaction of its own, or none when the caller's is open (a batch of events): no savepoint round trips.
 
@@ -142,8 +153,9 @@ def select_models(model: type[peewee.Model], where: str, params=(), order_by: st
     return [from_row(model, row) for row in fetch_all(model, text, params)]
 
 
-def insert_rows(model: type[peewee.Model], rows: list[dict]) -> None:
-    """Insert several rows with the same columns in one statement (defaults filled in as peewee would)."""
+def insert_rows(model: type[peewee.Model], rows: list[dict], deferred: bool = False) -> None:
+    """Insert several rows with the same columns in one statement (defaults filled in as peewee would); `deferred`:
+    with the transaction's next statement (see defer)."""
     if not rows:
         return
     full = [with_defaults(model, row) for row in rows]
@@ -154,4 +166,8 @@ def insert_rows(model: type[peewee.Model], rows: list[dict]) -> None:
     columns = ", ".join(f'"{fields[name].column_name}"' for name in names)
     group = "(" + ", ".join([database.param] * len(names)) + ")"
     text = f'INSERT INTO "{meta.table_name}" ({columns}) VALUES ' + ", ".join([group] * len(full))
-    database.execute_sql(text, [fields[name].db_value(row[name]) for row in full for name in names])
+    params = [fields[name].db_value(row[name]) for row in full for name in names]
+    if deferred:
+        defer(database, text, params)
+    else:
+        database.execute_sql(text, params)

@@ -4,10 +4,10 @@ import json
 
 from flask import current_app
 
-from common.charges import publish_charge_created, publish_charge_reversed
+from common.charges import publish_charge_reversed, publish_charges_created
 from common.errors import Conflict, NotFound
 from common.idempotency import RetryTransaction, at_commit, request_transaction_reruns
-from common.sql import create, fetch_one, row_count
+from common.sql import create, defer
 from lab_service import clock
 from lab_service.models import (
     Analyzer,
@@ -137,7 +137,7 @@ def log_test_run(fields: dict) -> dict:
 
     def bill(run: TestRun) -> None:
         _close_worklist_order(run, lab_test)
-        publish_charge_created(_charge_event(run, lab_test, analyzer, results))
+        publish_charges_created([_charge_event(run, lab_test, analyzer, results)])
 
     run, shown = _record_run(lambda lots: patient_demand(lab_test, analyzer, lines, lots), create_run,
                              bill if billed else None)
@@ -169,13 +169,14 @@ def log_qc_run(fields: dict) -> dict:
 
 
 def _close_worklist_order(run: TestRun, lab_test: LabTest) -> None:
-    """Mark the oldest open order of this test on this visit as done by `run`."""
-    order = fetch_one(WorklistItem, "SELECT id FROM worklist_item WHERE state = %s AND encounter_id = %s"
-                                    " AND lab_test_id = %s ORDER BY id LIMIT 1",
-                      ("open", run.encounter_id, lab_test.id))
-    if order is not None:
-        row_count(WorklistItem, "UPDATE worklist_item SET state = %s, test_run_id = %s WHERE id = %s AND state = %s",
-                  ("done", run.id, order[0], "open"))
+    """Mark the oldest open order of this test on this visit as done by `run` (none open: nothing to do).
+
+    One guarded update, sent with the transaction's next statement (common.sql.defer): a concurrent run that
+    closed the same order first leaves this one with nothing to close, as a read-then-update would.
+    """
+    defer(db, "UPDATE worklist_item SET state = %s, test_run_id = %s WHERE state = %s AND id = ("
+              "SELECT id FROM worklist_item WHERE state = %s AND encounter_id = %s AND lab_test_id = %s"
+              " ORDER BY id LIMIT 1)", ("done", run.id, "open", "open", run.encounter_id, lab_test.id))
 
 
 def run_by_id(run_id: int) -> TestRun:

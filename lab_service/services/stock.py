@@ -203,12 +203,13 @@ def consumption_lines(pieces: list[Piece]) -> list[dict]:
 
 
 def write_consumption(lines: list[dict], test_run) -> list[dict]:
-    """Write one consumption ledger row per lot and basis in one statement; return the consumption per lot."""
+    """Write one consumption ledger row per lot and basis in one statement (sent with the transaction's next
+    statement: common.sql.defer); return the consumption per lot."""
     recorded_by, now = actor(), clock.now()
     insert_rows(LedgerEntry, [
         {"reagent": line["reagent_id"], "lot": line["lot"].id, "kind": "consumption", "quantity": -line["quantity"],
          "cost_amount": -line["cost_amount"], "test_run": test_run.id, "basis": line["basis"],
-         "recorded_by": recorded_by, "created_at": now} for line in lines])
+         "recorded_by": recorded_by, "created_at": now} for line in lines], deferred=True)
     by_lot: dict[int, dict] = {}
     for line in lines:
         shown = by_lot.setdefault(line["lot"].id, {"reagent_code": line["reagent_code"],

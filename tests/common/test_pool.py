@@ -50,3 +50,38 @@ def test_a_transaction_that_runs_nothing_sends_nothing_and_begin_rides_on_the_fi
     sent = [str(record.msg[0] if isinstance(record.msg, tuple) else record.getMessage()) for record in caplog.records]
     assert sent[0].startswith("BEGIN;\nSAVEPOINT") and not any(text.strip() == "BEGIN" for text in sent)
     assert audit_count("nested") == 1 and not gateway_db.in_transaction()
+
+
+def deferred_audit(gateway_db, action: str) -> None:
+    from common.sql import defer
+
+    defer(gateway_db, "INSERT INTO audit_entry (actor, role, action, status_code, request_id, occurred_at)"
+                      " VALUES (%s, %s, %s, %s, %s, now())", ("pool-test", "admin", action, 201, "-"))
+
+
+def test_a_deferred_write_travels_with_the_next_statement_or_the_commit(gateway_db, caplog):
+    gateway_db.connection()
+    with caplog.at_level(logging.DEBUG, logger="peewee"):
+        with gateway_db.atomic():
+            deferred_audit(gateway_db, "deferred then read")
+            assert caplog.records == []  # nothing sent yet
+            assert audit_count("deferred then read") == 1  # the read carries it and sees it
+            deferred_audit(gateway_db, "deferred to commit")
+    sent = [str(record.msg[0] if isinstance(record.msg, tuple) else record.getMessage()) for record in caplog.records]
+    assert len(sent) == 2 and sent[0].startswith("BEGIN;\nINSERT") and sent[1].rstrip().endswith("COMMIT")
+    assert audit_count("deferred to commit") == 1
+
+
+def test_a_deferred_write_is_dropped_by_a_rollback_and_a_savepoint_carries_what_came_before(gateway_db):
+    with gateway_db.atomic():
+        deferred_audit(gateway_db, "before the savepoint")
+        with gateway_db.atomic() as savepoint:
+            deferred_audit(gateway_db, "inside the savepoint")
+            savepoint.rollback()
+    with gateway_db.atomic() as transaction:
+        deferred_audit(gateway_db, "rolled back unsent")
+        transaction.rollback()
+    deferred_audit(gateway_db, "outside a transaction")  # runs at once
+    counts = [audit_count(text) for text in ("before the savepoint", "inside the savepoint", "rolled back unsent",
+                                             "outside a transaction")]
+    assert counts == [1, 0, 0, 1]

@@ -6,13 +6,17 @@ path's contract schema and handled by the same function as the single endpoint. 
 applied in one transaction; if one fails there, the batch is applied again one event per transaction, so one bad or
 failing event never takes the others down. The answer gives a status per event, with the meaning the single
 endpoint's status would have had (201 stored, 200 already known, 4xx refused for good, 5xx try again).
+
+A path may also name a batch preparer, `prepare(events)`, run once with all the valid events of that path inside
+the batch's transaction before their handlers: it can do for all of them in one statement what each handler would
+do alone (look up their visits, insert their rows) and leave the results in `batch_state()` for the handlers. What
+it leaves is gone when the batch ends, and when a failure sends the batch round again one event at a time.
 """
 
 import json
 import logging
-from collections.abc import Callable
 
-from flask import current_app
+from flask import current_app, g
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -22,8 +26,8 @@ from common.errors import ApiError
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/internal/events"
 MAX_EVENTS = 500
-# path -> (contract schema instance, handler(event) -> (stored object, created: bool))
-Handlers = dict[str, tuple[Schema, Callable]]
+# path -> (contract schema instance, handler(event) -> (stored object, created: bool)[, prepare(events)])
+Handlers = dict[str, tuple]
 
 
 class EventEnvelopeSchema(Schema):
@@ -52,11 +56,27 @@ def _validated(handlers: Handlers, path: str, payload):
     entry = handlers.get(path)
     if entry is None:
         return None, (404, f"No event handler for {path}")
-    schema, handler = entry
+    schema, handler = entry[:2]
     try:
         return (handler, schema.load(payload)), None
     except ValidationError as exc:
         return None, (422, json.dumps(exc.messages, ensure_ascii=False, default=str)[:500])
+
+
+def batch_state() -> dict:
+    """What the batch preparers of the batch being applied left for its handlers (empty outside a batch)."""
+    return g.get("inbox_batch") or {}
+
+
+def _prepare(handlers: Handlers, items: list[dict], valid: list) -> None:
+    """Run each path's batch preparer once over the valid events of that path (in the batch's transaction)."""
+    g.inbox_batch = {}
+    by_path: dict[str, list] = {}
+    for index, _handler, event in valid:
+        by_path.setdefault(items[index]["path"], []).append(event)
+    for path, events in by_path.items():
+        if len(handlers[path]) > 2:
+            handlers[path][2](events)
 
 
 def _apply_alone(handler, event) -> tuple[int, str | None]:
@@ -86,13 +106,17 @@ def apply_events(handlers: Handlers, items: list[dict]) -> list[dict]:
     database = current_app.extensions["database"]
     try:
         with database.atomic():
+            _prepare(handlers, items, valid)
             for index, handler, event in valid:
                 _stored, created = handler(event)
                 results[index]["status"] = 201 if created else 200
     except Exception as exc:  # noqa: BLE001 (any failure: nothing of the batch was kept; go one by one)
+        g.pop("inbox_batch", None)  # what the preparers did was rolled back with the rest
         log.info("batch of %s events applied one by one after %s", len(valid), type(exc).__name__)
         for index, handler, event in valid:
             results[index]["status"], results[index]["detail"] = _apply_alone(handler, event)
+    finally:
+        g.pop("inbox_batch", None)
     return results
 
 

@@ -153,20 +153,32 @@ def select_models(model: type[peewee.Model], where: str, params=(), order_by: st
     return [from_row(model, row) for row in fetch_all(model, text, params)]
 
 
+def insert_rows_statement(model: type[peewee.Model], rows: list[dict], unless_exists=(),
+                          returning: tuple[str, ...] = ()) -> tuple[str, list]:
+    """The INSERT of several rows with the same columns (defaults filled in as peewee would) and its parameters;
+    with `unless_exists` rows whose unique value is taken are skipped, with `returning` those columns come back."""
+    full = [with_defaults(model, row) for row in rows]
+    names = tuple(full[0])
+    database = database_of(model)
+    fields = model._meta.fields
+    columns = ", ".join(f'"{fields[name].column_name}"' for name in names)
+    group = "(" + ", ".join([database.param] * len(names)) + ")"
+    text = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ' + ", ".join([group] * len(full))
+    targets = (unless_exists,) if isinstance(unless_exists, str) else tuple(unless_exists)
+    if targets:
+        text += f" ON CONFLICT ({', '.join(fields[name].column_name for name in targets)}) DO NOTHING"
+    if returning:
+        text += f" RETURNING {', '.join(fields[name].column_name for name in returning)}"
+    return text, [fields[name].db_value(row[name]) for row in full for name in names]
+
+
 def insert_rows(model: type[peewee.Model], rows: list[dict], deferred: bool = False) -> None:
     """Insert several rows with the same columns in one statement (defaults filled in as peewee would); `deferred`:
     with the transaction's next statement (see defer)."""
     if not rows:
         return
-    full = [with_defaults(model, row) for row in rows]
-    names = tuple(full[0])
+    text, params = insert_rows_statement(model, rows)
     database = database_of(model)
-    fields = model._meta.fields
-    meta = model._meta
-    columns = ", ".join(f'"{fields[name].column_name}"' for name in names)
-    group = "(" + ", ".join([database.param] * len(names)) + ")"
-    text = f'INSERT INTO "{meta.table_name}" ({columns}) VALUES ' + ", ".join([group] * len(full))
-    params = [fields[name].db_value(row[name]) for row in full for name in names]
     if deferred:
         defer(database, text, params)
     else:

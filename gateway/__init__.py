@@ -32,11 +32,12 @@ def create_app(config=None):
                          extra_settings=gateway_config.settings)
     api.register_field(RecordId, "string", None)  # ids are given back as strings of digits
     app.extensions["charge_preparer"] = handoff.prepare_charge
+    app.extensions["charges_preparer"] = handoff.prepare_charges
     app.extensions.setdefault("charge_hooks", []).append(handoff.attach_charge)
     app.extensions.setdefault("reversal_hooks", []).append(handoff.pass_on_reversal)
     app.extensions.setdefault("coverage_hooks", []).append(resend_open_visit)
     inbox = inbox_blueprint({  # the same handlers as the single /internal/... endpoints, for batched deliveries
-        CHARGES_PATH: (ChargeCreatedSchema(), gateway_services.store_charge),
+        CHARGES_PATH: (ChargeCreatedSchema(), gateway_services.store_charge, gateway_services.prepare_charges),
         CHARGE_REVERSALS_PATH: (ChargeReversedSchema(), gateway_services.store_charge_reversal),
         ENCOUNTER_FLAGS_PATH: (EncounterFlagSchema(), store_encounter_flag),
     })

@@ -3,12 +3,21 @@
 import json
 
 import peewee
-from flask import current_app
+from flask import current_app, g
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from common.auth import ROLES, issue_token
 from common.errors import ApiError, Unauthorized
-from common.sql import database_of, execute, insert_row, insert_statement, transaction, with_defaults
+from common.inbox import batch_state
+from common.sql import (
+    database_of,
+    execute,
+    insert_row,
+    insert_rows_statement,
+    insert_statement,
+    transaction,
+    with_defaults,
+)
 from gateway.models import AuditEntry, Charge, ChargeReversal, User, db
 
 # Hashing a wrong password against this keeps the timing of unknown and known usernames alike.
@@ -44,22 +53,33 @@ def record_audit(actor: str, role: str, action: str, status_code: int, request_i
                request_id=request_id or "-", patient_id=patient_id)
 
 
+def _charge_values(event: dict, flag: str | None) -> dict:
+    """The charge row of a charge.created event, defaults filled in."""
+    return with_defaults(Charge, dict(
+        key=event["key"], source=event["source"], source_id=event["source_id"], encounter_ref=event["encounter_id"],
+        patient_ref=event["patient_id"], item_kind=event["item_kind"], code=event["code"], name=event["name"],
+        quantity=event["quantity"], amount=event["amount"], cost_amount=event["cost_amount"],
+        occurred_at=event["occurred_at"], flag=flag, payload=json.dumps(event, default=str, sort_keys=True)))
+
+
 def store_charge(event: dict) -> tuple[Charge, bool]:
     """Store a charge once, keyed on its source key; a resend returns the stored charge unchanged.
 
     What the charge needs from elsewhere (its visit, and so its flag) is looked up first, then one insert that
     skips a key already stored: a first delivery, by far the common case, costs no look-up of its own, and a resend
-    reads the stored charge. Inside a batch's transaction no savepoint is taken (common.sql.transaction).
+    reads the stored charge. Inside a batch's transaction no savepoint is taken (common.sql.transaction), and a
+    charge the batch preparer (prepare_charges) already inserted is only finished here.
     """
-    prepare = current_app.extensions.get("charge_preparer")
-    flag, context = prepare(event) if prepare else (None, None)
-    values = with_defaults(Charge, dict(key=event["key"], source=event["source"], source_id=event["source_id"],
-                  encounter_ref=event["encounter_id"], patient_ref=event["patient_id"], item_kind=event["item_kind"],
-                  code=event["code"], name=event["name"], quantity=event["quantity"], amount=event["amount"],
-                  cost_amount=event["cost_amount"], occurred_at=event["occurred_at"], flag=flag,
-                  payload=json.dumps(event, default=str, sort_keys=True)))
+    prepared = batch_state().get("charges", {}).pop(event["key"], None)
+    if prepared is not None:
+        values, charge_id, waiting, context = prepared
+    else:
+        prepare = current_app.extensions.get("charge_preparer")
+        flag, context = prepare(event) if prepare else (None, None)
+        values = _charge_values(event, flag)
     with transaction(db):
-        charge_id, waiting = _insert_charge(values)
+        if prepared is None:
+            charge_id, waiting = _insert_charge(values)
         if charge_id is None:
             return Charge.get(Charge.key == event["key"]), False
         charge = Charge(**values)
@@ -67,6 +87,27 @@ def store_charge(event: dict) -> tuple[Charge, bool]:
         charge._dirty.clear()
         after_charge_stored(charge, event, context)
     return charge, True
+
+
+def prepare_charges(events: list[dict]) -> None:
+    """Batch preparer of charge.created (common.inbox): the visits of all the batch's charges in one query and the
+    charges in one insert, on PostgreSQL; store_charge then finishes each (its hooks). A key already stored, or
+    twice in the batch, is left to store_charge as a resend."""
+    database = database_of(Charge)
+    if not isinstance(database, peewee.PostgresqlDatabase) or len(events) < 2:
+        return
+    prepare_many = current_app.extensions.get("charges_preparer")
+    contexts = prepare_many(events) if prepare_many else {}
+    rows = {}
+    for event in events:
+        if event["key"] not in rows:
+            flag, context = contexts.get(event["key"], (None, None))
+            rows[event["key"]] = (_charge_values(event, flag), context)
+    inserted = _insert_charges([values for values, _ in rows.values()])
+    prepared = g.inbox_batch.setdefault("charges", {})
+    for key, (values, context) in rows.items():
+        charge_id, waiting = inserted.get(key, (None, False))
+        prepared[key] = (values, charge_id, waiting, context)
 
 
 _WAITING = "SELECT EXISTS (SELECT 1 FROM charge_reversal WHERE charge_key = %s AND flag = 'unknown_charge')"
@@ -87,6 +128,16 @@ def _insert_charge(values: dict) -> tuple[int | None, bool]:
     if stored is None:
         return None, False
     return stored[0], bool(execute(database, _WAITING, (values["key"],)).fetchone()[0])
+
+
+def _insert_charges(rows: list[dict]) -> dict[str, tuple[int, bool]]:
+    """PostgreSQL: insert many charges (distinct keys) in one statement, skipping keys already stored; return
+    {key: (id, reversals waiting)} for those inserted."""
+    insert, params = insert_rows_statement(Charge, rows, unless_exists="key", returning=("id", "key"))
+    found = execute(database_of(Charge), f"WITH stored AS ({insert}) SELECT s.id, s.key, EXISTS (SELECT 1 FROM "
+                                         "charge_reversal r WHERE r.charge_key = s.key AND r.flag = 'unknown_charge')"
+                                         " FROM stored s", params).fetchall()
+    return {key: (charge_id, bool(waiting)) for charge_id, key, waiting in found}
 
 
 def after_charge_stored(charge: Charge, event: dict, context=None) -> None:

@@ -14,7 +14,7 @@ from common.contracts import (
     ChargeReversedSchema,
 )
 from common.errors import Conflict, NotFound
-from gateway.encounters.services import encounter_snapshot, find_encounter, get_encounter
+from gateway.encounters.services import encounter_snapshot, find_encounter, find_encounters, get_encounter
 from gateway.models import Charge, ChargeReversal, Encounter, db
 from gateway.patients.services import local_day
 from gateway.services import reduce_charge
@@ -40,6 +40,16 @@ def prepare_charge(event: dict) -> tuple[str | None, Encounter | None]:
     """Charge preparer: find the charge's visit before it is stored, and so its flag (stored with it)."""
     encounter = find_encounter(event["encounter_id"])
     return charge_flag(event["patient_id"], event["occurred_at"], encounter), encounter
+
+
+def prepare_charges(events: list[dict]) -> dict[str, tuple[str | None, Encounter | None]]:
+    """prepare_charge for a batch of charges, their visits read in one query: {key: (flag, visit)}."""
+    encounters = find_encounters([event["encounter_id"] for event in events])
+    prepared = {}
+    for event in events:
+        encounter = encounters.get(event["encounter_id"])
+        prepared[event["key"]] = (charge_flag(event["patient_id"], event["occurred_at"], encounter), encounter)
+    return prepared
 
 
 def attach_charge(charge: Charge, event: dict, encounter: Encounter | None) -> None:

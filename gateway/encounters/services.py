@@ -7,7 +7,7 @@ from common import outbox
 from common.contracts import BILLING_ENCOUNTERS_PATH, EncounterSnapshotSchema
 from common.errors import ApiError, Conflict, NotFound
 from common.models import utcnow
-from common.sql import fetch_one, from_row, select_list
+from common.sql import fetch_all, fetch_one, from_row, select_list
 from gateway.models import Encounter, Patient, db
 from gateway.patients.services import coverage_on, get_patient, local_day
 
@@ -29,9 +29,24 @@ def find_encounter(reference: str) -> Encounter | None:
     reference = (reference or "").strip()
     if not reference.isdigit() or len(reference) > 18:
         return None
-    row = fetch_one(Encounter, _encounter_with_patient_sql(), (int(reference),))  # hand-written: runs for every charge
-    if row is None:
-        return None
+    row = fetch_one(Encounter, _encounter_with_patient_sql() + " WHERE e.id = %s", (int(reference),))
+    return None if row is None else _encounter_from_row(row)  # hand-written: runs for every charge
+
+
+def find_encounters(references: list[str]) -> dict[str, Encounter]:
+    """find_encounter for many references in one query: {reference: visit} for those that name a visit."""
+    ids = {reference: int(reference.strip()) for reference in references
+           if reference and reference.strip().isdigit() and len(reference.strip()) <= 18}
+    if not ids:
+        return {}
+    wanted = sorted(set(ids.values()))
+    rows = fetch_all(Encounter, _encounter_with_patient_sql() + f" WHERE e.id IN ({', '.join(['%s'] * len(wanted))})",
+                     wanted)
+    by_id = {encounter.id: encounter for encounter in map(_encounter_from_row, rows)}
+    return {reference: by_id[number] for reference, number in ids.items() if number in by_id}
+
+
+def _encounter_from_row(row) -> Encounter:
     encounter = from_row(Encounter, row)
     encounter.__rel__["patient"] = from_row(Patient, row, len(Encounter._meta.sorted_fields))
     return encounter
@@ -40,7 +55,7 @@ def find_encounter(reference: str) -> Encounter | None:
 @cache
 def _encounter_with_patient_sql() -> str:
     return (f"SELECT {select_list(Encounter, 'e')}, {select_list(Patient, 'p')} FROM encounter e "
-            "JOIN patient p ON p.id = e.patient_id WHERE e.id = %s")
+            "JOIN patient p ON p.id = e.patient_id")
 
 
 def open_encounter(fields: dict) -> Encounter:

@@ -196,3 +196,31 @@ def test_a_return_of_more_than_was_dispensed_is_held_for_finance_not_billed(gate
     assert stored["reversed_quantity"] == 0
     held = gateway.get("/api/v1/charge-reversals?flagged=true", headers=bearer("finance")).get_json()
     assert [(r["key"], r["flag"]) for r in held] == [("pharmacy:dispense-line:1:return:1", "exceeds_charge")]
+
+
+def test_one_batch_of_charges_is_treated_as_each_charge_alone(gateway_app, gateway):
+    """A delivery of many charges (read together, inserted together on PostgreSQL) ends as if each had come alone:
+    billed on its visit, flagged when it cannot be, a resend and a twice-sent key stored once, and a reversal that
+    overtook its charge applied."""
+    patient, visit = insured_visit(gateway)
+    other = register(gateway, TRAN_THI_BICH)
+    already = glucose_charge(visit["id"], patient["id"], 1)
+    assert send_charge(gateway, already).status_code == 201
+    overtaken = metformin_charge(visit["id"], patient["id"], quantity=30)
+    assert send_reversal(gateway, reversal(overtaken, "return:1", quantity=10, amount=11_500)).status_code == 201
+    events = [already, glucose_charge(visit["id"], patient["id"], 2), overtaken,
+              glucose_charge(visit["id"], other["id"], 3), glucose_charge("987654", patient["id"], 4),
+              glucose_charge(visit["id"], patient["id"], 2)]
+    batch = {"events": [{"key": e["key"], "path": "/internal/charges", "payload": e} for e in events]}
+    response = gateway.post("/internal/events", json=batch, headers=service_headers("lab_service"))
+    assert [r["status"] for r in response.get_json()["results"]] == [200, 201, 201, 201, 201, 200]
+    billed = [r["key"] for r in outbox(gateway) if r["event_type"].startswith("billing.charge")]
+    assert billed == ["billing:lab:test-run:1", "billing:lab:test-run:2", "billing:pharmacy:dispense-line:1",
+                      "billing:pharmacy:dispense-line:1:return:1"]
+    held = {c["key"]: c["flag"] for c in flagged(gateway)}
+    assert held == {"lab:test-run:3": "patient_mismatch", "lab:test-run:4": "unknown_encounter"}
+    stored = gateway.get(f"/api/v1/charges?encounter_id={visit['id']}", headers=bearer("cashier")).get_json()
+    assert sorted(c["key"] for c in stored) == ["lab:test-run:1", "lab:test-run:2", "lab:test-run:3",
+                                                "pharmacy:dispense-line:1"]
+    metformin = next(c for c in stored if c["key"] == "pharmacy:dispense-line:1")
+    assert (metformin["reversed_quantity"], metformin["reversed_amount"]) == (10, 11_500)

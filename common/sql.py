@@ -125,6 +125,17 @@ def create(model: type[peewee.Model], unless_exists: str | tuple[str, ...] = (),
     return instance
 
 
+def create_deferred(model: type[peewee.Model], **values) -> peewee.Model:
+    """`create` of a row whose primary key is given (drawn beforehand), its INSERT deferred (see defer): no round
+    trip of its own."""
+    row = with_defaults(model, values)
+    text, params = insert_statement(model, row)
+    defer(database_of(model), text, params)
+    instance = model(**row)
+    instance._dirty.clear()
+    return instance
+
+
 @lru_cache(maxsize=256)
 def select_list(model: type[peewee.Model], alias: str) -> str:
     """The columns of a model, in `sorted_fields` order, qualified by `alias`: for hand-written SELECTs."""

@@ -190,21 +190,44 @@ def _lines_for(lines: list[RecipeLine], analyzer: Analyzer | None) -> list[Recip
 
 
 @cache
-def _recipe_with_test_sql() -> str:
-    """The one query of a logged test's catalogue look-up, written once (it runs for every logged test)."""
-    return (f"SELECT {select_list(RecipeLine, 'rl')}, {select_list(LabTest, 'lt')}, {select_list(Reagent, 'r')}, "
-            f"{select_list(Analyzer, 'a')} FROM recipe_line rl JOIN lab_test lt ON lt.id = rl.lab_test_id "
-            "JOIN reagent r ON r.id = rl.reagent_id LEFT JOIN analyzer a ON a.id = rl.analyzer_id "
-            "WHERE lt.code = %s ORDER BY rl.id")
+def _recipe_with_test_sql(with_lots: bool, postgres: bool) -> str:
+    """The one query of a logged test's catalogue look-up, written once (it runs for every logged test).
+
+    `with_lots`: each recipe line also comes with the released, unexpired lots holding stock of its reagent (one row
+    per line and lot) and, on PostgreSQL, with the id the run will have (drawn from its sequence once).
+    """
+    columns = [select_list(RecipeLine, "rl"), select_list(LabTest, "lt"), select_list(Reagent, "r"),
+               select_list(Analyzer, "a")]
+    joins = ("recipe_line rl JOIN lab_test lt ON lt.id = rl.lab_test_id JOIN reagent r ON r.id = rl.reagent_id "
+             "LEFT JOIN analyzer a ON a.id = rl.analyzer_id")
+    if not with_lots:
+        return f"SELECT {', '.join(columns)} FROM {joins} WHERE lt.code = %s ORDER BY rl.id"
+    columns.append(select_list(ReagentLot, "l"))
+    joins += (" LEFT JOIN reagent_lot l ON l.reagent_id = rl.reagent_id AND l.state = 'released' AND l.on_hand > 0"
+              " AND l.expires_on >= %s")
+    if not postgres:
+        return f"SELECT {', '.join(columns)} FROM {joins} WHERE lt.code = %s ORDER BY rl.id, l.id"
+    return ("WITH next_run AS MATERIALIZED (SELECT nextval(pg_get_serial_sequence('test_run', 'id')) AS id) "
+            f"SELECT {', '.join(columns)}, next_run.id FROM next_run, {joins} WHERE lt.code = %s ORDER BY rl.id, l.id")
 
 
-def _recipe_lines_of(test_code: str) -> list[RecipeLine]:
-    """Read a test's recipe lines with their test, reagent and analyzer attached (one statement)."""
-    widths = [len(model._meta.sorted_fields) for model in (RecipeLine, LabTest, Reagent)]
-    lines, tests, reagents, analyzers = [], {}, {}, {}
-    for row in fetch_all(RecipeLine, _recipe_with_test_sql(), (test_code,)):
+def _recipe_lines_of(test_code: str, today=None) -> tuple[list[RecipeLine], dict[int, list[ReagentLot]], int | None]:
+    """Read a test's recipe lines with their test, reagent and analyzer attached (one statement); with `today`, also
+    the lots of their reagents not yet expired (by reagent id, unfiltered) and, on PostgreSQL, the next run id."""
+    widths = [len(model._meta.sorted_fields) for model in (RecipeLine, LabTest, Reagent, Analyzer)]
+    test_at, reagent_at, analyzer_at, lot_at = widths[0], sum(widths[:2]), sum(widths[:3]), sum(widths)
+    postgres = isinstance(stock.database(), peewee.PostgresqlDatabase)
+    params = (test_code,) if today is None else (ReagentLot.expires_on.db_value(today), test_code)
+    lines, tests, reagents, analyzers, lots, next_id = {}, {}, {}, {}, {}, None
+    for row in fetch_all(RecipeLine, _recipe_with_test_sql(today is not None, postgres), params):
+        if today is not None:
+            lots_of = lots.setdefault(row[reagent_at], {})
+            if row[lot_at] is not None and row[lot_at] not in lots_of:
+                lots_of[row[lot_at]] = from_row(ReagentLot, row, lot_at)
+            next_id = row[-1] if postgres else None
+        if row[0] in lines:
+            continue
         line = from_row(RecipeLine, row)
-        test_at, reagent_at, analyzer_at = widths[0], widths[0] + widths[1], sum(widths)
         if row[test_at] not in tests:
             tests[row[test_at]] = from_row(LabTest, row, test_at)
         if row[reagent_at] not in reagents:
@@ -213,19 +236,28 @@ def _recipe_lines_of(test_code: str) -> list[RecipeLine]:
             analyzers[row[analyzer_at]] = from_row(Analyzer, row, analyzer_at)
         lab_test, reagent, analyzer = tests[row[test_at]], reagents[row[reagent_at]], analyzers.get(row[analyzer_at])
         line.__rel__.update(lab_test=lab_test, reagent=reagent, analyzer=analyzer)
-        lines.append(line)
-    return lines
+        lines[row[0]] = line
+    usable = {reagent_id: stock.usable_among(list(found.values()), reagents[reagent_id])
+              for reagent_id, found in lots.items()}
+    return list(lines.values()), usable, next_id
 
 
 def lab_test_with_recipe(test_code: str, analyzer_code: str | None) -> tuple[LabTest, Analyzer | None, list]:
     """Look up a test, the analyzer and the recipe used on it, in one query when the test has a recipe."""
-    lines = _recipe_lines_of(test_code)
+    lab_test, analyzer, lines, _lots, _next_id = lab_test_for_a_run(test_code, analyzer_code, None)
+    return lab_test, analyzer, lines
+
+
+def lab_test_for_a_run(test_code: str, analyzer_code: str | None, today):
+    """lab_test_with_recipe, plus (with `today`) the usable lots of the recipe's reagents by reagent id and, on
+    PostgreSQL, the id the run will be written with: all in one query when the test has a recipe."""
+    lines, lots, next_id = _recipe_lines_of(test_code, today)
     lab_test = lines[0].lab_test if lines else lab_test_by_code(test_code)
     analyzer = None
     if analyzer_code:
         known = [line.analyzer for line in lines if line.analyzer_id and line.analyzer.code == analyzer_code]
         analyzer = known[0] if known else analyzer_by_code(analyzer_code)
-    return lab_test, analyzer, _lines_for(lines, analyzer)
+    return lab_test, analyzer, _lines_for(lines, analyzer), lots, next_id
 
 
 def lab_test_view(lab_test: LabTest) -> dict:

@@ -7,7 +7,7 @@ from flask import current_app
 from common.charges import publish_charge_reversed, publish_charges_created
 from common.errors import Conflict, NotFound
 from common.idempotency import RetryTransaction, at_commit, request_transaction_reruns
-from common.sql import create, defer
+from common.sql import create, create_deferred, defer
 from lab_service import clock
 from lab_service.models import (
     Analyzer,
@@ -76,26 +76,28 @@ class StockMoved(Exception):
     """Another run took the planned stock between our read and our guarded decrement."""
 
 
-def _record_run(make_demand, create_run, follow_up=None) -> tuple[TestRun, list[dict]]:
+def _record_run(make_demand, create_run, follow_up=None, lots=None) -> tuple[TestRun, list[dict]]:
     """In one transaction: plan FEFO, write the run, its ledger rows and follow-ups, and take the stock last.
 
     Taking the stock last keeps the lots' row locks short (in an idempotent request: after its response is stored,
     right before COMMIT). If another run took the planned stock first, the work is
     rolled back and planned again from a fresh read; 409 once stock no longer covers. Inside an idempotent
     request's transaction the whole request is run again (no savepoint needed); otherwise this transaction is.
+    `lots`: the usable lots by reagent id, when they were read with the catalogue in this transaction.
     """
     if request_transaction_reruns():
-        return _plan_and_take(make_demand, create_run, follow_up, RetryTransaction)
+        return _plan_and_take(make_demand, create_run, follow_up, RetryTransaction, lots)
     while True:
         try:
             with db.atomic():
-                return _plan_and_take(make_demand, create_run, follow_up, StockMoved)
+                return _plan_and_take(make_demand, create_run, follow_up, StockMoved, lots)
         except StockMoved:
+            lots = None  # read them again
             continue
 
 
-def _plan_and_take(make_demand, create_run, follow_up, lost_race: type[Exception]):
-    lots: dict = {}
+def _plan_and_take(make_demand, create_run, follow_up, lost_race: type[Exception], lots: dict | None):
+    lots = dict(lots or {})
     pieces = stock.plan(make_demand(lots), lots)
     consumption = stock.consumption_lines(pieces)
     run = create_run(sum(line["cost_amount"] for line in consumption))
@@ -123,24 +125,26 @@ def _charge_event(run: TestRun, lab_test: LabTest, analyzer: Analyzer | None, re
 
 def log_test_run(fields: dict) -> dict:
     """Log a patient test: consume its reagent FEFO, bill it (unless a rerun) and close its worklist order."""
-    lab_test, analyzer, lines = catalogue.lab_test_with_recipe(fields["test_code"], fields.get("analyzer_code"))
+    lab_test, analyzer, lines, lots, run_id = catalogue.lab_test_for_a_run(
+        fields["test_code"], fields.get("analyzer_code"), clock.today())
     billed = not fields.get("is_rerun", False)
     results = fields.get("results", [])
 
     def create_run(cost_amount: int) -> TestRun:
-        return create(TestRun, kind="patient", lab_test=lab_test, analyzer=analyzer,
-                              encounter_id=fields["encounter_id"], patient_id=fields["patient_id"],
-                              is_rerun=not billed, billed=billed,
-                              price_amount=lab_test.price_amount if billed else 0, cost_amount=cost_amount,
-                              results=json.dumps(results, ensure_ascii=False), logged_by=stock.actor(),
-                              created_at=clock.now())
+        values = dict(kind="patient", lab_test=lab_test, analyzer=analyzer, encounter_id=fields["encounter_id"],
+                      patient_id=fields["patient_id"], is_rerun=not billed, billed=billed,
+                      price_amount=lab_test.price_amount if billed else 0, cost_amount=cost_amount,
+                      results=json.dumps(results, ensure_ascii=False), logged_by=stock.actor(), created_at=clock.now())
+        if run_id is None:
+            return create(TestRun, **values)
+        return create_deferred(TestRun, id=run_id, **values)  # its id was drawn with the catalogue read
 
     def bill(run: TestRun) -> None:
         _close_worklist_order(run, lab_test)
         publish_charges_created([_charge_event(run, lab_test, analyzer, results)])
 
-    run, shown = _record_run(lambda lots: patient_demand(lab_test, analyzer, lines, lots), create_run,
-                             bill if billed else None)
+    run, shown = _record_run(lambda planned: patient_demand(lab_test, analyzer, lines, planned), create_run,
+                             bill if billed else None, lots)
     return run_view(run, lab_test, analyzer, shown)
 
 

@@ -1,6 +1,9 @@
 """Database binding per service: SQLite or PostgreSQL from a URL, one connection per request, versioned migrations."""
 
+import hashlib
+import itertools
 import logging
+import re
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -41,6 +44,20 @@ class ServicePool(PooledPostgresqlDatabase):
         self.connection()  # connect now, as peewee's own BEGIN would (a lazy connect later resets the state)
         self._state.begin_pending = True
         return None
+
+    def execute_prepared(self, sql: str, params):
+        """Run a hot statement (`%s` placeholders) as a prepared statement of the connection: PostgreSQL plans it
+        once per connection (then reuses a generic plan) instead of on every call. A statement joining several
+        tables costs more to plan (≈0.5–1 ms of CPU) than to run."""
+        conn = self.connection()
+        name = "hot_" + hashlib.blake2b(sql.encode(), digest_size=8).hexdigest()
+        prepared = self._prepared.setdefault((id(conn), conn.info.backend_pid), set())
+        if name not in prepared:
+            numbered = re.sub(r"%s", lambda _match, count=itertools.count(1): f"${next(count)}", sql)
+            self._execute_cursor(f"PREPARE {name} AS {numbered}", ())  # session-wide: a rollback keeps it
+            prepared.add(name)
+        return self._execute_cursor(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})" if params
+                                    else f"EXECUTE {name}", params)
 
     def defer(self, sql: str, params) -> None:
         """Run a write whose result nobody reads with the transaction's next statement (now, outside one)."""
@@ -89,6 +106,7 @@ class ServicePool(PooledPostgresqlDatabase):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._returned_at: dict[int, float] = {}
+        self._prepared: dict[tuple[int, int], set[str]] = {}  # (connection, backend pid) -> statement names
 
     def _is_closed(self, conn):
         if conn.closed:
@@ -106,6 +124,8 @@ class ServicePool(PooledPostgresqlDatabase):
         super()._close(conn, close_conn)
         if close_conn:
             self._returned_at.pop(self.conn_key(conn), None)
+            for key in [key for key in self._prepared if key[0] == id(conn)]:
+                del self._prepared[key]
         else:
             self._returned_at[self.conn_key(conn)] = time.monotonic()
 

@@ -24,8 +24,12 @@ def _for(param: str, text: str) -> str:
     return text if param == "%s" else text.replace("%s", param)
 
 
-def execute(database: peewee.Database, text: str, params=()):
-    """Run a statement written with `%s` placeholders; return the cursor."""
+def execute(database: peewee.Database, text: str, params=(), prepared: bool = False):
+    """Run a statement written with `%s` placeholders; return the cursor. `prepared`: on PostgreSQL as a prepared
+    statement of the connection, planned once (common.db.ServicePool.execute_prepared), for the hot statements that
+    cost more to plan than to run."""
+    if prepared and hasattr(database, "execute_prepared"):
+        return database.execute_prepared(text, params)
     return database.execute_sql(_for(database.param, text), params)
 
 
@@ -49,9 +53,9 @@ def transaction(database: peewee.Database):
     return nullcontext() if database.in_transaction() else database.atomic()
 
 
-def fetch_all(model: type[peewee.Model], text: str, params=()) -> list[tuple]:
-    """Run a query on the model's database; return its rows as tuples."""
-    return execute(database_of(model), text, params).fetchall()
+def fetch_all(model: type[peewee.Model], text: str, params=(), prepared: bool = False) -> list[tuple]:
+    """Run a query on the model's database; return its rows as tuples (`prepared`: see execute)."""
+    return execute(database_of(model), text, params, prepared).fetchall()
 
 
 def fetch_one(model: type[peewee.Model], text: str, params=()):

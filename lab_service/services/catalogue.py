@@ -219,7 +219,7 @@ def _recipe_lines_of(test_code: str, today=None) -> tuple[list[RecipeLine], dict
     postgres = isinstance(stock.database(), peewee.PostgresqlDatabase)
     params = (test_code,) if today is None else (ReagentLot.expires_on.db_value(today), test_code)
     lines, tests, reagents, analyzers, lots, next_id = {}, {}, {}, {}, {}, None
-    for row in fetch_all(RecipeLine, _recipe_with_test_sql(today is not None, postgres), params):
+    for row in fetch_all(RecipeLine, _recipe_with_test_sql(today is not None, postgres), params, prepared=True):
         if today is not None:
             lots_of = lots.setdefault(row[reagent_at], {})
             if row[lot_at] is not None and row[lot_at] not in lots_of:

@@ -85,3 +85,19 @@ def test_a_deferred_write_is_dropped_by_a_rollback_and_a_savepoint_carries_what_
     counts = [audit_count(text) for text in ("before the savepoint", "inside the savepoint", "rolled back unsent",
                                              "outside a transaction")]
     assert counts == [1, 0, 0, 1]
+
+
+def test_a_hot_statement_is_prepared_once_per_connection_and_survives_a_rollback(gateway_db):
+    from common.sql import execute
+
+    text = "SELECT count(*) FROM audit_entry WHERE action = %s AND status_code = %s"
+    with gateway_db.atomic() as transaction:
+        deferred_audit(gateway_db, "prepared")
+        assert execute(gateway_db, text, ("prepared", 201), prepared=True).fetchone() == (1,)
+        transaction.rollback()  # a prepared statement is the session's: it outlives the transaction
+    for _ in range(7):  # past the five custom plans PostgreSQL makes before it settles on a generic one
+        assert execute(gateway_db, text, ("prepared", 201), prepared=True).fetchone() == (0,)
+    statements = execute(gateway_db, "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements"
+                                     " WHERE name LIKE 'hot_%%'").fetchall()
+    assert [(statement.split(" AS ", 1)[1], runs) for statement, runs in statements] == [
+        ("SELECT count(*) FROM audit_entry WHERE action = $1 AND status_code = $2", 8)]

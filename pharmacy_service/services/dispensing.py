@@ -118,7 +118,7 @@ def _read(prescription_id: int, requested: list[dict], today):
     """
     line_ids = sorted({item["line_id"] for item in requested})
     rows = fetch_all(Prescription, _READ_SQL.format(lines=", ".join(["%s"] * len(line_ids))),
-                     (*line_ids, today, prescription_id))
+                     (*line_ids, today, prescription_id), prepared=True)
     if not rows:
         raise NotFound(f"No prescription {prescription_id}", code="PRESCRIPTION_NOT_FOUND")
     prescription = PrescriptionFacts(*rows[0][_PRESCRIPTION])
@@ -321,7 +321,7 @@ def _insert_dispense(prescription: PrescriptionFacts, lines: list[tuple[Requeste
             params += [picks, line.id, lot.id, taken, lot.unit_cost_amount]
             picks += 1
     text = _INSERT_SQL.format(lines=", ".join([_LINE_VALUES] * len(lines)), picks=", ".join([_PICK_VALUES] * picks))
-    rows = execute(database, text, params).fetchall()
+    rows = execute(database, text, params, prepared=True).fetchall()
     return rows[0][0], {line_id: dispense_line_id for _, dispense_line_id, line_id in rows}
 
 

@@ -13,7 +13,7 @@ import peewee
 
 from common.errors import InsufficientStock
 from common.models import utcnow
-from common.sql import fetch_all
+from common.sql import defer, execute, fetch_all
 from pharmacy_service.models import DrugLot, StockEntry
 from pharmacy_service.services.moves import actor, take_from_lot
 
@@ -115,8 +115,8 @@ def take_planned(plan: dict[int, list[tuple[UsableLot, int]]], reference: str, t
 # PostgreSQL only notices after deadlock_timeout (1 s) -- the cause of multi-second p99s under load. NO KEY UPDATE
 # is the lock the UPDATE takes anyway; FOR UPDATE would conflict with the KEY SHARE locks that this transaction's
 # own pick rows (foreign keys to drug_lot) and other dispenses' hold, and deadlock in turn.
+_LOCK_SQL = "SELECT 1 FROM drug_lot WHERE id IN ({ids}) ORDER BY id FOR NO KEY UPDATE"
 _TAKE_SQL = """
-SELECT 1 FROM drug_lot WHERE id IN ({ids}) ORDER BY id FOR NO KEY UPDATE;
 WITH wanted(lot_id, qty) AS (VALUES {values}),
 taken AS (
     UPDATE drug_lot SET quantity_on_hand = drug_lot.quantity_on_hand - wanted.qty
@@ -132,16 +132,17 @@ RETURNING lot_id, balance_after
 
 
 def _take_in_one_statement(database, per_lot: dict[int, int], reference: str, today) -> dict[int, int]:
-    """Run _TAKE_SQL for these lots and return their balances; StockMoved unless every lot was decremented."""
+    """Run _LOCK_SQL and _TAKE_SQL (prepared) for these lots in one round trip and return their balances;
+    StockMoved unless every lot was decremented."""
     lot_ids = sorted(per_lot)
-    params: list = list(lot_ids)
+    params: list = []
     for lot_id in lot_ids:
         params += [lot_id, per_lot[lot_id]]
     params += [today, reference, actor(), utcnow().replace(tzinfo=None)]
-    sql = _TAKE_SQL.format(ids=", ".join(["%s"] * len(lot_ids)),
-                           values=", ".join(["(%s::integer, %s::integer)"] * len(lot_ids)))
     try:
-        taken = database.execute_sql(sql, params).fetchall()
+        defer(database, _LOCK_SQL.format(ids=", ".join(["%s"] * len(lot_ids))), lot_ids)  # travels with the take
+        taken = execute(database, _TAKE_SQL.format(values=", ".join(["(%s::integer, %s::integer)"] * len(lot_ids))),
+                        params, prepared=True).fetchall()
     except peewee.OperationalError as exc:  # a deadlock with another verb moving these lots: plan again
         if getattr(getattr(exc, "orig", exc), "pgcode", None) == "40P01" or "deadlock" in str(exc):
             raise StockMoved(lot_ids) from None

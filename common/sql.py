@@ -73,11 +73,18 @@ def _insert_sql(model: type[peewee.Model], names: tuple[str, ...], param: str, u
     meta = model._meta
     columns = ", ".join(f'"{meta.fields[name].column_name}"' for name in names)
     marks = ", ".join([param] * len(names))
-    targets = (unless_exists,) if isinstance(unless_exists, str) else tuple(unless_exists)
-    target = ", ".join(f'"{meta.fields[name].column_name}"' for name in targets)
-    conflict = f" ON CONFLICT ({target}) DO NOTHING" if targets else ""
-    return (f'INSERT INTO "{meta.table_name}" ({columns}) VALUES ({marks}){conflict}'
+    return (f'INSERT INTO "{meta.table_name}" ({columns}) VALUES ({marks}){_unless_exists_sql(model, unless_exists)}'
             f' RETURNING "{meta.primary_key.column_name}"')
+
+
+def _unless_exists_sql(model: type[peewee.Model], unless_exists) -> str:
+    """` ON CONFLICT (<columns>) DO NOTHING` for a uniquely indexed field or the fields of a unique index ('' for
+    none)."""
+    targets = (unless_exists,) if isinstance(unless_exists, str) else tuple(unless_exists)
+    if not targets:
+        return ""
+    columns = ", ".join(f'"{model._meta.fields[name].column_name}"' for name in targets)
+    return f" ON CONFLICT ({columns}) DO NOTHING"
 
 
 def with_defaults(model: type[peewee.Model], values: dict) -> dict:
@@ -178,10 +185,8 @@ def insert_rows_statement(model: type[peewee.Model], rows: list[dict], unless_ex
     fields = model._meta.fields
     columns = ", ".join(f'"{fields[name].column_name}"' for name in names)
     group = "(" + ", ".join([database.param] * len(names)) + ")"
-    text = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ' + ", ".join([group] * len(full))
-    targets = (unless_exists,) if isinstance(unless_exists, str) else tuple(unless_exists)
-    if targets:
-        text += f" ON CONFLICT ({', '.join(fields[name].column_name for name in targets)}) DO NOTHING"
+    text = (f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ' + ", ".join([group] * len(full))
+            + _unless_exists_sql(model, unless_exists))
     if returning:
         text += f" RETURNING {', '.join(fields[name].column_name for name in returning)}"
     return text, [fields[name].db_value(row[name]) for row in full for name in names]

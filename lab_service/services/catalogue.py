@@ -5,7 +5,7 @@ from functools import cache
 import peewee
 
 from common.errors import Conflict, NotFound, ValidationFailed
-from common.sql import fetch_all, from_row, select_list
+from common.sql import database_of, fetch_all, from_row, select_list
 from lab_service import clock
 from lab_service.models import Analyzer, LabTest, Reagent, ReagentLot, RecipeLine, db
 from lab_service.services import stock
@@ -216,7 +216,7 @@ def _recipe_lines_of(test_code: str, today=None) -> tuple[list[RecipeLine], dict
     the lots of their reagents not yet expired (by reagent id, unfiltered) and, on PostgreSQL, the next run id."""
     widths = [len(model._meta.sorted_fields) for model in (RecipeLine, LabTest, Reagent, Analyzer)]
     test_at, reagent_at, analyzer_at, lot_at = widths[0], sum(widths[:2]), sum(widths[:3]), sum(widths)
-    postgres = isinstance(stock.database(), peewee.PostgresqlDatabase)
+    postgres = isinstance(database_of(RecipeLine), peewee.PostgresqlDatabase)
     params = (test_code,) if today is None else (ReagentLot.expires_on.db_value(today), test_code)
     lines, tests, reagents, analyzers, lots, next_id = {}, {}, {}, {}, {}, None
     for row in fetch_all(RecipeLine, _recipe_with_test_sql(today is not None, postgres), params, prepared=True):

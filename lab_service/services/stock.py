@@ -10,7 +10,7 @@ from flask import has_request_context
 from common.auth import current_principal
 from common.errors import ApiError, InsufficientStock, NotFound
 from common.money import round_half_up
-from common.sql import database_of, insert_rows, row_count, select_models
+from common.sql import insert_rows, row_count, select_models
 from lab_service import clock
 from lab_service.models import LedgerEntry, Reagent, ReagentLot, db
 from lab_service.services.alert_requests import request_alert_check
@@ -90,10 +90,6 @@ def usable_among(candidates: list[ReagentLot], reagent: Reagent) -> list[Reagent
     lots = [lot for lot in candidates if unusable_reason(lot, reagent) is None]
     return sorted(lots, key=lambda lot: (effective_expiry(lot, reagent), lot.expires_on, lot.id))
 
-
-def database() -> peewee.Database:
-    """The lab's real database (behind the models' proxy)."""
-    return database_of(ReagentLot)
 
 
 def usable_quantity(reagent: Reagent) -> int:

@@ -64,8 +64,8 @@ def _validated(handlers: Handlers, path: str, payload):
 
 
 def batch_state() -> dict:
-    """What the batch preparers of the batch being applied left for its handlers (empty outside a batch)."""
-    return g.get("inbox_batch") or {}
+    """What the batch preparers of the batch being applied leave for its handlers (a throw-away dict outside one)."""
+    return g.get("inbox_batch", {})
 
 
 def _prepare(handlers: Handlers, items: list[dict], valid: list) -> None:

@@ -31,7 +31,6 @@ def create_app(config=None):
                          idempotency_model=models.IdempotencyRecord, config=config,
                          extra_settings=gateway_config.settings)
     api.register_field(RecordId, "string", None)  # ids are given back as strings of digits
-    app.extensions["charge_preparer"] = handoff.prepare_charge
     app.extensions["charges_preparer"] = handoff.prepare_charges
     app.extensions.setdefault("charge_hooks", []).append(handoff.attach_charge)
     app.extensions.setdefault("reversal_hooks", []).append(handoff.pass_on_reversal)

@@ -3,7 +3,7 @@
 import json
 
 import peewee
-from flask import current_app, g
+from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from common.auth import ROLES, issue_token
@@ -74,8 +74,7 @@ def store_charge(event: dict) -> tuple[Charge, bool]:
     if prepared is not None:
         values, charge_id, waiting, context = prepared
     else:
-        prepare = current_app.extensions.get("charge_preparer")
-        flag, context = prepare(event) if prepare else (None, None)
+        flag, context = _prepared_charges([event]).get(event["key"], (None, None))
         values = _charge_values(event, flag)
     with transaction(db):
         if prepared is None:
@@ -96,18 +95,24 @@ def prepare_charges(events: list[dict]) -> None:
     database = database_of(Charge)
     if not isinstance(database, peewee.PostgresqlDatabase) or len(events) < 2:
         return
-    prepare_many = current_app.extensions.get("charges_preparer")
-    contexts = prepare_many(events) if prepare_many else {}
+    contexts = _prepared_charges(events)
     rows = {}
     for event in events:
         if event["key"] not in rows:
             flag, context = contexts.get(event["key"], (None, None))
             rows[event["key"]] = (_charge_values(event, flag), context)
     inserted = _insert_charges([values for values, _ in rows.values()])
-    prepared = g.inbox_batch.setdefault("charges", {})
+    prepared = batch_state().setdefault("charges", {})
     for key, (values, context) in rows.items():
         charge_id, waiting = inserted.get(key, (None, False))
         prepared[key] = (values, charge_id, waiting, context)
+
+
+def _prepared_charges(events: list[dict]) -> dict:
+    """What the charges need from elsewhere (their visits, and so their flags): the app's "charges_preparer"
+    (gateway.encounters.handoff.prepare_charges), {key: (flag, context)}."""
+    prepare = current_app.extensions.get("charges_preparer")
+    return prepare(events) if prepare else {}
 
 
 _WAITING = "SELECT EXISTS (SELECT 1 FROM charge_reversal WHERE charge_key = %s AND flag = 'unknown_charge')"

@@ -14,7 +14,7 @@ from common.contracts import (
     ChargeReversedSchema,
 )
 from common.errors import Conflict, NotFound
-from gateway.encounters.services import encounter_snapshot, find_encounter, find_encounters, get_encounter
+from gateway.encounters.services import encounter_snapshot, find_encounters, get_encounter
 from gateway.models import Charge, ChargeReversal, Encounter, db
 from gateway.patients.services import local_day
 from gateway.services import reduce_charge
@@ -36,14 +36,9 @@ def charge_flag(patient_ref: str, occurred_at, encounter: Encounter | None) -> s
     return None
 
 
-def prepare_charge(event: dict) -> tuple[str | None, Encounter | None]:
-    """Charge preparer: find the charge's visit before it is stored, and so its flag (stored with it)."""
-    encounter = find_encounter(event["encounter_id"])
-    return charge_flag(event["patient_id"], event["occurred_at"], encounter), encounter
-
-
 def prepare_charges(events: list[dict]) -> dict[str, tuple[str | None, Encounter | None]]:
-    """prepare_charge for a batch of charges, their visits read in one query: {key: (flag, visit)}."""
+    """Charge preparer: find the charges' visits before they are stored (in one query), and so their flags (stored
+    with them): {key: (flag, visit)}."""
     encounters = find_encounters([event["encounter_id"] for event in events])
     prepared = {}
     for event in events:

@@ -7,7 +7,7 @@ from common import outbox
 from common.contracts import BILLING_ENCOUNTERS_PATH, EncounterSnapshotSchema
 from common.errors import ApiError, Conflict, NotFound
 from common.models import utcnow
-from common.sql import fetch_all, fetch_one, from_row, select_list
+from common.sql import fetch_all, from_row, select_list
 from gateway.models import Encounter, Patient, db
 from gateway.patients.services import coverage_on, get_patient, local_day
 
@@ -26,15 +26,13 @@ def get_encounter(encounter_id: int) -> Encounter:
 
 def find_encounter(reference: str) -> Encounter | None:
     """Return the visit a service refers to by its string id, or None when there is no such visit."""
-    reference = (reference or "").strip()
-    if not reference.isdigit() or len(reference) > 18:
-        return None
-    row = fetch_one(Encounter, _encounter_with_patient_sql() + " WHERE e.id = %s", (int(reference),))
-    return None if row is None else _encounter_from_row(row)  # hand-written: runs for every charge
+    return find_encounters([reference]).get(reference)
 
 
 def find_encounters(references: list[str]) -> dict[str, Encounter]:
-    """find_encounter for many references in one query: {reference: visit} for those that name a visit."""
+    """find_encounter for many references in one query: {reference: visit} for those that name a visit.
+
+    Hand-written: it runs for every charge the gateway takes in."""
     ids = {reference: int(reference.strip()) for reference in references
            if reference and reference.strip().isdigit() and len(reference.strip()) <= 18}
     if not ids:

@@ -138,7 +138,9 @@ def open_database(url: str) -> peewee.Database:
         path = url[len("sqlite:///"):] or ":memory:"
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return peewee.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+        # BEGIN IMMEDIATE: a write transaction takes the write lock when it starts, so concurrent writers wait for it
+        # (busy_timeout) instead of failing with "database is locked" when a reader tries to become a writer.
+        return peewee.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False, lock_type="IMMEDIATE")
     if parsed.scheme in ("postgres", "postgresql"):
         return ServicePool(
             parsed.path.lstrip("/"),

@@ -10,7 +10,6 @@ import peewee
 import pytest
 
 from common.db import run_migrations
-from tests.support import CI as RUNNING_IN_CI
 from tests.support import (
     JWT_SECRET,
     QUEUE_PREFIX,
@@ -18,10 +17,10 @@ from tests.support import (
     SERVICE_TOKEN,
     SERVICES,
     LiveServer,
+    choose_engine,
     create_pg_database,
     drop_pg_database,
     free_port,
-    postgres_reachable,
     redis_reachable,
     require_or_skip,
     service_module,
@@ -31,14 +30,14 @@ from tests.support import (
 os.environ.setdefault("APP_ENV", "test")
 
 
+ENGINE = choose_engine()
+
+
 @pytest.fixture(scope="session")
 def engine() -> str:
-    """The database engine of this run: PostgreSQL when reachable (required in CI), else SQLite."""
-    if postgres_reachable():
-        return "postgres"
-    if RUNNING_IN_CI:
-        pytest.fail("PostgreSQL at 127.0.0.1:5432 is not reachable and CI=true")
-    return "sqlite"
+    """The database engine of this run (TEST_ENGINE): `sqlite` with in-process jobs, the `make run` default, or
+    `postgres` with Redis (required in CI); unset: PostgreSQL when reachable, else SQLite."""
+    return ENGINE
 
 
 @pytest.fixture(scope="session")
@@ -65,7 +64,12 @@ def database_urls(engine, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    """Redis for this run (required in CI); its queues carry this run's QUEUE_PREFIX and are removed at the end."""
+    """Redis for this run (required in CI); its queues carry this run's QUEUE_PREFIX and are removed at the end.
+
+    The SQLite run is the `make run` default, with in-process jobs: there, what needs Redis is left to the
+    PostgreSQL run."""
+    if ENGINE == "sqlite":
+        pytest.skip("the SQLite run uses in-process jobs; Redis is covered by the PostgreSQL + Redis run")
     require_or_skip(redis_reachable(), "Redis at 127.0.0.1:6379")
     url = f"{REDIS_URL}/{random.randint(1, 15)}"
     yield url

@@ -47,6 +47,30 @@ def redis_reachable() -> bool:
         return False
 
 
+def choose_engine() -> str:
+    """The database engine of this run, from TEST_ENGINE: `sqlite` (in-process jobs, the `make run` default) or
+    `postgres` (with Redis); unset, PostgreSQL when reachable, else SQLite. With CI=true PostgreSQL is required."""
+    chosen = os.environ.get("TEST_ENGINE", "").strip().lower()
+    if chosen not in ("", "sqlite", "postgres"):
+        raise pytest.UsageError(f"TEST_ENGINE must be sqlite or postgres, not {chosen!r}")
+    if chosen == "sqlite":
+        return "sqlite"
+    if postgres_reachable():
+        return "postgres"
+    if CI:
+        raise pytest.UsageError("PostgreSQL at 127.0.0.1:5432 is not reachable and CI=true")
+    if chosen == "postgres":
+        pytest.exit("PostgreSQL at 127.0.0.1:5432 is not reachable: the PostgreSQL run is skipped", returncode=0)
+    return "sqlite"
+
+
+def on_postgres_run() -> None:
+    """Skip a PostgreSQL-only check on the SQLite run (the PostgreSQL run makes it; there it is required in CI)."""
+    if os.environ.get("TEST_ENGINE", "").strip().lower() == "sqlite":
+        pytest.skip("checked by the PostgreSQL run")
+    require_or_skip(postgres_reachable(), "PostgreSQL")
+
+
 def require_or_skip(available: bool, what: str) -> None:
     """Skip when a real dependency is missing, except in CI where its absence is a failure."""
     if not available:

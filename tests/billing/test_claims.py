@@ -2,8 +2,6 @@
 
 import threading
 
-import pytest
-
 from tests.billing.test_claims_support import (
     CEFTRIAXONE,
     FINANCE,
@@ -137,8 +135,6 @@ def test_only_finance_builds_and_reads_batches_while_cashiers_read_claims(client
 
 
 def test_two_finance_clerks_building_october_at_once_claim_each_visit_once(billing, engine):
-    if engine != "postgres":
-        pytest.skip("concurrent writers are tested on PostgreSQL; the embedded SQLite demo has one clerk")
     client = billing.test_client()
     for number in range(1, 4):
         an_october_visit(client, f"LK-2026-100{number}", number)

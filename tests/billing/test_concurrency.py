@@ -24,8 +24,6 @@ THREADS = 8
 
 @pytest.fixture
 def billing_url(make_app, live_server, engine):
-    if engine != "postgres":
-        pytest.skip("row locks are exercised on PostgreSQL")
     return live_server(make_app("billing_service", **BILLING_CONFIG))
 
 

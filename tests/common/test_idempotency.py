@@ -104,8 +104,6 @@ def test_an_overlong_key_is_refused(app):
 
 
 def test_concurrent_duplicates_have_one_effect(app, engine):
-    if engine != "postgres":
-        pytest.skip("concurrency is proven on PostgreSQL")
     results = []
 
     def post():

@@ -10,8 +10,7 @@ from tests.support import (
     SERVICES,
     create_pg_database,
     drop_pg_database,
-    postgres_reachable,
-    require_or_skip,
+    on_postgres_run,
     unique_name,
 )
 
@@ -40,7 +39,7 @@ def test_migrations_apply_on_an_empty_sqlite_database(service, tmp_path):
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_migrations_apply_on_an_empty_postgresql_database(service):
-    require_or_skip(postgres_reachable(), "PostgreSQL")
+    on_postgres_run()
     name = unique_name("mig")
     try:
         first, second, tables = apply_twice(create_pg_database(name), service)

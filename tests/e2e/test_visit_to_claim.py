@@ -16,7 +16,7 @@ import requests
 from bench.harness import start_stack
 from billing_service.claims.bhyt_xml import parse_giamdinhhs
 from billing_service.vietqr import parse_payload
-from tests.support import postgres_reachable, require_or_skip, wait_until
+from tests.support import on_postgres_run, wait_until
 
 TIMEOUT = 15
 
@@ -46,7 +46,7 @@ def ok(response, status: int = 200) -> dict | list:
 
 @pytest.fixture(scope="module")
 def stack(redis_url):
-    require_or_skip(postgres_reachable(), "PostgreSQL")
+    on_postgres_run()
     with start_stack(redis_url=redis_url, workers=1, env_overrides={"OUTBOX_MAX_BACKOFF_SECONDS": "1"}) as running:
         yield running
 

@@ -2,16 +2,8 @@
 
 import threading
 
-import pytest
-
 from tests.gateway.conftest import CARD_80, add_card, glucose_charge, open_visit, outbox, register, send_charge
 from tests.support import bearer
-
-
-@pytest.fixture(autouse=True)
-def on_postgres(engine):
-    if engine != "postgres":
-        pytest.skip("the concurrency guarantees are checked on PostgreSQL, the deployment engine")
 
 
 def at_once(app, count: int, call) -> list:

@@ -53,8 +53,6 @@ def test_voiding_through_the_gateway_reverses_the_charge(stack):
 
 
 def test_32_concurrent_logs_against_stock_for_20_tests(engine, make_app, live_server):
-    if engine != "postgres":
-        pytest.skip("the concurrency guarantee is checked on PostgreSQL")
     lab_app = make_app("lab_service", OUTBOX_MAX_BACKOFF_SECONDS=1)
     lab_url = live_server(lab_app)
     gateway_app = make_app("gateway")  # built, but not serving: the gateway is down during the burst
@@ -107,8 +105,6 @@ def test_32_concurrent_logs_against_stock_for_20_tests(engine, make_app, live_se
 
 
 def test_two_heads_voiding_the_same_run_at_once_return_its_reagent_once(engine, make_app, live_server):
-    if engine != "postgres":
-        pytest.skip("the concurrency guarantee is checked on PostgreSQL")
     lab_app = make_app("lab_service")
     lab_url = live_server(lab_app)
     lab = lab_app.test_client()

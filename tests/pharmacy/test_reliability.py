@@ -9,13 +9,12 @@ import requests
 
 from common.outbox import sweep
 from tests.pharmacy.conftest import PHARMACIST, add_drug, prescribe, receive
-from tests.support import bearer, require_or_skip, wait_until
+from tests.support import bearer, wait_until
 
 
 @pytest.fixture
 def pharmacy_server(engine, make_app, live_server):
     """The pharmacy as a real threaded HTTP server on PostgreSQL; its gateway is not started yet."""
-    require_or_skip(engine == "postgres", "PostgreSQL")
     app = make_app("pharmacy_service", OUTBOX_MAX_BACKOFF_SECONDS=1, HTTP_TIMEOUT_MS=1000)
     return app, live_server(app)
 

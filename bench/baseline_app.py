@@ -32,10 +32,21 @@ class LedgerRow(peewee.Model):
         table_name = "baseline_ledger"
 
 
+def _database(name: str, pooled: bool) -> peewee.Database:
+    """PostgreSQL database `name` on 127.0.0.1, or a SQLite file when `name` is a path (the embedded engine, with
+    the settings the services use)."""
+    if name.startswith("/"):
+        return peewee.SqliteDatabase(name, pragmas={"journal_mode": "wal", "busy_timeout": 15000,
+                                                    "synchronous": "normal"}, lock_type="IMMEDIATE",
+                                     check_same_thread=False)
+    if pooled:
+        return PooledPostgresqlDatabase(name, user="postgres", host="127.0.0.1", port=5432, max_connections=32)
+    return peewee.PostgresqlDatabase(name, user="postgres", host="127.0.0.1", port=5432)
+
+
 def create_app():
-    """Build the baseline app on BASELINE_DATABASE_NAME (PostgreSQL on 127.0.0.1)."""
-    db.initialize(PooledPostgresqlDatabase(os.environ["BASELINE_DATABASE_NAME"], user="postgres",
-                                           host="127.0.0.1", port=5432, max_connections=32))
+    """Build the baseline app on BASELINE_DATABASE_NAME (a PostgreSQL database on 127.0.0.1, or a SQLite path)."""
+    db.initialize(_database(os.environ["BASELINE_DATABASE_NAME"], pooled=True))
     app = Flask("baseline")
 
     @app.before_request
@@ -50,7 +61,7 @@ def create_app():
     @app.post("/consume")
     def consume():
         with db.atomic():
-            stock = Stock.select().where(Stock.id == 1).for_update().get()
+            stock = Stock.select().where(Stock.id == 1).for_update(db.obj.for_update).get()
             updated = Stock.update(quantity=Stock.quantity - 1).where(
                 (Stock.id == stock.id) & (Stock.quantity >= 1)).execute()
             if not updated:
@@ -63,7 +74,7 @@ def create_app():
 
 def prepare(database_name: str) -> None:
     """Create the baseline tables and one stock row with plenty of units."""
-    database = peewee.PostgresqlDatabase(database_name, user="postgres", host="127.0.0.1", port=5432)
+    database = _database(database_name, pooled=False)
     db.initialize(database)
     with database:
         database.create_tables([Stock, LedgerRow])

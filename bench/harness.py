@@ -3,8 +3,12 @@
 Load only ever targets 127.0.0.1, with bounded request counts and durations.
 """
 
+import json
 import os
+import random
+import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -16,6 +20,8 @@ from pathlib import Path
 
 import psycopg2
 import requests
+
+from bench.people import random_cccd, random_vietnamese_name
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("gateway", "lab_service", "pharmacy_service", "billing_service")
@@ -210,18 +216,21 @@ def _manage_process(args: list[str], env: dict) -> subprocess.Popen:
 
 @contextmanager
 def start_stack(env_overrides: dict | None = None, sweeper: bool = True, redis_url: str | None = None,
-                workers: int = WORKERS, seed: bool = True):
-    """Run the four services under gunicorn on fresh PostgreSQL databases (plus sweeper, and an rq worker
-    when `redis_url` is given); yield a Stack."""
+                workers: int = WORKERS, seed: bool = True, engine: str = "postgres"):
+    """Run the four services under gunicorn (plus sweeper, and an rq worker when `redis_url` is given); yield a
+    Stack. `engine`: "postgres" (fresh databases on 127.0.0.1:5432) or "sqlite" (the `make run` default: SQLite
+    files in a fresh VAR_DIR, jobs in-process)."""
     run_id = f"bench_{secrets.token_hex(3)}"
-    names = [f"{run_id}_{s}" for s in SERVICES]
+    names = [f"{run_id}_{s}" for s in SERVICES] if engine == "postgres" else []
     ports = {s: free_port() for s in SERVICES}
     env = dict(os.environ, APP_ENV="development", LOG_LEVEL="WARNING", JWT_SECRET=secrets.token_urlsafe(32),
                SERVICE_TOKEN=secrets.token_urlsafe(32), BANK_WEBHOOK_SECRET=secrets.token_urlsafe(32),
                STRIPE_WEBHOOK_SECRET=secrets.token_urlsafe(32), VAR_DIR=f"/tmp/{run_id}", QUEUE_PREFIX=f"{run_id}:")
-    env.pop("REDIS_URL", None)
+    for name in ("REDIS_URL", "DATABASE_URL", *(f"{s.upper()}_DATABASE_URL" for s in SERVICES)):
+        env.pop(name, None)
     for service in SERVICES:
-        env[f"{service.upper()}_DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{run_id}_{service}"
+        if engine == "postgres":
+            env[f"{service.upper()}_DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{run_id}_{service}"
         env[f"{service.upper()}_PORT"] = str(ports[service])
         env[f"{service.upper()}_URL"] = f"http://127.0.0.1:{ports[service]}"
     if redis_url:
@@ -243,15 +252,151 @@ def start_stack(env_overrides: dict | None = None, sweeper: bool = True, redis_u
     finally:
         stack.stop_all()
         _drop_databases(names)
+        shutil.rmtree(env["VAR_DIR"], ignore_errors=True)
+
+
+def engine_argument(argv: list[str]) -> tuple[str, list[str]]:
+    """Split `--sqlite` (the `make run` default engine) off a bench's arguments: (engine, the other arguments)."""
+    rest = [arg for arg in argv if arg != "--sqlite"]
+    return ("sqlite" if len(rest) != len(argv) else "postgres"), rest
+
+
+def open_visits(gateway_url: str, count: int) -> list[dict]:
+    """Register `count` insured patients at the gateway (CCCD, an 80 % BHYT card) and open a visit for each, as
+    reception does; return [{"encounter_id", "patient_id"}], so the load's charges land on real visits and travel
+    on to billing."""
+    headers = token(gateway_url, "cashier")
+    visits, year = [], time.gmtime().tm_year
+    for number in range(count):
+        cccd = random_cccd()
+        patient = requests.post(f"{gateway_url}/api/v1/patients", headers=headers, timeout=30, json={
+            "full_name": random_vietnamese_name(), "birth_date": f"19{cccd[4:6]}-0{1 + number % 9}-1{number % 9}",
+            "sex": "male" if cccd[3] == "0" else "female", "cccd": cccd, "phone": f"09{random.randrange(10**8):08d}",
+            "address": f"{number + 1} Trần Hưng Đạo, Phường Cửa Nam, Quận Hoàn Kiếm, Hà Nội"})
+        patient.raise_for_status()
+        patient_id = patient.json()["id"]
+        card = requests.post(f"{gateway_url}/api/v1/patients/{patient_id}/coverages", headers=headers, timeout=30,
+                             json={"card_number": "DN401" + cccd[-10:], "registered_facility": "01013",
+                                   "benefit_level": 80, "valid_from": f"{year}-01-01", "valid_to": f"{year}-12-31"})
+        card.raise_for_status()
+        visit = requests.post(f"{gateway_url}/api/v1/encounters", headers=headers, timeout=30,
+                              json={"patient_id": patient_id, "kind": "outpatient", "department": "K01"})
+        visit.raise_for_status()
+        visits.append({"encounter_id": str(visit.json()["id"]), "patient_id": str(patient_id)})
+    return visits
+
+
+WRK_SCRIPT = ROOT / "bench" / "wrk" / "bodies.lua"
+
+
+def wrk(url: str, bodies: list[dict] | None = None, headers: dict | None = None, connections: int = 16,
+        duration_s: float = 5, key_prefix: str | None = None) -> dict:
+    """Load `url` with wrk (a C load generator: its own CPU cost is small) for `duration_s` at `connections`
+    concurrent POSTs, each with the next of `bodies` and a fresh Idempotency-Key; report rps, latencies, errors."""
+    assert url.startswith("http://127.0.0.1"), "load only addresses on this machine"
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (Debian package wrk): apt-get install -y wrk")
+    folder = Path(f"/tmp/wrk_{secrets.token_hex(4)}")
+    folder.mkdir()
+    try:
+        bodies_path = folder / "bodies.jsonl"
+        bodies_path.write_text("".join(json.dumps(body, ensure_ascii=False) + "\n" for body in bodies or []))
+        args = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{max(1, round(duration_s))}s", "--timeout", "30s",
+                "--latency", "-s", str(WRK_SCRIPT), url, "--", str(bodies_path) if bodies else "",
+                key_prefix or f"wrk-{secrets.token_hex(4)}", *(f"{k}: {v}" for k, v in (headers or {}).items())]
+        output = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return _wrk_figures(output)
+
+
+def _wrk_figures(output: str) -> dict:
+    def millis(text: str) -> float:
+        number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+        return round(float(number) * {"us": 0.001, "ms": 1, "s": 1000}[unit], 2)
+
+    total = int(re.search(r"(\d+) requests in ([\d.]+)(m?s)", output).group(1))
+    seconds_text = re.search(r"requests in ([\d.]+)(m?s)", output)
+    seconds = float(seconds_text.group(1)) / (1000 if seconds_text.group(2) == "ms" else 1)
+    failed = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = int(failed.group(1)) if failed else 0
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    if socket_errors:
+        errors += sum(int(n) for n in socket_errors.groups())
+    percentiles = dict(re.findall(r"^\s+(50|99)(?:\.000)?%\s+(\S+)$", output, re.MULTILINE))
+    return {"rps": round((total - errors) / seconds, 1), "ok": total - errors, "errors": errors,
+            "seconds": round(seconds, 2), "p50_ms": millis(percentiles["50"]), "p99_ms": millis(percentiles["99"])}
+
+
+def interleave_wrk(loads: dict, duration_s: float, rounds: int = 4, pause_s: float = 1.0) -> dict[str, dict]:
+    """Measure several wrk loads in turns (a, b, a, b...), `duration_s` in all for each; sum up each one's turns.
+
+    `loads` maps a name to `load(seconds) -> figures` (a wrk call). Taking turns makes a ratio between them fair
+    when the machine's speed drifts during the run; the pause lets one load's background work (outbox deliveries,
+    the billing hand-off, alerts) settle before the next is measured. p99 is the worst turn's.
+    """
+    totals = {name: {"ok": 0, "errors": 0, "seconds": 0.0, "p99_ms": 0.0, "p50_ms": []} for name in loads}
+    for _round in range(rounds):
+        for name, load in loads.items():
+            time.sleep(pause_s)
+            figures = load(duration_s / rounds)
+            total = totals[name]
+            for field in ("ok", "errors", "seconds"):
+                total[field] += figures[field]
+            total["p99_ms"] = max(total["p99_ms"], figures["p99_ms"])
+            total["p50_ms"].append(figures["p50_ms"])
+    return {name: {"rps": round(t["ok"] / t["seconds"], 1), "ok": t["ok"], "errors": t["errors"],
+                   "seconds": round(t["seconds"], 2), "p50_ms": sorted(t["p50_ms"])[len(t["p50_ms"]) // 2],
+                   "p99_ms": t["p99_ms"], "rounds": rounds} for name, t in totals.items()}
+
+
+def open_loop(url: str, rate: float, duration_s: float, body_fn, headers_fn, ok_statuses=(200, 201)) -> dict:
+    """Send POSTs at a fixed rate (open loop: each request leaves at its scheduled time, whether or not the earlier
+    ones have been answered) for `duration_s`; latency counts from the scheduled time. Report p50/p99 and errors."""
+    assert url.startswith("http://127.0.0.1"), "load only addresses on this machine"
+    from concurrent.futures import ThreadPoolExecutor
+
+    sessions = threading.local()
+    latencies, failures = [], []
+    lock = threading.Lock()
+
+    def send(number: int, scheduled: float) -> None:
+        session = getattr(sessions, "session", None) or requests.Session()
+        sessions.session = session
+        try:
+            response = session.post(url, json=body_fn(number), headers=headers_fn(number), timeout=30)
+            good = response.status_code in ok_statuses
+        except requests.RequestException:
+            good = False
+        elapsed = time.perf_counter() - scheduled
+        with lock:
+            (latencies if good else failures).append(elapsed)
+
+    count = int(rate * duration_s)
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=64) as pool:
+        for number in range(count):
+            scheduled = started + number / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            pool.submit(send, number, scheduled)
+    latencies.sort()
+    return {"rate": rate, "sent": count, "ok": len(latencies), "errors": len(failures),
+            "p50_ms": round(percentile(latencies, 0.50) * 1000, 1),
+            "p99_ms": round(percentile(latencies, 0.99) * 1000, 1)}
 
 
 @contextmanager
-def baseline_server():
-    """Run the one-hop baseline app under the same gunicorn settings as the services; yield its URL."""
+def baseline_server(engine: str = "postgres"):
+    """Run the one-hop baseline app under the same gunicorn settings as the services, on `engine`; yield its URL."""
     from bench import baseline_app
 
     name = f"bench_baseline_{secrets.token_hex(3)}"
-    _create_databases([name])
+    if engine == "sqlite":
+        name = f"/tmp/{name}.db"
+    else:
+        _create_databases([name])
     process = None
     try:
         baseline_app.prepare(name)
@@ -262,7 +407,11 @@ def baseline_server():
     finally:
         if process is not None:
             _stop([process])
-        _drop_databases([name])
+        if engine == "sqlite":
+            for suffix in ("", "-wal", "-shm"):
+                Path(name + suffix).unlink(missing_ok=True)
+        else:
+            _drop_databases([name])
 
 
 def _wait_for_port(port: int, process, timeout: int = 30) -> None:

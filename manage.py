@@ -73,10 +73,14 @@ def sweep(interval_seconds: int = 2, once: bool = False) -> None:
 
 
 def worker(burst: bool = False) -> None:
-    """Run an rq worker on every service's queue (only meaningful with REDIS_URL)."""
-    from rq import Worker
+    """Run an rq worker on every service's queue (only meaningful with REDIS_URL).
 
-    from common.queue import queue_name, redis_connection
+    Jobs run in this process (rq's SimpleWorker) in apps built once here: no fork and no app build per job, which
+    cost 1-3 s a job and held alerts back.
+    """
+    from rq import SimpleWorker
+
+    from common.queue import build_job_apps, queue_name, redis_connection
 
     url = os.environ.get("REDIS_URL")
     if not url:
@@ -84,7 +88,8 @@ def worker(burst: bool = False) -> None:
         return
     prefix = os.environ.get("QUEUE_PREFIX", "")
     queues = [queue_name(service, prefix) for service in SERVICES]
-    Worker(queues, connection=redis_connection(url)).work(with_scheduler=not burst, burst=burst)
+    build_job_apps(SERVICES)
+    SimpleWorker(queues, connection=redis_connection(url)).work(with_scheduler=not burst, burst=burst)
 
 
 def _load_demo_secrets() -> None:

@@ -19,7 +19,7 @@ def create_app(config=None):
         ChargeReversedSchema,
         EncounterSnapshotSchema,
     )
-    from common.inbox import inbox_blueprint
+    from common.inbox import inbox_blueprint, one_by_one
 
     app, api = build_app("billing_service", "Billing service", proxy=models.db, outbox_model=models.OutboxMessage,
                          idempotency_model=models.IdempotencyRecord, config=config,
@@ -28,9 +28,9 @@ def create_app(config=None):
         api.register_blueprint(blueprint)
     api.register_blueprint(outbox_blueprint("/api/v1/billing", roles=("finance",)))
     api.register_blueprint(inbox_blueprint({  # the gateway's batched deliveries; same handlers as /internal/...
-        BILLING_CHARGES_PATH: (BillableChargeSchema(), services.receive_charge),
-        BILLING_REVERSALS_PATH: (ChargeReversedSchema(), services.receive_reversal),
-        BILLING_ENCOUNTERS_PATH: (EncounterSnapshotSchema(), services.receive_encounter),
+        BILLING_CHARGES_PATH: (BillableChargeSchema(), one_by_one(services.receive_charge)),
+        BILLING_REVERSALS_PATH: (ChargeReversedSchema(), one_by_one(services.receive_reversal)),
+        BILLING_ENCOUNTERS_PATH: (EncounterSnapshotSchema(), one_by_one(services.receive_encounter)),
     }))
     api.register_blueprint(import_module("billing_service.claims.routes").blp)  # claims, remittances, reconciliation
     return app

@@ -8,7 +8,6 @@ from flask import Flask, current_app, jsonify, request
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields, validate
 
-from common import outbox
 from common.auth import require_roles
 from common.config import DEFAULT_SECRET, base_settings, require_secrets
 from common.db import bind_database
@@ -53,7 +52,6 @@ def build_app(service: str, title: str, *, proxy: peewee.DatabaseProxy, outbox_m
     api = Api(app)
     register_error_handlers(app)  # after Api(), so ours replace flask-smorest's JSON error handler
     app.before_request(_reject_malformed_json)
-    app.after_request(outbox.dispatch_after_request)
     app.add_url_rule("/healthz", "healthz", _healthz)
     return app, api
 

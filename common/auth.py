@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import wraps
 
 import jwt
-from flask import current_app, g, request
+from flask import current_app, g, has_request_context, request
 
 from common.errors import Forbidden, Unauthorized
 
@@ -122,3 +122,8 @@ def require_service(view):
         return view(*args, **kwargs)
 
     return guarded
+
+
+def actor() -> str:
+    """Return who is acting, for ledgers and stock cards: the signed-in user or calling service, else "system"."""
+    return current_principal().subject if has_request_context() else "system"

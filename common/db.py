@@ -1,9 +1,6 @@
 """Database binding per service: SQLite or PostgreSQL from a URL, one connection per request, versioned migrations."""
 
-import hashlib
-import itertools
 import logging
-import re
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -18,95 +15,17 @@ PING_AFTER_IDLE_SECONDS = 5
 
 
 class ServicePool(PooledPostgresqlDatabase):
-    """The connection pool, with two round trips fewer: no ping per check-out of a connection just in use, and no
-    BEGIN of its own per transaction.
+    """The connection pool, without peewee's `SELECT 1` on every check-out of a connection that was just in use.
 
-    peewee's pool checks every connection it hands out with `SELECT 1`: one statement more for every request and
-    job. A connection given back less than PING_AFTER_IDLE_SECONDS ago, idle and not closed, is handed out as it
-    is; one idle for longer is still checked. (After a database restart, a connection used in those last seconds
-    fails its first statement once and is then dropped.)
-
-    peewee sends BEGIN as a statement of its own. Here it travels with the transaction's first statement
-    (`BEGIN;` + statement in one message; the result is the statement's), and a transaction that ran nothing sends
-    neither BEGIN nor COMMIT.
-
-    `defer(sql, params)` queues a write whose result nobody reads (an outbox row, ledger rows): inside a transaction
-    it travels with the transaction's next statement or with its COMMIT, one message, instead of a round trip of
-    its own. A statement after it sees it (same message, same transaction, in order). If it fails, the statement
-    it travels with fails and the transaction rolls back as a whole; so only writes that cannot conflict are
-    deferred. A rollback (to a savepoint, or of the whole transaction) drops what was queued after that point
-    and not yet sent: a SAVEPOINT statement carries everything queued before it.
+    peewee's pool checks every connection it hands out with a ping: one round trip more for every request and job.
+    A connection given back less than PING_AFTER_IDLE_SECONDS ago, idle and not closed, is handed out as it is; one
+    idle for longer is still checked. (After a database restart, a connection used in those last seconds fails its
+    first statement once, answered 503, and is then dropped.)
     """
-
-    def begin(self, isolation_level=None):
-        if isolation_level or self._isolation_level:
-            return super().begin(isolation_level)
-        self.connection()  # connect now, as peewee's own BEGIN would (a lazy connect later resets the state)
-        self._state.begin_pending = True
-        return None
-
-    def execute_prepared(self, sql: str, params):
-        """Run a hot statement (`%s` placeholders) as a prepared statement of the connection: PostgreSQL plans it
-        once per connection (then reuses a generic plan) instead of on every call. A statement joining several
-        tables costs more to plan (≈0.5–1 ms of CPU) than to run."""
-        conn = self.connection()
-        name = "hot_" + hashlib.blake2b(sql.encode(), digest_size=8).hexdigest()
-        prepared = self._prepared.setdefault((id(conn), conn.info.backend_pid), set())
-        if name not in prepared:
-            numbered = re.sub(r"%s", lambda _match, count=itertools.count(1): f"${next(count)}", sql)
-            self._execute_cursor(f"PREPARE {name} AS {numbered}", ())  # session-wide: a rollback keeps it
-            prepared.add(name)
-        return self._execute_cursor(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})" if params
-                                    else f"EXECUTE {name}", params)
-
-    def defer(self, sql: str, params) -> None:
-        """Run a write whose result nobody reads with the transaction's next statement (now, outside one)."""
-        if not self.in_transaction():
-            self.execute_sql(sql, params)
-            return
-        deferred = getattr(self._state, "deferred", None)
-        if deferred is None:
-            deferred = self._state.deferred = []
-        deferred.append((sql, params))
-
-    def _with_deferred(self, sql: str, params):
-        deferred = getattr(self._state, "deferred", None)
-        if not deferred:
-            return sql, params
-        self._state.deferred = []
-        if sql.lstrip()[:8].upper() == "ROLLBACK":
-            return sql, params  # what was queued is rolled back unsent
-        text = ";\n".join(statement for statement, _ in deferred)
-        values = [value for _, statement_params in deferred for value in statement_params]
-        return f"{text};\n{sql}", [*values, *(params or ())]
-
-    def _execute_cursor(self, sql, params, **cursor_options):
-        sql, params = self._with_deferred(sql, params)
-        if getattr(self._state, "begin_pending", False):
-            self._state.begin_pending = False
-            sql = "BEGIN;\n" + sql
-        return super()._execute_cursor(sql, params, **cursor_options)
-
-    def commit(self):
-        if getattr(self._state, "deferred", None):
-            self._execute_cursor("COMMIT", ())  # the queued writes and COMMIT in one message
-            return None
-        if getattr(self._state, "begin_pending", False):
-            self._state.begin_pending = False  # nothing ran in this transaction
-            return None
-        return super().commit()
-
-    def rollback(self):
-        self._state.deferred = []
-        if getattr(self._state, "begin_pending", False):
-            self._state.begin_pending = False
-            return None
-        return super().rollback()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._returned_at: dict[int, float] = {}
-        self._prepared: dict[tuple[int, int], set[str]] = {}  # (connection, backend pid) -> statement names
 
     def _is_closed(self, conn):
         if conn.closed:
@@ -119,13 +38,9 @@ class ServicePool(PooledPostgresqlDatabase):
         return super()._is_closed(conn)
 
     def _close(self, conn, close_conn=False):
-        self._state.begin_pending = False
-        self._state.deferred = []
         super()._close(conn, close_conn)
         if close_conn:
             self._returned_at.pop(self.conn_key(conn), None)
-            for key in [key for key in self._prepared if key[0] == id(conn)]:
-                del self._prepared[key]
         else:
             self._returned_at[self.conn_key(conn)] = time.monotonic()
 

@@ -2,21 +2,18 @@
 
 A sender's outbox posts its due messages to `POST /internal/events` in batches instead of one request per message.
 Every event names the path it would have been posted to alone (`/internal/charges`...), is validated by that
-path's contract schema and handled by the same function as the single endpoint. The valid events of a batch are
-applied in one transaction; if one fails there, the batch is applied again one event per transaction, so one bad or
-failing event never takes the others down. The answer gives a status per event, with the meaning the single
-endpoint's status would have had (201 stored, 200 already known, 4xx refused for good, 5xx try again).
-
-A path may also name a batch preparer, `prepare(events)`, run once with all the valid events of that path inside
-the batch's transaction before their handlers: it can do for all of them in one statement what each handler would
-do alone (look up their visits, insert their rows) and leave the results in `batch_state()` for the handlers. What
-it leaves is gone when the batch ends, and when a failure sends the batch round again one event at a time.
+path's contract schema and handled by the same verb as the single endpoint. A path's verb takes a list of events
+(`store_charges(events) -> [(stored, created)]`, so it can read and write for all of them in one statement each);
+a verb of one event is made into one with `one_by_one`. The valid events of a batch are applied in one transaction;
+if that fails, the batch is applied again one event per transaction, so one bad or failing event never takes the
+others down. The answer gives a status per event, with the meaning the single endpoint's status would have had (201
+stored, 200 already known, 4xx refused for good, 5xx try again).
 """
 
 import json
 import logging
 
-from flask import current_app, g
+from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -26,8 +23,13 @@ from common.errors import ApiError
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/internal/events"
 MAX_EVENTS = 500
-# path -> (contract schema instance, handler(event) -> (stored object, created: bool)[, prepare(events)])
+# path -> (contract schema instance, verb(events) -> [(stored object, created: bool)] in the events' order)
 Handlers = dict[str, tuple]
+
+
+def one_by_one(verb):
+    """Make a verb of one event (`verb(event) -> (stored, created)`) into a verb of a list of events."""
+    return lambda events: [verb(event) for event in events]
 
 
 class EventEnvelopeSchema(Schema):
@@ -52,38 +54,21 @@ class EventBatchResultSchema(Schema):
 
 
 def _validated(handlers: Handlers, path: str, payload):
-    """Return (handler, event) for a valid event, or (status, detail) for one refused as it stands."""
+    """Return the valid event, or (status, detail) for one refused as it stands."""
     entry = handlers.get(path)
     if entry is None:
         return None, (404, f"No event handler for {path}")
-    schema, handler = entry[:2]
     try:
-        return (handler, schema.load(payload)), None
+        return entry[0].load(payload), None
     except ValidationError as exc:
         return None, (422, json.dumps(exc.messages, ensure_ascii=False, default=str)[:500])
 
 
-def batch_state() -> dict:
-    """What the batch preparers of the batch being applied leave for its handlers (a throw-away dict outside one)."""
-    return g.get("inbox_batch", {})
-
-
-def _prepare(handlers: Handlers, items: list[dict], valid: list) -> None:
-    """Run each path's batch preparer once over the valid events of that path (in the batch's transaction)."""
-    g.inbox_batch = {}
-    by_path: dict[str, list] = {}
-    for index, _handler, event in valid:
-        by_path.setdefault(items[index]["path"], []).append(event)
-    for path, events in by_path.items():
-        if len(handlers[path]) > 2:
-            handlers[path][2](events)
-
-
-def _apply_alone(handler, event) -> tuple[int, str | None]:
+def _apply_alone(verb, event) -> tuple[int, str | None]:
     """Handle one event in a transaction of its own; (status, detail) as the single endpoint would answer."""
     try:
         with current_app.extensions["database"].atomic():
-            _stored, created = handler(event)
+            [(_stored, created)] = verb([event])
     except ApiError as exc:
         return exc.status, f"{exc.code}: {exc.detail}"
     except Exception:  # a fault of ours with this event: the sender keeps it and tries again later
@@ -93,30 +78,27 @@ def _apply_alone(handler, event) -> tuple[int, str | None]:
 
 
 def apply_events(handlers: Handlers, items: list[dict]) -> list[dict]:
-    """Apply a batch: the valid events in one transaction (one COMMIT, no savepoint per event where the handlers
-    allow); if any of them fails there, that transaction is rolled back and each event is applied on its own."""
+    """Apply a batch: each path's valid events by its verb, all in one transaction; if that fails, it is rolled
+    back and each event is applied on its own."""
     results: list[dict] = [{"key": item["key"], "status": 500, "detail": None} for item in items]
-    valid = []
+    by_path: dict[str, list[tuple[int, dict]]] = {}
     for index, item in enumerate(items):
-        work, refused = _validated(handlers, item["path"], item["payload"])
+        event, refused = _validated(handlers, item["path"], item["payload"])
         if refused is not None:
             results[index]["status"], results[index]["detail"] = refused
         else:
-            valid.append((index, *work))
-    database = current_app.extensions["database"]
+            by_path.setdefault(item["path"], []).append((index, event))
     try:
-        with database.atomic():
-            _prepare(handlers, items, valid)
-            for index, handler, event in valid:
-                _stored, created = handler(event)
-                results[index]["status"] = 201 if created else 200
+        with current_app.extensions["database"].atomic():
+            for path, group in by_path.items():
+                outcomes = handlers[path][1]([event for _, event in group])
+                for (index, _event), (_stored, created) in zip(group, outcomes, strict=True):
+                    results[index]["status"] = 201 if created else 200
     except Exception as exc:  # noqa: BLE001 (any failure: nothing of the batch was kept; go one by one)
-        g.pop("inbox_batch", None)  # what the preparers did was rolled back with the rest
-        log.info("batch of %s events applied one by one after %s", len(valid), type(exc).__name__)
-        for index, handler, event in valid:
-            results[index]["status"], results[index]["detail"] = _apply_alone(handler, event)
-    finally:
-        g.pop("inbox_batch", None)
+        log.info("batch of %s events applied one by one after %s", len(items), type(exc).__name__)
+        for path, group in by_path.items():
+            for index, event in group:
+                results[index]["status"], results[index]["detail"] = _apply_alone(handlers[path][1], event)
     return results
 
 

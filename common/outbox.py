@@ -14,13 +14,12 @@ import logging
 from datetime import timedelta
 
 import requests
-from flask import current_app, g, has_request_context
+from flask import current_app
 
 from common.clients import call_service
 from common.inbox import EVENTS_PATH, MAX_EVENTS
 from common.models import utcnow
-from common.queue import enqueue_coalesced, run_in_service
-from common.sql import create, insert_rows
+from common.queue import after_commit, enqueue_coalesced, run_in_service
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 200
@@ -28,28 +27,34 @@ FLUSH_BATCH = min(200, MAX_EVENTS)
 
 
 def publish(event_type: str, key: str, payload: dict, destination: str, path: str):
-    """Write one outbox row in the current transaction; it is sent once the request has succeeded."""
+    """Write one outbox row in the current transaction; it is sent once that transaction has committed."""
     model = current_app.extensions["outbox_model"]
-    message = create(model, key=key, event_type=event_type, destination=destination, path=path,
-                     payload=json.dumps(payload, sort_keys=True, default=str))
-    if has_request_context():
-        g.outbox_published = True
+    message = model.create(key=key, event_type=event_type, destination=destination, path=path,
+                           payload=json.dumps(payload, sort_keys=True, default=str))
+    _dispatch_after_commit(model)
     return message
 
 
 def publish_many(event_type: str, messages: list[tuple[str, dict]], destination: str, path: str) -> None:
-    """Write several outbox rows of one type, as (key, payload) pairs, in one statement of the current transaction
-    (sent with the transaction's next statement or its COMMIT: common.sql.defer)."""
+    """Write several outbox rows of one type, as (key, payload) pairs, in one statement of the current
+    transaction; they are sent once it has committed."""
+    if not messages:
+        return
     model = current_app.extensions["outbox_model"]
-    insert_rows(model, [{"key": key, "event_type": event_type, "destination": destination, "path": path,
-                         "payload": json.dumps(payload, sort_keys=True, default=str)} for key, payload in messages],
-                deferred=True)
-    if messages and has_request_context():
-        g.outbox_published = True
+    model.insert_many([{"key": key, "event_type": event_type, "destination": destination, "path": path,
+                        "payload": json.dumps(payload, sort_keys=True, default=str)}
+                       for key, payload in messages]).execute()
+    _dispatch_after_commit(model)
+
+
+def _dispatch_after_commit(model) -> None:
+    """Deliver what was published once the transaction commits: one flush (a job) covers every message."""
+    after_commit(model._meta.database, "common.outbox.flush_job", current_app.config["SERVICE_NAME"],
+                 coalesce_ms=current_app.config["OUTBOX_FLUSH_INTERVAL_MS"])
 
 
 def dispatch(message_ids=None) -> None:
-    """Queue delivery of what was just committed (the caller has committed): one flush covers every message."""
+    """Queue delivery of what is due now (the caller has committed): one flush covers every message."""
     app = current_app._get_current_object()
     enqueue_coalesced("outbox-flush", app.config["OUTBOX_FLUSH_INTERVAL_MS"], flush_job, app.config["SERVICE_NAME"])
 
@@ -62,13 +67,6 @@ def flush_job(service: str) -> dict[str, int]:
 def sweep_job(service: str) -> dict[str, int]:
     """Job: deliver every due message of `service`'s outbox."""
     return run_in_service(service, sweep)
-
-
-def dispatch_after_request(response):
-    """After a successful request, send what it published; a failed request sends nothing."""
-    if g.pop("outbox_published", False) and response.status_code < 400:
-        dispatch()
-    return response
 
 
 def _backoff(attempts: int, cap: int) -> timedelta:

@@ -40,16 +40,22 @@ def _job_app(service: str):
     return app
 
 
+def build_job_apps(services) -> None:
+    """Build the app of each service a worker process runs jobs for, once, before the first job."""
+    for service in services:
+        _job_app(service)
+
+
 @contextmanager
 def app_connection(app):
-    """Push `app`'s context with a database connection that is closed (returned to the pool) afterwards."""
+    """Push `app`'s context with a database connection; one opened here is closed (returned to the pool) after."""
     with app.app_context():
         database = app.extensions["database"]
-        database.connect(reuse_if_open=True)
+        opened = database.connect(reuse_if_open=True)
         try:
             yield app
         finally:
-            if not database.is_closed():
+            if opened and not database.is_closed():
                 database.close()
 
 
@@ -80,6 +86,31 @@ def _run_inline(app, func, args):
             func(*args)
         except Exception:
             log.exception("in-process job %s failed; the sweeper will retry what it left", func.__name__)
+
+
+def job_function(path: str):
+    """Return the job function named by a dotted path ("lab_service.jobs.evaluate_alerts")."""
+    module, _, name = path.rpartition(".")
+    return getattr(import_module(module), name)
+
+
+def after_commit(database, job: str, *args, coalesce_ms: int | None = None) -> None:
+    """Queue the job named `job` (a dotted path, so verbs need not import their jobs module) with `args` once the
+    current transaction has committed (at once outside one); nothing if it rolls back. `coalesce_ms`: runs of the
+    same job and arguments start at least this far apart, a burst of commits sharing one (see enqueue_coalesced)."""
+    app = current_app._get_current_object()
+
+    def queue() -> None:  # runs right after COMMIT: it must not fail the request whose work is committed
+        try:
+            with app.app_context():
+                if coalesce_ms is None:
+                    enqueue(job_function(job), *args)
+                else:
+                    enqueue_coalesced(f"{job}:{args}", coalesce_ms, job_function(job), *args)
+        except Exception:
+            log.exception("could not queue %s after commit; the sweeper picks up what it leaves", job)
+
+    database.after_commit(queue)
 
 
 def enqueue(func, *args) -> None:

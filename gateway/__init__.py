@@ -16,14 +16,12 @@ def create_app(config=None):
         ChargeReversedSchema,
         EncounterFlagSchema,
     )
-    from common.inbox import inbox_blueprint
+    from common.inbox import inbox_blueprint, one_by_one
     from gateway import audit, models, proxy, routes
     from gateway import config as gateway_config
-    from gateway import services as gateway_services
-    from gateway.encounters import handoff
+    from gateway.charges import services as charges
     from gateway.encounters import routes as encounter_routes
     from gateway.encounters.flags import store_encounter_flag
-    from gateway.encounters.services import resend_open_visit
     from gateway.patients import routes as patient_routes
     from gateway.patients.schemas import RecordId
 
@@ -31,14 +29,10 @@ def create_app(config=None):
                          idempotency_model=models.IdempotencyRecord, config=config,
                          extra_settings=gateway_config.settings)
     api.register_field(RecordId, "string", None)  # ids are given back as strings of digits
-    app.extensions["charges_preparer"] = handoff.prepare_charges
-    app.extensions.setdefault("charge_hooks", []).append(handoff.attach_charge)
-    app.extensions.setdefault("reversal_hooks", []).append(handoff.pass_on_reversal)
-    app.extensions.setdefault("coverage_hooks", []).append(resend_open_visit)
     inbox = inbox_blueprint({  # the same handlers as the single /internal/... endpoints, for batched deliveries
-        CHARGES_PATH: (ChargeCreatedSchema(), gateway_services.store_charge, gateway_services.prepare_charges),
-        CHARGE_REVERSALS_PATH: (ChargeReversedSchema(), gateway_services.store_charge_reversal),
-        ENCOUNTER_FLAGS_PATH: (EncounterFlagSchema(), store_encounter_flag),
+        CHARGES_PATH: (ChargeCreatedSchema(), charges.store_charges),
+        CHARGE_REVERSALS_PATH: (ChargeReversedSchema(), one_by_one(charges.store_charge_reversal)),
+        ENCOUNTER_FLAGS_PATH: (EncounterFlagSchema(), one_by_one(store_encounter_flag)),
     })
     for blueprint in (routes.auth_blp, routes.internal_blp, inbox, routes.ledger_blp, patient_routes.blp,
                       encounter_routes.blp, outbox_blueprint("/api/v1/gateway", roles=("finance",))):

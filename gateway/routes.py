@@ -5,6 +5,7 @@ from flask_smorest import Blueprint
 from common.auth import require_roles, require_service
 from common.contracts import ChargeCreatedSchema, ChargeReversedSchema, EncounterFlagSchema
 from gateway import services
+from gateway.charges import services as charges
 from gateway.encounters.flags import store_encounter_flag
 from gateway.encounters.schemas import EncounterFlagViewSchema
 from gateway.models import AuditEntry, Charge, ChargeReversal
@@ -37,7 +38,7 @@ def create_token(credentials):
 @internal_blp.response(201, StoredChargeSchema)
 def receive_charge(event):
     """Store a charge from lab or pharmacy exactly once (200 with the stored one on a resend)."""
-    charge, created = services.store_charge(event)
+    charge, created = charges.store_charge(event)
     return charge, 201 if created else 200
 
 
@@ -46,7 +47,7 @@ def receive_charge(event):
 @internal_blp.arguments(ChargeReversedSchema())
 def receive_charge_reversal(event):
     """Store a reversal exactly once and reduce the charge it reverses."""
-    reversal, created = services.store_charge_reversal(event)
+    reversal, created = charges.store_charge_reversal(event)
     return {"key": reversal.key, "charge_key": reversal.charge_key, "flag": reversal.flag}, 201 if created else 200
 
 

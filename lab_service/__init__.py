@@ -16,6 +16,5 @@ def create_app(config=None):
     for blueprint in routes.BLUEPRINTS:
         api.register_blueprint(blueprint)
     api.register_blueprint(outbox_blueprint("/api/v1/lab", roles=("lab_head",)))
-    app.after_request(jobs.enqueue_alert_checks)
     app.extensions.setdefault("periodic_jobs", []).append(jobs.check_all_alerts)
     return app

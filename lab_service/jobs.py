@@ -4,9 +4,8 @@ import time
 
 from flask import current_app
 
-from common.queue import enqueue_coalesced, service_job
+from common.queue import service_job
 from lab_service import services
-from lab_service.services.alert_requests import take_alert_requests
 
 LAST_FULL_CHECK = "lab_alerts_full_check_at"
 
@@ -25,13 +24,3 @@ def check_all_alerts() -> int:
         return 0
     current_app.extensions[LAST_FULL_CHECK] = now
     return services.check_every_reagent()
-
-
-def enqueue_alert_checks(response):
-    """After a successful request, queue the alert check of every reagent it moved (the commit is done)."""
-    reagent_ids = take_alert_requests()
-    if reagent_ids and response.status_code < 400:
-        interval = current_app.config["ALERT_CHECK_INTERVAL_MS"]
-        for reagent_id in reagent_ids:  # a burst of commits on one reagent shares one check
-            enqueue_coalesced(f"lab-alerts:{reagent_id}", interval, evaluate_alerts, reagent_id)
-    return response

@@ -10,7 +10,6 @@ def create_app(config=None):
     from common.app import build_app, outbox_blueprint
     from pharmacy_service import config as pharmacy_config
     from pharmacy_service import jobs, models, routes
-    from pharmacy_service.services import alerts
 
     app, api = build_app("pharmacy_service", "Pharmacy service", proxy=models.db, outbox_model=models.OutboxMessage,
                          idempotency_model=models.IdempotencyRecord, config=config,
@@ -18,6 +17,5 @@ def create_app(config=None):
     for blueprint in routes.BLUEPRINTS:
         api.register_blueprint(blueprint)
     api.register_blueprint(outbox_blueprint("/api/v1/pharmacy", roles=("pharmacist",)))
-    app.after_request(alerts.dispatch_after_request)
     app.extensions.setdefault("periodic_jobs", []).append(jobs.scan_expiry_alerts)
     return app

@@ -1,7 +1,7 @@
-"""Charges on visits: attach each stored charge to its visit and hand it to billing, or flag and hold it for finance.
+"""The billing hand-off: a charge on its visit, and its reversals, queued for billing through the outbox.
 
-Runs inside the transaction that stores the charge (gateway.services charge/reversal hooks), so the charge, its flag
-and the outbox row for billing commit together or not at all.
+Called inside the transaction that stores the charge (charges/services.py), so the charge, its flag and the outbox
+row for billing commit together or not at all.
 """
 
 import json
@@ -14,63 +14,14 @@ from common.contracts import (
     ChargeReversedSchema,
 )
 from common.errors import Conflict, NotFound
-from gateway.encounters.services import encounter_snapshot, find_encounters, get_encounter
+from gateway.encounters.services import encounter_snapshot, get_encounter
 from gateway.models import Charge, ChargeReversal, Encounter, db
 from gateway.patients.services import local_day
-from gateway.services import reduce_charge
 
 BILLABLE_CHARGE = "billing.charge"
 BILLABLE_REVERSAL = "billing.charge_reversed"
 _billable = BillableChargeSchema()
 _reversal = ChargeReversedSchema()
-
-
-def charge_flag(patient_ref: str, occurred_at, encounter: Encounter | None) -> str | None:
-    """Say why a charge cannot go on its visit's bill as it is, or None when it can."""
-    if encounter is None:
-        return "unknown_encounter"
-    if str(encounter.patient_id) != patient_ref.strip():
-        return "patient_mismatch"
-    if encounter.status == "closed" and occurred_at > encounter.discharged_at:
-        return "closed_encounter"
-    return None
-
-
-def prepare_charges(events: list[dict]) -> dict[str, tuple[str | None, Encounter | None]]:
-    """Charge preparer: find the charges' visits before they are stored (in one query), and so their flags (stored
-    with them): {key: (flag, visit)}."""
-    encounters = find_encounters([event["encounter_id"] for event in events])
-    prepared = {}
-    for event in events:
-        encounter = encounters.get(event["encounter_id"])
-        prepared[event["key"]] = (charge_flag(event["patient_id"], event["occurred_at"], encounter), encounter)
-    return prepared
-
-
-def attach_charge(charge: Charge, event: dict, encounter: Encounter | None) -> None:
-    """Charge hook: settle reversals that came first, then bill the charge on its visit (unless it is flagged)."""
-    applied = apply_waiting_reversals(charge)
-    if charge.flag is None:
-        forward_charge(charge, encounter, applied)
-
-
-def apply_waiting_reversals(charge: Charge) -> list[ChargeReversal]:
-    """Apply the reversals that arrived before their charge (flagged unknown_charge); return those applied."""
-    if not getattr(charge, "waiting_reversals", True):
-        return []  # the usual case: store_charge found none when it inserted the charge
-    waiting = list(ChargeReversal.select().where((ChargeReversal.charge_key == charge.key)
-                                                 & (ChargeReversal.flag == "unknown_charge"))
-                   .order_by(ChargeReversal.id))
-    applied = []
-    for reversal in waiting:
-        reversal.flag = reduce_charge(charge.key, reversal.quantity, reversal.amount)
-        ChargeReversal.update(flag=reversal.flag).where(ChargeReversal.id == reversal.id).execute()
-        if reversal.flag is None:
-            applied.append(reversal)
-    if waiting:
-        fresh = Charge.get_by_id(charge.id)
-        charge.reversed_quantity, charge.reversed_amount = fresh.reversed_quantity, fresh.reversed_amount
-    return applied
 
 
 def forward_charge(charge: Charge, encounter: Encounter, reversals: list[ChargeReversal] | None = None) -> None:
@@ -97,10 +48,8 @@ def forward_reversal_to_billing(reversal: ChargeReversal, encounter_id: int) -> 
                    path=BILLING_REVERSALS_PATH)
 
 
-def pass_on_reversal(reversal: ChargeReversal, event: dict) -> None:
-    """Reversal hook: send billing the reversal of a charge it has; a held charge keeps its reversals too."""
-    if reversal.flag is not None:
-        return  # its charge has not arrived; attach_charge applies and forwards it then
+def pass_on_reversal(reversal: ChargeReversal) -> None:
+    """Send billing the reversal of a charge it has; a charge held for finance keeps its reversals too."""
     charge = Charge.get(Charge.key == reversal.charge_key)
     if charge.flag is None:
         forward_reversal_to_billing(reversal, int(charge.encounter_ref))

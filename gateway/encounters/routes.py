@@ -4,7 +4,8 @@ from flask_smorest import Blueprint
 
 from common.auth import require_roles
 from common.idempotency import idempotent
-from gateway.encounters import flags, handoff, services
+from gateway.charges import handoff
+from gateway.encounters import flags, services
 from gateway.encounters.schemas import (
     ChargeAttachSchema,
     EncounterCloseSchema,

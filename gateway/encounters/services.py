@@ -1,15 +1,13 @@
 """Visit verbs: open a visit for a registered patient, close it with its diagnoses, tell billing either way."""
 
 from datetime import timedelta
-from functools import cache
 
 from common import outbox
 from common.contracts import BILLING_ENCOUNTERS_PATH, EncounterSnapshotSchema
 from common.errors import ApiError, Conflict, NotFound
 from common.models import utcnow
-from common.sql import fetch_all, from_row, select_list
 from gateway.models import Encounter, Patient, db
-from gateway.patients.services import coverage_on, get_patient, local_day
+from gateway.patients.services import add_coverage, coverage_on, get_patient, local_day
 
 ENCOUNTER_SNAPSHOT = "billing.encounter"
 CLOCK_SKEW = timedelta(minutes=5)
@@ -30,30 +28,14 @@ def find_encounter(reference: str) -> Encounter | None:
 
 
 def find_encounters(references: list[str]) -> dict[str, Encounter]:
-    """find_encounter for many references in one query: {reference: visit} for those that name a visit.
-
-    Hand-written: it runs for every charge the gateway takes in."""
+    """find_encounter for many references in one query: {reference: visit} for those that name a visit."""
     ids = {reference: int(reference.strip()) for reference in references
            if reference and reference.strip().isdigit() and len(reference.strip()) <= 18}
     if not ids:
         return {}
-    wanted = sorted(set(ids.values()))
-    rows = fetch_all(Encounter, _encounter_with_patient_sql() + f" WHERE e.id IN ({', '.join(['%s'] * len(wanted))})",
-                     wanted)
-    by_id = {encounter.id: encounter for encounter in map(_encounter_from_row, rows)}
+    by_id = {encounter.id: encounter for encounter in Encounter.select(Encounter, Patient).join(Patient)
+             .where(Encounter.id.in_(sorted(set(ids.values()))))}
     return {reference: by_id[number] for reference, number in ids.items() if number in by_id}
-
-
-def _encounter_from_row(row) -> Encounter:
-    encounter = from_row(Encounter, row)
-    encounter.__rel__["patient"] = from_row(Patient, row, len(Encounter._meta.sorted_fields))
-    return encounter
-
-
-@cache
-def _encounter_with_patient_sql() -> str:
-    return (f"SELECT {select_list(Encounter, 'e')}, {select_list(Patient, 'p')} FROM encounter e "
-            "JOIN patient p ON p.id = e.patient_id")
 
 
 def open_encounter(fields: dict) -> Encounter:
@@ -138,8 +120,16 @@ def publish_snapshot(encounter: Encounter) -> None:
                    destination="billing_service", path=BILLING_ENCOUNTERS_PATH)
 
 
+def record_coverage(patient_id: int, fields: dict):
+    """Record a BHYT card of a patient; a visit open now goes to billing again, as a new version with the card."""
+    with db.atomic():
+        coverage = add_coverage(patient_id, fields)
+        resend_open_visit(Patient.get_by_id(patient_id), coverage)
+    return coverage
+
+
 def resend_open_visit(patient: Patient, coverage) -> None:
-    """Coverage hook: a card brought after the visit opened goes to billing as a new version of the open visit."""
+    """Send billing a new version of the patient's open visit when a card brought later covers its day."""
     if patient.open_encounter_id is None:
         return
     encounter = Encounter.get_by_id(patient.open_encounter_id)

@@ -4,6 +4,7 @@ from flask_smorest import Blueprint
 
 from common.auth import require_roles
 from common.idempotency import idempotent
+from gateway.encounters import services as encounter_services
 from gateway.patients import record, services
 from gateway.patients.record_schemas import PatientRecordSchema
 from gateway.patients.schemas import (
@@ -63,7 +64,7 @@ def get_patient(patient_id):
 def add_coverage(fields, patient_id):
     """Record a patient's BHYT card."""
     note_patient_read(patient_id)
-    return services.add_coverage(patient_id, fields)
+    return encounter_services.record_coverage(patient_id, fields)
 
 
 @blp.route("/patients/<int:patient_id>/coverages")

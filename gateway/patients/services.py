@@ -4,7 +4,6 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import peewee
-from flask import current_app
 
 from common.errors import Conflict, NotFound
 from common.models import utcnow
@@ -64,8 +63,6 @@ def add_coverage(patient_id: int, fields: dict) -> Coverage:
         except peewee.IntegrityError:
             raise Conflict("This card with the same start date is already recorded",
                            code="COVERAGE_ALREADY_RECORDED") from None
-        for hook in current_app.extensions.get("coverage_hooks", []):
-            hook(patient, coverage)  # e.g. tell billing the open visit now has a card
     return coverage
 
 

@@ -24,7 +24,7 @@ READERS = ("lab_tech", "lab_head")
 
 @blp.route("/test-runs", methods=["POST"])
 @require_roles(*READERS)
-@idempotent(optimistic=True)
+@idempotent
 @blp.arguments(TestRunRequestSchema())
 @blp.response(201, TestRunSchema)
 def log_test_run(fields):

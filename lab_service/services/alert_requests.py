@@ -1,16 +1,13 @@
-"""Remember, during a request, which reagents changed, so their alerts are checked right after the commit."""
+"""Ask for reagents' alerts to be checked right after the commit that moved them."""
 
-from flask import g, has_request_context
+from flask import current_app
 
-PENDING = "lab_alert_checks"
-
-
-def request_alert_check(reagent_id: int) -> None:
-    """Ask for the reagent's alerts to be re-evaluated once this request has committed."""
-    if has_request_context():
-        g.setdefault(PENDING, set()).add(reagent_id)
+from common.queue import after_commit
+from lab_service.models import db
 
 
-def take_alert_requests() -> list[int]:
-    """Return (and forget) the reagents whose alerts this request asked to check."""
-    return sorted(g.pop(PENDING, set())) if has_request_context() else []
+def request_alert_check(*reagent_ids: int) -> None:
+    """Re-evaluate these reagents' alerts once the current transaction has committed (a burst shares one check)."""
+    for reagent_id in sorted(set(reagent_ids)):
+        after_commit(db, "lab_service.jobs.evaluate_alerts", reagent_id,
+                     coalesce_ms=current_app.config["ALERT_CHECK_INTERVAL_MS"])

@@ -1,12 +1,11 @@
 """Catalogue verbs: reagents and their lots, analyzers, tests and their reagent recipes."""
 
-from functools import cache
+from dataclasses import dataclass
 
 import peewee
 
 from common.errors import Conflict, NotFound, ValidationFailed
-from common.sql import database_of, fetch_all, from_row, select_list
-from lab_service import clock
+from lab_service import clock, store
 from lab_service.models import Analyzer, LabTest, Reagent, ReagentLot, RecipeLine, db
 from lab_service.services import stock
 from lab_service.services.alert_requests import request_alert_check
@@ -189,75 +188,29 @@ def _lines_for(lines: list[RecipeLine], analyzer: Analyzer | None) -> list[Recip
     return own or [line for line in lines if line.analyzer_id is None]
 
 
-@cache
-def _recipe_with_test_sql(with_lots: bool, postgres: bool) -> str:
-    """The one query of a logged test's catalogue look-up, written once (it runs for every logged test).
+@dataclass
+class Recipe:
+    """A test as it runs on one analyzer: the test, the analyzer (None: any) and the recipe lines used there."""
 
-    `with_lots`: each recipe line also comes with the released, unexpired lots holding stock of its reagent (one row
-    per line and lot) and, on PostgreSQL, with the id the run will have (drawn from its sequence once).
-    """
-    columns = [select_list(RecipeLine, "rl"), select_list(LabTest, "lt"), select_list(Reagent, "r"),
-               select_list(Analyzer, "a")]
-    joins = ("recipe_line rl JOIN lab_test lt ON lt.id = rl.lab_test_id JOIN reagent r ON r.id = rl.reagent_id "
-             "LEFT JOIN analyzer a ON a.id = rl.analyzer_id")
-    if not with_lots:
-        return f"SELECT {', '.join(columns)} FROM {joins} WHERE lt.code = %s ORDER BY rl.id"
-    columns.append(select_list(ReagentLot, "l"))
-    joins += (" LEFT JOIN reagent_lot l ON l.reagent_id = rl.reagent_id AND l.state = 'released' AND l.on_hand > 0"
-              " AND l.expires_on >= %s")
-    if not postgres:
-        return f"SELECT {', '.join(columns)} FROM {joins} WHERE lt.code = %s ORDER BY rl.id, l.id"
-    return ("WITH next_run AS MATERIALIZED (SELECT nextval(pg_get_serial_sequence('test_run', 'id')) AS id) "
-            f"SELECT {', '.join(columns)}, next_run.id FROM next_run, {joins} WHERE lt.code = %s ORDER BY rl.id, l.id")
+    lab_test: LabTest
+    analyzer: Analyzer | None
+    lines: list[RecipeLine]
+
+    @property
+    def reagents(self) -> list[Reagent]:
+        """The reagents the recipe draws on, each once."""
+        return list({line.reagent_id: line.reagent for line in self.lines}.values())
 
 
-def _recipe_lines_of(test_code: str, today=None) -> tuple[list[RecipeLine], dict[int, list[ReagentLot]], int | None]:
-    """Read a test's recipe lines with their test, reagent and analyzer attached (one statement); with `today`, also
-    the lots of their reagents not yet expired (by reagent id, unfiltered) and, on PostgreSQL, the next run id."""
-    widths = [len(model._meta.sorted_fields) for model in (RecipeLine, LabTest, Reagent, Analyzer)]
-    test_at, reagent_at, analyzer_at, lot_at = widths[0], sum(widths[:2]), sum(widths[:3]), sum(widths)
-    postgres = isinstance(database_of(RecipeLine), peewee.PostgresqlDatabase)
-    params = (test_code,) if today is None else (ReagentLot.expires_on.db_value(today), test_code)
-    lines, tests, reagents, analyzers, lots, next_id = {}, {}, {}, {}, {}, None
-    for row in fetch_all(RecipeLine, _recipe_with_test_sql(today is not None, postgres), params, prepared=True):
-        if today is not None:
-            lots_of = lots.setdefault(row[reagent_at], {})
-            if row[lot_at] is not None and row[lot_at] not in lots_of:
-                lots_of[row[lot_at]] = from_row(ReagentLot, row, lot_at)
-            next_id = row[-1] if postgres else None
-        if row[0] in lines:
-            continue
-        line = from_row(RecipeLine, row)
-        if row[test_at] not in tests:
-            tests[row[test_at]] = from_row(LabTest, row, test_at)
-        if row[reagent_at] not in reagents:
-            reagents[row[reagent_at]] = from_row(Reagent, row, reagent_at)
-        if row[analyzer_at] is not None and row[analyzer_at] not in analyzers:
-            analyzers[row[analyzer_at]] = from_row(Analyzer, row, analyzer_at)
-        lab_test, reagent, analyzer = tests[row[test_at]], reagents[row[reagent_at]], analyzers.get(row[analyzer_at])
-        line.__rel__.update(lab_test=lab_test, reagent=reagent, analyzer=analyzer)
-        lines[row[0]] = line
-    usable = {reagent_id: stock.usable_among(list(found.values()), reagents[reagent_id])
-              for reagent_id, found in lots.items()}
-    return list(lines.values()), usable, next_id
-
-
-def lab_test_with_recipe(test_code: str, analyzer_code: str | None) -> tuple[LabTest, Analyzer | None, list]:
-    """Look up a test, the analyzer and the recipe used on it, in one query when the test has a recipe."""
-    lab_test, analyzer, lines, _lots, _next_id = lab_test_for_a_run(test_code, analyzer_code, None)
-    return lab_test, analyzer, lines
-
-
-def lab_test_for_a_run(test_code: str, analyzer_code: str | None, today):
-    """lab_test_with_recipe, plus (with `today`) the usable lots of the recipe's reagents by reagent id and, on
-    PostgreSQL, the id the run will be written with: all in one query when the test has a recipe."""
-    lines, lots, next_id = _recipe_lines_of(test_code, today)
+def recipe_for_a_run(test_code: str, analyzer_code: str | None) -> Recipe:
+    """Look up a test, the analyzer and the recipe used on it (one query when the test has a recipe); 404s."""
+    lines = store.recipe_lines(test_code)
     lab_test = lines[0].lab_test if lines else lab_test_by_code(test_code)
     analyzer = None
     if analyzer_code:
         known = [line.analyzer for line in lines if line.analyzer_id and line.analyzer.code == analyzer_code]
         analyzer = known[0] if known else analyzer_by_code(analyzer_code)
-    return lab_test, analyzer, _lines_for(lines, analyzer), lots, next_id
+    return Recipe(lab_test, analyzer, _lines_for(lines, analyzer))
 
 
 def lab_test_view(lab_test: LabTest) -> dict:

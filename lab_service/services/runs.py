@@ -2,25 +2,15 @@
 
 import json
 
-from flask import current_app
-
-from common.charges import publish_charge_reversed, publish_charges_created
+from common.auth import actor
+from common.charges import publish_charge_created, publish_charge_reversed
 from common.errors import Conflict, NotFound
-from common.idempotency import RetryTransaction, at_commit, request_transaction_reruns
-from common.sql import create, create_deferred, defer
-from lab_service import clock
-from lab_service.models import (
-    Analyzer,
-    DailyOverheadMark,
-    LabTest,
-    LedgerEntry,
-    ReagentLot,
-    TestRun,
-    WorklistItem,
-    db,
-)
+from common.stock import stock_attempts
+from lab_service import clock, store
+from lab_service.models import Analyzer, LabTest, LedgerEntry, ReagentLot, TestRun, WorklistItem, db
 from lab_service.services import catalogue, stock
 from lab_service.services.alert_requests import request_alert_check
+from lab_service.services.catalogue import Recipe
 
 CHARGE_UNIT = "lần"
 
@@ -31,86 +21,49 @@ def _add(demand: dict, reagent, basis: str, quantity: int) -> None:
         demand.setdefault(reagent, []).append((basis, quantity))
 
 
-def _takes_daily_overhead(lab_test: LabTest, analyzer: Analyzer | None) -> bool:
+def _opens_a_lot(recipe: Recipe, lots: dict) -> bool:
+    """Tell whether this run will draw a per-test reagent from a lot nobody has opened yet."""
+    return any(lots[line.reagent_id] and lots[line.reagent_id][0].opened_at is None
+               for line in recipe.lines if line.basis in ("test", "run"))
+
+
+def _takes_daily_overhead(recipe: Recipe) -> bool:
     """Claim today's once-a-day QC/calibration for this test and analyzer; True if this run is the first today."""
-    mark = (lab_test.id, analyzer.code if analyzer else "", clock.today())
-    seen = current_app.extensions.setdefault("lab_daily_marks", set())
-    if mark in seen:
-        return False
-    inserted = (DailyOverheadMark.insert(lab_test=mark[0], analyzer_code=mark[1], day=mark[2])
-                .on_conflict_ignore().as_rowcount().execute())
-    if not inserted:
-        seen.add(mark)  # a committed mark exists (a concurrent one would have made us wait): remember it
-    return bool(inserted)
+    analyzer_code = recipe.analyzer.code if recipe.analyzer else ""
+    return store.claim_daily_overhead(recipe.lab_test.id, analyzer_code, clock.today())
 
 
-def _opens_a_lot(lines, lots: dict) -> bool:
-    """Tell whether this run will draw a per-test reagent from a lot nobody has opened yet (fills `lots`)."""
-    for line in lines:
-        if line.basis in ("test", "run"):
-            if line.reagent_id not in lots:
-                lots[line.reagent_id] = stock.usable_lots(line.reagent)
-            if lots[line.reagent_id] and lots[line.reagent_id][0].opened_at is None:
-                return True
-    return False
-
-
-def patient_demand(lab_test: LabTest, analyzer: Analyzer | None, lines: list, lots: dict) -> dict:
+def patient_demand(recipe: Recipe, lots: dict) -> dict:
     """Work out what one patient test takes: the recipe with dead volume, and any lot-opening or daily overhead."""
     demand: dict = {}
-    for line in lines:
+    for line in recipe.lines:
         if line.basis in ("test", "run"):
             _add(demand, line.reagent, "test", line.quantity)
-    if any(line.basis == "lot_opened" for line in lines) and _opens_a_lot(lines, lots):
-        for line in lines:
+    if any(line.basis == "lot_opened" for line in recipe.lines) and _opens_a_lot(recipe, lots):
+        for line in recipe.lines:
             if line.basis == "lot_opened":
                 _add(demand, line.reagent, "lot_opened", line.quantity)
-    if any(line.basis == "day" for line in lines) and _takes_daily_overhead(lab_test, analyzer):
-        for line in lines:
+    if any(line.basis == "day" for line in recipe.lines) and _takes_daily_overhead(recipe):
+        for line in recipe.lines:
             if line.basis == "day":
                 _add(demand, line.reagent, "day", line.quantity)
     return demand
 
 
-class StockMoved(Exception):
-    """Another run took the planned stock between our read and our guarded decrement."""
+def qc_demand(recipe: Recipe, levels: int) -> dict:
+    """Work out what a QC or calibration run takes: the recipe once per level plus the dead volume."""
+    demand: dict = {}
+    for line in recipe.lines:
+        if line.basis == "test":
+            _add(demand, line.reagent, "test", line.quantity * levels)
+        elif line.basis == "run":
+            _add(demand, line.reagent, "test", line.quantity)
+    return demand
 
 
-def _record_run(make_demand, create_run, follow_up=None, lots=None) -> tuple[TestRun, list[dict]]:
-    """In one transaction: plan FEFO, write the run, its ledger rows and follow-ups, and take the stock last.
-
-    Taking the stock last keeps the lots' row locks short (in an idempotent request: after its response is stored,
-    right before COMMIT). If another run took the planned stock first, the work is
-    rolled back and planned again from a fresh read; 409 once stock no longer covers. Inside an idempotent
-    request's transaction the whole request is run again (no savepoint needed); otherwise this transaction is.
-    `lots`: the usable lots by reagent id, when they were read with the catalogue in this transaction.
-    """
-    if request_transaction_reruns():
-        return _plan_and_take(make_demand, create_run, follow_up, RetryTransaction, lots)
-    while True:
-        try:
-            with db.atomic():
-                return _plan_and_take(make_demand, create_run, follow_up, StockMoved, lots)
-        except StockMoved:
-            lots = None  # read them again
-            continue
-
-
-def _plan_and_take(make_demand, create_run, follow_up, lost_race: type[Exception], lots: dict | None):
-    lots = dict(lots or {})
-    pieces = stock.plan(make_demand(lots), lots)
-    consumption = stock.consumption_lines(pieces)
-    run = create_run(sum(line["cost_amount"] for line in consumption))
-    shown = stock.write_consumption(consumption, run)
-    if follow_up is not None:
-        follow_up(run)
-    if not at_commit(lambda: stock.take_planned(pieces) and stock.open_lots_on_first_use(pieces)):
-        raise lost_race()
-    return run, shown
-
-
-def _charge_event(run: TestRun, lab_test: LabTest, analyzer: Analyzer | None, results: list) -> dict:
+def _charge_event(run: TestRun, recipe: Recipe, results: list) -> dict:
     """Build the charge.created of a billed run, priced from the catalogue."""
+    lab_test, analyzer = recipe.lab_test, recipe.analyzer
     return {
         "key": f"lab:test-run:{run.id}", "source": "lab", "source_id": str(run.id),
         "encounter_id": run.encounter_id, "patient_id": run.patient_id, "item_kind": "service",
@@ -125,62 +78,51 @@ def _charge_event(run: TestRun, lab_test: LabTest, analyzer: Analyzer | None, re
 
 def log_test_run(fields: dict) -> dict:
     """Log a patient test: consume its reagent FEFO, bill it (unless a rerun) and close its worklist order."""
-    lab_test, analyzer, lines, lots, run_id = catalogue.lab_test_for_a_run(
-        fields["test_code"], fields.get("analyzer_code"), clock.today())
+    recipe = catalogue.recipe_for_a_run(fields["test_code"], fields.get("analyzer_code"))
     billed = not fields.get("is_rerun", False)
     results = fields.get("results", [])
-
-    def create_run(cost_amount: int) -> TestRun:
-        values = dict(kind="patient", lab_test=lab_test, analyzer=analyzer, encounter_id=fields["encounter_id"],
-                      patient_id=fields["patient_id"], is_rerun=not billed, billed=billed,
-                      price_amount=lab_test.price_amount if billed else 0, cost_amount=cost_amount,
-                      results=json.dumps(results, ensure_ascii=False), logged_by=stock.actor(), created_at=clock.now())
-        if run_id is None:
-            return create(TestRun, **values)
-        return create_deferred(TestRun, id=run_id, **values)  # its id was drawn with the catalogue read
-
-    def bill(run: TestRun) -> None:
-        _close_worklist_order(run, lab_test)
-        publish_charges_created([_charge_event(run, lab_test, analyzer, results)])
-
-    run, shown = _record_run(lambda planned: patient_demand(lab_test, analyzer, lines, planned), create_run,
-                             bill if billed else None, lots)
-    return run_view(run, lab_test, analyzer, shown)
+    for attempt in stock_attempts():
+        with attempt, db.atomic():
+            lots = stock.usable_lots(recipe.reagents)
+            pieces = stock.plan(patient_demand(recipe, lots), lots)
+            consumption = stock.consumption_lines(pieces)
+            run = store.add_run(
+                kind="patient", lab_test=recipe.lab_test, analyzer=recipe.analyzer,
+                encounter_id=fields["encounter_id"], patient_id=fields["patient_id"], is_rerun=not billed,
+                billed=billed, price_amount=recipe.lab_test.price_amount if billed else 0,
+                cost_amount=sum(line["cost_amount"] for line in consumption),
+                results=json.dumps(results, ensure_ascii=False), logged_by=actor(), created_at=clock.now())
+            shown = stock.write_consumption(consumption, run)
+            if billed:
+                store.close_worklist_order(run)
+                publish_charge_created(_charge_event(run, recipe, results))
+            stock.take(pieces)
+            request_alert_check(*recipe_reagent_ids(recipe))
+            return run_view(run, recipe.lab_test, recipe.analyzer, shown)
 
 
 def log_qc_run(fields: dict) -> dict:
     """Log a QC or calibration run: it consumes the recipe once per level plus dead volume, and is never billed."""
-    lab_test, analyzer, lines = catalogue.lab_test_with_recipe(fields["test_code"], fields.get("analyzer_code"))
-    demand: dict = {}
-    for line in lines:
-        if line.basis == "test":
-            _add(demand, line.reagent, "test", line.quantity * fields["levels"])
-        elif line.basis == "run":
-            _add(demand, line.reagent, "test", line.quantity)
-
-    def create_run(cost_amount: int) -> TestRun:
-        return TestRun.create(kind=fields["kind"], lab_test=lab_test, analyzer=analyzer, billed=False,
-                              cost_amount=cost_amount, logged_by=stock.actor(), created_at=clock.now(),
-                              results=json.dumps(fields.get("results", []), ensure_ascii=False))
-
-    def qc_demand(_lots: dict) -> dict:
-        if fields["kind"] == "qc":
-            _takes_daily_overhead(lab_test, analyzer)  # logged QC is today's QC: patient tests skip the daily lines
-        return demand
-
-    run, shown = _record_run(qc_demand, create_run)
-    return run_view(run, lab_test, analyzer, shown)
+    recipe = catalogue.recipe_for_a_run(fields["test_code"], fields.get("analyzer_code"))
+    results = json.dumps(fields.get("results", []), ensure_ascii=False)
+    for attempt in stock_attempts():
+        with attempt, db.atomic():
+            if fields["kind"] == "qc":
+                _takes_daily_overhead(recipe)  # logged QC is today's QC: patient tests skip the daily lines
+            pieces = stock.plan(qc_demand(recipe, fields["levels"]))
+            consumption = stock.consumption_lines(pieces)
+            run = store.add_run(kind=fields["kind"], lab_test=recipe.lab_test, analyzer=recipe.analyzer,
+                                billed=False, cost_amount=sum(line["cost_amount"] for line in consumption),
+                                logged_by=actor(), created_at=clock.now(), results=results)
+            shown = stock.write_consumption(consumption, run)
+            stock.take(pieces)
+            request_alert_check(*recipe_reagent_ids(recipe))
+            return run_view(run, recipe.lab_test, recipe.analyzer, shown)
 
 
-def _close_worklist_order(run: TestRun, lab_test: LabTest) -> None:
-    """Mark the oldest open order of this test on this visit as done by `run` (none open: nothing to do).
-
-    One guarded update, sent with the transaction's next statement (common.sql.defer): a concurrent run that
-    closed the same order first leaves this one with nothing to close, as a read-then-update would.
-    """
-    defer(db, "UPDATE worklist_item SET state = %s, test_run_id = %s WHERE state = %s AND id = ("
-              "SELECT id FROM worklist_item WHERE state = %s AND encounter_id = %s AND lab_test_id = %s"
-              " ORDER BY id LIMIT 1)", ("done", run.id, "open", "open", run.encounter_id, lab_test.id))
+def recipe_reagent_ids(recipe: Recipe) -> list[int]:
+    """The ids of the reagents a recipe draws on."""
+    return [reagent.id for reagent in recipe.reagents]
 
 
 def run_by_id(run_id: int) -> TestRun:
@@ -195,19 +137,19 @@ def void_test_run(run_id: int, reason: str) -> dict:
     """Void a run: put the exact quantities back on the same lots (reversal rows) and reverse its charge."""
     run = run_by_id(run_id)
     with db.atomic():
-        voided = (TestRun.update(status="voided", voided_at=clock.now(), voided_by=stock.actor(), void_reason=reason)
+        voided = (TestRun.update(status="voided", voided_at=clock.now(), voided_by=actor(), void_reason=reason)
                   .where((TestRun.id == run.id) & (TestRun.status == "done")).execute())
         if not voided:
             raise Conflict(f"Test run {run_id} was already voided", code="TEST_RUN_ALREADY_VOIDED")
         entries = list(LedgerEntry.select().where((LedgerEntry.test_run == run) & (LedgerEntry.kind == "consumption")))
+        request_alert_check(*{entry.reagent_id for entry in entries})
         for entry in entries:
             given_back = ReagentLot.on_hand - entry.quantity  # entry.quantity is negative: this adds it back
             ReagentLot.update(on_hand=given_back).where(ReagentLot.id == entry.lot_id).execute()
             LedgerEntry.create(reagent=entry.reagent_id, lot=entry.lot_id, kind="void_reversal",
                                quantity=-entry.quantity, cost_amount=-entry.cost_amount, test_run=run,
-                               basis=entry.basis, reason=reason, recorded_by=stock.actor(),
+                               basis=entry.basis, reason=reason, recorded_by=actor(),
                                created_at=clock.now())
-            request_alert_check(entry.reagent_id)
         if run.billed:
             publish_charge_reversed({
                 "key": f"lab:test-run:{run.id}:void", "charge_key": f"lab:test-run:{run.id}", "source": "lab",
@@ -267,8 +209,7 @@ def order_test(fields: dict) -> WorklistItem:
     with db.atomic():
         item = WorklistItem.create(lab_test=lab_test, encounter_id=fields["encounter_id"],
                                    patient_id=fields["patient_id"], ordered_at=clock.now())
-    for line in catalogue.recipe_of(lab_test, None):
-        request_alert_check(line.reagent_id)
+    request_alert_check(*(line.reagent_id for line in catalogue.recipe_of(lab_test, None)))
     return item
 
 

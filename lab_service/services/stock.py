@@ -5,13 +5,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import peewee
-from flask import has_request_context
 
-from common.auth import current_principal
+from common.auth import actor
 from common.errors import ApiError, InsufficientStock, NotFound
 from common.money import round_half_up
-from common.sql import insert_rows, row_count, select_models
-from lab_service import clock
+from lab_service import clock, store
 from lab_service.models import LedgerEntry, Reagent, ReagentLot, db
 from lab_service.services.alert_requests import request_alert_check
 
@@ -24,11 +22,6 @@ class Piece:
     lot: ReagentLot
     quantity: int
     basis: str
-
-
-def actor() -> str:
-    """Return who is acting, for the ledger ("system" for seeds and jobs)."""
-    return current_principal().subject if has_request_context() else "system"
 
 
 def reagent_by_code(code: str) -> Reagent:
@@ -77,24 +70,18 @@ def effective_expiry(lot: ReagentLot, reagent: Reagent) -> date:
     return lot.expires_on if ends is None else min(lot.expires_on, clock.local_date(ends))
 
 
-def usable_lots(reagent: Reagent) -> list[ReagentLot]:
-    """Return the reagent's usable lots, the one that stops being usable first at the front."""
-    candidates = select_models(
-        ReagentLot, "t.reagent_id = %s AND t.state = %s AND t.on_hand > 0 AND t.expires_on >= %s",
-        (reagent.id, "released", clock.today()))
-    return usable_among(candidates, reagent)
-
-
-def usable_among(candidates: list[ReagentLot], reagent: Reagent) -> list[ReagentLot]:
-    """Keep the usable lots among `candidates` (released lots of `reagent` with stock), the first to go first."""
-    lots = [lot for lot in candidates if unusable_reason(lot, reagent) is None]
-    return sorted(lots, key=lambda lot: (effective_expiry(lot, reagent), lot.expires_on, lot.id))
-
+def usable_lots(reagents) -> dict[int, list[ReagentLot]]:
+    """Return the usable lots of each reagent by reagent id, the one that stops being usable first at the front."""
+    by_id = {reagent.id: reagent for reagent in reagents}
+    found = store.lots_with_stock(by_id, clock.today())
+    return {reagent_id: sorted((lot for lot in lots if unusable_reason(lot, by_id[reagent_id]) is None),
+                               key=lambda lot, r=by_id[reagent_id]: (effective_expiry(lot, r), lot.expires_on, lot.id))
+            for reagent_id, lots in found.items()}
 
 
 def usable_quantity(reagent: Reagent) -> int:
     """Return how much of the reagent can be used now."""
-    return sum(lot.on_hand for lot in usable_lots(reagent))
+    return sum(lot.on_hand for lot in usable_lots([reagent])[reagent.id])
 
 
 def cost_of(lot: ReagentLot, quantity: int) -> int:
@@ -123,9 +110,10 @@ def shortage_error(shortages: list[dict]) -> InsufficientStock:
 def check_cover(demand: dict[Reagent, list[tuple[str, int]]], lots: dict[int, list[ReagentLot]] | None = None):
     """Raise 409 INSUFFICIENT_STOCK if any reagent's usable stock is short; return the usable lots per reagent."""
     lots, shortages = dict(lots or {}), []
+    missing = [reagent for reagent in demand if reagent.id not in lots]
+    if missing:
+        lots.update(usable_lots(missing))
     for reagent, parts in demand.items():
-        if reagent.id not in lots:
-            lots[reagent.id] = usable_lots(reagent)
         needed, usable = sum(q for _, q in parts), sum(lot.on_hand for lot in lots[reagent.id])
         if needed > usable:
             shortages.append({"reagent_code": reagent.code, "needed": needed, "usable": usable,
@@ -155,22 +143,6 @@ def plan(demand: dict[Reagent, list[tuple[str, int]]], lots: dict[int, list[Reag
     return pieces
 
 
-def take_planned(pieces: list[Piece]) -> bool:
-    """Take the planned quantities with guarded decrements (never below zero); False if a lot no longer has them.
-
-    Called last in the transaction, so the lots' row locks are held as briefly as possible.
-    """
-    per_lot: dict[int, int] = {}
-    for piece in pieces:
-        per_lot[piece.lot.id] = per_lot.get(piece.lot.id, 0) + piece.quantity
-    for lot_id, quantity in sorted(per_lot.items()):
-        taken = row_count(ReagentLot, "UPDATE reagent_lot SET on_hand = on_hand - %s WHERE id = %s AND on_hand >= %s",
-                          (quantity, lot_id, quantity))
-        if not taken:
-            return False
-    return True
-
-
 def _split_by_basis(reagent: Reagent, parts: list[tuple[str, int]], taken: list[tuple[ReagentLot, int]]):
     """Attribute what was taken from each lot to the demand parts (test, run, lot_opened, day) in order."""
     pieces, parts = [], [list(p) for p in parts]
@@ -186,13 +158,15 @@ def _split_by_basis(reagent: Reagent, parts: list[tuple[str, int]], taken: list[
     return pieces
 
 
-def open_lots_on_first_use(pieces: list[Piece]) -> bool:
-    """Start the stability clock of every lot this consumption drew from for the first time (always True)."""
-    now = ReagentLot.opened_at.db_value(clock.now())
-    for lot_id in sorted({p.lot.id for p in pieces if p.lot.opened_at is None}):
-        row_count(ReagentLot, "UPDATE reagent_lot SET opened_at = %s WHERE id = %s AND opened_at IS NULL",
-                  (now, lot_id))
-    return True
+def take(pieces: list[Piece]) -> None:
+    """Take the planned quantities off their lots (guarded decrements, StockMoved when a lot no longer holds them)
+    and start the stability clock of lots drawn from for the first time. Called last in the transaction, so the
+    lots' row locks are held as briefly as possible."""
+    per_lot: dict[int, int] = {}
+    for piece in pieces:
+        per_lot[piece.lot.id] = per_lot.get(piece.lot.id, 0) + piece.quantity
+    store.take(per_lot)
+    store.mark_opened({piece.lot.id for piece in pieces if piece.lot.opened_at is None}, clock.now())
 
 
 def consumption_lines(pieces: list[Piece]) -> list[dict]:
@@ -209,13 +183,12 @@ def consumption_lines(pieces: list[Piece]) -> list[dict]:
 
 
 def write_consumption(lines: list[dict], test_run) -> list[dict]:
-    """Write one consumption ledger row per lot and basis in one statement (sent with the transaction's next
-    statement: common.sql.defer); return the consumption per lot."""
+    """Write one consumption ledger row per lot and basis (one statement); return the consumption per lot."""
     recorded_by, now = actor(), clock.now()
-    insert_rows(LedgerEntry, [
+    store.add_ledger_rows([
         {"reagent": line["reagent_id"], "lot": line["lot"].id, "kind": "consumption", "quantity": -line["quantity"],
          "cost_amount": -line["cost_amount"], "test_run": test_run.id, "basis": line["basis"],
-         "recorded_by": recorded_by, "created_at": now} for line in lines], deferred=True)
+         "recorded_by": recorded_by, "created_at": now} for line in lines])
     by_lot: dict[int, dict] = {}
     for line in lines:
         shown = by_lot.setdefault(line["lot"].id, {"reagent_code": line["reagent_code"],
@@ -223,7 +196,6 @@ def write_consumption(lines: list[dict], test_run) -> list[dict]:
                                                    "cost_amount": 0})
         shown["quantity"] += line["quantity"]
         shown["cost_amount"] += line["cost_amount"]
-        request_alert_check(line["reagent_id"])
     return list(by_lot.values())
 
 

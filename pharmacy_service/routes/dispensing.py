@@ -56,7 +56,7 @@ def get_prescription(prescription_id):
 
 @blp.route("/prescriptions/<int:prescription_id>/dispenses", methods=["POST"])
 @require_roles(PHARMACIST)
-@idempotent(optimistic=True)
+@idempotent
 @blp.arguments(DispenseInSchema())
 @blp.response(201, DispenseSchema)
 def dispense_prescription(fields, prescription_id):
@@ -66,7 +66,7 @@ def dispense_prescription(fields, prescription_id):
 
 @blp.route("/dispenses", methods=["POST"])
 @require_roles(PHARMACIST)
-@idempotent(optimistic=True)
+@idempotent
 @blp.arguments(DispenseByPrescriptionSchema())
 @blp.response(201, DispenseSchema)
 def dispense_scanned_prescription(fields):

@@ -4,34 +4,20 @@ import json
 from collections import defaultdict
 
 import peewee
-from flask import current_app, g, has_request_context
+from flask import current_app
 
 from common.models import utcnow
-from common.queue import enqueue, enqueue_coalesced
+from common.queue import after_commit
 from pharmacy_service.models import Alert, Drug, DrugLot, db
 from pharmacy_service.services.moves import local_today
 
 
 def recheck_after_commit(drug_ids) -> None:
-    """Re-evaluate these drugs' alerts once the current request has committed (at once outside a request)."""
-    if has_request_context():
-        g.setdefault("pharmacy_alert_drugs", set()).update(drug_ids)
-        return
-    from pharmacy_service import jobs
-
-    enqueue(jobs.check_drug_alerts, sorted(set(drug_ids)))
-
-
-def dispatch_after_request(response):
-    """After a successful request, queue the alert checks its changes asked for."""
-    drug_ids = g.pop("pharmacy_alert_drugs", None)
-    if drug_ids and response.status_code < 400:
-        from pharmacy_service import jobs
-
-        interval = current_app.config["ALERT_CHECK_INTERVAL_MS"]
-        for drug_id in sorted(drug_ids):  # a burst of dispenses of one drug shares one check
-            enqueue_coalesced(f"pharmacy-alerts:{drug_id}", interval, jobs.check_drug_alerts, [drug_id])
-    return response
+    """Re-evaluate these drugs' alerts once the current transaction has committed (at once outside one); a burst
+    of commits on one drug shares one check."""
+    for drug_id in sorted(set(drug_ids)):
+        after_commit(db, "pharmacy_service.jobs.check_drug_alerts", [drug_id],
+                     coalesce_ms=current_app.config["ALERT_CHECK_INTERVAL_MS"])
 
 
 def _conditions(drug: Drug, lots: list[DrugLot], today) -> dict[str, dict]:

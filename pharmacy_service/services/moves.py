@@ -3,9 +3,7 @@
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import has_request_context
-
-from common.auth import current_principal
+from common.auth import actor
 from common.errors import NotFound
 from pharmacy_service.models import Drug, DrugLot, StockEntry
 
@@ -15,11 +13,6 @@ HOSPITAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 def local_today() -> date:
     """Return today's date at the hospital (expiry dates are local calendar days)."""
     return datetime.now(HOSPITAL_TZ).date()
-
-
-def actor() -> str:
-    """Return who is acting: the signed-in user, the calling service, or 'system' outside a request."""
-    return current_principal().subject if has_request_context() else "system"
 
 
 def get_drug(code: str) -> Drug:

@@ -3,11 +3,12 @@
 from collections import defaultdict
 
 from common import outbox
+from common.auth import actor
 from common.contracts import ENCOUNTER_FLAGGED, ENCOUNTER_FLAGS_PATH, EncounterFlagSchema
 from common.errors import Conflict
 from pharmacy_service.models import Dispense, DispenseLine, DispenseLotPick, DrugLot, Recall, db
 from pharmacy_service.services import alerts
-from pharmacy_service.services.moves import actor, get_lot, note_on_card
+from pharmacy_service.services.moves import get_lot, note_on_card
 
 _flag_schema = EncounterFlagSchema()
 

@@ -1,11 +1,12 @@
 """Returns of dispensed drugs: back to the lot they came from (quarantined if expired or recalled), charge reversed."""
 
+from common.auth import actor
 from common.charges import publish_charge_reversed
 from common.errors import ApiError, ValidationFailed
 from pharmacy_service.models import Dispense, DispenseLine, DispenseLotPick, Drug, DrugLot, DrugReturn, ReturnLine, db
 from pharmacy_service.services import alerts
 from pharmacy_service.services.dispensing import get_dispense
-from pharmacy_service.services.moves import actor, local_today, move_stock
+from pharmacy_service.services.moves import local_today, move_stock
 
 
 def _requested(record: Dispense, items: list[dict]) -> list[tuple[DispenseLine, dict]]:

@@ -132,20 +132,21 @@ def test_only_lab_staff_may_log_tests(lab):
 
 
 def test_a_run_that_loses_the_race_for_its_lot_is_planned_again_and_leaves_nothing_behind(lab, monkeypatch):
-    from lab_service.services import stock
+    from common.stock import StockMoved
+    from lab_service import store
 
     glucose_in_stock(lab, ("GL2603A", 5000, SOON))
-    real_take = stock.take_planned
-    for headers in ({"Idempotency-Key": "race-1"}, {}):  # the request's transaction is rerun / its own is
+    real_take = store.take
+    for headers in ({"Idempotency-Key": "race-1"}, {}):  # inside the request's transaction / in its own
         lost = []
 
-        def take_once_lost(pieces, lost=lost):
+        def take_once_lost(quantities, lost=lost):
             if not lost:
                 lost.append(True)  # as if another run had taken the stock between our read and our decrement
-                return False
-            return real_take(pieces)
+                raise StockMoved(sorted(quantities))
+            return real_take(quantities)
 
-        monkeypatch.setattr(stock, "take_planned", take_once_lost)
+        monkeypatch.setattr(store, "take", take_once_lost)
         ok(lab.post("/api/v1/lab/test-runs", json={"encounter_id": "1001", "patient_id": "501", "test_code": "GLU"},
                     headers={**TECH, **headers}), 201)
         assert lost == [True]

@@ -184,13 +184,13 @@ def test_two_lines_of_the_same_drug_share_its_lots_first_expiry_first(pharmacy):
 
 @pytest.mark.parametrize("key", [None, "quay-thuoc-1:don-7:lan-1"])
 def test_a_dispense_whose_lot_moved_is_undone_and_planned_again(pharmacy, monkeypatch, key):
-    from pharmacy_service.services import dispensing
+    from pharmacy_service.services import fefo
 
     amoxicillin = add_drug(pharmacy, "amoxicillin")["code"]
     receive(pharmacy, amoxicillin, "AMX2605A", expires_in_days=120, quantity=15)
     receive(pharmacy, amoxicillin, "AMX2611B", expires_in_days=400, quantity=100)
     prescription = prescribe(pharmacy, [(amoxicillin, 21)])
-    real_take, lost = dispensing.take_planned, []
+    real_take, lost = fefo.take_planned, []
 
     def take_after_a_rival(plan, reference, today):
         if not lost:  # the first lot is emptied (in this very attempt) just before our decrement
@@ -198,7 +198,7 @@ def test_a_dispense_whose_lot_moved_is_undone_and_planned_again(pharmacy, monkey
             real_take({line: [(lot, 15) for lot, _ in picks[:1]] for line, picks in plan.items()}, "rival", today)
         return real_take(plan, reference, today)
 
-    monkeypatch.setattr(dispensing, "take_planned", take_after_a_rival)
+    monkeypatch.setattr(fefo, "take_planned", take_after_a_rival)
     response = dispense(pharmacy, prescription, headers={"Idempotency-Key": key} if key else None)
 
     assert response.status_code == 201, response.get_json()

@@ -1,0 +1,94 @@
+"""What the pharmacy's hot verbs need from the database: each function one read or one write, the same on SQLite
+and PostgreSQL. The verbs (services/dispensing.py, services/fefo.py) call these inside their own `with db.atomic():`.
+"""
+
+from datetime import date
+
+import peewee
+
+from common.stock import StockMoved
+from pharmacy_service.models import (
+    DispenseLine,
+    DispenseLotPick,
+    Drug,
+    DrugLot,
+    Prescription,
+    PrescriptionLine,
+    StockEntry,
+)
+
+
+def prescription_lines(prescription_id: int) -> list[PrescriptionLine]:
+    """Read a prescription's lines with their prescription and drug attached, in line-id order."""
+    return list(PrescriptionLine.select(PrescriptionLine, Prescription, Drug)
+                .join(Prescription).switch(PrescriptionLine).join(Drug)
+                .where(PrescriptionLine.prescription == prescription_id).order_by(PrescriptionLine.id))
+
+
+def claim_lines(quantities: dict[int, int]) -> int | None:
+    """Count quantities against their prescription lines' remainders with guarded updates, in line-id order (one
+    lock order for every dispense); return the first line that has less left than asked, or None."""
+    for line_id, quantity in sorted(quantities.items()):
+        claimed = (PrescriptionLine.update(quantity_dispensed=PrescriptionLine.quantity_dispensed + quantity)
+                   .where((PrescriptionLine.id == line_id)
+                          & (PrescriptionLine.quantity_dispensed + quantity <= PrescriptionLine.quantity)).execute())
+        if not claimed:
+            return line_id
+    return None
+
+
+def line_remainder(line_id: int) -> int:
+    """Return what is left to dispense on a prescription line."""
+    line = PrescriptionLine.get_by_id(line_id)
+    return line.quantity - line.quantity_dispensed
+
+
+def usable_lots(drug_ids, today: date) -> dict[int, list[DrugLot]]:
+    """Read each drug's dispensable lots with stock on the shelf, earliest expiry first, by drug id."""
+    found: dict[int, list[DrugLot]] = {drug_id: [] for drug_id in drug_ids}
+    for lot in (DrugLot.select()
+                .where(DrugLot.drug.in_(sorted(found)) & (DrugLot.status == "available")
+                       & (DrugLot.expires_on >= today) & (DrugLot.quantity_on_hand > 0))
+                .order_by(DrugLot.expires_on, DrugLot.id)):
+        found[lot.drug_id].append(lot)
+    return found
+
+
+def add_dispense_lines(rows: list[dict]) -> dict[int, int]:
+    """Write dispense lines (one statement); return each one's id by its prescription line."""
+    inserted = (DispenseLine.insert_many(rows)
+                .returning(DispenseLine.id, DispenseLine.prescription_line).tuples().execute())
+    return {prescription_line_id: line_id for line_id, prescription_line_id in inserted}
+
+
+def add_lot_picks(rows: list[dict]) -> None:
+    """Write which lots each dispense line came from (one statement)."""
+    if rows:
+        DispenseLotPick.insert_many(rows).execute()
+
+
+def take(quantities: dict[int, int], today: date) -> dict[int, int]:
+    """Take quantities off dispensable lots' shelves with guarded decrements, in lot-id order (one lock order for
+    every verb); return each lot's balance left. Raise StockMoved when a lot no longer holds what was planned (or
+    when taking it ran into another verb's locks the other way round: plan again)."""
+    balances = {}
+    try:
+        for lot_id, quantity in sorted(quantities.items()):
+            taken = list(DrugLot.update(quantity_on_hand=DrugLot.quantity_on_hand - quantity)
+                         .where((DrugLot.id == lot_id) & (DrugLot.quantity_on_hand >= quantity)
+                                & (DrugLot.status == "available") & (DrugLot.expires_on >= today))
+                         .returning(DrugLot.quantity_on_hand).tuples().execute())
+            if not taken:
+                raise StockMoved(lot_id)
+            balances[lot_id] = taken[0][0]
+    except peewee.OperationalError as error:
+        if "deadlock" in str(error):
+            raise StockMoved(sorted(quantities)) from None
+        raise
+    return balances
+
+
+def add_stock_entries(rows: list[dict]) -> None:
+    """Append stock-card rows (one statement)."""
+    if rows:
+        StockEntry.insert_many(rows).execute()

@@ -179,24 +179,32 @@ def gunicorn(app_spec: str, port: int, env: dict, workers: int = WORKERS, thread
 class Stack:
     """The running services of start_stack: their URLs (stack["gateway"]), env, and stop/start per service."""
 
-    def __init__(self, env: dict, ports: dict, workers: int):
-        self.env, self.ports, self.workers = env, ports, workers
+    def __init__(self, env: dict, ports: dict, workers: int, log_dir: Path | None = None):
+        self.env, self.ports, self.workers, self.log_dir = env, ports, workers, log_dir
         self.urls = {s: f"http://127.0.0.1:{p}" for s, p in ports.items()}
         self.processes: dict[str, subprocess.Popen] = {}
 
     def __getitem__(self, name: str):
         return self.env if name == "env" else self.urls[name]
 
+    def _log(self, name: str):
+        return open(self.log_dir / f"{name}.log", "ab") if self.log_dir else None
+
     def start(self, service: str) -> None:
-        """Start one service (or 'sweeper' / 'worker') and wait until it answers."""
-        if service == "sweeper":
-            self.processes[service] = _manage_process(["sweep"], self.env)
-        elif service == "worker":
-            self.processes[service] = _manage_process(["worker"], self.env)
+        """Start one service, or a sweeper or rq worker (a name starting with 'sweeper' or 'worker', so several
+        can run), and wait until a service answers."""
+        if service.startswith("sweeper"):
+            self.processes[service] = _manage_process(["sweep"], self.env, self._log(service))
+        elif service.startswith("worker"):
+            self.processes[service] = _manage_process(["worker"], self.env, self._log(service))
         else:
             self.processes[service] = gunicorn(f"{service}:create_app()", self.ports[service], self.env,
-                                               workers=self.workers)
+                                               workers=self.workers, log=self._log(service))
             _wait_healthy([self.urls[service]], [self.processes[service]])
+
+    def logs(self) -> str:
+        """Everything the processes wrote so far (with a log_dir)."""
+        return "".join(path.read_text(errors="replace") for path in sorted(self.log_dir.glob("*.log")))
 
     def stop(self, service: str) -> None:
         """Stop one process we started, by its pid."""
@@ -209,17 +217,17 @@ class Stack:
         self.processes.clear()
 
 
-def _manage_process(args: list[str], env: dict) -> subprocess.Popen:
-    return subprocess.Popen([PYTHON, "-m", "manage", *args], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+def _manage_process(args: list[str], env: dict, log=None) -> subprocess.Popen:
+    return subprocess.Popen([PYTHON, "-m", "manage", *args], cwd=ROOT, env=env, stdout=log or subprocess.DEVNULL,
+                            stderr=subprocess.STDOUT, start_new_session=True)
 
 
 @contextmanager
 def start_stack(env_overrides: dict | None = None, sweeper: bool = True, redis_url: str | None = None,
-                workers: int = WORKERS, seed: bool = True, engine: str = "postgres"):
+                workers: int = WORKERS, seed: bool = True, engine: str = "postgres", log_dir: Path | None = None):
     """Run the four services under gunicorn (plus sweeper, and an rq worker when `redis_url` is given); yield a
     Stack. `engine`: "postgres" (fresh databases on 127.0.0.1:5432) or "sqlite" (the `make run` default: SQLite
-    files in a fresh VAR_DIR, jobs in-process)."""
+    files in a fresh VAR_DIR, jobs in-process). `log_dir`: where each process writes its log."""
     run_id = f"bench_{secrets.token_hex(3)}"
     names = [f"{run_id}_{s}" for s in SERVICES] if engine == "postgres" else []
     ports = {s: free_port() for s in SERVICES}
@@ -237,7 +245,7 @@ def start_stack(env_overrides: dict | None = None, sweeper: bool = True, redis_u
         env["REDIS_URL"] = redis_url
     env.update(env_overrides or {})
     _create_databases(names)
-    stack = Stack(env, ports, workers)
+    stack = Stack(env, ports, workers, log_dir)
     try:
         for command in ("migrate", "seed") if seed else ("migrate",):
             subprocess.run([PYTHON, "-m", "manage", command], cwd=ROOT, env=env, check=True,

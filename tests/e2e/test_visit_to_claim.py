@@ -1,6 +1,7 @@
-"""A whole visit across real processes on PostgreSQL + Redis: register by CCCD, lab and pharmacy charges, QR payment
-by a signed bank notification, BHYT claim, a remittance rejecting one line, reconciliation listing exactly that line.
-Then charges logged while the gateway is down converge on the record once it is back, nothing lost or doubled.
+"""A whole visit across real processes, on SQLite with in-process jobs and on PostgreSQL + Redis: register by CCCD,
+lab and pharmacy charges, QR payment by a signed bank notification, BHYT claim, a remittance rejecting one line,
+reconciliation listing exactly that line. Then charges logged while the gateway is down converge on the record once
+it is back, nothing lost or doubled.
 """
 
 import hashlib
@@ -16,7 +17,7 @@ import requests
 from bench.harness import start_stack
 from billing_service.claims.bhyt_xml import parse_giamdinhhs
 from billing_service.vietqr import parse_payload
-from tests.support import on_postgres_run, wait_until
+from tests.support import wait_until
 
 TIMEOUT = 15
 
@@ -45,9 +46,12 @@ def ok(response, status: int = 200) -> dict | list:
 
 
 @pytest.fixture(scope="module")
-def stack(redis_url):
-    on_postgres_run()
-    with start_stack(redis_url=redis_url, workers=1, env_overrides={"OUTBOX_MAX_BACKOFF_SECONDS": "1"}) as running:
+def stack(engine, request):
+    """The stack on the run's engine: SQLite with in-process jobs (the `make run` default), or PostgreSQL + Redis
+    with the rq worker."""
+    redis_url = request.getfixturevalue("redis_url") if engine == "postgres" else None
+    with start_stack(engine=engine, redis_url=redis_url, workers=1,
+                     env_overrides={"OUTBOX_MAX_BACKOFF_SECONDS": "1"}) as running:
         yield running
 
 

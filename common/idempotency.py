@@ -13,6 +13,7 @@ from functools import wraps
 import peewee
 from flask import current_app, request
 
+from common import sql
 from common.auth import current_principal
 from common.errors import ApiError, Conflict
 
@@ -24,8 +25,9 @@ def _fingerprint() -> str:
 
 
 def _stored(model, scope: str, key: str):
-    """Return the stored response for (scope, key), or None."""
-    return model.get_or_none((model.scope == scope) & (model.key == key))
+    """Return the stored response for (scope, key), or None (written as text: this runs on every keyed POST)."""
+    found = sql.select(model, 'SELECT t.* FROM idempotency_record t WHERE t.scope = %s AND t."key" = %s', (scope, key))
+    return found[0] if found else None
 
 
 def _replay(record, fingerprint: str):
@@ -58,8 +60,9 @@ def idempotent(view):
             with model._meta.database.atomic():
                 response = current_app.make_response(view(*args, **kwargs))
                 if response.status_code < 400:
-                    model.create(key=key, scope=scope, fingerprint=fingerprint, status_code=response.status_code,
-                                 content_type=response.content_type, body=response.get_data(as_text=True))
+                    sql.insert(model, [{"key": key, "scope": scope, "fingerprint": fingerprint,
+                                        "status_code": response.status_code, "content_type": response.content_type,
+                                        "body": response.get_data(as_text=True)}])
             return response
         except peewee.IntegrityError:
             winner = _stored(model, scope, key)

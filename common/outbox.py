@@ -16,6 +16,7 @@ from datetime import timedelta
 import requests
 from flask import current_app
 
+from common import sql
 from common.clients import call_service
 from common.inbox import EVENTS_PATH, MAX_EVENTS
 from common.models import utcnow
@@ -29,10 +30,11 @@ FLUSH_BATCH = min(200, MAX_EVENTS)
 def publish(event_type: str, key: str, payload: dict, destination: str, path: str):
     """Write one outbox row in the current transaction; it is sent once that transaction has committed."""
     model = current_app.extensions["outbox_model"]
-    message = model.create(key=key, event_type=event_type, destination=destination, path=path,
-                           payload=json.dumps(payload, sort_keys=True, default=str))
+    row = sql.with_defaults(model, {"key": key, "event_type": event_type, "destination": destination, "path": path,
+                                    "payload": json.dumps(payload, sort_keys=True, default=str)})
+    [(message_id,)] = sql.insert(model, [row], returning=("id",))
     _dispatch_after_commit(model)
-    return message
+    return model(id=message_id, **row)
 
 
 def publish_many(event_type: str, messages: list[tuple[str, dict]], destination: str, path: str) -> None:
@@ -41,9 +43,8 @@ def publish_many(event_type: str, messages: list[tuple[str, dict]], destination:
     if not messages:
         return
     model = current_app.extensions["outbox_model"]
-    model.insert_many([{"key": key, "event_type": event_type, "destination": destination, "path": path,
-                        "payload": json.dumps(payload, sort_keys=True, default=str)}
-                       for key, payload in messages]).execute()
+    sql.insert(model, [{"key": key, "event_type": event_type, "destination": destination, "path": path,
+                        "payload": json.dumps(payload, sort_keys=True, default=str)} for key, payload in messages])
     _dispatch_after_commit(model)
 
 

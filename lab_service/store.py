@@ -1,11 +1,15 @@
 """What the lab's hot verbs need from the database: each function one read or one write, the same on SQLite and
-PostgreSQL. The verbs (services/runs.py, services/stock.py) call these inside their own `with db.atomic():`."""
+PostgreSQL. The verbs (services/runs.py, services/stock.py) call these inside their own `with db.atomic():`.
+
+The statements a logged test runs every time are written as text (common.sql): building them with peewee cost
+more CPU than PostgreSQL spent running them.
+"""
 
 from datetime import date, datetime
 
-import peewee
 from flask import current_app
 
+from common import sql
 from common.stock import StockMoved
 from lab_service.models import (
     Analyzer,
@@ -19,13 +23,20 @@ from lab_service.models import (
     WorklistItem,
 )
 
+_RECIPE = (f"SELECT {sql.columns(RecipeLine, 'rl')}, {sql.columns(LabTest, 'lt')}, {sql.columns(Reagent, 'r')}, "
+           f"{sql.columns(Analyzer, 'a')} FROM recipe_line rl JOIN lab_test lt ON lt.id = rl.lab_test_id "
+           "JOIN reagent r ON r.id = rl.reagent_id LEFT JOIN analyzer a ON a.id = rl.analyzer_id "
+           "WHERE lt.code = %s ORDER BY rl.id")
+
 
 def recipe_lines(test_code: str) -> list[RecipeLine]:
     """Read a test's recipe lines, every analyzer's, with their test, reagent and analyzer attached."""
-    return list(RecipeLine.select(RecipeLine, LabTest, Reagent, Analyzer)
-                .join(LabTest).switch(RecipeLine).join(Reagent)
-                .switch(RecipeLine).join(Analyzer, peewee.JOIN.LEFT_OUTER)
-                .where(LabTest.code == test_code).order_by(RecipeLine.id))
+    lines = []
+    for line, lab_test, reagent, analyzer in sql.joined((RecipeLine, LabTest, Reagent, Analyzer), _RECIPE,
+                                                        (test_code,)):
+        line.lab_test, line.reagent, line.analyzer = lab_test, reagent, analyzer
+        lines.append(line)
+    return lines
 
 
 def lots_with_stock(reagent_ids, today: date) -> dict[int, list[ReagentLot]]:
@@ -33,31 +44,31 @@ def lots_with_stock(reagent_ids, today: date) -> dict[int, list[ReagentLot]]:
     found: dict[int, list[ReagentLot]] = {reagent_id: [] for reagent_id in reagent_ids}
     if not found:
         return found
-    for lot in (ReagentLot.select()
-                .where(ReagentLot.reagent.in_(sorted(found)) & (ReagentLot.state == "released")
-                       & (ReagentLot.on_hand > 0) & (ReagentLot.expires_on >= today))
-                .order_by(ReagentLot.id)):
+    ids = sorted(found)
+    for lot in sql.select(ReagentLot, "SELECT t.* FROM reagent_lot t WHERE t.reagent_id IN ("
+                          + ", ".join(["%s"] * len(ids)) + ") AND t.state = %s AND t.on_hand > 0 AND t.expires_on >= %s"
+                          " ORDER BY t.id", (*ids, "released", sql.db_value(ReagentLot.expires_on, today))):
         found[lot.reagent_id].append(lot)
     return found
 
 
 def add_run(**values) -> TestRun:
     """Write a test run."""
-    return TestRun.create(**values)
+    [(run_id,)] = sql.insert(TestRun, [values], returning=("id",))
+    return TestRun(id=run_id, **sql.with_defaults(TestRun, values))
 
 
 def add_ledger_rows(rows: list[dict]) -> None:
     """Append ledger rows (one statement)."""
-    if rows:
-        LedgerEntry.insert_many(rows).execute()
+    sql.insert(LedgerEntry, rows)
 
 
 def take(quantities: dict[int, int]) -> None:
     """Take quantities off lots with guarded decrements, in lot-id order (one lock order for every verb); raise
     StockMoved when a lot no longer holds what was planned."""
     for lot_id, quantity in sorted(quantities.items()):
-        taken = (ReagentLot.update(on_hand=ReagentLot.on_hand - quantity)
-                 .where((ReagentLot.id == lot_id) & (ReagentLot.on_hand >= quantity)).execute())
+        taken = sql.execute(ReagentLot._meta.database, "UPDATE reagent_lot SET on_hand = on_hand - %s"
+                            " WHERE id = %s AND on_hand >= %s", (quantity, lot_id, quantity)).rowcount
         if not taken:
             raise StockMoved(lot_id)
 
@@ -74,12 +85,10 @@ def close_worklist_order(run: TestRun) -> None:
 
     One guarded update: of two runs closing the same order at once, the second finds it closed already.
     """
-    oldest = (WorklistItem.select(WorklistItem.id)
-              .where((WorklistItem.state == "open") & (WorklistItem.encounter_id == run.encounter_id)
-                     & (WorklistItem.lab_test == run.lab_test_id))
-              .order_by(WorklistItem.id).limit(1))
-    (WorklistItem.update(state="done", test_run=run.id)
-     .where((WorklistItem.id == oldest) & (WorklistItem.state == "open")).execute())
+    sql.execute(WorklistItem._meta.database,
+                "UPDATE worklist_item SET state = %s, test_run_id = %s WHERE state = %s AND id = ("
+                "SELECT id FROM worklist_item WHERE state = %s AND encounter_id = %s AND lab_test_id = %s"
+                " ORDER BY id LIMIT 1)", ("done", run.id, "open", "open", run.encounter_id, run.lab_test_id))
 
 
 def claim_daily_overhead(lab_test_id: int, analyzer_code: str, day: date) -> bool:

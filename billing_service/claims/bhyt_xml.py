@@ -43,13 +43,15 @@ XML1_COLUMNS = (
 # Money column order follows the decision's table as given in the reference; sources disagree, change it here only.
 XML2_COLUMNS = (
     "MA_LK", "STT", "MA_THUOC", "TEN_THUOC", "DON_VI_TINH", "HAM_LUONG", "DUONG_DUNG", "SO_DANG_KY", "PHAM_VI",
-    "TYLE_TT_BH", "SO_LUONG", "DON_GIA", "THANH_TIEN_BV", "THANH_TIEN_BH", "T_NGUONKHAC", "MUC_HUONG", "T_BNTT",
-    "T_BNCCT", "T_BHTT", "MA_KHOA", "MA_BAC_SI", "NGAY_YL",
+    "TYLE_TT_BH", "SO_LUONG", "DON_GIA", "THANH_TIEN_BV", "THANH_TIEN_BH", "T_NGUONKHAC_NSNN", "T_NGUONKHAC_VTNN",
+    "T_NGUONKHAC_VTTN", "T_NGUONKHAC_CL", "T_NGUONKHAC", "MUC_HUONG", "T_BNTT", "T_BNCCT", "T_BHTT", "MA_KHOA",
+    "MA_BAC_SI", "NGAY_YL",
 )
 XML3_COLUMNS = (
     "MA_LK", "STT", "MA_DICH_VU", "MA_VAT_TU", "MA_NHOM", "TEN_DICH_VU", "DON_VI_TINH", "PHAM_VI", "SO_LUONG",
     "DON_GIA_BV", "DON_GIA_BH", "TYLE_TT_DV", "TYLE_TT_BH", "THANH_TIEN_BV", "THANH_TIEN_BH", "MUC_HUONG",
-    "T_NGUONKHAC", "T_BNTT", "T_BNCCT", "T_BHTT", "MA_KHOA", "MA_BAC_SI", "NGAY_YL", "NGAY_KQ",
+    "T_NGUONKHAC_NSNN", "T_NGUONKHAC_VTNN", "T_NGUONKHAC_VTTN", "T_NGUONKHAC_CL", "T_NGUONKHAC", "T_BNTT", "T_BNCCT",
+    "T_BHTT", "MA_KHOA", "MA_BAC_SI", "NGUOI_THUC_HIEN", "NGAY_YL", "NGAY_KQ",
 )
 XML4_COLUMNS = (
     "MA_LK", "STT", "MA_DICH_VU", "MA_CHI_SO", "TEN_CHI_SO", "GIA_TRI", "DON_VI_DO", "KET_LUAN", "NGAY_KQ",
@@ -94,6 +96,10 @@ def _money_split(line: ClaimDrugLine | ClaimServiceLine) -> dict[str, str]:
         "SO_LUONG": str(line.quantity),
         "THANH_TIEN_BV": str(line.hospital_amount),
         "THANH_TIEN_BH": str(line.insured_amount),
+        "T_NGUONKHAC_NSNN": str(line.state_budget_funding_amount),
+        "T_NGUONKHAC_VTNN": str(line.foreign_aid_funding_amount),
+        "T_NGUONKHAC_VTTN": str(line.domestic_aid_funding_amount),
+        "T_NGUONKHAC_CL": str(line.other_source_funding_amount),
         "T_NGUONKHAC": str(line.other_funding_amount),
         "MUC_HUONG": format_number(line.benefit_level),
         "T_BNTT": str(line.patient_outside_amount),
@@ -148,6 +154,7 @@ def xml3_values(ma_lk: str, stt: int, line: ClaimServiceLine) -> dict[str, str]:
         "MA_NHOM": line.group_code, "TEN_DICH_VU": line.name, "DON_VI_TINH": line.unit,
         "DON_GIA_BV": str(line.hospital_unit_price), "DON_GIA_BH": str(line.insurance_unit_price),
         "TYLE_TT_DV": str(line.service_rate), "NGAY_KQ": format_datetime(line.result_at),
+        "NGUOI_THUC_HIEN": line.performer_code,
         **_money_split(line),
     }
 

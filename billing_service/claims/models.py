@@ -75,6 +75,10 @@ class ClaimLine(BaseModel):
     copay_amount = peewee.BigIntegerField()  # T_BNCCT
     patient_outside_amount = peewee.BigIntegerField()  # T_BNTT
     other_funding_amount = peewee.BigIntegerField()  # T_NGUONKHAC
+    state_budget_funding_amount = peewee.BigIntegerField(default=0)  # T_NGUONKHAC_NSNN
+    foreign_aid_funding_amount = peewee.BigIntegerField(default=0)  # T_NGUONKHAC_VTNN
+    domestic_aid_funding_amount = peewee.BigIntegerField(default=0)  # T_NGUONKHAC_VTTN
+    other_source_funding_amount = peewee.BigIntegerField(default=0)  # T_NGUONKHAC_CL
     # The insurer's answer so far, kept in step with the remittance rows (the ledger) by guarded SQL updates:
     approved_amount = peewee.BigIntegerField(null=True)  # latest approval of T_BHTT; null = not assessed yet
     rejection_reason = peewee.CharField(max_length=500, null=True)

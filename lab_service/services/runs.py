@@ -22,8 +22,6 @@ from lab_service.models import (
 from lab_service.services import catalogue, stock
 from lab_service.services.alert_requests import request_alert_check
 
-CHARGE_UNIT = "lần"
-
 
 def _add(demand: dict, reagent, basis: str, quantity: int) -> None:
     """Add a quantity of a reagent, for a basis, to a run's demand."""
@@ -103,23 +101,24 @@ def _plan_and_take(make_demand, create_run, follow_up, lost_race: type[Exception
     run = create_run(sum(line["cost_amount"] for line in consumption))
     shown = stock.write_consumption(consumption, run)
     if follow_up is not None:
-        follow_up(run)
+        follow_up(run, shown)
     if not at_commit(lambda: stock.take_planned(pieces) and stock.open_lots_on_first_use(pieces)):
         raise lost_race()
     return run, shown
 
 
-def _charge_event(run: TestRun, lab_test: LabTest, analyzer: Analyzer | None, results: list) -> dict:
+def _charge_event(run: TestRun, lab_test: LabTest, analyzer: Analyzer | None, results: list,
+                  reagent_lots: list[dict]) -> dict:
     """Build the charge.created of a billed run, priced from the catalogue."""
     return {
         "key": f"lab:test-run:{run.id}", "source": "lab", "source_id": str(run.id),
         "encounter_id": run.encounter_id, "patient_id": run.patient_id, "item_kind": "service",
-        "code": lab_test.service_code, "name": lab_test.name, "unit": CHARGE_UNIT, "quantity": 1,
+        "code": lab_test.service_code, "name": lab_test.name, "unit": lab_test.unit_name, "quantity": 1,
         "unit_price_amount": run.price_amount, "insurance_unit_price_amount": lab_test.insurance_price_amount,
         "insurance_covered": lab_test.insurance_covered, "amount": run.price_amount, "cost_amount": run.cost_amount,
-        "occurred_at": run.created_at,
+        "occurred_at": run.created_at, "ordered_by_id": run.ordered_by_id, "performed_by_id": run.performed_by_id,
         "details": {"loinc": lab_test.loinc, "test_code": lab_test.code, "results": results,
-                    "analyzer_code": analyzer.code if analyzer else None},
+                    "analyzer_code": analyzer.code if analyzer else None, "reagent_lots": reagent_lots},
     }
 
 
@@ -134,14 +133,16 @@ def log_test_run(fields: dict) -> dict:
         values = dict(kind="patient", lab_test=lab_test, analyzer=analyzer, encounter_id=fields["encounter_id"],
                       patient_id=fields["patient_id"], is_rerun=not billed, billed=billed,
                       price_amount=lab_test.price_amount if billed else 0, cost_amount=cost_amount,
-                      results=json.dumps(results, ensure_ascii=False), logged_by=stock.actor(), created_at=clock.now())
+                      results=json.dumps(results, ensure_ascii=False), logged_by=stock.actor(), created_at=clock.now(),
+                      ordered_by_id=fields.get("ordered_by_id"), performed_by_id=fields.get("performed_by_id"))
         if run_id is None:
             return create(TestRun, **values)
         return create_deferred(TestRun, id=run_id, **values)  # its id was drawn with the catalogue read
 
-    def bill(run: TestRun) -> None:
+    def bill(run: TestRun, consumed: list[dict]) -> None:
         _close_worklist_order(run, lab_test)
-        publish_charges_created([_charge_event(run, lab_test, analyzer, results)])
+        reagent_lots = [{k: lot[k] for k in ("reagent_code", "lot_number", "quantity")} for lot in consumed]
+        publish_charges_created([_charge_event(run, lab_test, analyzer, results, reagent_lots)])
 
     run, shown = _record_run(lambda planned: patient_demand(lab_test, analyzer, lines, planned), create_run,
                              bill if billed else None, lots)
@@ -240,6 +241,7 @@ def run_view(run: TestRun, lab_test: LabTest, analyzer: Analyzer | None, consump
         "encounter_id": run.encounter_id, "patient_id": run.patient_id, "is_rerun": run.is_rerun,
         "billed": run.billed, "price_amount": run.price_amount, "cost_amount": run.cost_amount,
         "results": json.loads(run.results), "status": run.status, "logged_by": run.logged_by,
+        "ordered_by_id": run.ordered_by_id, "performed_by_id": run.performed_by_id,
         "created_at": run.created_at, "voided_at": run.voided_at, "void_reason": run.void_reason,
         "charge_key": f"lab:test-run:{run.id}" if run.billed else None, "consumption": consumption,
     }
@@ -266,7 +268,8 @@ def order_test(fields: dict) -> WorklistItem:
     lab_test = catalogue.lab_test_by_code(fields["test_code"])
     with db.atomic():
         item = WorklistItem.create(lab_test=lab_test, encounter_id=fields["encounter_id"],
-                                   patient_id=fields["patient_id"], ordered_at=clock.now())
+                                   patient_id=fields["patient_id"], ordered_by_id=fields.get("ordered_by_id"),
+                                   ordered_at=clock.now())
     for line in catalogue.recipe_of(lab_test, None):
         request_alert_check(line.reagent_id)
     return item

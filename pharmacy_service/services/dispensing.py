@@ -46,7 +46,8 @@ def create_prescription(fields: dict) -> Prescription:
                                errors={"lines": [f"unknown drug {c}" for c in unknown]})
     with db.atomic():
         prescription = Prescription.create(encounter_id=fields["encounter_id"], patient_id=fields["patient_id"],
-                                           prescriber=fields["prescriber"], created_by=actor())
+                                           prescriber=fields["prescriber"], prescriber_id=fields.get("prescriber_id"),
+                                           created_by=actor())
         for line in fields["lines"]:
             PrescriptionLine.create(prescription=prescription.id, drug=drugs[line["drug_code"]].id,
                                     quantity=line["quantity"], instructions=line.get("instructions", ""))
@@ -78,6 +79,7 @@ class DrugFacts(NamedTuple):
     insurance_scope: int
     insurance_rate: int
     reorder_level: int
+    unit_name: str  # DON_VI_TINH of the charge
 
 
 class RequestedLine(NamedTuple):
@@ -92,6 +94,7 @@ class PrescriptionFacts(NamedTuple):
     id: int
     encounter_id: str
     patient_id: str
+    prescriber_id: str | None  # MA_BAC_SI of its charges
 
 
 # The prescription, all its lines (to tell unknown line ids), their drugs and the usable lots of the requested lines,
@@ -100,7 +103,7 @@ class PrescriptionFacts(NamedTuple):
 _READ_SQL = f"""
 SELECT p.id, p.encounter_id, p.patient_id, l.id, d.id, d.code, d.name, d.active_ingredient, d.strength,
        d.dosage_form, d.route, d.atc_code, d.registration_number, d.base_unit, d.price_amount, d.insurance_scope,
-       d.insurance_rate, d.reorder_level, {LOT_COLUMNS}
+       d.insurance_rate, d.reorder_level, {LOT_COLUMNS}, d.unit_name, p.prescriber_id
 FROM prescription AS p
 LEFT JOIN prescription_line AS l ON l.prescription_id = p.id
 LEFT JOIN drug AS d ON d.id = l.drug_id
@@ -108,7 +111,7 @@ LEFT JOIN drug_lot AS lot ON lot.drug_id = d.id AND l.id IN ({{lines}}) AND {USA
 WHERE p.id = %s
 ORDER BY l.id, lot.expires_on, lot.id
 """
-_PRESCRIPTION, _DRUG, _LOT = slice(0, 3), slice(4, 18), slice(18, 24)
+_PRESCRIPTION, _DRUG, _LOT, _UNIT_NAME, _PRESCRIBER = slice(0, 3), slice(4, 18), slice(18, 24), 24, 25
 
 
 def _read(prescription_id: int, requested: list[dict], today):
@@ -121,7 +124,7 @@ def _read(prescription_id: int, requested: list[dict], today):
                      (*line_ids, today, prescription_id), prepared=True)
     if not rows:
         raise NotFound(f"No prescription {prescription_id}", code="PRESCRIPTION_NOT_FOUND")
-    prescription = PrescriptionFacts(*rows[0][_PRESCRIPTION])
+    prescription = PrescriptionFacts(*rows[0][_PRESCRIPTION], rows[0][_PRESCRIBER])
     lines: dict[int, RequestedLine] = {}
     lots_by_drug: dict[int, dict[int, UsableLot]] = defaultdict(dict)
     for row in rows:
@@ -129,7 +132,7 @@ def _read(prescription_id: int, requested: list[dict], today):
         if line_id is None:
             continue
         if line_id not in lines:
-            lines[line_id] = RequestedLine(line_id, row[4], DrugFacts(*row[_DRUG]))
+            lines[line_id] = RequestedLine(line_id, row[4], DrugFacts(*row[_DRUG], row[_UNIT_NAME]))
         if row[18] is not None:
             lots_by_drug[row[4]].setdefault(row[18], usable_lot(row[_LOT]))
     wanted: dict[int, int] = {}
@@ -336,14 +339,14 @@ def _line_and_charge(prescription: PrescriptionFacts, dispense_line_id: int, lin
     charge = {
         "key": charge_key, "source": "pharmacy", "source_id": str(dispense_line_id),
         "encounter_id": prescription.encounter_id, "patient_id": prescription.patient_id, "item_kind": "drug",
-        "code": drug.code, "name": drug.name, "unit": drug.base_unit, "quantity": quantity,
+        "code": drug.code, "name": drug.name, "unit": drug.unit_name, "quantity": quantity,
         "unit_price_amount": drug.price_amount, "insurance_unit_price_amount": drug.price_amount,
         "insurance_covered": drug.insurance_scope == 1, "insurance_rate": drug.insurance_rate,
-        "amount": amount, "cost_amount": cost, "occurred_at": created_at,
+        "amount": amount, "cost_amount": cost, "occurred_at": created_at, "ordered_by_id": prescription.prescriber_id,
         "details": {"atc_code": drug.atc_code, "active_ingredient": drug.active_ingredient,
                     "strength": drug.strength, "route": drug.route, "dosage_form": drug.dosage_form,
                     "registration_number": drug.registration_number, "prescription_line_id": line.id,
-                    "lots": [{k: lot[k] for k in ("lot_number", "expires_on", "quantity")} for lot in lots]},
+                    "lots": [{k: lot[k] for k in ("lot_id", "lot_number", "expires_on", "quantity")} for lot in lots]},
     }
     view = {"id": dispense_line_id, "prescription_line_id": line.id, "drug_code": drug.code, "unit": drug.base_unit,
             "quantity": quantity, "quantity_returned": 0, "unit_price_amount": drug.price_amount,

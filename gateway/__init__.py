@@ -20,12 +20,15 @@ def create_app(config=None):
     from gateway import audit, models, proxy, routes
     from gateway import config as gateway_config
     from gateway import services as gateway_services
+    from gateway.check_ins import routes as check_in_routes
+    from gateway.check_ins import services as check_ins
     from gateway.encounters import handoff
     from gateway.encounters import routes as encounter_routes
     from gateway.encounters.flags import store_encounter_flag
     from gateway.encounters.services import resend_open_visit
     from gateway.patients import routes as patient_routes
     from gateway.patients.schemas import RecordId
+    from gateway.practitioners import routes as practitioner_routes
 
     app, api = build_app("gateway", "Hospital gateway", proxy=models.db, outbox_model=models.OutboxMessage,
                          idempotency_model=models.IdempotencyRecord, config=config,
@@ -34,16 +37,19 @@ def create_app(config=None):
     app.extensions["charges_preparer"] = handoff.prepare_charges
     app.extensions.setdefault("charge_hooks", []).append(handoff.attach_charge)
     app.extensions.setdefault("reversal_hooks", []).append(handoff.pass_on_reversal)
-    app.extensions.setdefault("coverage_hooks", []).append(resend_open_visit)
+    app.extensions.setdefault("coverage_hooks", []).extend((resend_open_visit, check_ins.check_in_after_card))
+    app.extensions.setdefault("periodic_jobs", []).append(check_ins.deliver_check_ins)
     inbox = inbox_blueprint({  # the same handlers as the single /internal/... endpoints, for batched deliveries
         CHARGES_PATH: (ChargeCreatedSchema(), gateway_services.store_charge, gateway_services.prepare_charges),
         CHARGE_REVERSALS_PATH: (ChargeReversedSchema(), gateway_services.store_charge_reversal),
         ENCOUNTER_FLAGS_PATH: (EncounterFlagSchema(), store_encounter_flag),
     })
     for blueprint in (routes.auth_blp, routes.internal_blp, inbox, routes.ledger_blp, patient_routes.blp,
-                      encounter_routes.blp, outbox_blueprint("/api/v1/gateway", roles=("finance",))):
+                      encounter_routes.blp, practitioner_routes.blp, check_in_routes.blp,
+                      outbox_blueprint("/api/v1/gateway", roles=("finance",))):
         api.register_blueprint(blueprint)
     app.add_url_rule("/api/v1/<any(lab,pharmacy,billing):area>/<path:rest>", "proxy", proxy.forward,
                      methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     app.after_request(audit.audit_after_request)
+    app.after_request(check_ins.send_after_request)
     return app

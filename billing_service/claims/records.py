@@ -13,13 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-# Visit kind → MA_LOAI_KCB. Only the kinds this project produces; QĐ 130 has more (02 outpatient treatment, 04 day
-# inpatient, ...), add them here and in fhir_export.CLAIM_TYPE_BY_VISIT_KIND together.
-VISIT_KIND_CODES: dict[str, str] = {
-    "outpatient": "01",
-    "inpatient": "03",
-}
+from common.bhyt import VISIT_KIND_CODES
 
+# Visit kind → MA_LOAI_KCB (common.bhyt). Only the kinds this project produces; QĐ 130 has more (02 outpatient
+# treatment, 04 day inpatient, ...): add them there and in fhir_export.CLAIM_TYPE_BY_VISIT_KIND together.
 SEX_VALUES = ("male", "female", "unknown")
 FUNDING_PARTS = ("state_budget_funding_amount", "foreign_aid_funding_amount", "domestic_aid_funding_amount",
                  "other_source_funding_amount")

@@ -70,13 +70,13 @@ def _post(check_in: CheckIn) -> requests.Response:
                           timeout=config["HTTP_TIMEOUT_MS"] / 1000)
 
 
-def _portal_reference(response: requests.Response) -> str | None:
+def _answer(response: requests.Response) -> dict:
+    """Return the portal's JSON answer ({} when it sent none)."""
     try:
         body = response.json()
     except ValueError:
-        return None
-    reference = body.get("maGiaoDich") or body.get("reference") if isinstance(body, dict) else None
-    return str(reference)[:100] if reference else None
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def _deliver(check_in: CheckIn) -> str:
@@ -87,10 +87,13 @@ def _deliver(check_in: CheckIn) -> str:
         CheckIn.update(last_error=f"{type(exc).__name__}: {exc}"[:500]).where(CheckIn.id == check_in.id).execute()
         return "pending"
     if response.status_code < 300:
-        CheckIn.update(state="sent", sent_at=utcnow(), last_error=None, portal_reference=_portal_reference(response)
-                       ).where(CheckIn.id == check_in.id).execute()
+        reference = _answer(response).get("maGiaoDich")  # the portal's receipt number, when it gives one
+        CheckIn.update(state="sent", sent_at=utcnow(), last_error=None,
+                       portal_reference=str(reference)[:100] if reference else None).where(
+            CheckIn.id == check_in.id).execute()
         return "sent"
-    error = f"HTTP {response.status_code}: {response.text[:400]}"
+    reason = _answer(response).get("thongBao") or response.text[:400]  # the portal's message, in Vietnamese
+    error = f"HTTP {response.status_code}: {reason}"
     refused = 400 <= response.status_code < 500 and response.status_code not in (408, 429)
     CheckIn.update(state="rejected" if refused else "pending", last_error=error).where(
         CheckIn.id == check_in.id).execute()

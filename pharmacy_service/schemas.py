@@ -319,3 +319,7 @@ class PrescriptionQuerySchema(Schema):
     encounter_id = fields.String()
     patient_id = fields.String()
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+
+
+class DispenseLineSourceSchema(DispenseSchema):
+    line_id = fields.Integer()

@@ -139,6 +139,7 @@ class ClaimLineSchema(Schema):
     approved_amount = MONEY(allow_none=True)
     rejection_reason = fields.String(allow_none=True)
     paid_amount = MONEY()
+    source = fields.Dict(allow_none=True)  # the lab test run or dispense line, with its lots
 
 
 class ClaimSchema(Schema):
@@ -200,6 +201,7 @@ class DiscrepancySchema(Schema):
     actual_amount = MONEY()
     amount = MONEY()
     detail = fields.String()
+    source = fields.Dict(allow_none=True)  # rejections: the lab test run or dispense line to fix, with its lots
 
 
 class ReconciliationSchema(Schema):

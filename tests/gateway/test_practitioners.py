@@ -1,7 +1,14 @@
 """The practitioner registry: who orders and performs what a claim lists (MA_BAC_SI, NGUOI_THUC_HIEN)."""
 
-from tests.gateway.conftest import NGUYEN_VAN_AN, add_card, glucose_charge, open_visit, outbox_payload, register, \
-    send_charge
+from tests.gateway.conftest import (
+    NGUYEN_VAN_AN,
+    add_card,
+    glucose_charge,
+    open_visit,
+    outbox_payload,
+    register,
+    send_charge,
+)
 from tests.support import bearer
 
 ADMIN = bearer("admin")

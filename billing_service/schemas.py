@@ -243,3 +243,19 @@ class ReceiptSchema(Schema):
     key = fields.String()
     invoice_id = fields.Integer(allow_none=True)
     state = fields.String()
+
+
+class ChargeRevenueQuerySchema(Schema):
+    source = fields.String(required=True, validate=validate.OneOf(("lab", "pharmacy")))
+    since = fields.AwareDateTime(required=True, format="iso")
+    until = fields.AwareDateTime(required=True, format="iso")
+
+
+class ChargeRevenueSchema(Schema):
+    charge_key = fields.String()
+    quantity = fields.Integer()
+    revenue_amount = MONEY()
+    insurer_amount = MONEY()
+    patient_amount = MONEY()
+    other_funding_amount = MONEY()
+    payer = fields.String()  # bhyt | self_pay

@@ -103,3 +103,17 @@ def test_a_charge_from_an_older_sender_without_practitioners_is_still_billed(gat
     assert response.status_code == 201
     billed = outbox_payload(gateway_app, "billing:lab:test-run:1")
     assert (billed["charge"].get("ordered_by"), billed["charge"].get("performed_by")) == (None, None)
+
+
+def test_the_demo_registry_has_doctors_technicians_and_a_pharmacist_naming_the_demo_visits(gateway_app, gateway):
+    from seeds import seed_service
+
+    with gateway_app.app_context():
+        seed_service("gateway")
+
+    registry = gateway.get("/api/v1/practitioners", headers=bearer("lab_head")).get_json()
+    open_visits = gateway.get("/api/v1/encounters?status=open", headers=bearer("lab_tech")).get_json()
+
+    assert {p["profession"] for p in registry} >= {"doctor", "technician", "pharmacist"}
+    assert all(p["licence_number"].endswith("-CCHN") for p in registry)
+    assert all(visit["practitioner"] is not None for visit in open_visits)

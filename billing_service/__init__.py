@@ -33,4 +33,5 @@ def create_app(config=None):
         BILLING_ENCOUNTERS_PATH: (EncounterSnapshotSchema(), one_by_one(services.receive_encounter)),
     }))
     api.register_blueprint(import_module("billing_service.claims.routes").blp)  # claims, remittances, reconciliation
+    api.register_blueprint(import_module("billing_service.other_funding.routes").blp)
     return app

@@ -2,7 +2,7 @@
 
 import re
 
-from common.config import ConfigError, env_int, env_str, env_url
+from common.config import ConfigError, bhyt_facility_code, env_int, env_str, env_url
 
 DEMO_BANK_ACCOUNT = "113366668888"  # VietinBank demo account of the hospital (not a real account)
 DEMO_STRIPE_KEY = "sk_test_local_demo_only"  # accepted by localstripe; production must set its own
@@ -29,14 +29,6 @@ def settings() -> dict:
         "BANK_WEBHOOK_SECRET": env_str("BANK_WEBHOOK_SECRET"),
         "WEBHOOK_TOLERANCE_SECONDS": env_int("WEBHOOK_TOLERANCE_SECONDS", 300, minimum=1),
         "BASE_SALARY_AMOUNT": env_int("BASE_SALARY_AMOUNT", 2_340_000, minimum=1),
-        "BHYT_FACILITY_CODE": _facility_code(),
+        "BHYT_FACILITY_CODE": bhyt_facility_code(),
         "BHYT_FACILITY_NAME": env_str("BHYT_FACILITY_NAME", "Bệnh viện Đa khoa tỉnh"),
     }
-
-
-def _facility_code() -> str:
-    """Read MA_CSKCB, the hospital's 5-character BHYT facility code used in claims."""
-    code = env_str("BHYT_FACILITY_CODE", "01001")
-    if not re.fullmatch(r"[0-9A-Z]{5}", code):
-        raise ConfigError(f"BHYT_FACILITY_CODE must be 5 digits or capital letters, got {code!r}")
-    return code

@@ -15,6 +15,7 @@ __all__ = [
     "InsuranceRuleError",
     "LineSplit",
     "line_amounts",
+    "split_funded_line",
     "split_line",
     "visit_benefit_level",
 ]
@@ -86,7 +87,7 @@ def split_line(
     other_funding: int = 0,
     funding_to: str = "patient",
 ) -> LineSplit:
-    """Split a line into T_BHTT, T_BNCCT, T_BNTT and T_NGUONKHAC.
+    """Split a line into T_BHTT, T_BNCCT, T_BNTT and T_NGUONKHAC, with one amount of other funding.
 
     Without funding: T_BNTT = BV - BH, T_BHTT = BH x MUC_HUONG / 100 (half-up), T_BNCCT = BH - T_BHTT.
     funding_to="patient": the funding is taken from T_BNTT first, then T_BNCCT, then T_BHTT.
@@ -94,25 +95,44 @@ def split_line(
     BH' = min(BH, BV')) and BV', BH' are split normally; the result reports BH' as insured_amount.
     hospital_amount is always the original BV, so insurer + copay + outside + funding == BV.
     """
+    if funding_to not in FUNDING_TARGETS:
+        raise InsuranceRuleError(f"funding_to must be one of {sorted(FUNDING_TARGETS)}, got {funding_to!r}")
+    if funding_to == "facility":
+        return split_funded_line(hospital_amount, insured_amount, benefit_level, facility_funding=other_funding)
+    return split_funded_line(hospital_amount, insured_amount, benefit_level, patient_funding=other_funding)
+
+
+def split_funded_line(
+    hospital_amount: int,
+    insured_amount: int,
+    benefit_level: int | Decimal,
+    facility_funding: int = 0,
+    patient_funding: int = 0,
+) -> LineSplit:
+    """Split a line carrying both kinds of other funding: the facility's first, then the patient's.
+
+    Funding given to the facility comes off the line total (BV' = BV - facility, BH' = min(BH, BV')), BV' and BH'
+    are split normally, and funding given to the patient is then taken from T_BNTT, T_BNCCT and T_BHTT in that
+    order. T_NGUONKHAC is the sum of both; insurer + copay + outside + T_NGUONKHAC == BV.
+    """
     _amount(hospital_amount, "hospital_amount")
     _amount(insured_amount, "insured_amount")
-    _amount(other_funding, "other_funding")
+    _amount(facility_funding, "facility_funding")
+    _amount(patient_funding, "patient_funding")
     _percent(benefit_level, "benefit_level")
     if insured_amount > hospital_amount:
         raise InsuranceRuleError(f"insured amount {insured_amount} exceeds hospital amount {hospital_amount}")
+    other_funding = facility_funding + patient_funding
     if other_funding > hospital_amount:
         raise InsuranceRuleError(f"other funding {other_funding} exceeds hospital amount {hospital_amount}")
-    if funding_to not in FUNDING_TARGETS:
-        raise InsuranceRuleError(f"funding_to must be one of {sorted(FUNDING_TARGETS)}, got {funding_to!r}")
-    payable = hospital_amount - other_funding if funding_to == "facility" else hospital_amount
+    payable = hospital_amount - facility_funding
     insured = min(insured_amount, payable)
     insurer = percent_of(insured, benefit_level)
     copay = insured - insurer
     outside = payable - insured
-    if funding_to == "patient":
-        outside, left = _deduct(outside, other_funding)
-        copay, left = _deduct(copay, left)
-        insurer, left = _deduct(insurer, left)
+    outside, left = _deduct(outside, patient_funding)
+    copay, left = _deduct(copay, left)
+    insurer, left = _deduct(insurer, left)
     return LineSplit(
         insurer_amount=insurer,
         copay_amount=copay,

@@ -41,6 +41,7 @@ class EncounterSnapshot(BaseModel):
     diagnosis_other = peewee.CharField(max_length=200, null=True)
     patient_json = peewee.TextField()  # common.contracts.PatientSnapshotSchema, dumped
     coverage_json = peewee.TextField(null=True)  # common.contracts.CoverageSnapshotSchema, dumped; null = self-pay
+    practitioner_json = peewee.TextField(null=True)  # common.contracts.PractitionerSnapshotSchema: the visit's doctor
     received_at = UtcDateTimeField(default=utcnow)
     updated_at = UtcDateTimeField(default=utcnow)
 
@@ -54,6 +55,10 @@ class EncounterSnapshot(BaseModel):
     @property
     def coverage(self) -> dict | None:
         return json.loads(self.coverage_json) if self.coverage_json else None
+
+    @property
+    def practitioner(self) -> dict | None:
+        return json.loads(self.practitioner_json) if self.practitioner_json else None
 
 
 class Invoice(BaseModel):
@@ -123,6 +128,14 @@ class InvoiceLine(BaseModel):
     copay_amount = peewee.BigIntegerField()  # T_BNCCT
     patient_outside_amount = peewee.BigIntegerField()  # T_BNTT
     other_funding_amount = peewee.BigIntegerField(default=0)  # T_NGUONKHAC
+    state_budget_funding_amount = peewee.BigIntegerField(default=0)  # T_NGUONKHAC_NSNN
+    foreign_aid_funding_amount = peewee.BigIntegerField(default=0)  # T_NGUONKHAC_VTNN
+    domestic_aid_funding_amount = peewee.BigIntegerField(default=0)  # T_NGUONKHAC_VTTN
+    other_source_funding_amount = peewee.BigIntegerField(default=0)  # T_NGUONKHAC_CL
+    ordered_by_code = peewee.CharField(max_length=50, null=True)  # MA_BAC_SI: practising-certificate number
+    ordered_by_name = peewee.CharField(max_length=200, null=True)
+    performed_by_code = peewee.CharField(max_length=50, null=True)  # NGUOI_THUC_HIEN
+    performed_by_name = peewee.CharField(max_length=200, null=True)
     cost_amount = peewee.BigIntegerField(default=0)
     occurred_at = UtcDateTimeField()  # NGAY_YL
     details_json = peewee.TextField(default="{}")  # source details: loinc, atc, strength, route, results...

@@ -7,6 +7,8 @@ from billing_service import services
 from billing_service.models import BankTransfer, Invoice, LedgerEntry, PaymentRequest
 from billing_service.schemas import (
     BankTransferSchema,
+    ChargeRevenueQuerySchema,
+    ChargeRevenueSchema,
     CounterPaymentSchema,
     InvoiceQuerySchema,
     InvoiceSchema,
@@ -70,6 +72,15 @@ def receive_encounter(encounter):
     invoice = Invoice.get_or_none(Invoice.encounter_id == snapshot.encounter_id)
     return {"key": snapshot.encounter_id, "invoice_id": invoice.id if invoice else None,
             "state": snapshot.status}, 201 if created else 200
+
+
+@internal_blp.route("/charge-revenue")
+@require_service
+@internal_blp.arguments(ChargeRevenueQuerySchema(), location="query")
+@internal_blp.response(200, ChargeRevenueSchema(many=True))
+def charge_revenue(query):
+    """What each charge of a source that happened in a window earns now, and from whom (for the lab's margin)."""
+    return services.charge_revenue(query["source"], query["since"], query["until"])
 
 
 @blp.route("/invoices")

@@ -44,7 +44,15 @@ class InvoiceLineSchema(Schema):
     copay_amount = MONEY()
     patient_outside_amount = MONEY()
     other_funding_amount = MONEY()
+    state_budget_funding_amount = MONEY()
+    foreign_aid_funding_amount = MONEY()
+    domestic_aid_funding_amount = MONEY()
+    other_source_funding_amount = MONEY()
     patient_amount = MONEY()
+    ordered_by_code = fields.String(allow_none=True)
+    ordered_by_name = fields.String(allow_none=True)
+    performed_by_code = fields.String(allow_none=True)
+    performed_by_name = fields.String(allow_none=True)
     occurred_at = fields.AwareDateTime()
     details = fields.Dict()
 
@@ -235,3 +243,19 @@ class ReceiptSchema(Schema):
     key = fields.String()
     invoice_id = fields.Integer(allow_none=True)
     state = fields.String()
+
+
+class ChargeRevenueQuerySchema(Schema):
+    source = fields.String(required=True, validate=validate.OneOf(("lab", "pharmacy")))
+    since = fields.AwareDateTime(required=True, format="iso")
+    until = fields.AwareDateTime(required=True, format="iso")
+
+
+class ChargeRevenueSchema(Schema):
+    charge_key = fields.String()
+    quantity = fields.Integer()
+    revenue_amount = MONEY()
+    insurer_amount = MONEY()
+    patient_amount = MONEY()
+    other_funding_amount = MONEY()
+    payer = fields.String()  # bhyt | self_pay

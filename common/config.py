@@ -62,6 +62,14 @@ def env_url(name: str, default: str | None = None, schemes: tuple[str, ...] = ("
     return raw.rstrip("/")
 
 
+def bhyt_facility_code(env: Mapping[str, str] | None = None) -> str:
+    """Read MA_CSKCB, the hospital's 5-character BHYT facility code (claims, check-in)."""
+    code = env_str("BHYT_FACILITY_CODE", "01001", env=env)
+    if not re.fullmatch(r"[0-9A-Z]{5}", code):
+        raise ConfigError(f"BHYT_FACILITY_CODE must be 5 digits or capital letters, got {code!r}")
+    return code
+
+
 def var_dir(env: Mapping[str, str] | None = None) -> Path:
     """Return the folder for local state (SQLite files, demo secrets, the generated Procfile)."""
     return Path(env_str("VAR_DIR", str(PROJECT_ROOT / "var"), env=env))

@@ -10,6 +10,15 @@ SOURCES = ("lab", "pharmacy")
 ITEM_KINDS = ("service", "drug", "supply")
 
 
+class PractitionerSnapshotSchema(Schema):
+    """A doctor, nurse, technician or pharmacist from the gateway's registry, as a claim names them."""
+
+    id = fields.String(required=True, validate=validate.Length(1, 100))
+    full_name = fields.String(required=True, validate=validate.Length(1, 200))
+    licence_number = fields.String(required=True, validate=validate.Length(1, 50))  # CCHN: MA_BAC_SI
+    department = fields.String(load_default="", validate=validate.Length(0, 100))  # MA_KHOA, e.g. K01
+
+
 class ChargeCreatedSchema(Schema):
     """A billable event on a patient's visit: a logged lab test, a dispensed drug line."""
 
@@ -32,6 +41,12 @@ class ChargeCreatedSchema(Schema):
     currency = fields.String(load_default="VND", validate=validate.Equal("VND"))
     occurred_at = fields.AwareDateTime(required=True, format="iso")
     details = fields.Dict(load_default=dict)  # source-specific: loinc, atc, strength, route, results...
+    # Optional (older senders leave them out). The ids are the gateway's practitioner ids, sent by lab and pharmacy;
+    # the gateway adds who they are before it hands the charge to billing.
+    ordered_by_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 100))
+    performed_by_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 100))
+    ordered_by = fields.Nested(PractitionerSnapshotSchema, load_default=None, allow_none=True)  # MA_BAC_SI
+    performed_by = fields.Nested(PractitionerSnapshotSchema, load_default=None, allow_none=True)  # NGUOI_THUC_HIEN
 
 
 class ChargeReversedSchema(Schema):
@@ -84,6 +99,7 @@ class EncounterSnapshotSchema(Schema):
     discharged_at = fields.AwareDateTime(load_default=None, allow_none=True, format="iso")
     patient = fields.Nested(PatientSnapshotSchema, required=True)
     coverage = fields.Nested(CoverageSnapshotSchema, load_default=None, allow_none=True)
+    practitioner = fields.Nested(PractitionerSnapshotSchema, load_default=None, allow_none=True)  # optional
 
 
 class BillableChargeSchema(Schema):

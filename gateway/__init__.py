@@ -20,22 +20,27 @@ def create_app(config=None):
     from gateway import audit, models, proxy, routes
     from gateway import config as gateway_config
     from gateway.charges import services as charges
+    from gateway.check_ins import routes as check_in_routes
+    from gateway.check_ins import services as check_ins
     from gateway.encounters import routes as encounter_routes
     from gateway.encounters.flags import store_encounter_flag
     from gateway.patients import routes as patient_routes
     from gateway.patients.schemas import RecordId
+    from gateway.practitioners import routes as practitioner_routes
 
     app, api = build_app("gateway", "Hospital gateway", proxy=models.db, outbox_model=models.OutboxMessage,
                          idempotency_model=models.IdempotencyRecord, config=config,
                          extra_settings=gateway_config.settings)
     api.register_field(RecordId, "string", None)  # ids are given back as strings of digits
+    app.extensions.setdefault("periodic_jobs", []).append(check_ins.deliver_check_ins)
     inbox = inbox_blueprint({  # the same handlers as the single /internal/... endpoints, for batched deliveries
         CHARGES_PATH: (ChargeCreatedSchema(), charges.store_charges),
         CHARGE_REVERSALS_PATH: (ChargeReversedSchema(), one_by_one(charges.store_charge_reversal)),
         ENCOUNTER_FLAGS_PATH: (EncounterFlagSchema(), one_by_one(store_encounter_flag)),
     })
     for blueprint in (routes.auth_blp, routes.internal_blp, inbox, routes.ledger_blp, patient_routes.blp,
-                      encounter_routes.blp, outbox_blueprint("/api/v1/gateway", roles=("finance",))):
+                      encounter_routes.blp, practitioner_routes.blp, check_in_routes.blp,
+                      outbox_blueprint("/api/v1/gateway", roles=("finance",))):
         api.register_blueprint(blueprint)
     app.add_url_rule("/api/v1/<any(lab,pharmacy,billing):area>/<path:rest>", "proxy", proxy.forward,
                      methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

@@ -1,6 +1,6 @@
 """Gateway settings read from the environment."""
 
-from common.config import env_int
+from common.config import bhyt_facility_code, env_int, env_str, env_url
 
 PROXIED_AREAS = {"lab": "lab_service", "pharmacy": "pharmacy_service", "billing": "billing_service"}
 
@@ -11,4 +11,9 @@ def settings() -> dict:
         "PROXY_CONNECT_TIMEOUT_MS": env_int("PROXY_CONNECT_TIMEOUT_MS", 2000, minimum=100),
         "PROXY_READ_TIMEOUT_MS": env_int("PROXY_READ_TIMEOUT_MS", 30000, minimum=100),
         "RECORD_BILLING_TIMEOUT_MS": env_int("RECORD_BILLING_TIMEOUT_MS", 1500, minimum=100),
+        "BHYT_FACILITY_CODE": bhyt_facility_code(),
+        # The BHYT assessment portal that takes check-in records; unset: they are kept, listed, and sent later.
+        "BHYT_PORTAL_URL": env_url("BHYT_PORTAL_URL"),
+        "BHYT_PORTAL_USERNAME": env_str("BHYT_PORTAL_USERNAME"),
+        "BHYT_PORTAL_PASSWORD": env_str("BHYT_PORTAL_PASSWORD"),
     }

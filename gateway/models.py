@@ -66,8 +66,23 @@ class Coverage(BaseModel):
         indexes = ((("patient", "card_number", "valid_from"), True),)
 
 
+class Practitioner(BaseModel):
+    """A doctor, nurse, technician or pharmacist: who orders and performs what a claim lists (MA_BAC_SI)."""
+
+    full_name = peewee.CharField(max_length=200)
+    licence_number = peewee.CharField(max_length=50, unique=True)  # practising certificate (CCHN), e.g. 001234/HNO-CCHN
+    profession = peewee.CharField(max_length=20, default="doctor")  # doctor | nurse | technician | pharmacist | midwife
+    department = peewee.CharField(max_length=100)  # MA_KHOA, e.g. K01
+    active = peewee.BooleanField(default=True)
+    created_at = UtcDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "practitioner"
+
+
 class Encounter(BaseModel):
     patient = peewee.ForeignKeyField(Patient, backref="encounters", on_delete="RESTRICT")
+    practitioner = peewee.ForeignKeyField(Practitioner, null=True, on_delete="RESTRICT")  # the visit's doctor
     kind = peewee.CharField(max_length=20)
     department = peewee.CharField(max_length=100)
     in_network = peewee.BooleanField(default=True)
@@ -82,6 +97,23 @@ class Encounter(BaseModel):
 
     class Meta:
         table_name = "encounter"
+
+
+class CheckIn(BaseModel):
+    """The check-in record of QĐ 4750 of one insured visit, kept in its own outbox until the BHYT portal takes it."""
+
+    encounter = peewee.ForeignKeyField(Encounter, unique=True, backref="check_ins", on_delete="RESTRICT")
+    payload = peewee.TextField()  # the GIAMDINHHS envelope with the visit's CHECKIN file, as sent
+    state = peewee.CharField(max_length=10, default="pending", index=True)  # pending | sent | rejected
+    attempts = peewee.IntegerField(default=0)
+    next_attempt_at = UtcDateTimeField(default=utcnow)
+    last_error = peewee.CharField(max_length=500, null=True)
+    portal_reference = peewee.CharField(max_length=100, null=True)  # the portal's receipt number
+    created_at = UtcDateTimeField(default=utcnow)
+    sent_at = UtcDateTimeField(null=True)
+
+    class Meta:
+        table_name = "check_in"
 
 
 class EncounterFlag(BaseModel):

@@ -69,6 +69,7 @@ class LabTest(BaseModel):
     price_amount = peewee.BigIntegerField()
     insurance_price_amount = peewee.BigIntegerField(default=0)
     insurance_covered = peewee.BooleanField(default=True)
+    unit_name = peewee.CharField(max_length=30, default="Lần")  # DON_VI_TINH as the national service list writes it
     created_at = UtcDateTimeField(default=utcnow)
 
     class Meta:
@@ -103,6 +104,8 @@ class TestRun(BaseModel):
     results = peewee.TextField(default="[]")
     status = peewee.CharField(max_length=16, default="done")
     logged_by = peewee.CharField(max_length=64)
+    ordered_by_id = peewee.CharField(max_length=100, null=True)  # the gateway's practitioner who ordered it
+    performed_by_id = peewee.CharField(max_length=100, null=True)  # ... and who carried it out
     created_at = UtcDateTimeField(default=utcnow, index=True)
     voided_at = UtcDateTimeField(null=True)
     voided_by = peewee.CharField(max_length=64, null=True)
@@ -151,6 +154,7 @@ class WorklistItem(BaseModel):
     patient_id = peewee.CharField(max_length=100)
     state = peewee.CharField(max_length=16, default="open", index=True)
     test_run = peewee.ForeignKeyField(TestRun, null=True, on_delete="SET NULL")
+    ordered_by_id = peewee.CharField(max_length=100, null=True)  # the gateway's practitioner who ordered it
     ordered_at = UtcDateTimeField(default=utcnow)
 
     class Meta:

@@ -93,6 +93,8 @@ class LabTestSchema(Schema):
     price_amount = fields.Integer(required=True, strict=True, validate=NOT_NEGATIVE)
     insurance_price_amount = fields.Integer(strict=True, load_default=0, validate=NOT_NEGATIVE)
     insurance_covered = fields.Boolean(load_default=True)
+    unit_name = fields.String(load_default="Lần", validate=validate.Length(1, 30),
+                              metadata={"description": "DON_VI_TINH as the national list writes it, e.g. Lần"})
     recipe = fields.List(fields.Nested(RecipeLineSchema), load_default=list)
     created_at = fields.AwareDateTime(dump_only=True)
 
@@ -114,6 +116,10 @@ class TestRunRequestSchema(Schema):
     analyzer_code = fields.String(load_default=None, allow_none=True, validate=CODE)
     is_rerun = fields.Boolean(load_default=False)
     results = fields.List(fields.Nested(ResultSchema), load_default=list)
+    ordered_by_id = fields.String(load_default=None, allow_none=True, validate=EXTERNAL_ID, metadata={
+        "description": "the gateway's practitioner id of who ordered the test (MA_BAC_SI); none: the visit's doctor"})
+    performed_by_id = fields.String(load_default=None, allow_none=True, validate=EXTERNAL_ID, metadata={
+        "description": "the gateway's practitioner id of who ran it (NGUOI_THUC_HIEN)"})
 
 
 class QcRunRequestSchema(Schema):
@@ -148,6 +154,8 @@ class TestRunSchema(Schema):
     results = fields.List(fields.Nested(ResultSchema))
     status = fields.String()
     logged_by = fields.String()
+    ordered_by_id = fields.String(allow_none=True)
+    performed_by_id = fields.String(allow_none=True)
     created_at = fields.AwareDateTime()
     voided_at = fields.AwareDateTime(allow_none=True)
     void_reason = fields.String(allow_none=True)
@@ -222,6 +230,7 @@ class WorklistOrderSchema(Schema):
     test_code = fields.Function(lambda item: item.lab_test.code, deserialize=str, required=True, validate=CODE)
     state = fields.String(dump_only=True)
     test_run_id = fields.Integer(dump_only=True, allow_none=True)
+    ordered_by_id = fields.String(load_default=None, allow_none=True, validate=EXTERNAL_ID)
     ordered_at = fields.AwareDateTime(dump_only=True)
 
 

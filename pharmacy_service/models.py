@@ -25,6 +25,7 @@ class Drug(BaseModel):
     atc_code = peewee.CharField(max_length=10, index=True)
     registration_number = peewee.CharField(max_length=40)
     base_unit = peewee.CharField(max_length=20)
+    unit_name = peewee.CharField(max_length=30, default="")  # DON_VI_TINH as the national drug list writes it: Viên
     gtin = peewee.CharField(max_length=14, unique=True, null=True)  # GTIN-14, zero-padded
     price_amount = peewee.BigIntegerField()  # per base unit
     insurance_scope = peewee.SmallIntegerField(default=1)  # 1 in the BHYT list, 2 outside
@@ -76,6 +77,7 @@ class Prescription(BaseModel):
     encounter_id = peewee.CharField(max_length=100, index=True)
     patient_id = peewee.CharField(max_length=100, index=True)
     prescriber = peewee.CharField(max_length=200)
+    prescriber_id = peewee.CharField(max_length=100, null=True)  # the gateway's practitioner: MA_BAC_SI of its lines
     created_by = peewee.CharField(max_length=64)
     created_at = UtcDateTimeField(default=utcnow)
 

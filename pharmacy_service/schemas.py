@@ -30,6 +30,9 @@ class DrugSchema(Schema):
     atc_code = fields.String(required=True, validate=ATC)
     registration_number = fields.String(required=True, validate=validate.Length(1, 40))
     base_unit = fields.String(required=True, validate=validate.Length(1, 20))
+    unit_name = fields.String(load_default=None, validate=validate.Length(1, 30), metadata={
+        "description": "DON_VI_TINH as the national drug list writes it (Viên, Lọ, Ống, Chai...); "
+                       "defaults from a known base unit"})
     gtin = fields.String(load_default=None, allow_none=True)
     price_amount = fields.Integer(strict=True, required=True, validate=validate.Range(min=0))
     insurance_scope = fields.Integer(strict=True, load_default=1, validate=validate.OneOf((1, 2)))
@@ -106,6 +109,8 @@ class PrescriptionInSchema(Schema):
     encounter_id = fields.String(required=True, validate=validate.Length(1, 100))
     patient_id = fields.String(required=True, validate=validate.Length(1, 100))
     prescriber = fields.String(required=True, validate=validate.Length(1, 200))
+    prescriber_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 100), metadata={
+        "description": "the gateway's practitioner id of the prescriber (MA_BAC_SI of the dispensed lines)"})
     lines = fields.List(fields.Nested(PrescriptionLineInSchema), required=True, validate=validate.Length(1, 50))
 
 
@@ -125,6 +130,7 @@ class PrescriptionSchema(Schema):
     encounter_id = fields.String()
     patient_id = fields.String()
     prescriber = fields.String()
+    prescriber_id = fields.String(allow_none=True)
     status = fields.Method("_status")
     lines = fields.Method("_lines")
     dispense_ids = fields.Method("_dispense_ids")
@@ -313,3 +319,7 @@ class PrescriptionQuerySchema(Schema):
     encounter_id = fields.String()
     patient_id = fields.String()
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+
+
+class DispenseLineSourceSchema(DispenseSchema):
+    line_id = fields.Integer()

@@ -5,6 +5,7 @@ from datetime import date
 from gateway.encounters.services import open_encounter
 from gateway.models import User
 from gateway.patients.services import add_coverage, register_patient
+from gateway.practitioners.services import register_practitioner
 from gateway.services import create_user
 
 DEMO_PASSWORD = "demo"
@@ -15,6 +16,16 @@ DEMO_USERS = (
     ("cashier", "cashier", "Phạm Quốc Bảo"),
     ("finance", "finance", "Võ Thị Mai Anh"),
     ("admin", "admin", "Đặng Hữu Phước"),
+)
+# (name, practising certificate (CCHN: serial/issuing health department-CCHN), profession, department: MA_KHOA first)
+DEMO_PRACTITIONERS = (
+    ("BS.CKI Nguyễn Thị Thanh Hương", "002341/HNO-CCHN", "doctor", "K01 Khoa Khám bệnh"),
+    ("BS. Trần Quốc Tuấn", "003518/HNO-CCHN", "doctor", "K03 Khoa Nội tổng hợp"),
+    ("ThS.BS Lê Minh Khoa", "000875/BYT-CCHN", "doctor", "K26 Khoa Xét nghiệm"),
+    ("KTV. Phạm Văn Dũng", "004512/HNO-CCHN", "technician", "K26 Khoa Xét nghiệm"),
+    ("KTV. Đỗ Thị Thu Trang", "005107/HNO-CCHN", "technician", "K26 Khoa Xét nghiệm"),
+    ("DS.CKI Hoàng Thị Lan", "001967/HNO-CCHN", "pharmacist", "K30 Khoa Dược"),
+    ("ĐD. Vũ Thị Ngọc Ánh", "006230/HNO-CCHN", "nurse", "K03 Khoa Nội tổng hợp"),
 )
 # (patient, their BHYT card or None for self-pay, the visit open now or None)
 DEMO_PATIENTS = (
@@ -52,9 +63,15 @@ def is_empty() -> bool:
 def load() -> None:
     for username, role, full_name in DEMO_USERS:
         create_user(username, DEMO_PASSWORD, role, full_name)
+    doctors = {}
+    for full_name, licence_number, profession, department in DEMO_PRACTITIONERS:
+        practitioner = register_practitioner({"full_name": full_name, "licence_number": licence_number,
+                                              "profession": profession, "department": department})
+        if profession == "doctor":
+            doctors.setdefault(department[:3], practitioner.id)
     for patient_fields, card, visit in DEMO_PATIENTS:
         patient = register_patient(patient_fields)
         if card is not None:
             add_coverage(patient.id, card)
         if visit is not None:
-            open_encounter({"patient_id": patient.id, **visit})
+            open_encounter({"patient_id": patient.id, "practitioner_id": doctors.get(visit["department"]), **visit})

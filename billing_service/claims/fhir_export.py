@@ -1,6 +1,8 @@
 """FHIR R5 export of BHYT claims as plain dicts (validated by the tests with ``fhir.resources`` 8.x).
 
-Per visit: Patient, Coverage (the BHYT card), one ChargeItem per drug/service line, one Claim, and one ClaimResponse.
+Per visit: Patient, Coverage (the BHYT card), one ChargeItem per drug/service line, the hospital's Invoice (its
+lineItems point at the ChargeItems; other funding, T_NGUONKHAC, is a deduction, so totalNet is what BHYT and the
+patient pay), one Claim (its supportingInfo points at the Invoice), and one ClaimResponse.
 R5 ``Claim.item`` has no ``adjudication`` element, so the facility-computed split (T_BHTT → ``benefit``,
 T_BNCCT → ``copay``, MUC_HUONG → ``eligpercent``) is carried by a ClaimResponse with ``outcome: "queued"`` and a
 disposition saying it is the facility's computation awaiting BHXH assessment; the insurer's real answer arrives later
@@ -39,6 +41,10 @@ FACILITY_SYSTEM = "urn:vn:bhyt:ma-cskcb"  # MA_CSKCB / MA_DKBD
 DRUG_SYSTEM = "urn:vn:bhyt:ma-thuoc"
 SERVICE_SYSTEM = "urn:vn:bhyt:ma-dich-vu"
 SUPPLY_SYSTEM = "urn:vn:bhyt:ma-vat-tu"  # supplies are a separate BHYT code list (MA_VAT_TU)
+LICENCE_SYSTEM = "urn:vn:moh:cchn"  # practising-certificate numbers (MA_BAC_SI, NGUOI_THUC_HIEN)
+CLAIM_INFO_SYSTEM = "http://terminology.hl7.org/CodeSystem/claiminformationcategory"
+OTHER_FUNDING_CODE = {"coding": [{"system": "urn:vn:bhyt:cot", "code": "T_NGUONKHAC"}],
+                      "text": "Nguồn khác (NSNN, viện trợ, bệnh viện)"}
 PENDING_DISPOSITION = "Facility-computed split per QĐ 130/QĐ-BYT (amended by QĐ 4750/QĐ-BYT), pending BHXH assessment"
 
 ChargeLine = ClaimDrugLine | ClaimServiceLine
@@ -117,18 +123,63 @@ def coverage_resource(visit: ClaimVisit, patient_url: str, insurer_name: str) ->
     }
 
 
+def _practitioner(code: str) -> dict:
+    """Return a logical reference to a practitioner by practising-certificate number."""
+    return {"identifier": {"system": LICENCE_SYSTEM, "value": code}}
+
+
 def charge_item_resource(line: ChargeLine, patient_url: str) -> dict:
-    """Build the ChargeItem of one line."""
-    return {
+    """Build the ChargeItem of one line: quantity in its DON_VI_TINH, who ordered and performed it."""
+    resource = {
         "resourceType": "ChargeItem",
         "status": "billable",
         "code": product_code(line),
         "subject": {"reference": patient_url},
         "occurrenceDateTime": fhir_datetime(line.ordered_at),
-        "quantity": {"value": line.quantity},
+        "quantity": {"value": line.quantity, "unit": line.unit},
         "unitPriceComponent": {"type": "base", "amount": money(line.hospital_unit_price)},
         "totalPriceComponent": {"type": "base", "amount": money(line.hospital_amount)},
     }
+    if line.doctor_code:
+        resource["enterer"] = _practitioner(line.doctor_code)
+    if line.performer_code:
+        resource["performer"] = [{"actor": _practitioner(line.performer_code)}]
+    return resource
+
+
+def _price_components(amount: int, other_funding: int) -> list[dict]:
+    """Return the base price and, when other funding pays part of it, that part as a deduction."""
+    components = [{"type": "base", "amount": money(amount)}]
+    if other_funding:
+        components.append({"type": "deduction", "code": OTHER_FUNDING_CODE, "amount": money(other_funding)})
+    return components
+
+
+def invoice_resource(visit: ClaimVisit, urls: dict[str, str], provider_name: str) -> dict:
+    """Build the visit's Invoice: one lineItem per ChargeItem, gross = Σ THANH_TIEN_BV, net = gross - T_NGUONKHAC."""
+    lines = _charge_lines(visit)
+    items = [{"sequence": sequence, "chargeItemReference": {"reference": urls[part]},
+              "servicedDate": line.ordered_at.astimezone(LOCAL_TZ).date().isoformat(),
+              "priceComponent": _price_components(line.hospital_amount, line.other_funding_amount)}
+             for sequence, (part, line) in enumerate(lines, start=1)]
+    gross = sum(line.hospital_amount for _, line in lines)
+    funded = sum(line.other_funding_amount for _, line in lines)
+    resource = {
+        "resourceType": "Invoice",
+        "identifier": [{"system": f"urn:vn:bhyt:{visit.facility_code}:ma-lk", "value": visit.ma_lk}],
+        "status": "issued",
+        "subject": {"reference": urls["patient"]},
+        "recipient": {"reference": urls["patient"]},
+        "creation": fhir_datetime(visit.discharged_at),
+        "periodPeriod": {"start": fhir_datetime(visit.admitted_at), "end": fhir_datetime(visit.discharged_at)},
+        "issuer": _provider(visit, provider_name),
+        "totalPriceComponent": _price_components(gross, funded),
+        "totalGross": money(gross),
+        "totalNet": money(gross - funded),
+    }
+    if items:  # FHIR JSON forbids empty arrays
+        resource["lineItem"] = items
+    return resource
 
 
 def _provider(visit: ClaimVisit, provider_name: str) -> dict:
@@ -185,6 +236,9 @@ def claim_resource(visit: ClaimVisit, urls: dict[str, str], insurer_name: str, p
         "provider": _provider(visit, provider_name),
         "insurance": [{"sequence": 1, "focal": True, "coverage": {"reference": urls["coverage"]}}],
         "diagnosis": _diagnoses(visit),
+        "supportingInfo": [{"sequence": 1, "category": {"coding": [{"system": CLAIM_INFO_SYSTEM, "code": "info"}],
+                                                          "text": "Hoá đơn"},
+                            "valueReference": {"reference": urls["invoice"]}}],
         "item": items,
         "total": money(sum(line.hospital_amount for _, line in _charge_lines(visit))),
     }
@@ -243,8 +297,8 @@ def claim_response_resource(visit: ClaimVisit, urls: dict[str, str], insurer_nam
 def visit_bundle_entries(
     visit: ClaimVisit, insurer_name: str = DEFAULT_INSURER, provider_name: str = ""
 ) -> list[dict]:
-    """Return the Bundle entries (Patient, Coverage, ChargeItems, Claim, ClaimResponse) of one visit."""
-    parts = ["patient", "coverage", *(part for part, _ in _charge_lines(visit)), "claim", "claim-response"]
+    """Return the Bundle entries (Patient, Coverage, ChargeItems, Invoice, Claim, ClaimResponse) of one visit."""
+    parts = ["patient", "coverage", *(part for part, _ in _charge_lines(visit)), "invoice", "claim", "claim-response"]
     urls = {part: entry_uuid(visit.ma_lk, part) for part in parts}
     entries = [
         _entry(urls["patient"], patient_resource(visit)),
@@ -252,6 +306,7 @@ def visit_bundle_entries(
     ]
     for part, line in _charge_lines(visit):
         entries.append(_entry(urls[part], charge_item_resource(line, urls["patient"])))
+    entries.append(_entry(urls["invoice"], invoice_resource(visit, urls, provider_name)))
     entries.append(_entry(urls["claim"], claim_resource(visit, urls, insurer_name, provider_name)))
     entries.append(_entry(urls["claim-response"], claim_response_resource(visit, urls, insurer_name, provider_name)))
     return entries

@@ -32,8 +32,23 @@ LINE_COLUMNS = (ClaimLine.claim, ClaimLine.xml_table, ClaimLine.line_no, ClaimLi
                 ClaimLine.unit_price_amount, ClaimLine.insurance_unit_price_amount, ClaimLine.insurance_scope,
                 ClaimLine.insurance_rate, ClaimLine.benefit_level, ClaimLine.hospital_amount,
                 ClaimLine.insured_amount, ClaimLine.insurer_amount, ClaimLine.copay_amount,
-                ClaimLine.patient_outside_amount, ClaimLine.other_funding_amount, InvoiceLine.name, InvoiceLine.unit,
-                InvoiceLine.item_kind, InvoiceLine.source, InvoiceLine.occurred_at, InvoiceLine.details_json)
+                ClaimLine.patient_outside_amount, ClaimLine.other_funding_amount, ClaimLine.state_budget_funding_amount,
+                ClaimLine.foreign_aid_funding_amount, ClaimLine.domestic_aid_funding_amount,
+                ClaimLine.other_source_funding_amount, InvoiceLine.name, InvoiceLine.unit, InvoiceLine.item_kind,
+                InvoiceLine.source, InvoiceLine.occurred_at, InvoiceLine.details_json, InvoiceLine.ordered_by_code,
+                InvoiceLine.performed_by_code)
+
+
+def department_code(department: str | None) -> str:
+    """Return MA_KHOA from a visit's department ("K01 Khoa Khám bệnh" → "K01"), "" when it has none."""
+    match = DEPARTMENT_CODE.match(department or "")
+    return match.group(0) if match else ""
+
+
+def visit_doctor_code(snapshot: EncounterSnapshot) -> str:
+    """Return the visit's doctor's practising-certificate number: MA_BAC_SI of lines that name no orderer."""
+    practitioner = snapshot.practitioner
+    return practitioner["licence_number"] if practitioner else ""
 
 
 def _percent(value: Decimal) -> int | Decimal:
@@ -56,7 +71,7 @@ def _coverage(snapshot: EncounterSnapshot) -> ClaimCoverage:
                          valid_to=date.fromisoformat(str(card["valid_to"])), benefit_level=int(card["benefit_level"]))
 
 
-def _money(row: dict, department: str) -> dict:
+def _money(row: dict, department: str, doctor_code: str) -> dict:
     """Return the keyword arguments shared by drug and service lines."""
     return {
         "code": row["code"], "name": row["name"], "unit": row["unit"], "insurance_scope": row["insurance_scope"],
@@ -66,19 +81,25 @@ def _money(row: dict, department: str) -> dict:
         "benefit_level": _percent(row["benefit_level"]), "other_funding_amount": row["other_funding_amount"],
         "patient_outside_amount": row["patient_outside_amount"], "copay_amount": row["copay_amount"],
         "insurer_amount": row["insurer_amount"], "department_code": department, "ordered_at": row["occurred_at"],
+        "state_budget_funding_amount": row["state_budget_funding_amount"],
+        "foreign_aid_funding_amount": row["foreign_aid_funding_amount"],
+        "domestic_aid_funding_amount": row["domestic_aid_funding_amount"],
+        "other_source_funding_amount": row["other_source_funding_amount"],
+        "doctor_code": row["ordered_by_code"] or doctor_code, "performer_code": row["performed_by_code"] or "",
     }
 
 
-def _drug_line(row: dict, details: dict, department: str) -> ClaimDrugLine:
-    return ClaimDrugLine(**_money(row, department), strength=details.get("strength") or "",
+def _drug_line(row: dict, details: dict, department: str, doctor_code: str) -> ClaimDrugLine:
+    return ClaimDrugLine(**_money(row, department, doctor_code), strength=details.get("strength") or "",
                          route=details.get("route") or "", registration_number=details.get("registration_number") or "")
 
 
-def _service_line(row: dict, details: dict, department: str) -> ClaimServiceLine:
+def _service_line(row: dict, details: dict, department: str, doctor_code: str) -> ClaimServiceLine:
     supply = row["item_kind"] == "supply"
     group = SUPPLY_GROUP if supply else LAB_GROUP if row["source"] == "lab" else OTHER_SERVICE_GROUP
     result_at = row["occurred_at"] if details.get("results") else None
-    return ClaimServiceLine(**_money(row, department), group_code=group, is_supply=supply, result_at=result_at)
+    return ClaimServiceLine(**_money(row, department, doctor_code), group_code=group, is_supply=supply,
+                            result_at=result_at)
 
 
 def _result_lines(row: dict, details: dict) -> list[ClaimResultLine]:
@@ -92,15 +113,15 @@ def _result_lines(row: dict, details: dict) -> list[ClaimResultLine]:
 
 def to_claim_visit(claim: Claim, snapshot: EncounterSnapshot, batch: ClaimBatch, rows: list[dict]) -> ClaimVisit:
     """Build the ClaimVisit of one stored claim from its visit snapshot and its line rows (in STT order)."""
-    match = DEPARTMENT_CODE.match(snapshot.department or "")
-    department = match.group(0) if match else ""
+    department = department_code(snapshot.department)
+    doctor_code = visit_doctor_code(snapshot)
     drugs, services, results = [], [], []
     for row in rows:
         details = json.loads(row["details_json"] or "{}")
         if row["xml_table"] == "XML2":
-            drugs.append(_drug_line(row, details, department))
+            drugs.append(_drug_line(row, details, department, doctor_code))
         else:
-            services.append(_service_line(row, details, department))
+            services.append(_service_line(row, details, department, doctor_code))
             results.extend(_result_lines(row, details))
     year, month = (int(part) for part in batch.period.split("-"))
     return ClaimVisit(

@@ -75,6 +75,10 @@ class ClaimLine(BaseModel):
     copay_amount = peewee.BigIntegerField()  # T_BNCCT
     patient_outside_amount = peewee.BigIntegerField()  # T_BNTT
     other_funding_amount = peewee.BigIntegerField()  # T_NGUONKHAC
+    state_budget_funding_amount = peewee.BigIntegerField(default=0)  # T_NGUONKHAC_NSNN
+    foreign_aid_funding_amount = peewee.BigIntegerField(default=0)  # T_NGUONKHAC_VTNN
+    domestic_aid_funding_amount = peewee.BigIntegerField(default=0)  # T_NGUONKHAC_VTTN
+    other_source_funding_amount = peewee.BigIntegerField(default=0)  # T_NGUONKHAC_CL
     # The insurer's answer so far, kept in step with the remittance rows (the ledger) by guarded SQL updates:
     approved_amount = peewee.BigIntegerField(null=True)  # latest approval of T_BHTT; null = not assessed yet
     rejection_reason = peewee.CharField(max_length=500, null=True)
@@ -138,3 +142,39 @@ class ReconciliationRun(BaseModel):
 
     class Meta:
         table_name = "reconciliation_run"
+
+
+class InsurancePrice(BaseModel):
+    """The BHYT price list: what the insurer pays at most per unit of a service, drug or supply code (DON_GIA_BH).
+
+    A code may have several rows over time (a new price decision); the row valid on a line's service date applies.
+    """
+
+    code = peewee.CharField(max_length=50, index=True)  # MA_DICH_VU / MA_THUOC / MA_VAT_TU
+    item_kind = peewee.CharField(max_length=10)  # service | drug | supply
+    name = peewee.CharField(max_length=300)
+    unit_name = peewee.CharField(max_length=30)  # DON_VI_TINH
+    price_amount = peewee.BigIntegerField()  # đồng per unit
+    valid_from = peewee.DateField()
+    valid_to = peewee.DateField(null=True)  # null: until a newer price replaces it
+    decision = peewee.CharField(max_length=200, default="")  # the price decision, e.g. TT 22/2023/TT-BYT
+    created_at = UtcDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "insurance_price"
+        indexes = ((("code", "valid_from"), True),)
+
+
+class ClaimBatchOverride(BaseModel):
+    """Finance's explicit decision to send a batch despite its critical findings, with why and what was overridden."""
+
+    batch = peewee.ForeignKeyField(ClaimBatch, backref="overrides", on_delete="RESTRICT")
+    reason = peewee.CharField(max_length=1000)
+    critical_count = peewee.IntegerField()
+    fingerprint = peewee.CharField(max_length=64)  # SHA-256 of the critical findings it covers
+    findings_json = peewee.TextField()  # the critical findings overridden, as they were
+    created_by = peewee.CharField(max_length=100)
+    created_at = UtcDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "claim_batch_override"

@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-# Visit kind → MA_LOAI_KCB. Only the kinds this project produces; QĐ 130 has more (02 outpatient treatment, 04 day
-# inpatient, ...), add them here and in fhir_export.CLAIM_TYPE_BY_VISIT_KIND together.
-VISIT_KIND_CODES: dict[str, str] = {
-    "outpatient": "01",
-    "inpatient": "03",
-}
+from common.bhyt import VISIT_KIND_CODES
 
+# Visit kind → MA_LOAI_KCB (common.bhyt). Only the kinds this project produces; QĐ 130 has more (02 outpatient
+# treatment, 04 day inpatient, ...): add them there and in fhir_export.CLAIM_TYPE_BY_VISIT_KIND together.
 SEX_VALUES = ("male", "female", "unknown")
+FUNDING_PARTS = ("state_budget_funding_amount", "foreign_aid_funding_amount", "domestic_aid_funding_amount",
+                 "other_source_funding_amount")
 
 
 def _require_int(owner: object, *names: str, minimum: int | None = 0) -> None:
@@ -110,12 +109,17 @@ class _ChargeLine:
     hospital_amount: int  # THANH_TIEN_BV = quantity × hospital_unit_price
     insured_amount: int  # THANH_TIEN_BH
     benefit_level: int | Decimal  # MUC_HUONG, % for this line (Decimal only when out-of-network makes it fractional)
-    other_funding_amount: int = 0  # T_NGUONKHAC
+    other_funding_amount: int = 0  # T_NGUONKHAC = the four parts below
+    state_budget_funding_amount: int = 0  # T_NGUONKHAC_NSNN
+    foreign_aid_funding_amount: int = 0  # T_NGUONKHAC_VTNN
+    domestic_aid_funding_amount: int = 0  # T_NGUONKHAC_VTTN
+    other_source_funding_amount: int = 0  # T_NGUONKHAC_CL
     patient_outside_amount: int  # T_BNTT
     copay_amount: int  # T_BNCCT
     insurer_amount: int  # T_BHTT
     department_code: str = ""  # MA_KHOA
-    doctor_code: str = ""  # MA_BAC_SI
+    doctor_code: str = ""  # MA_BAC_SI: practising-certificate number of who ordered it
+    performer_code: str = ""  # NGUOI_THUC_HIEN: of who carried it out
     ordered_at: datetime  # NGAY_YL
 
     def __post_init__(self) -> None:
@@ -123,6 +127,7 @@ class _ChargeLine:
         _require_int(
             self, "quantity", "hospital_unit_price", "insurance_unit_price", "hospital_amount", "insured_amount",
             "other_funding_amount", "patient_outside_amount", "copay_amount", "insurer_amount", "insurance_rate",
+            *FUNDING_PARTS,
         )
         _require_percent(self, "benefit_level")
         if self.insurance_scope not in (1, 2):
@@ -135,6 +140,10 @@ class _ChargeLine:
                 f"line {self.code}: T_BHTT + T_BNCCT + T_BNTT + T_NGUONKHAC = {parts} != THANH_TIEN_BV "
                 f"{self.hospital_amount}"
             )
+        funded = sum(getattr(self, name) for name in FUNDING_PARTS)
+        if funded != self.other_funding_amount:
+            raise ValueError(f"line {self.code}: parts of T_NGUONKHAC add up to {funded}, "
+                             f"not {self.other_funding_amount}")
         _require_aware(self, "ordered_at")
 
 

@@ -12,12 +12,20 @@ from billing_service.claims.schemas import (
     ClaimQuerySchema,
     ClaimSchema,
     ExportQuerySchema,
+    InsurancePriceListSchema,
+    InsurancePriceQuerySchema,
+    InsurancePriceSchema,
+    OverrideRequestSchema,
+    OverrideSchema,
     PeriodSchema,
+    PreCheckQuerySchema,
+    PreCheckReportSchema,
     ReconciliationQuerySchema,
     ReconciliationRunSchema,
     ReconciliationSchema,
     RemittanceImportSchema,
     RunQuerySchema,
+    StoredCountSchema,
 )
 from common.auth import current_principal, require_roles
 from common.idempotency import idempotent
@@ -85,6 +93,49 @@ def export_claim_batch(query, batch_id):
     export = services.export_claim_batch(batch_id, query["format"])
     return Response(stream_with_context(export.chunks), mimetype=export.mimetype,
                     headers={"Content-Disposition": f'attachment; filename="{export.filename}"'})
+
+
+@blp.route("/claim-batches/<int:batch_id>/check")
+@require_roles(*FINANCE)
+@blp.arguments(PreCheckQuerySchema(), location="query")
+@blp.response(200, PreCheckReportSchema)
+@blp.alt_response(200, content_type="text/csv", success=True, description="format=csv: the findings as CSV")
+def check_claim_batch(query, batch_id):
+    """Run the pre-submission rules over every line; each finding names its rule, severity and source."""
+    report = services.check_claim_batch(batch_id)
+    if query.get("severity"):
+        report["findings"] = [f for f in report["findings"] if f["severity"] == query["severity"]]
+    if _wants_csv(query.get("format")):
+        return Response(services.findings_as_csv(report), mimetype="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="precheck_batch{batch_id}.csv"'})
+    return report
+
+
+@blp.route("/claim-batches/<int:batch_id>/override", methods=["POST"])
+@require_roles(*FINANCE)
+@blp.arguments(OverrideRequestSchema())
+@blp.response(201, OverrideSchema)
+def override_claim_batch(fields, batch_id):
+    """Allow the export of a batch despite its current critical findings; who, why and what are kept."""
+    return services.override_claim_batch(batch_id, fields["reason"], _actor())
+
+
+@blp.route("/insurance-prices", methods=["POST"])
+@require_roles(*FINANCE)
+@blp.arguments(InsurancePriceListSchema())
+@blp.response(201, StoredCountSchema)
+def store_insurance_prices(fields):
+    """Load rows of the BHYT price list (a row per code and start date replaces the one stored)."""
+    return {"stored": services.store_insurance_prices(fields["prices"])}
+
+
+@blp.route("/insurance-prices")
+@require_roles(*FINANCE)
+@blp.arguments(InsurancePriceQuerySchema(), location="query")
+@blp.response(200, InsurancePriceSchema(many=True))
+def list_insurance_prices(query):
+    """Show the BHYT price list the pre-submission check uses."""
+    return services.list_insurance_prices(query)
 
 
 @blp.route("/claims")

@@ -139,6 +139,7 @@ class ClaimLineSchema(Schema):
     approved_amount = MONEY(allow_none=True)
     rejection_reason = fields.String(allow_none=True)
     paid_amount = MONEY()
+    source = fields.Dict(allow_none=True)  # the lab test run or dispense line, with its lots
 
 
 class ClaimSchema(Schema):
@@ -200,6 +201,7 @@ class DiscrepancySchema(Schema):
     actual_amount = MONEY()
     amount = MONEY()
     detail = fields.String()
+    source = fields.Dict(allow_none=True)  # rejections: the lab test run or dispense line to fix, with its lots
 
 
 class ReconciliationSchema(Schema):
@@ -226,3 +228,102 @@ class ReconciliationRunSchema(Schema):
     started_at = fields.AwareDateTime(allow_none=True)
     finished_at = fields.AwareDateTime(allow_none=True)
     result = fields.Function(lambda run: json.loads(run.result_json) if run.result_json else None)
+
+
+class SourceLinkSchema(Schema):
+    kind = fields.String()  # lab_test_run | dispense_line
+    id = fields.String()
+    url = fields.String()
+    reagent_lots = fields.List(fields.Dict())
+    drug_lots = fields.List(fields.Dict())
+
+
+class FindingSchema(Schema):
+    rule = fields.String()
+    severity = fields.String()  # critical | warning
+    overridable = fields.Boolean()
+    message = fields.String()
+    ma_lk = fields.String(allow_none=True)
+    table = fields.String(allow_none=True)
+    line_no = fields.Integer(allow_none=True)
+    claim_line_id = fields.Integer(allow_none=True)
+    invoice_line_id = fields.Integer(allow_none=True)
+    code = fields.String(allow_none=True)
+    source = fields.Nested(SourceLinkSchema, allow_none=True)
+
+
+class RuleCountSchema(Schema):
+    rule = fields.String()
+    severity = fields.String()
+    overridable = fields.Boolean()
+    count = fields.Integer()
+
+
+class OverrideSchema(Schema):
+    id = fields.Integer()
+    batch_id = fields.Integer()
+    reason = fields.String()
+    critical_count = fields.Integer()
+    findings = fields.Function(lambda override: json.loads(override.findings_json))
+    created_by = fields.String()
+    created_at = fields.AwareDateTime()
+
+
+class OverrideSummarySchema(OverrideSchema):
+    class Meta:
+        exclude = ("findings",)
+
+
+class OverrideRequestSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(10, 1000), metadata={
+        "example": "BS. Hương đã ký bổ sung chỉ định; giám định viên BHXH đồng ý nhận hồ sơ kèm giải trình"})
+
+
+class PreCheckQuerySchema(Schema):
+    format = fields.String(validate=validate.OneOf(("json", "csv")))
+    severity = fields.String(validate=validate.OneOf(("critical", "warning")))
+
+
+class PreCheckReportSchema(Schema):
+    batch_id = fields.Integer()
+    period = fields.String()
+    checked_at = fields.AwareDateTime()
+    visit_count = fields.Integer()
+    line_count = fields.Integer()
+    critical_count = fields.Integer()
+    warning_count = fields.Integer()
+    overridable = fields.Boolean()
+    exportable = fields.Boolean()
+    override = fields.Nested(OverrideSummarySchema, allow_none=True)
+    rules = fields.List(fields.Nested(RuleCountSchema))
+    findings = fields.List(fields.Nested(FindingSchema))
+
+
+class InsurancePriceSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    code = fields.String(required=True, validate=validate.Length(1, 50))
+    item_kind = fields.String(required=True, validate=validate.OneOf(("service", "drug", "supply")))
+    name = fields.String(required=True, validate=validate.Length(1, 300))
+    unit_name = fields.String(required=True, validate=validate.Length(1, 30))
+    price_amount = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=10**12))
+    valid_from = fields.Date(required=True)
+    valid_to = fields.Date(load_default=None, allow_none=True)
+    decision = fields.String(load_default="", validate=validate.Length(0, 200))
+
+    @validates_schema
+    def _period_is_ordered(self, data, **kwargs):
+        if data.get("valid_to") is not None and data["valid_to"] < data["valid_from"]:
+            raise ValidationError("valid_to is before valid_from.", "valid_to")
+
+
+class InsurancePriceListSchema(Schema):
+    prices = fields.List(fields.Nested(InsurancePriceSchema), required=True, validate=validate.Length(1, 20_000))
+
+
+class InsurancePriceQuerySchema(Schema):
+    code = fields.String(validate=validate.Length(1, 50))
+    limit = fields.Integer(load_default=1000, validate=validate.Range(1, 20_000))
+
+
+class StoredCountSchema(Schema):
+    stored = fields.Integer()

@@ -15,13 +15,16 @@ from zoneinfo import ZoneInfo
 import peewee
 from flask import current_app
 
-from billing_service.insurance import line_amounts, split_line, visit_benefit_level
+from billing_service.insurance import line_amounts, visit_benefit_level
 from billing_service.models import EncounterSnapshot, Invoice, InvoiceLine, LineReversal, db
+from billing_service.other_funding.grants import active_grants, store_applied
+from billing_service.other_funding.rules import LineMoney, fund_lines
 from billing_service.services.invoices import lock_invoice, open_invoice, record_ledger, refresh_invoice
 from common.models import utcnow
 
 LINE_SPLIT_COLUMNS = ("hospital_amount", "insured_amount", "benefit_level", "insurer_amount", "copay_amount",
-                      "patient_outside_amount", "other_funding_amount", "self_pay")
+                      "patient_outside_amount", "other_funding_amount", "self_pay", "state_budget_funding_amount",
+                      "foreign_aid_funding_amount", "domestic_aid_funding_amount", "other_source_funding_amount")
 SYSTEM_ACTOR = "gateway"
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -42,6 +45,8 @@ def _snapshot_row(encounter: dict) -> dict:
         "patient_json": json.dumps(encounter["patient"], default=str, sort_keys=True),
         "coverage_json": json.dumps(encounter["coverage"], default=str, sort_keys=True)
         if encounter.get("coverage") else None,
+        "practitioner_json": json.dumps(encounter["practitioner"], sort_keys=True, ensure_ascii=False)
+        if encounter.get("practitioner") else None,
         "updated_at": utcnow(),
     }
 
@@ -95,27 +100,29 @@ def _level(card: dict | None, snapshot: EncounterSnapshot, insured_total: int):
 
 
 def resplit_invoice(invoice: Invoice, snapshot: EncounterSnapshot) -> None:
-    """Split every line of the bill again at the visit's benefit level and store what changed."""
+    """Split every line of the bill again at the visit's benefit level, with its other funding; store what changed."""
     lines = list(InvoiceLine.select().where(InvoiceLine.invoice == invoice.id).order_by(InvoiceLine.id))
     cards = {line.id: _line_card(line, snapshot.coverage) for line in lines}
     money = {line.id: _line_money(line, cards[line.id] is None) for line in lines}
     insured_total = sum(money[line.id][1] for line in lines if cards[line.id] is not None)
+    levels = {line.id: _level(cards[line.id], snapshot, insured_total) for line in lines}
+    funded, applied = fund_lines([LineMoney(line.id, *money[line.id], levels[line.id]) for line in lines],
+                                 active_grants(invoice.id))
     for line in lines:
-        card = cards[line.id]
-        hospital, insured = money[line.id]
-        level = _level(card, snapshot, insured_total)
-        split = split_line(hospital, insured, level)
-        values = {"hospital_amount": hospital, "insured_amount": split.insured_amount, "benefit_level": level,
-                  "insurer_amount": split.insurer_amount, "copay_amount": split.copay_amount,
-                  "patient_outside_amount": split.patient_outside_amount,
-                  "other_funding_amount": split.other_funding_amount, "self_pay": card is None}
+        split, parts = funded[line.id].split, funded[line.id].parts
+        values = {"hospital_amount": split.hospital_amount, "insured_amount": split.insured_amount,
+                  "benefit_level": levels[line.id], "insurer_amount": split.insurer_amount,
+                  "copay_amount": split.copay_amount, "patient_outside_amount": split.patient_outside_amount,
+                  "other_funding_amount": split.other_funding_amount, "self_pay": cards[line.id] is None,
+                  **{f"{part}_funding_amount": amount for part, amount in parts.items()}}
         if any(getattr(line, column) != values[column] for column in LINE_SPLIT_COLUMNS):
             InvoiceLine.update(updated_at=utcnow(), **values).where(InvoiceLine.id == line.id).execute()
+    store_applied(applied)
     visit_card = snapshot.coverage or next((cards[line.id] for line in reversed(lines) if cards[line.id]), None)
     Invoice.update(benefit_level=_level(visit_card, snapshot, insured_total)).where(Invoice.id == invoice.id).execute()
 
 
-def _settle(invoice: Invoice, kind: str, reference: str, note: str | None = None) -> Invoice:
+def settle_invoice(invoice: Invoice, kind: str, reference: str, note: str | None = None) -> Invoice:
     """Re-split the bill, recompute its totals, and ledger the change."""
     snapshot = EncounterSnapshot.get(EncounterSnapshot.encounter_id == invoice.encounter_id)
     resplit_invoice(invoice, snapshot)
@@ -127,7 +134,10 @@ def _settle(invoice: Invoice, kind: str, reference: str, note: str | None = None
 
 
 def _new_line(invoice: Invoice, charge: dict, coverage: dict | None) -> InvoiceLine:
+    ordered_by, performed_by = charge.get("ordered_by") or {}, charge.get("performed_by") or {}
     return InvoiceLine.create(
+        ordered_by_code=ordered_by.get("licence_number"), ordered_by_name=ordered_by.get("full_name"),
+        performed_by_code=performed_by.get("licence_number"), performed_by_name=performed_by.get("full_name"),
         invoice=invoice.id, charge_key=charge["key"], source=charge["source"], source_id=charge["source_id"],
         item_kind=charge["item_kind"], code=charge["code"], name=charge["name"], unit=charge["unit"],
         charged_quantity=charge["quantity"], quantity=charge["quantity"],
@@ -153,7 +163,7 @@ def receive_charge(event: dict) -> tuple[InvoiceLine, bool]:
             invoice = open_invoice(charge["encounter_id"], charge["patient_id"])
             line = _new_line(invoice, charge, encounter.get("coverage"))
             _apply_waiting_reversals(line)
-            _settle(invoice, "charge", charge["key"])
+            settle_invoice(invoice, "charge", charge["key"])
     except peewee.IntegrityError:
         return InvoiceLine.get(InvoiceLine.charge_key == charge["key"]), False
     return InvoiceLine.get_by_id(line.id), True
@@ -191,7 +201,7 @@ def receive_reversal(event: dict) -> tuple[LineReversal, bool]:
             if line is not None:
                 invoice = lock_invoice(line.invoice_id)
                 if _reduce_line(line, reversal) == "applied":
-                    _settle(invoice, "reversal", event["key"], note=event["reason"])
+                    settle_invoice(invoice, "reversal", event["key"], note=event["reason"])
     except peewee.IntegrityError:
         return LineReversal.get(LineReversal.key == event["key"]), False
     return LineReversal.get_by_id(reversal.id), True
@@ -203,5 +213,5 @@ def receive_encounter(encounter: dict) -> tuple[EncounterSnapshot, bool]:
         created = _keep_snapshot(encounter)
         invoice = Invoice.get_or_none(Invoice.encounter_id == encounter["id"])
         if invoice is not None:
-            _settle(lock_invoice(invoice.id), "resplit", f"encounter:{encounter['id']}")
+            settle_invoice(lock_invoice(invoice.id), "resplit", f"encounter:{encounter['id']}")
     return EncounterSnapshot.get(EncounterSnapshot.encounter_id == encounter["id"]), created

@@ -17,6 +17,7 @@ from common.errors import Conflict, NotFound
 from gateway.encounters.services import encounter_snapshot, get_encounter
 from gateway.models import Charge, ChargeReversal, Encounter, db
 from gateway.patients.services import local_day
+from gateway.practitioners.services import practitioner_snapshots
 
 BILLABLE_CHARGE = "billing.charge"
 BILLABLE_REVERSAL = "billing.charge_reversed"
@@ -28,7 +29,11 @@ def forward_charge(charge: Charge, encounter: Encounter, reversals: list[ChargeR
     """Queue the charge for billing with the visit and the card valid on the charge's day, then its reversals."""
     event = json.loads(charge.payload)
     event.update(encounter_id=str(encounter.id), patient_id=str(encounter.patient_id))
-    body = {"charge": event, "encounter": encounter_snapshot(encounter, local_day(charge.occurred_at))}
+    named = (encounter.practitioner_id, event.get("ordered_by_id"), event.get("performed_by_id"))
+    people = practitioner_snapshots(named)  # one query, none when nobody is named
+    event.update(ordered_by=people.get(event.get("ordered_by_id") or ""),
+                 performed_by=people.get(event.get("performed_by_id") or ""))
+    body = {"charge": event, "encounter": encounter_snapshot(encounter, local_day(charge.occurred_at), people)}
     payload = _billable.dump(_billable.load(body))
     outbox.publish(BILLABLE_CHARGE, "billing:" + charge.key, payload, destination="billing_service",
                    path=BILLING_CHARGES_PATH)

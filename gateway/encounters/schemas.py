@@ -4,8 +4,10 @@ import json
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from gateway.check_ins.schemas import CheckInSchema
 from gateway.patients.identity import ICD10_PATTERN, icd10_codes
 from gateway.patients.schemas import CoverageSchema, RecordId
+from gateway.practitioners.schemas import PractitionerSchema
 
 KINDS = ("outpatient", "inpatient")
 
@@ -16,6 +18,8 @@ class EncounterOpenSchema(Schema):
     department = fields.String(required=True, validate=validate.Length(1, 100))  # MA_KHOA, e.g. K01
     in_network = fields.Boolean(load_default=None)
     network_rate = fields.Integer(load_default=None, strict=True, validate=validate.Range(0, 100))
+    practitioner_id = RecordId(load_default=None, allow_none=True, metadata={
+        "description": "the visit's doctor (MA_BAC_SI of lines that name no other)"})
 
     @validates_schema
     def _network_is_consistent(self, data, **kwargs):
@@ -52,6 +56,8 @@ class EncounterSchema(Schema):
     discharged_at = fields.AwareDateTime(allow_none=True)
     closed_at = fields.AwareDateTime(allow_none=True)
     coverage = fields.Nested(CoverageSchema, allow_none=True)  # the card valid on the day the visit opened
+    practitioner = fields.Nested(PractitionerSchema, allow_none=True)
+    check_in = fields.Nested(CheckInSchema, allow_none=True)  # QĐ 4750 check-in of an insured visit
 
 
 class EncounterQuerySchema(Schema):

@@ -6,8 +6,10 @@ from common import outbox
 from common.contracts import BILLING_ENCOUNTERS_PATH, EncounterSnapshotSchema
 from common.errors import ApiError, Conflict, NotFound
 from common.models import utcnow
+from gateway.check_ins.services import check_in_after_card, check_in_of, record_check_in
 from gateway.models import Encounter, Patient, db
 from gateway.patients.services import add_coverage, coverage_on, get_patient, local_day
+from gateway.practitioners.services import active_practitioner, practitioner_snapshots
 
 ENCOUNTER_SNAPSHOT = "billing.encounter"
 CLOCK_SKEW = timedelta(minutes=5)
@@ -44,8 +46,10 @@ def open_encounter(fields: dict) -> Encounter:
     in_network = fields["in_network"] if fields.get("in_network") is not None else network_rate == 100
     with db.atomic():
         patient = get_patient(fields["patient_id"])
+        practitioner = active_practitioner(fields.get("practitioner_id"))
         encounter = Encounter.create(patient=patient, kind=fields["kind"], department=fields["department"],
-                                     in_network=in_network, network_rate=network_rate, opened_at=utcnow())
+                                     in_network=in_network, network_rate=network_rate, opened_at=utcnow(),
+                                     practitioner=practitioner)
         claimed = (Patient.update(open_encounter_id=encounter.id)
                    .where((Patient.id == patient.id) & Patient.open_encounter_id.is_null()).execute())
         if not claimed:
@@ -53,6 +57,7 @@ def open_encounter(fields: dict) -> Encounter:
             raise Conflict(f"The patient already has an open visit ({current}); close it first",
                            code="ENCOUNTER_ALREADY_OPEN", encounter_id=str(current))
         publish_snapshot(encounter)
+        record_check_in(encounter)
     return encounter
 
 
@@ -87,15 +92,23 @@ def _already_closed(encounter: Encounter) -> Conflict:
 
 def encounter_view(encounter: Encounter) -> dict:
     """Return a visit with the card valid on the day it opened."""
-    view = {name: getattr(encounter, name) for name in encounter._meta.fields if name != "patient"}
+    view = {name: getattr(encounter, name) for name in encounter._meta.fields
+            if name not in ("patient", "practitioner")}
     view["patient_id"] = encounter.patient_id
+    view["practitioner"] = encounter.practitioner if encounter.practitioner_id else None
+    view["check_in"] = check_in_of(encounter.id)
     view["coverage"] = coverage_on(encounter.patient_id, local_day(encounter.opened_at))
     return view
 
 
-def encounter_snapshot(encounter: Encounter, coverage_day=None) -> dict:
-    """Return the visit as billing needs it, with the card valid on `coverage_day` (the opening day by default)."""
+def encounter_snapshot(encounter: Encounter, coverage_day=None, practitioners: dict | None = None) -> dict:
+    """Return the visit as billing needs it, with the card valid on `coverage_day` (the opening day by default) and
+    its doctor (from `practitioners`, {id: snapshot}, when the caller read them already)."""
     patient = encounter.patient
+    doctor = None
+    if encounter.practitioner_id is not None:
+        found = practitioners if practitioners is not None else practitioner_snapshots([encounter.practitioner_id])
+        doctor = found.get(str(encounter.practitioner_id))
     coverage = coverage_on(patient.id, coverage_day or local_day(encounter.opened_at))
     snapshot = {
         "id": str(encounter.id), "kind": encounter.kind, "department": encounter.department,
@@ -109,6 +122,7 @@ def encounter_snapshot(encounter: Encounter, coverage_day=None) -> dict:
             "card_number": coverage.card_number, "registered_facility": coverage.registered_facility,
             "valid_from": coverage.valid_from, "valid_to": coverage.valid_to,
             "benefit_level": coverage.benefit_level},
+        "practitioner": doctor,
     }
     return _snapshot_schema.dump(snapshot)
 
@@ -124,7 +138,9 @@ def record_coverage(patient_id: int, fields: dict):
     """Record a BHYT card of a patient; a visit open now goes to billing again, as a new version with the card."""
     with db.atomic():
         coverage = add_coverage(patient_id, fields)
-        resend_open_visit(Patient.get_by_id(patient_id), coverage)
+        patient = Patient.get_by_id(patient_id)
+        resend_open_visit(patient, coverage)
+        check_in_after_card(patient, coverage)
     return coverage
 
 

@@ -1,9 +1,11 @@
 """What the lab head reads: open alerts, the reagent-yield report and the forecast."""
 
+from flask import Response
 from flask_smorest import Blueprint
 
 from common.auth import require_roles
 from lab_service import services
+from lab_service.margin_schemas import MarginQuerySchema, MarginReportSchema
 from lab_service.schemas import AlertQuerySchema, AlertSchema, ForecastSchema, YieldQuerySchema, YieldReportSchema
 
 blp = Blueprint("lab_reports", __name__, url_prefix="/api/v1/lab", description="Alerts and reports")
@@ -33,3 +35,19 @@ def reagent_yield(query):
 def forecast():
     """Per reagent: days of cover and tests remaining per test type."""
     return services.forecast()
+
+
+@blp.route("/reports/margin")
+@require_roles("lab_head")
+@blp.arguments(MarginQuerySchema(), location="query")
+@blp.response(200, MarginReportSchema)
+@blp.alt_response(200, content_type="text/csv", success=True,
+                  description="format=csv: the margin rows; with part=unbilled, the runs nobody billed")
+def margin(query):
+    """Per test, period and payer: tests billed, revenue, reagent cost, margin; and runs used but never billed."""
+    report = services.lab_margin(query.get("start"), query.get("end"), query["group"])
+    if query.get("format") == "csv":
+        name = f"lab_margin_{report['start']}_{report['end']}{'_unbilled' if query['part'] == 'unbilled' else ''}"
+        return Response(services.margin_as_csv(report, query["part"]), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    return report

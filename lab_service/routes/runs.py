@@ -42,7 +42,7 @@ def list_test_runs(query):
 
 
 @blp.route("/test-runs/<int:run_id>")
-@require_roles(*READERS)
+@require_roles(*READERS, "finance")  # finance opens the run a claim finding or rejection points at
 @blp.response(200, TestRunSchema)
 def get_test_run(run_id):
     """Show a run with what it consumed."""

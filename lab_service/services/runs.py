@@ -12,8 +12,6 @@ from lab_service.services import catalogue, stock
 from lab_service.services.alert_requests import request_alert_check
 from lab_service.services.catalogue import Recipe
 
-CHARGE_UNIT = "lần"
-
 
 def _add(demand: dict, reagent, basis: str, quantity: int) -> None:
     """Add a quantity of a reagent, for a basis, to a run's demand."""
@@ -61,18 +59,18 @@ def qc_demand(recipe: Recipe, levels: int) -> dict:
     return demand
 
 
-def _charge_event(run: TestRun, recipe: Recipe, results: list) -> dict:
+def _charge_event(run: TestRun, recipe: Recipe, results: list, reagent_lots: list[dict]) -> dict:
     """Build the charge.created of a billed run, priced from the catalogue."""
     lab_test, analyzer = recipe.lab_test, recipe.analyzer
     return {
         "key": f"lab:test-run:{run.id}", "source": "lab", "source_id": str(run.id),
         "encounter_id": run.encounter_id, "patient_id": run.patient_id, "item_kind": "service",
-        "code": lab_test.service_code, "name": lab_test.name, "unit": CHARGE_UNIT, "quantity": 1,
+        "code": lab_test.service_code, "name": lab_test.name, "unit": lab_test.unit_name, "quantity": 1,
         "unit_price_amount": run.price_amount, "insurance_unit_price_amount": lab_test.insurance_price_amount,
         "insurance_covered": lab_test.insurance_covered, "amount": run.price_amount, "cost_amount": run.cost_amount,
-        "occurred_at": run.created_at,
+        "occurred_at": run.created_at, "ordered_by_id": run.ordered_by_id, "performed_by_id": run.performed_by_id,
         "details": {"loinc": lab_test.loinc, "test_code": lab_test.code, "results": results,
-                    "analyzer_code": analyzer.code if analyzer else None},
+                    "analyzer_code": analyzer.code if analyzer else None, "reagent_lots": reagent_lots},
     }
 
 
@@ -91,11 +89,13 @@ def log_test_run(fields: dict) -> dict:
                 encounter_id=fields["encounter_id"], patient_id=fields["patient_id"], is_rerun=not billed,
                 billed=billed, price_amount=recipe.lab_test.price_amount if billed else 0,
                 cost_amount=sum(line["cost_amount"] for line in consumption),
-                results=json.dumps(results, ensure_ascii=False), logged_by=actor(), created_at=clock.now())
+                results=json.dumps(results, ensure_ascii=False), logged_by=actor(), created_at=clock.now(),
+                ordered_by_id=fields.get("ordered_by_id"), performed_by_id=fields.get("performed_by_id"))
             shown = stock.write_consumption(consumption, run)
             if billed:
                 store.close_worklist_order(run)
-                publish_charge_created(_charge_event(run, recipe, results))
+                reagent_lots = [{k: lot[k] for k in ("reagent_code", "lot_number", "quantity")} for lot in shown]
+                publish_charge_created(_charge_event(run, recipe, results, reagent_lots))
             stock.take(pieces)
             request_alert_check(*recipe_reagent_ids(recipe))
             return run_view(run, recipe.lab_test, recipe.analyzer, shown)
@@ -182,6 +182,7 @@ def run_view(run: TestRun, lab_test: LabTest, analyzer: Analyzer | None, consump
         "encounter_id": run.encounter_id, "patient_id": run.patient_id, "is_rerun": run.is_rerun,
         "billed": run.billed, "price_amount": run.price_amount, "cost_amount": run.cost_amount,
         "results": json.loads(run.results), "status": run.status, "logged_by": run.logged_by,
+        "ordered_by_id": run.ordered_by_id, "performed_by_id": run.performed_by_id,
         "created_at": run.created_at, "voided_at": run.voided_at, "void_reason": run.void_reason,
         "charge_key": f"lab:test-run:{run.id}" if run.billed else None, "consumption": consumption,
     }
@@ -208,7 +209,8 @@ def order_test(fields: dict) -> WorklistItem:
     lab_test = catalogue.lab_test_by_code(fields["test_code"])
     with db.atomic():
         item = WorklistItem.create(lab_test=lab_test, encounter_id=fields["encounter_id"],
-                                   patient_id=fields["patient_id"], ordered_at=clock.now())
+                                   patient_id=fields["patient_id"], ordered_by_id=fields.get("ordered_by_id"),
+                                   ordered_at=clock.now())
     request_alert_check(*(line.reagent_id for line in catalogue.recipe_of(lab_test, None)))
     return item
 

@@ -9,6 +9,7 @@ from pharmacy_service.models import Prescription
 from pharmacy_service.schemas import (
     DispenseByPrescriptionSchema,
     DispenseInSchema,
+    DispenseLineSourceSchema,
     DispenseSchema,
     PrescriptionInSchema,
     PrescriptionQuerySchema,
@@ -80,6 +81,14 @@ def dispense_scanned_prescription(fields):
 def get_dispense(dispense_id):
     """Show a dispense with the lots each line came from."""
     return services.dispense_view(dispense_id)
+
+
+@blp.route("/dispense-lines/<int:line_id>")
+@require_roles(PHARMACIST, "finance")
+@blp.response(200, DispenseLineSourceSchema)
+def get_dispense_line(line_id):
+    """Show the dispense a line belongs to (the source of a claimed drug line), with the lots it came from."""
+    return services.dispense_line_source(line_id)
 
 
 @blp.route("/dispenses/<int:dispense_id>/returns", methods=["POST"])

@@ -84,7 +84,7 @@ def receive_scanned_lot(fields):
 
 
 @blp.route("/lots/<int:lot_id>")
-@require_roles(PHARMACIST)
+@require_roles(PHARMACIST, "finance")  # finance opens the lot a claim finding points at
 @blp.response(200, LotSchema)
 def get_lot(lot_id):
     """Show one lot."""

@@ -8,9 +8,26 @@ from pharmacy_service.models import Drug, DrugLot, db
 from pharmacy_service.services import alerts
 from pharmacy_service.services.moves import get_drug, local_today, move_stock
 
+# DON_VI_TINH as the national drug lists write it, for the base units a catalogue usually names in English.
+NATIONAL_UNIT_NAMES = {"tablet": "Viên", "capsule": "Viên", "vial": "Lọ", "ampoule": "Ống", "bottle": "Chai",
+                       "bag": "Túi", "pen": "Bút tiêm", "sachet": "Gói", "tube": "Tuýp", "box": "Hộp"}
+
+
+def national_unit_name(fields: dict) -> str:
+    """Return the drug's DON_VI_TINH: the one given, else the national name of its base unit, else refuse."""
+    if fields.get("unit_name"):
+        return fields["unit_name"]
+    known = NATIONAL_UNIT_NAMES.get(fields["base_unit"].strip().lower())
+    if known is None:
+        raise ValidationFailed(f"Give the unit as the national drug list writes it for base unit "
+                               f"{fields['base_unit']!r} (e.g. Viên, Lọ, Ống)", code="UNIT_NAME_REQUIRED",
+                               errors={"unit_name": ["Required for this base unit."]})
+    return known
+
 
 def create_drug(fields: dict) -> Drug:
     """Add a drug to the catalogue; its BHYT code and GTIN must be new."""
+    fields = {**fields, "unit_name": national_unit_name(fields)}
     try:
         with db.atomic():
             return Drug.create(**fields)

@@ -32,7 +32,8 @@ def create_prescription(fields: dict) -> Prescription:
                                errors={"lines": [f"unknown drug {c}" for c in unknown]})
     with db.atomic():
         prescription = Prescription.create(encounter_id=fields["encounter_id"], patient_id=fields["patient_id"],
-                                           prescriber=fields["prescriber"], created_by=actor())
+                                           prescriber=fields["prescriber"], prescriber_id=fields.get("prescriber_id"),
+                                           created_by=actor())
         for line in fields["lines"]:
             PrescriptionLine.create(prescription=prescription.id, drug=drugs[line["drug_code"]].id,
                                     quantity=line["quantity"], instructions=line.get("instructions", ""))
@@ -85,7 +86,7 @@ def dispense(prescription_id: int, requested: list[dict]) -> dict:
         with attempt, db.atomic():
             _claim_lines(wanted)  # lines first (by id), then lots (by id): one lock order, no deadlocks
             plan = fefo.plan_picks(wanted, store.usable_lots([line.drug_id for line, _ in wanted], today))
-            record = Dispense.create(prescription=prescription.id, encounter_id=prescription.encounter_id,
+            record = Dispense.create(prescription=prescription, encounter_id=prescription.encounter_id,
                                      patient_id=prescription.patient_id, dispensed_by=actor(), created_at=utcnow())
             lines = _write_lines(record, wanted, plan)
             publish_charges_created([_charge(record, line, picks) for line, picks in lines])
@@ -123,15 +124,16 @@ def _charge(record: Dispense, line: DispenseLine, picks: list[tuple[DrugLot, int
     return {
         "key": f"pharmacy:dispense-line:{line.id}", "source": "pharmacy", "source_id": str(line.id),
         "encounter_id": record.encounter_id, "patient_id": record.patient_id, "item_kind": "drug",
-        "code": drug.code, "name": drug.name, "unit": drug.base_unit, "quantity": line.quantity,
+        "code": drug.code, "name": drug.name, "unit": drug.unit_name, "quantity": line.quantity,
         "unit_price_amount": drug.price_amount, "insurance_unit_price_amount": drug.price_amount,
         "insurance_covered": drug.insurance_scope == 1, "insurance_rate": drug.insurance_rate,
         "amount": line.amount, "cost_amount": line.cost_amount, "occurred_at": record.created_at,
+        "ordered_by_id": record.prescription.prescriber_id,
         "details": {"atc_code": drug.atc_code, "active_ingredient": drug.active_ingredient,
                     "strength": drug.strength, "route": drug.route, "dosage_form": drug.dosage_form,
                     "registration_number": drug.registration_number,
                     "prescription_line_id": line.prescription_line_id,
-                    "lots": [{"lot_number": lot.lot_number, "expires_on": lot.expires_on.isoformat(),
+                    "lots": [{"lot_id": lot.id, "lot_number": lot.lot_number, "expires_on": lot.expires_on.isoformat(),
                               "quantity": taken} for lot, taken in picks]},
     }
 

@@ -50,7 +50,7 @@ def split(quantity: int, price_bv: int, price_bh: int, muc_huong: int, rate: int
     return {
         "quantity": quantity, "hospital_unit_price": price_bv, "insurance_unit_price": price_bh,
         "hospital_amount": bv, "insured_amount": bh, "benefit_level": muc_huong, "insurance_rate": rate,
-        "other_funding_amount": funding, **parts,
+        "other_funding_amount": funding, "state_budget_funding_amount": funding, **parts,
     }
 
 
@@ -218,6 +218,8 @@ def test_worked_examples_in_rows(parsed):
     funded = parsed[2]["xml2"][0]
     assert [funded[c] for c in ("THANH_TIEN_BV", "THANH_TIEN_BH", "T_BHTT", "T_BNCCT", "T_BNTT", "T_NGUONKHAC")] == [
         "10000000", "5000000", "4000000", "1000000", "2000000", "3000000"]
+    assert [funded[c] for c in ("T_NGUONKHAC_NSNN", "T_NGUONKHAC_VTNN", "T_NGUONKHAC_VTTN", "T_NGUONKHAC_CL")] == [
+        "3000000", "0", "0", "0"]
     assert funded["TYLE_TT_BH"] == "50"
 
 

@@ -113,7 +113,7 @@ def test_the_fhir_bundle_validates_and_carries_our_codes_and_money(client, batch
     assert Bundle.model_validate(bundle).type == "collection"
     kinds = [entry["resource"]["resourceType"] for entry in bundle["entry"]]
     assert {kind: kinds.count(kind) for kind in set(kinds)} == {
-        "Patient": 2, "Coverage": 2, "ChargeItem": 6, "Claim": 2, "ClaimResponse": 2}
+        "Patient": 2, "Coverage": 2, "ChargeItem": 6, "Invoice": 2, "Claim": 2, "ClaimResponse": 2}
     claim = next(entry["resource"] for entry in bundle["entry"] if entry["resource"]["resourceType"] == "Claim")
     assert (claim["status"], claim["use"]) == ("active", "claim")
     assert claim["type"]["coding"][0]["code"] == "professional"

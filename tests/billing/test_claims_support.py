@@ -22,6 +22,8 @@ PATIENTS = {
     4: ("Phạm Thị Mai", "1995-11-20", "female", "001195003210", "102 Nguyễn Trãi, quận Thanh Xuân, Hà Nội"),
     5: ("Hoàng Văn Nam", "1980-06-15", "male", "001080007777", "3 Lý Thường Kiệt, quận Hoàn Kiếm, Hà Nội"),
 }
+DOCTOR = {"id": "3", "full_name": "BS.CKI Nguyễn Thị Thanh Hương", "licence_number": "002341/HNO-CCHN",
+          "department": "K01 Khoa Khám bệnh"}
 GLUCOSE_RESULT = {"loinc": "2345-7", "name": "Glucose máu", "value": "7.8", "unit": "mmol/L",
                   "reference_range": "3.9-6.4", "flag": "H"}
 
@@ -39,7 +41,7 @@ def visit(encounter_id: str, number: int, *, insured: bool = True, day: int = 14
             "opened_at": hanoi(day, 7, 30).isoformat(), "status": "open",
             "patient": {"id": f"BN{number:06d}", "full_name": name, "birth_date": birth, "sex": sex, "cccd": cccd,
                         "address": address},
-            "coverage": dict(CARD_2026) if insured else None}
+            "coverage": dict(CARD_2026) if insured else None, "practitioner": dict(DOCTOR)}
     if closed_at is not None:
         body.update(status="closed", diagnosis_main="E11.9", diagnosis_other="I10", discharged_at=closed_at.isoformat())
     return body

@@ -57,8 +57,8 @@ def test_bundle_validates(bundle):
     for entry in bundle["entry"]:
         kind = entry["resource"]["resourceType"]
         counts[kind] = counts.get(kind, 0) + 1
-    # 2 + 3 + 1 charge lines; one Patient, Coverage, Claim and ClaimResponse per visit.
-    assert counts == {"Patient": 3, "Coverage": 3, "ChargeItem": 6, "Claim": 3, "ClaimResponse": 3}
+    # 2 + 3 + 1 charge lines; one Patient, Coverage, Invoice, Claim and ClaimResponse per visit.
+    assert counts == {"Patient": 3, "Coverage": 3, "ChargeItem": 6, "Invoice": 3, "Claim": 3, "ClaimResponse": 3}
 
 
 def test_full_urls_are_deterministic_unique_and_resolve(visits, bundle):
@@ -159,9 +159,9 @@ def test_charge_items(bundle):
 def test_visit_entries_order():
     entries = visit_bundle_entries(make_visit(1), insurer_name="BHXH Hà Nội")
     kinds = [e["resource"]["resourceType"] for e in entries]
-    assert kinds == ["Patient", "Coverage", "ChargeItem", "ChargeItem", "Claim", "ClaimResponse"]
-    assert entries[4]["resource"]["insurer"] == {"display": "BHXH Hà Nội"}
-    assert "display" not in entries[4]["resource"]["provider"]
+    assert kinds == ["Patient", "Coverage", "ChargeItem", "ChargeItem", "Invoice", "Claim", "ClaimResponse"]
+    assert entries[5]["resource"]["insurer"] == {"display": "BHXH Hà Nội"}
+    assert "display" not in entries[5]["resource"]["provider"]
 
 
 def test_iter_bundle_json_streams_the_same_bundle(visits, bundle):
@@ -209,3 +209,37 @@ def test_fractional_eligpercent_is_an_exact_json_number():
     ]
     assert values == [Decimal("47.5"), 95, 80]
     assert [type(v) for v in values] == [Decimal, int, int]
+
+
+def test_each_visit_has_an_invoice_whose_lines_are_its_charge_items(bundle):
+    from fhir.resources.invoice import Invoice
+
+    charge_items = {e["fullUrl"]: e["resource"] for e in bundle["entry"]
+                    if e["resource"]["resourceType"] == "ChargeItem"}
+    for invoice in resources(bundle, "Invoice"):
+        Invoice.model_validate(invoice)
+        assert invoice["status"] == "issued"
+        referenced = [item["chargeItemReference"]["reference"] for item in invoice["lineItem"]]
+        assert all(url in charge_items for url in referenced)
+        gross = sum(charge_items[url]["totalPriceComponent"]["amount"]["value"] for url in referenced)
+        assert invoice["totalGross"] == {"value": gross, "currency": "VND"}
+        assert [item["sequence"] for item in invoice["lineItem"]] == list(range(1, len(referenced) + 1))
+
+
+def test_other_funding_is_a_deduction_so_the_invoice_net_is_what_bhyt_and_the_patient_pay(bundle):
+    funded = resources(bundle, "Invoice")[2]  # the third visit: a drug with 3 000 000 đ of patient funding
+
+    assert (funded["totalGross"]["value"], funded["totalNet"]["value"]) == (10_000_000, 7_000_000)
+    [line] = funded["lineItem"]
+    assert [(c["type"], c["amount"]["value"]) for c in line["priceComponent"]] == [
+        ("base", 10_000_000), ("deduction", 3_000_000)]
+    assert line["priceComponent"][1]["code"]["coding"][0]["code"] == "T_NGUONKHAC"
+
+
+def test_the_claim_points_at_its_invoice(bundle):
+    invoices = {e["fullUrl"]: e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Invoice"}
+    for claim in resources(bundle, "Claim"):
+        [info] = claim["supportingInfo"]
+        invoice = invoices[info["valueReference"]["reference"]]
+        assert invoice["identifier"] == claim["identifier"]  # both carry the visit's MA_LK
+        assert info["category"]["coding"][0]["code"] == "info"

@@ -124,8 +124,10 @@ def test_a_visit_goes_from_reception_to_a_reconciled_claim(stack):
     cashier, finance = Api(gateway, "cashier"), Api(gateway, "finance")
     lab_tech, lab_head, pharmacist = Api(gateway, "labtech"), Api(gateway, "labhead"), Api(gateway, "pharmacist")
     patient, card = register_insured_patient(cashier)
+    [doctor, *_] = ok(cashier.get("/api/v1/practitioners", department="K01", active="true"))  # from the demo seeds
     visit = ok(cashier.post("/api/v1/encounters", {"patient_id": patient["id"], "kind": "outpatient",
-                                                    "department": "K01", "in_network": True}), 201)
+                                                    "department": "K01", "in_network": True,
+                                                    "practitioner_id": doctor["id"]}), 201)
     tests, drug = stocked_items(lab_head, pharmacist)
 
     for number, lab_test in enumerate(tests):
@@ -159,6 +161,7 @@ def test_a_visit_goes_from_reception_to_a_reconciled_claim(stack):
     assert export.status_code == 200
     [hoso] = [h for h in parse_giamdinhhs(export.content) if h["ma_lk"] == str(visit["id"])]
     lines = hoso["xml2"] + hoso["xml3"]
+    assert {line["MA_BAC_SI"] for line in lines} == {doctor["licence_number"]}
     assert len(hoso["xml2"]) == 1 and len(hoso["xml3"]) == 2
     assert hoso["xml1"]["SO_CCCD"] == patient["cccd"] and hoso["xml1"]["MA_THE_BHYT"] == card["card_number"]
     for total, column in (("T_TONGCHI_BV", "THANH_TIEN_BV"), ("T_BHTT", "T_BHTT"), ("T_BNCCT", "T_BNCCT"),

@@ -129,7 +129,7 @@ def test_each_dispensed_line_is_one_charge_on_the_visit_at_the_gateway(pharmacy,
         (amoxicillin, 15, 15 * 1_050, 10 * 860 + 5 * 900), (atorvastatin, 30, 30 * 1_200, 30 * 1_000)]
     assert {c["key"] for c in charges} == {line["charge_key"] for line in dispensed["lines"]}
     event = pending_events(pharmacy, "charge.created")[0]
-    assert event["insurance_covered"] is True and event["unit"] == "capsule"
+    assert event["insurance_covered"] is True and event["unit"] == "Viên"  # DON_VI_TINH, not the base unit
     assert event["details"]["atc_code"] == "J01CA04"
     assert [lot["lot_number"] for lot in event["details"]["lots"]] == ["AMX2605A", "AMX2611B"]
     outbox = pharmacy.get("/api/v1/pharmacy/outbox?state=pending", headers=PHARMACIST).get_json()

@@ -18,6 +18,8 @@ from common.models import utcnow
 DEFAULT_FACILITY_CODE = "01001"  # MA_CSKCB of the demo hospital; production sets BHYT_FACILITY_CODE
 TOTAL_COLUMNS = ("hospital_amount", "insured_amount", "insurer_amount", "copay_amount", "patient_outside_amount",
                  "other_funding_amount")
+FUNDING_PART_COLUMNS = ("state_budget_funding_amount", "foreign_aid_funding_amount", "domestic_aid_funding_amount",
+                        "other_source_funding_amount")  # T_NGUONKHAC_NSNN, _VTNN, _VTTN, _CL
 
 
 def facility_code() -> str:
@@ -57,13 +59,15 @@ def _insert_claim_lines(batch: ClaimBatch) -> None:
                     InvoiceLine.quantity, InvoiceLine.unit_price_amount, InvoiceLine.insurance_unit_price_amount,
                     Case(None, [(InvoiceLine.insurance_covered, 1)], 2),
                     Case(None, [(paid_by_card, InvoiceLine.insurance_rate)], 0),
-                    InvoiceLine.benefit_level, *[getattr(InvoiceLine, c) for c in TOTAL_COLUMNS], Value(0))
+                    InvoiceLine.benefit_level, *[getattr(InvoiceLine, c) for c in TOTAL_COLUMNS],
+                    *[getattr(InvoiceLine, c) for c in FUNDING_PART_COLUMNS], Value(0))
             .join(Claim, on=(Claim.invoice == InvoiceLine.invoice))
             .where((Claim.batch == batch.id) & (InvoiceLine.quantity > 0)))
     fields = [ClaimLine.claim, ClaimLine.invoice_line, ClaimLine.ma_lk, ClaimLine.xml_table, ClaimLine.line_no,
               ClaimLine.code, ClaimLine.quantity, ClaimLine.unit_price_amount, ClaimLine.insurance_unit_price_amount,
               ClaimLine.insurance_scope, ClaimLine.insurance_rate, ClaimLine.benefit_level,
-              *[getattr(ClaimLine, c) for c in TOTAL_COLUMNS], ClaimLine.paid_amount]
+              *[getattr(ClaimLine, c) for c in TOTAL_COLUMNS], *[getattr(ClaimLine, c) for c in FUNDING_PART_COLUMNS],
+              ClaimLine.paid_amount]
     ClaimLine.insert_from(rows, fields).execute()
 
 

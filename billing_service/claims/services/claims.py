@@ -1,6 +1,10 @@
 """Claims of visits as finance and the patient record see them: lines, the insurer's answer, a status."""
 
+import json
+
 from billing_service.claims.models import Claim, ClaimBatch, ClaimLine
+from billing_service.claims.sources import source_of
+from billing_service.models import InvoiceLine
 from common.errors import NotFound
 
 
@@ -19,15 +23,19 @@ def _status(lines: list[dict]) -> str:
 
 
 def claim_view(claim: Claim) -> dict:
-    """Return a claim with its lines, each with the insurer's latest answer, and the claim's status and totals."""
+    """Return a claim with its lines, each with the insurer's latest answer and its source, and the claim's status and
+    totals."""
+    rows = (ClaimLine.select(ClaimLine, InvoiceLine.charge_key, InvoiceLine.details_json).join(InvoiceLine)
+            .where(ClaimLine.claim == claim.id).order_by(ClaimLine.xml_table, ClaimLine.line_no))
     lines = [{"id": line.id, "invoice_line_id": line.invoice_line_id, "xml_table": line.xml_table,
               "line_no": line.line_no, "code": line.code, "quantity": line.quantity,
               "benefit_level": line.benefit_level, "hospital_amount": line.hospital_amount,
               "insured_amount": line.insured_amount, "insurer_amount": line.insurer_amount,
               "copay_amount": line.copay_amount, "patient_outside_amount": line.patient_outside_amount,
               "approved_amount": line.approved_amount, "rejection_reason": line.rejection_reason,
-              "paid_amount": line.paid_amount}
-             for line in claim.lines.order_by(ClaimLine.xml_table, ClaimLine.line_no)]
+              "paid_amount": line.paid_amount,
+              "source": source_of(line.invoice_line.charge_key, json.loads(line.invoice_line.details_json or "{}"))}
+             for line in rows]
     return {
         "id": claim.id, "batch_id": claim.batch_id, "period": claim.batch.period, "encounter_id": claim.encounter_id,
         "invoice_id": claim.invoice_id, "stt": claim.stt, "status": _status(lines), "line_count": len(lines),

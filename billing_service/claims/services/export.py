@@ -9,6 +9,7 @@ from billing_service.claims.bhyt_xml import iter_giamdinhhs
 from billing_service.claims.fhir_export import iter_bundle_json
 from billing_service.claims.mapping import iter_claim_visits
 from billing_service.claims.services.batches import get_claim_batch
+from billing_service.claims.services.checks import guard_export
 from billing_service.claims.services.periods import LOCAL_TZ
 
 DEFAULT_FACILITY_NAME = "Bệnh viện Đa khoa tỉnh"
@@ -24,8 +25,10 @@ class Export:
 
 
 def export_claim_batch(batch_id: int, export_format: str) -> Export:
-    """Prepare the batch's file in `export_format`; nothing is read until the chunks are iterated."""
+    """Prepare the batch's file in `export_format` once its pre-submission check allows it (409 otherwise); the
+    file is read only as the chunks are iterated."""
     batch = get_claim_batch(batch_id)  # 404 before the first byte, never in the middle of a stream
+    guard_export(batch)
     name = f"{batch.facility_code}_{batch.period.replace('-', '')}_{batch.sequence:02d}"
     if export_format == "fhir":
         provider = current_app.config.get("BHYT_FACILITY_NAME") or DEFAULT_FACILITY_NAME

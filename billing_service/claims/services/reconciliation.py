@@ -16,6 +16,7 @@ Kinds (amount = |expected − actual| in đồng):
 - payment_without_bill: a bank transfer no bill reference matched.
 """
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +26,7 @@ from peewee import JOIN, fn
 
 from billing_service.claims.models import Claim, ClaimBatch, ClaimLine
 from billing_service.claims.services.periods import period_bounds
+from billing_service.claims.sources import source_of
 from billing_service.models import BankTransfer, EncounterSnapshot, Invoice, InvoiceLine, db
 
 
@@ -115,15 +117,18 @@ def insurer_assessment(month: Month) -> Iterator[dict]:
                 | (ClaimLine.paid_amount < ClaimLine.approved_amount))
     query = (period_claim_lines(month, Claim.encounter_id, Claim.invoice, ClaimLine.invoice_line, ClaimLine.id,
                                 ClaimLine.xml_table, ClaimLine.line_no, ClaimLine.code, ClaimLine.insurer_amount,
-                                ClaimLine.approved_amount, ClaimLine.rejection_reason, ClaimLine.paid_amount)
+                                ClaimLine.approved_amount, ClaimLine.rejection_reason, ClaimLine.paid_amount,
+                                InvoiceLine.charge_key, InvoiceLine.details_json)
+             .join_from(ClaimLine, InvoiceLine)
              .where(ClaimLine.approved_amount.is_null(False) & disagree)
              .order_by(Claim.encounter_id, ClaimLine.xml_table, ClaimLine.line_no).tuples())
     for (encounter_id, invoice_id, line_id, claim_line_id, table, line_no, code, claimed, approved, reason,
-         paid) in query.iterator():
+         paid, charge_key, details_json) in query.iterator():
         where = {"encounter_id": encounter_id, "invoice_id": invoice_id, "invoice_line_id": line_id,
                  "claim_line_id": claim_line_id, "table": table, "line_no": line_no, "code": code}
         if approved < claimed:
-            yield discrepancy("rejected_by_insurer", claimed, approved, reason or "No reason given", **where)
+            yield discrepancy("rejected_by_insurer", claimed, approved, reason or "No reason given", **where,
+                              charge_key=charge_key, source=source_of(charge_key, json.loads(details_json or "{}")))
         elif approved > claimed:
             yield discrepancy("amount_mismatch", claimed, approved,
                               f"The insurer approved {approved} đ, more than the {claimed} đ claimed", **where)

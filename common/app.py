@@ -3,8 +3,8 @@
 import json
 from collections.abc import Callable, Mapping
 
-import peewee
 import flask
+import peewee
 from flask import Flask, current_app, jsonify, request
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields, validate
@@ -53,7 +53,8 @@ def build_app(service: str, title: str, *, proxy: peewee.DatabaseProxy, outbox_m
         from common.queue import redis_connection
 
         app.extensions["redis"] = redis_connection(app.config["REDIS_URL"])
-    app.register_blueprint(flask.Blueprint("common_assets", __name__, static_folder="static", static_url_path=ASSETS_URL))
+    assets = flask.Blueprint("common_assets", __name__, static_folder="static", static_url_path=ASSETS_URL)
+    app.register_blueprint(assets)  # Swagger UI's files, vendored
     api = Api(app)
     register_error_handlers(app)  # after Api(), so ours replace flask-smorest's JSON error handler
     app.before_request(_reject_malformed_json)

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test test-sqlite test-postgres lint install clean
+.PHONY: run test test-sqlite test-postgres lint install clean translations browser
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,14 @@ test-sqlite: install
 
 test-postgres: install
 	TEST_ENGINE=postgres $(PY) -m pytest
+
+# The screens' messages (gateway/translations; the compiled .mo files are committed, so a fresh clone needs no step):
+# extract from the code and templates, merge into each language, then translate the new entries of vi, and compile.
+translations: install
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l --no-location --sort-output --project hospital-screens \
+		--copyright-holder "" -o gateway/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i gateway/translations/messages.pot -d gateway/translations --no-fuzzy-matching --ignore-obsolete -w 120
+	$(VENV)/bin/pybabel compile -d gateway/translations
 
 clean:
 	rm -rf var/*.db var/run

@@ -109,7 +109,7 @@ def log_run():
         return render("bench/_short.html", 409, shortages=shortages_view(refusal), message=explain(refusal))
     html, status = render("bench/_logged.html", run=answer.body, replayed=answer.replayed, patient=patient,
                           units=reagent_units())
-    return html, status, {"HX-Trigger": "stock-changed"}
+    return html, status, {"HX-Trigger": "stock-changed, run-logged"}
 
 
 def visit_number(scanned: str) -> str | None:

@@ -27,17 +27,17 @@
 
   document.addEventListener("htmx:load", function (event) { fillSubmissionIds(event.target); });
 
-  /* After a successful submission, the form(s) named by data-resets start afresh with a new submission id. */
-  document.addEventListener("htmx:afterRequest", function (event) {
-    var form = event.detail.elt;
-    if (!event.detail.successful || !form.matches || !form.matches("form[data-resets]")) { return; }
-    document.querySelectorAll(form.getAttribute("data-resets")).forEach(function (target) {
-      target.reset();
-      target.querySelectorAll("input[data-submission-id]").forEach(function (input) { input.value = uuid4(); });
-      var first = target.querySelector("[autofocus]");
+  /* Forms marked data-fresh-on="<event>" start afresh (new submission id, first field focused) when the server
+     answers with that event in HX-Trigger (a logged run): the event comes before the answer is swapped in. */
+  function freshen(eventName) {
+    document.querySelectorAll("form[data-fresh-on~='" + eventName + "']").forEach(function (form) {
+      form.reset();
+      form.querySelectorAll("input[data-submission-id]").forEach(function (input) { input.value = uuid4(); });
+      var first = form.querySelector("[autofocus]");
       if (first) { first.focus(); }
     });
-  });
+  }
+  document.addEventListener("run-logged", function () { freshen("run-logged"); });
 
   document.addEventListener("click", function (event) {
     if (event.target.matches("[data-cancel]")) {

@@ -21,7 +21,17 @@ lint: install
 
 # The whole suite twice: on the `make run` default (SQLite, in-process jobs), then on PostgreSQL + Redis
 # (skipped with a reason when PostgreSQL is not reachable; required with CI=true).
-test: install lint test-sqlite test-postgres
+test: install lint browser test-sqlite test-postgres
+
+# The browser tests (tests/screens) drive Debian's Chromium: installed here when it is missing and this user is root
+# with apt-get; otherwise they are skipped with the reason (and fail with CI=true).
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q chromium) \
+			|| echo "chromium could not be installed: the browser tests will skip (fail with CI=true)"; \
+	else echo "Browser tests skip: /usr/bin/chromium is missing and only root with apt-get can install it here"; fi
 
 test-sqlite: install
 	TEST_ENGINE=sqlite $(PY) -m pytest

@@ -1,19 +1,16 @@
 """Fixtures of the screens: the demo hospital live on this run's databases, signed-in browsers and test clients."""
 
-import os
 import re
 import shutil
 from pathlib import Path
 
 import pytest
 
+from bench.harness import CHROMIUM, CHROMIUM_ARGS
 from seeds import seed_service
 from tests.lab.conftest import lab_tables_emptied_child_first  # noqa: F401 (autouse: SQLite's lab tables)
 from tests.support import CI, PROJECT_ROOT
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 SCREEN_SETTINGS = {"SCREENS_POLL_SECONDS": 1, "SESSION_IDLE_MINUTES": 30}
 
@@ -69,7 +66,7 @@ def chromium_or_skip() -> str:
 def browser_type_launch_args(browser_type_launch_args):
     """Launch Debian's Chromium headless (a browser download cannot work here)."""
     return {**browser_type_launch_args, "executable_path": chromium_or_skip(), "headless": True,
-            "args": CHROMIUM_ARGS}
+            "args": list(CHROMIUM_ARGS)}
 
 
 @pytest.fixture
@@ -78,5 +75,3 @@ def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
 
-
-os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")

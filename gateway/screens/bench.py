@@ -56,7 +56,7 @@ class RunForm:
     @classmethod
     def from_request(cls) -> "RunForm":
         form = request.form
-        return cls(visit=form.get("visit", "").strip(), test_code=form.get("test", "").strip().upper(),
+        return cls(visit=form.get("visit", "").strip(), test_code=form.get("test", "").strip(),
                    analyzer_code=form.get("analyzer") or None, is_rerun=form.get("rerun") == "on",
                    submission_id=form.get("submission_id", "").strip(), confirmed=form.get("confirmed") == "yes")
 
@@ -85,7 +85,7 @@ def worklist():
 def visit():
     """Look up a scanned visit; an unknown or closed one stops here, an open one opens the log form."""
     found, patient = look_up_visit(request.args.get("visit", ""))
-    return render("bench/_visit.html", **log_form_context(found, patient, request.args.get("test", "").upper()))
+    return render("bench/_visit.html", **log_form_context(found, patient, request.args.get("test", "")))
 
 
 @blp.route("/runs", methods=["POST"])
@@ -95,11 +95,12 @@ def log_run():
     if not _is_uuid(form.submission_id):
         return render("common/_refusal.html", 422, message=_("This form has no submission number; reload the page."))
     found, patient = look_up_visit(form.visit)
+    test_code = catalogue_code(form.test_code)
     others = [order for order in orders_on(found["id"])
-              if order["test_code"] == form.test_code and order["patient_id"] != found["patient_id"]]
+              if order["test_code"] == test_code and order["patient_id"] != found["patient_id"]]
     if others and not form.confirmed:
         return render("bench/_confirm.html", 409, form=form, visit=found, patient=patient, order=others[0])
-    body = {"encounter_id": found["id"], "patient_id": found["patient_id"], "test_code": form.test_code,
+    body = {"encounter_id": found["id"], "patient_id": found["patient_id"], "test_code": test_code,
             "analyzer_code": form.analyzer_code, "is_rerun": form.is_rerun}
     try:
         answer = api().post("/api/v1/lab/test-runs", body, idempotency_key=form.submission_id)
@@ -135,6 +136,14 @@ def look_up_visit(scanned: str) -> tuple[dict, dict]:
         raise Stopped(409, _("Visit %(visit)s was closed on %(closed)s. Nothing can be logged on a closed visit; "
                              "ask reception to open a new visit.", visit=number_, closed=moment(found["closed_at"])))
     return found, api().get(f"/api/v1/patients/{found['patient_id']}")
+
+
+def catalogue_code(typed: str) -> str:
+    """Return the catalogue code a typed or scanned test names: its code in any case, or its LOINC."""
+    for test in items(api().get("/api/v1/lab/tests")):
+        if typed.casefold() in (test["code"].casefold(), test["loinc"]):
+            return test["code"]
+    return typed  # the API answers TEST_NOT_FOUND in the technician's words
 
 
 def orders_on(visit_id: str) -> list[dict]:

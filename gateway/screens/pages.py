@@ -12,6 +12,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
 
 from gateway.screens import session
 from gateway.screens.api import Api, Refusal
@@ -158,8 +159,8 @@ def install_page_handlers(blueprint: Blueprint) -> None:
 
     @blueprint.errorhandler(Exception)
     def _fault(error: Exception):
-        if getattr(error, "code", None) and getattr(error, "description", None):  # werkzeug HTTP errors
-            return render("common/refusal.html", error.code, message=error.description)
+        if isinstance(error, HTTPException):  # a wrong method, too large a body...
+            return render("common/refusal.html", error.code or 500, message=error.description)
         log.exception("page failed")
         return render("common/refusal.html", 500, message=_l("Something went wrong on our side; it has been "
                                                              "logged. Try again in a moment."))

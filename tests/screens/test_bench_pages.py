@@ -70,7 +70,7 @@ def test_a_run_shows_what_it_used_per_lot_and_a_resubmitted_form_logs_once(hospi
     page = first.get_data(as_text=True)
     assert first.status_code == 200 and "stock-changed" in first.headers["HX-Trigger"]
     assert "GL2603A" in page and "1.220 uL" in page and "21.500\u00a0₫" in page
-    again = log(client, csrf, "1", "glu", submission)
+    again = log(client, csrf, "1", "2345-7", submission)  # the same form, the test scanned by its LOINC
     assert again.status_code == 200 and "không ghi hai lần" in again.get_data(as_text=True)
     [run] = runs(hospital)
     assert (run["encounter_id"], run["patient_id"], run["test_code"]) == ("1", "1", "GLU")

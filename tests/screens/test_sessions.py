@@ -1,5 +1,7 @@
 """Sessions of people at the screens: sign-in first, a signed cookie, CSRF on every form, roles, idle timeout."""
 
+import pytest
+
 from gateway.screens import session as screen_session
 from tests.screens.conftest import csrf_of, sign_in
 from tests.support import bearer
@@ -91,14 +93,24 @@ def test_sign_out_ends_the_session(hospital):
     assert client.get("/bench/").headers["Location"].startswith("/sign-in")
 
 
-def test_an_idle_session_is_signed_out_and_polling_does_not_keep_it_alive(hospital, monkeypatch):
-    client = hospital.client()
+@pytest.fixture
+def minutes_later(monkeypatch):
+    """Move the sessions' clock to a number of minutes after the test started."""
     started = screen_session.now()
-    monkeypatch.setattr(screen_session, "now", lambda: started)
+
+    def move(minutes: int) -> None:
+        monkeypatch.setattr(screen_session, "now", lambda: started + minutes * 60)
+
+    move(0)
+    return move
+
+
+def test_an_idle_session_is_signed_out_and_polling_does_not_keep_it_alive(hospital, minutes_later):
+    client = hospital.client()
     sign_in(client, "labtech")
-    monkeypatch.setattr(screen_session, "now", lambda: started + 20 * 60)
+    minutes_later(20)
     assert client.get("/bench/banner").status_code == 200  # the banner polls by itself: not a user action
-    monkeypatch.setattr(screen_session, "now", lambda: started + 31 * 60)
+    minutes_later(31)
     idle = client.get("/bench/")
     assert idle.status_code == 302 and "reason=idle" in idle.headers["Location"]
     notice = client.get(idle.headers["Location"]).get_data(as_text=True)
@@ -106,15 +118,24 @@ def test_an_idle_session_is_signed_out_and_polling_does_not_keep_it_alive(hospit
     assert client.get("/bench/").status_code == 302  # the session is gone, not only refused once
 
 
-def test_a_user_action_keeps_the_session_alive(hospital, monkeypatch):
+def test_a_user_action_keeps_the_session_alive(hospital, minutes_later):
     client = hospital.client()
-    started = screen_session.now()
-    monkeypatch.setattr(screen_session, "now", lambda: started)
     sign_in(client, "labtech")
-    monkeypatch.setattr(screen_session, "now", lambda: started + 20 * 60)
+    minutes_later(20)
     assert client.get("/bench/").status_code == 200
-    monkeypatch.setattr(screen_session, "now", lambda: started + 40 * 60)
+    minutes_later(40)
     assert client.get("/bench/").status_code == 200
+
+
+def test_an_active_session_ends_with_its_api_token(hospital, minutes_later):
+    client = hospital.client()
+    sign_in(client, "labtech")  # the token lives JWT_TTL_SECONDS, an hour
+    for minutes in (25, 50):
+        minutes_later(minutes)
+        assert client.get("/bench/").status_code == 200
+    minutes_later(61)
+    ended = client.get("/bench/")
+    assert ended.status_code == 302 and "reason=expired" in ended.headers["Location"]
 
 
 def test_a_signed_out_htmx_request_is_sent_to_the_sign_in_page(hospital):

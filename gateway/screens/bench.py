@@ -63,8 +63,16 @@ class RunForm:
 
 @blp.route("/")
 def home():
-    """Show the bench: the stock banner, the scan field and today's worklist."""
-    return render("bench/worklist.html", banner=banner_view(), worklist=worklist_view())
+    """Show the bench: the stock banner, the scan field and today's worklist (with a scanned visit's log form
+    when the scan form was sent before htmx took it over: a scanner can be faster than an old PC)."""
+    panel, status, context = None, 200, {}
+    if request.args.get("visit"):
+        try:
+            panel, context = "bench/_visit.html", log_form_context(*look_up_visit(request.args["visit"]))
+        except Stopped as stop:
+            panel, status, context = "bench/_stopped.html", stop.status, {"message": stop.message}
+    return render("bench/worklist.html", status, banner=banner_view(), worklist=worklist_view(), panel=panel,
+                  **context)
 
 
 @blp.route("/banner")
@@ -96,10 +104,9 @@ def log_run():
         return render("common/_refusal.html", 422, message=_("This form has no submission number; reload the page."))
     found, patient = look_up_visit(form.visit)
     test_code = catalogue_code(form.test_code)
-    others = [order for order in orders_on(found["id"])
-              if order["test_code"] == test_code and order["patient_id"] != found["patient_id"]]
-    if others and not form.confirmed:
-        return render("bench/_confirm.html", 409, form=form, visit=found, patient=patient, order=others[0])
+    misfiled = order_for_another_patient(found, test_code)
+    if misfiled and not form.confirmed:
+        return render("bench/_confirm.html", 409, form=form, visit=found, patient=patient, order=misfiled)
     body = {"encounter_id": found["id"], "patient_id": found["patient_id"], "test_code": test_code,
             "analyzer_code": form.analyzer_code, "is_rerun": form.is_rerun}
     try:
@@ -150,6 +157,12 @@ def orders_on(visit_id: str) -> list[dict]:
     """Return the open worklist orders of a visit."""
     return [order for order in items(api().get("/api/v1/lab/worklist", limit=1000))
             if order["encounter_id"] == visit_id]
+
+
+def order_for_another_patient(found: dict, test_code: str) -> dict | None:
+    """Return an open order of this test on the visit that names another patient than the visit's, if any."""
+    return next((order for order in orders_on(found["id"])
+                 if order["test_code"] == test_code and order["patient_id"] != found["patient_id"]), None)
 
 
 def log_form_context(found: dict, patient: dict, test_code: str = "") -> dict:

@@ -26,6 +26,7 @@ def bench(hospital, page: Page):
     page.keyboard.type("demo")
     page.keyboard.press("Enter")
     expect(page).to_have_url(hospital.url + "/bench/")
+    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'")
     page.evaluate("window.sameDocument = true")  # gone if anything reloads the page
     return page
 
@@ -156,3 +157,19 @@ def test_the_language_switches_to_english_and_back(hospital, bench, artifacts):
     bench.screenshot(path=artifacts / "bench-in-english.png", full_page=True)
     bench.get_by_role("link", name="Tiếng Việt").click()
     expect(bench.get_by_role("heading", name="Ghi lần chạy xét nghiệm")).to_be_visible()
+
+
+UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+  .filter(field => field.labels.length === 0).map(field => field.name || field.id)"""
+
+
+def test_every_field_of_the_sign_in_page_and_the_bench_has_a_label(hospital, page: Page):
+    page.goto(hospital.url + "/sign-in")
+    assert page.evaluate(UNLABELLED) == []
+    page.get_by_label("Tên đăng nhập").fill("labtech")
+    page.get_by_label("Mật khẩu").fill("demo")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(hospital.url + "/bench/")
+    scan(page, "1")
+    expect(page.get_by_label("Xét nghiệm (quét hoặc gõ mã)")).to_be_focused()
+    assert page.evaluate(UNLABELLED) == []

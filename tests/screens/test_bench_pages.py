@@ -117,3 +117,11 @@ def test_another_refusal_is_explained_in_words(hospital):
     client, csrf = signed_in_technician(hospital)
     refused = log(client, csrf, "1", "NOPE")
     assert refused.status_code == 404 and "Không có xét nghiệm với mã này" in refused.get_data(as_text=True)
+
+
+def test_a_scan_sent_before_the_page_script_loaded_still_opens_the_visit(hospital):
+    client, _csrf = signed_in_technician(hospital)
+    found = client.get("/bench/?visit=1").get_data(as_text=True)
+    assert 'id="run-form"' in found and "Nguyễn Văn An" in found
+    stopped = client.get("/bench/?visit=4")
+    assert stopped.status_code == 409 and "đã đóng lúc" in stopped.get_data(as_text=True)

@@ -165,6 +165,10 @@ def _stop(processes):
             os.killpg(process.pid, signal.SIGKILL)
 
 
+# Debian's Chromium, as the browser tests and bench/pages.py launch it (a browser download cannot work here)
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ("--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run")
 WORKERS = 1  # as `make run` (WEB_CONCURRENCY): one gunicorn process per service, 8 threads
 
 

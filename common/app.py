@@ -3,6 +3,7 @@
 import json
 from collections.abc import Callable, Mapping
 
+import flask
 import peewee
 from flask import Flask, current_app, jsonify, request
 from flask_smorest import Api, Blueprint
@@ -15,6 +16,7 @@ from common.errors import ApiError, register_error_handlers
 from common.logs import configure_logging, install_request_id
 
 SECRETS = ("JWT_SECRET", "SERVICE_TOKEN")
+ASSETS_URL = "/assets/common"
 
 
 def build_app(service: str, title: str, *, proxy: peewee.DatabaseProxy, outbox_model, idempotency_model,
@@ -34,7 +36,8 @@ def build_app(service: str, title: str, *, proxy: peewee.DatabaseProxy, outbox_m
     app.config.update(
         API_TITLE=title, API_VERSION="v1", OPENAPI_VERSION="3.0.3", OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json", OPENAPI_SWAGGER_UI_PATH="/docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_SWAGGER_UI_URL=f"{ASSETS_URL}/swagger-ui/",  # vendored (common/static/VENDORED.md): works offline
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},  # no badge fetched from the validator's site
         API_SPEC_OPTIONS={"components": {"securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
             "security": [{"bearer": []}]},
@@ -49,6 +52,8 @@ def build_app(service: str, title: str, *, proxy: peewee.DatabaseProxy, outbox_m
         from common.queue import redis_connection
 
         app.extensions["redis"] = redis_connection(app.config["REDIS_URL"])
+    assets = flask.Blueprint("common_assets", __name__, static_folder="static", static_url_path=ASSETS_URL)
+    app.register_blueprint(assets)  # Swagger UI's files, vendored
     api = Api(app)
     register_error_handlers(app)  # after Api(), so ours replace flask-smorest's JSON error handler
     app.before_request(_reject_malformed_json)

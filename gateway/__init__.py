@@ -27,6 +27,7 @@ def create_app(config=None):
     from gateway.patients import routes as patient_routes
     from gateway.patients.schemas import RecordId
     from gateway.practitioners import routes as practitioner_routes
+    from gateway.screens import register_screens
 
     app, api = build_app("gateway", "Hospital gateway", proxy=models.db, outbox_model=models.OutboxMessage,
                          idempotency_model=models.IdempotencyRecord, config=config,
@@ -45,4 +46,5 @@ def create_app(config=None):
     app.add_url_rule("/api/v1/<any(lab,pharmacy,billing):area>/<path:rest>", "proxy", proxy.forward,
                      methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     app.after_request(audit.audit_after_request)
+    register_screens(app)
     return app

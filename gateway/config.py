@@ -1,6 +1,6 @@
 """Gateway settings read from the environment."""
 
-from common.config import bhyt_facility_code, env_int, env_str, env_url
+from common.config import bhyt_facility_code, env_bool, env_int, env_str, env_url
 
 PROXIED_AREAS = {"lab": "lab_service", "pharmacy": "pharmacy_service", "billing": "billing_service"}
 
@@ -16,4 +16,8 @@ def settings() -> dict:
         "BHYT_PORTAL_URL": env_url("BHYT_PORTAL_URL"),
         "BHYT_PORTAL_USERNAME": env_str("BHYT_PORTAL_USERNAME"),
         "BHYT_PORTAL_PASSWORD": env_str("BHYT_PORTAL_PASSWORD"),
+        # the screens (gateway/screens): a signed-in page is signed out after this long without a user action
+        "SESSION_IDLE_MINUTES": env_int("SESSION_IDLE_MINUTES", 30, minimum=1),
+        "SESSION_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE", False),  # true behind HTTPS
+        "SCREENS_POLL_SECONDS": env_int("SCREENS_POLL_SECONDS", 5, minimum=1),
     }

@@ -1,12 +1,13 @@
-"""Gateway demo data: one user per role (password `demo`, demo only), patients with BHYT cards, open visits."""
+"""Gateway demo data: one user per role (password `demo`, demo only), patients with BHYT cards, their visits."""
 
 from datetime import date
 
-from gateway.encounters.services import open_encounter
+from gateway.encounters.services import close_encounter, open_encounter
 from gateway.models import User
 from gateway.patients.services import add_coverage, register_patient
 from gateway.practitioners.services import register_practitioner
 from gateway.services import create_user
+from seeds.demo_visits import CLOSED_VISITS, OPEN_VISITS
 
 DEMO_PASSWORD = "demo"
 DEMO_USERS = (
@@ -27,7 +28,8 @@ DEMO_PRACTITIONERS = (
     ("DS.CKI Hoàng Thị Lan", "001967/HNO-CCHN", "pharmacist", "K30 Khoa Dược"),
     ("ĐD. Vũ Thị Ngọc Ánh", "006230/HNO-CCHN", "nurse", "K03 Khoa Nội tổng hợp"),
 )
-# (patient, their BHYT card or None for self-pay, the visit open now or None)
+# (patient, their BHYT card or None for self-pay, their visit or None); the ids come out as seeds/demo_visits.py
+# says, which the other services' seeds use
 DEMO_PATIENTS = (
     ({"full_name": "Nguyễn Văn An", "birth_date": date(1988, 3, 14), "sex": "male", "cccd": "001088012345",
       "phone": "0912345678", "address": "12 Lý Thường Kiệt, Phường Hàng Bài, Quận Hoàn Kiếm, Hà Nội"},
@@ -48,7 +50,7 @@ DEMO_PATIENTS = (
       "phone": "0936778899", "address": "8 Ngõ 45 Hào Nam, Phường Ô Chợ Dừa, Quận Đống Đa, Hà Nội"},
      {"card_number": "TE1010987654321", "registered_facility": "01013", "benefit_level": 100,
       "valid_from": date(2021, 5, 9), "valid_to": date(2027, 9, 30)},
-     None),
+     {"kind": "outpatient", "department": "K02"}),
     ({"full_name": "Hoàng Minh Đức", "birth_date": date(1990, 1, 30), "sex": "male", "cccd": "036090001122",
       "phone": "0977001122", "address": "102 Hàng Tiện, Phường Quang Trung, TP. Nam Định, Nam Định"},
      None,
@@ -58,6 +60,10 @@ DEMO_PATIENTS = (
 
 def is_empty() -> bool:
     return not User.select().exists()
+
+
+# seen this morning with acute upper respiratory infection (ICD-10 J06.9) and sent home
+CLOSING = {"diagnosis_main": "J06.9", "diagnosis_other": None}
 
 
 def load() -> None:
@@ -73,5 +79,14 @@ def load() -> None:
         patient = register_patient(patient_fields)
         if card is not None:
             add_coverage(patient.id, card)
-        if visit is not None:
-            open_encounter({"patient_id": patient.id, "practitioner_id": doctors.get(visit["department"]), **visit})
+        if visit is None:
+            continue
+        encounter = open_encounter({"patient_id": patient.id, "practitioner_id": doctors.get(visit["department"]),
+                                    **visit})
+        name = patient_fields["full_name"]
+        if name in CLOSED_VISITS:
+            close_encounter(encounter.id, CLOSING)
+        expected = {**OPEN_VISITS, **CLOSED_VISITS}[name]
+        if (str(patient.id), str(encounter.id)) != expected:
+            raise RuntimeError(f"demo ids drifted: {name} got patient {patient.id}, visit {encounter.id}, "
+                               f"seeds/demo_visits.py says {expected} (seed an empty database)")

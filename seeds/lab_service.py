@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from lab_service import clock, services
 from lab_service.models import Reagent
+from seeds.demo_visits import visit_of
 
 VIET_DUC = "Công ty TNHH Thiết bị Y tế Việt Đức, 45 Phố Vọng, Hai Bà Trưng, Hà Nội"
 TRUNG_DUNG = "Công ty TNHH Kỹ thuật Sài Gòn Trung Dung, 172 Nguyễn Văn Thủ, Đa Kao, Quận 1, TP. Hồ Chí Minh"
@@ -68,9 +69,10 @@ TESTS = (
           [{"reagent_code": "CBC-DCL", "quantity": 40}, {"reagent_code": "CBC-WDF", "quantity": 1000}]),
 )
 
+# tests ordered on the gateway's demo visits (seeds/demo_visits.py)
 WORKLIST = (
-    ("ENC-2026-000101", "BN-0001001", "GLU"), ("ENC-2026-000101", "BN-0001001", "HBA1C"),
-    ("ENC-2026-000102", "BN-0001002", "CBC"), ("ENC-2026-000103", "BN-0001003", "CREA"),
+    ("Nguyễn Văn An", "GLU"), ("Nguyễn Văn An", "HBA1C"), ("Lê Văn Cường", "CBC"), ("Trần Thị Bích", "CREA"),
+    ("Hoàng Minh Đức", "ALT"), ("Phạm Thị Dung", "CRP"),
 )
 
 
@@ -93,6 +95,7 @@ def load() -> None:
     for reagent_code, lot_number, quantity, days, supplier in LOTS:
         services.receive_lot(reagent_code, {"lot_number": lot_number, "quantity": quantity, "supplier": supplier,
                                             "expires_on": today + timedelta(days=days)})
-    for encounter_id, patient_id, test_code in WORKLIST:
+    for patient_name, test_code in WORKLIST:
+        encounter_id, patient_id = visit_of(patient_name)
         services.order_test({"encounter_id": encounter_id, "patient_id": patient_id, "test_code": test_code})
     services.check_every_reagent()

@@ -1,0 +1,54 @@
+/* The screens' own behaviour, on top of htmx: submission ids made in the browser, Esc back to the scan field,
+   fresh forms after a success. No framework; works on old browsers that run htmx 2. */
+(function () {
+  "use strict";
+
+  /* A version 4 UUID from the browser's random source (crypto.randomUUID needs HTTPS; this does not). */
+  function uuid4() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    var hex = Array.prototype.map.call(bytes, function (b) { return (b + 0x100).toString(16).slice(1); }).join("");
+    return hex.slice(0, 8) + "-" + hex.slice(8, 12) + "-" + hex.slice(12, 16) + "-" + hex.slice(16, 20) + "-" + hex.slice(20);
+  }
+
+  /* Give every form field that asks for one (and has none yet) its submission id: the API's Idempotency-Key. */
+  function fillSubmissionIds(root) {
+    root.querySelectorAll("input[data-submission-id]").forEach(function (input) {
+      if (!input.value) { input.value = uuid4(); }
+    });
+  }
+
+  function focusScan() {
+    var scan = document.querySelector("[data-scan]");
+    if (scan) { scan.focus(); scan.select(); }
+  }
+
+  document.addEventListener("htmx:load", function (event) { fillSubmissionIds(event.target); });
+
+  /* Forms marked data-fresh-on="<event>" start afresh (new submission id, first field focused) when the server
+     answers with that event in HX-Trigger (a logged run): the event comes before the answer is swapped in. */
+  function freshen(eventName) {
+    document.querySelectorAll("form[data-fresh-on~='" + eventName + "']").forEach(function (form) {
+      form.reset();
+      form.querySelectorAll("input[data-submission-id]").forEach(function (input) { input.value = uuid4(); });
+      var first = form.querySelector("[autofocus]");
+      if (first) { first.focus(); }
+    });
+  }
+  document.addEventListener("run-logged", function () { freshen("run-logged"); });
+
+  document.addEventListener("click", function (event) {
+    if (event.target.matches("[data-cancel]")) {
+      var result = event.target.closest("#run-result");
+      if (result) { result.innerHTML = ""; }
+      var test = document.getElementById("test");
+      if (test) { test.focus(); } else { focusScan(); }
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") { focusScan(); }
+  });
+})();

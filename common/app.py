@@ -12,7 +12,7 @@ from common import outbox
 from common.auth import require_roles
 from common.config import DEFAULT_SECRET, base_settings, require_secrets
 from common.db import bind_database
-from common.errors import ApiError, register_error_handlers
+from common.errors import ApiError, ServiceUnavailable, register_error_handlers
 from common.logs import configure_logging, install_request_id
 
 SECRETS = ("JWT_SECRET", "SERVICE_TOKEN")
@@ -84,7 +84,7 @@ def _healthz():
             checks["redis"] = f"error: {type(exc).__name__}"
     healthy = all(v == "ok" for v in checks.values())
     if not healthy:
-        raise ApiError("A dependency is not answering", code="UNHEALTHY", status=503, checks=checks)
+        raise ServiceUnavailable("A dependency is not answering", code="UNHEALTHY", checks=checks)
     return jsonify({"status": "ok", "service": current_app.config["SERVICE_NAME"], "checks": checks})
 
 

@@ -1,16 +1,17 @@
 """Operations: migrate, seed, run everything (make run), the outbox sweeper and the rq worker.
 
-Usage: python -m manage {run,migrate,makemigration,seed,sweep,worker,procfile}
+Usage: python -m manage {run,migrate,makemigration,seed,create-admin,sweep,worker,procfile}
 """
 
 import argparse
+import getpass
 import os
-import secrets
+import re
 import sys
 import time
 from importlib import import_module
 
-from common.config import SERVICE_PORTS, database_url_for, service_ports, var_dir
+from common.config import SERVICE_PORTS, database_url_for, development_secrets, service_ports, var_dir
 
 SERVICES = tuple(SERVICE_PORTS)
 DEMO_LOGINS = ("labtech", "labhead", "pharmacist", "cashier", "finance", "admin")
@@ -41,14 +42,40 @@ def make_migration(service: str, name: str) -> None:
 
 
 def seed(services=SERVICES) -> None:
-    """Load demo data into every service whose database is empty."""
+    """Load demo data into every service whose database is empty (never in production)."""
     from seeds import seed_service
 
+    if os.environ.get("APP_ENV", "production") == "production":
+        sys.exit("seed: refusing to load demo data (users with the password 'demo') with APP_ENV=production; "
+                 "create the first administrator with: python -m manage create-admin <username>")
     for service in services:
         app = _app(service)
         with app.app_context():
             loaded = seed_service(service)
         print(f"{service}: {'demo data loaded' if loaded else 'already has data, left alone'}")
+
+
+MIN_ADMIN_PASSWORD = 12
+
+
+def create_admin(username: str, full_name: str) -> None:
+    """Create an administrator account, its password from ADMIN_PASSWORD or typed twice."""
+    from gateway.models import User, db
+    from gateway.services import create_user
+
+    if not re.fullmatch(r"[a-z0-9._-]{3,64}", username):
+        sys.exit("create-admin: the username must be 3 to 64 lower-case letters, digits, '.', '_' or '-'")
+    password = os.environ.get("ADMIN_PASSWORD") or getpass.getpass(f"Password for {username}: ")
+    if not os.environ.get("ADMIN_PASSWORD") and getpass.getpass("Once more: ") != password:
+        sys.exit("create-admin: the two passwords differ; nothing was created")
+    if len(password) < MIN_ADMIN_PASSWORD:
+        sys.exit(f"create-admin: the password must be at least {MIN_ADMIN_PASSWORD} characters")
+    app = _app("gateway")
+    with app.app_context(), db.atomic():
+        if User.select().where(User.username == username).exists():
+            sys.exit(f"create-admin: a user named {username!r} already exists; nothing was changed")
+        create_user(username, password, "admin", full_name)
+    print(f"gateway: administrator {username!r} created; sign in at POST /api/v1/auth/token")
 
 
 def sweep(interval_seconds: int = 2, once: bool = False) -> None:
@@ -89,15 +116,7 @@ def worker(burst: bool = False) -> None:
 
 def _load_demo_secrets() -> None:
     """Generate the demo's secrets once into var/secrets.env and put them in the environment."""
-    folder = var_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "secrets.env"
-    if not path.exists():
-        names = ("JWT_SECRET", "SERVICE_TOKEN", "BANK_WEBHOOK_SECRET", "STRIPE_WEBHOOK_SECRET")
-        path.write_text("".join(f"{n}={secrets.token_urlsafe(32)}\n" for n in names))
-        path.chmod(0o600)
-    for line in path.read_text().splitlines():
-        name, _, value = line.partition("=")
+    for name, value in development_secrets().items():
         os.environ.setdefault(name, value)  # values set in the environment win
     os.environ.setdefault("APP_ENV", "development")
 
@@ -145,12 +164,15 @@ def main(argv=None) -> None:
     make.add_argument("service", choices=SERVICES)
     make.add_argument("name")
     commands.add_parser("seed").add_argument("services", nargs="*", default=list(SERVICES))
+    admin = commands.add_parser("create-admin", help="create an administrator (password from ADMIN_PASSWORD or typed)")
+    admin.add_argument("username")
+    admin.add_argument("--full-name", default="Quản trị hệ thống")
     sweeper = commands.add_parser("sweep")
     sweeper.add_argument("--once", action="store_true")
     commands.add_parser("worker").add_argument("--burst", action="store_true", help="exit when the queues are empty")
     commands.add_parser("procfile")
     args = parser.parse_args(argv)
-    if args.command in ("migrate", "seed", "makemigration", "sweep", "worker"):
+    if args.command in ("migrate", "seed", "makemigration", "create-admin", "sweep", "worker"):
         if args.command != "worker" and not os.environ.get("JWT_SECRET"):
             _load_demo_secrets()
     if args.command == "run":
@@ -161,6 +183,8 @@ def main(argv=None) -> None:
         make_migration(args.service, args.name)
     elif args.command == "seed":
         seed(tuple(args.services))
+    elif args.command == "create-admin":
+        create_admin(args.username, args.full_name)
     elif args.command == "sweep":
         sweep(once=args.once)
     elif args.command == "worker":

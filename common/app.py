@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 
 from common import outbox
 from common.auth import require_roles
-from common.config import DEFAULT_SECRET, base_settings, require_secrets
+from common.config import base_settings, development_secrets, require_secrets
 from common.db import bind_database
 from common.errors import ApiError, ServiceUnavailable, register_error_handlers
 from common.logs import configure_logging, install_request_id
@@ -27,9 +27,9 @@ def build_app(service: str, title: str, *, proxy: peewee.DatabaseProxy, outbox_m
     if extra_settings:
         settings.update(extra_settings())
     settings.update(config or {})
-    for name in secrets:
-        if not settings.get(name) and settings["APP_ENV"] != "production":
-            settings[name] = DEFAULT_SECRET + "-development-only-not-for-production"
+    missing = tuple(name for name in secrets if not settings.get(name))
+    if missing and settings["APP_ENV"] != "production":
+        settings.update(development_secrets(missing))  # random, shared by this host's processes; never a constant
     require_secrets(settings, secrets)
     app.config.update(settings)
     app.config.update(

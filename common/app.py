@@ -12,7 +12,7 @@ from common import outbox
 from common.auth import require_roles
 from common.config import base_settings, development_secrets, require_secrets
 from common.db import bind_database
-from common.errors import ApiError, ServiceUnavailable, register_error_handlers
+from common.errors import ApiError, Conflict, ServiceUnavailable, register_error_handlers
 from common.logs import configure_logging, install_request_id
 
 SECRETS = ("JWT_SECRET", "SERVICE_TOKEN")
@@ -103,8 +103,18 @@ class OutboxMessageSchema(Schema):
 
 
 class OutboxQuerySchema(Schema):
-    state = fields.String(validate=validate.OneOf(("pending", "delivered", "rejected")))
+    # stuck: pending and failed at least once (the receiver is down or keeps failing on it)
+    state = fields.String(validate=validate.OneOf(("pending", "delivered", "rejected", "stuck")))
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+
+
+def outbox_messages(state: str | None, limit: int) -> list:
+    """This service's outbox messages in `state` (any; `stuck`: pending and failed at least once), newest first."""
+    model = current_app.extensions["outbox_model"]
+    selection = model.select().order_by(model.id.desc()).limit(limit)
+    if state == "stuck":
+        return list(selection.where((model.state == "pending") & model.last_error.is_null(False)))
+    return list(selection.where(model.state == state) if state else selection)
 
 
 def outbox_blueprint(url_prefix: str, roles: tuple[str, ...]) -> Blueprint:
@@ -113,14 +123,25 @@ def outbox_blueprint(url_prefix: str, roles: tuple[str, ...]) -> Blueprint:
                     description="Events waiting to be delivered to other services")
 
     @blp.route("/outbox")
-    @require_roles(*roles)
+    @require_roles(*roles, allow_service=True)  # the gateway reads every service's for admin's overview
     @blp.arguments(OutboxQuerySchema(), location="query")
     @blp.response(200, OutboxMessageSchema(many=True))
     def list_outbox(query):
+        """List outbox messages, newest first; `rejected` and `stuck` are those someone must look at."""
+        return outbox_messages(query.get("state"), query["limit"])
+
+    @blp.route("/outbox/<int:message_id>/retry", methods=["POST"])
+    @require_roles("admin")
+    @blp.response(200, OutboxMessageSchema)
+    def retry_outbox_message(message_id):
+        """Send a rejected message again from the start, once its cause is fixed (admin)."""
         model = current_app.extensions["outbox_model"]
-        selection = model.select().order_by(model.id.desc()).limit(query["limit"])
-        if query.get("state"):
-            selection = selection.where(model.state == query["state"])
-        return list(selection)
+        with model._meta.database.atomic():
+            if not outbox.requeue(message_id):
+                raise Conflict(f"Outbox message {message_id} is not rejected (or does not exist)",
+                               code="OUTBOX_MESSAGE_NOT_REJECTED")
+            message = model.get_by_id(message_id)
+        outbox.dispatch()
+        return message
 
     return blp

@@ -117,6 +117,7 @@ def base_settings(service: str, env: Mapping[str, str] | None = None) -> dict:
         "HTTP_TIMEOUT_MS": env_int("HTTP_TIMEOUT_MS", 5000, minimum=100, env=env),
         "MAX_CONTENT_LENGTH": env_int("MAX_BODY_BYTES", 1_048_576, minimum=1024, env=env),
         "OUTBOX_MAX_BACKOFF_SECONDS": env_int("OUTBOX_MAX_BACKOFF_SECONDS", 300, minimum=1, env=env),
+        "OUTBOX_MAX_ATTEMPTS": env_int("OUTBOX_MAX_ATTEMPTS", 10, minimum=1, env=env),
         "OUTBOX_FLUSH_INTERVAL_MS": env_int("OUTBOX_FLUSH_INTERVAL_MS", 100, minimum=0, env=env),
         "ALERT_CHECK_INTERVAL_MS": env_int("ALERT_CHECK_INTERVAL_MS", 250, minimum=0, env=env),
         "JOBS_INLINE_SYNC": env_bool("JOBS_INLINE_SYNC", False, env=env),

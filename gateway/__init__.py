@@ -24,6 +24,7 @@ def create_app(config=None):
     from gateway.encounters import routes as encounter_routes
     from gateway.encounters.flags import store_encounter_flag
     from gateway.encounters.services import resend_open_visit
+    from gateway.operations import routes as operation_routes
     from gateway.patients import routes as patient_routes
     from gateway.patients.schemas import RecordId
 
@@ -41,7 +42,8 @@ def create_app(config=None):
         ENCOUNTER_FLAGS_PATH: (EncounterFlagSchema(), store_encounter_flag),
     })
     for blueprint in (routes.auth_blp, routes.internal_blp, inbox, routes.ledger_blp, patient_routes.blp,
-                      encounter_routes.blp, outbox_blueprint("/api/v1/gateway", roles=("finance",))):
+                      encounter_routes.blp, operation_routes.blp,
+                      outbox_blueprint("/api/v1/gateway", roles=("finance",))):
         api.register_blueprint(blueprint)
     app.add_url_rule("/api/v1/<any(lab,pharmacy,billing):area>/<path:rest>", "proxy", proxy.forward,
                      methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

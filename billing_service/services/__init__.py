@@ -11,10 +11,12 @@ from billing_service.services.payments import (
     vietqr_payload,
 )
 from billing_service.services.refunds import get_payment, refund_payment
+from billing_service.services.reviews import list_reviews
 from billing_service.services.webhooks import assign_transfer, receive_bank_transfer, receive_stripe_event
 
 __all__ = [
     "assign_transfer", "cancel_payment_request", "get_invoice", "get_payment", "get_payment_request",
-    "issue_payment_request", "receive_bank_transfer", "receive_charge", "receive_encounter", "receive_reversal",
+    "issue_payment_request", "list_reviews", "receive_bank_transfer", "receive_charge", "receive_encounter",
+    "receive_reversal",
     "receive_stripe_event", "record_counter_payment", "refund_payment", "static_vietqr_payload", "vietqr_payload",
 ]

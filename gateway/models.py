@@ -32,6 +32,8 @@ class AuditEntry(BaseModel):
     status_code = peewee.IntegerField()
     request_id = peewee.CharField(max_length=64)
     patient_id = peewee.CharField(max_length=64, null=True, index=True)
+    # set on lines written later from the spool (gateway.audit_spool): a line drained twice is stored once
+    entry_key = peewee.CharField(max_length=32, null=True, unique=True)
 
     class Meta:
         table_name = "audit_entry"

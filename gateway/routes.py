@@ -91,8 +91,9 @@ def list_charge_reversals(query):
 @ledger_blp.arguments(AuditQuerySchema(), location="query")
 @ledger_blp.response(200, AuditEntrySchema(many=True))
 def list_audit(query):
-    """Read the audit log, newest first."""
-    selection = AuditEntry.select().order_by(AuditEntry.id.desc()).limit(query["limit"])
+    """Read the audit log, newest first (lines written after the answer are stored later: by their time)."""
+    selection = AuditEntry.select().order_by(AuditEntry.occurred_at.desc(), AuditEntry.id.desc()).limit(
+        query["limit"])
     if query.get("actor"):
         selection = selection.where(AuditEntry.actor == query["actor"])
     if query.get("patient_id"):

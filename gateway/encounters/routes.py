@@ -4,6 +4,7 @@ from flask_smorest import Blueprint
 
 from common.auth import require_roles
 from common.idempotency import idempotent
+from gateway.audit import audited
 from gateway.encounters import flags, handoff, services
 from gateway.encounters.schemas import (
     ChargeAttachSchema,
@@ -24,6 +25,7 @@ blp.after_request(audit_patient_read)
 
 @blp.route("/encounters", methods=["POST"])
 @require_roles(*RECEPTION)
+@audited
 @idempotent
 @blp.arguments(EncounterOpenSchema())
 @blp.response(201, EncounterSchema)
@@ -55,6 +57,7 @@ def get_encounter(encounter_id):
 
 @blp.route("/encounters/<int:encounter_id>/close", methods=["POST"])
 @require_roles(*RECEPTION)
+@audited
 @idempotent
 @blp.arguments(EncounterCloseSchema())
 @blp.response(200, EncounterSchema)
@@ -67,6 +70,7 @@ def close_encounter(fields, encounter_id):
 
 @blp.route("/charges/<int:charge_id>/attach", methods=["POST"])
 @require_roles("finance")
+@audited
 @idempotent
 @blp.arguments(ChargeAttachSchema())
 @blp.response(200, StoredChargeSchema)

@@ -5,6 +5,7 @@ Load only ever targets 127.0.0.1, with bounded request counts and durations.
 
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -123,12 +124,16 @@ def _admin():
 
 
 def _create_databases(names):
+    if not names:
+        return
     with closing(_admin()) as conn, conn.cursor() as cur:
         for name in names:
             cur.execute(f'CREATE DATABASE "{name}"')
 
 
 def _drop_databases(names):
+    if not names:
+        return
     with closing(_admin()) as conn, conn.cursor() as cur:
         for name in names:
             cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -210,18 +215,21 @@ def _manage_process(args: list[str], env: dict) -> subprocess.Popen:
 
 @contextmanager
 def start_stack(env_overrides: dict | None = None, sweeper: bool = True, redis_url: str | None = None,
-                workers: int = WORKERS, seed: bool = True):
-    """Run the four services under gunicorn on fresh PostgreSQL databases (plus sweeper, and an rq worker
-    when `redis_url` is given); yield a Stack."""
+                workers: int = WORKERS, seed: bool = True, engine: str = "postgres"):
+    """Run the four services under gunicorn on fresh databases (PostgreSQL, or SQLite files as `make run` has
+    them with engine="sqlite") plus sweeper, and an rq worker when `redis_url` is given; yield a Stack."""
     run_id = f"bench_{secrets.token_hex(3)}"
-    names = [f"{run_id}_{s}" for s in SERVICES]
+    names = [f"{run_id}_{s}" for s in SERVICES] if engine == "postgres" else []
     ports = {s: free_port() for s in SERVICES}
     env = dict(os.environ, APP_ENV="development", LOG_LEVEL="WARNING", JWT_SECRET=secrets.token_urlsafe(32),
                SERVICE_TOKEN=secrets.token_urlsafe(32), BANK_WEBHOOK_SECRET=secrets.token_urlsafe(32),
                STRIPE_WEBHOOK_SECRET=secrets.token_urlsafe(32), VAR_DIR=f"/tmp/{run_id}", QUEUE_PREFIX=f"{run_id}:")
     env.pop("REDIS_URL", None)
+    env.pop("DATABASE_URL", None)
     for service in SERVICES:
-        env[f"{service.upper()}_DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{run_id}_{service}"
+        env.pop(f"{service.upper()}_DATABASE_URL", None)
+        if engine == "postgres":
+            env[f"{service.upper()}_DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{run_id}_{service}"
         env[f"{service.upper()}_PORT"] = str(ports[service])
         env[f"{service.upper()}_URL"] = f"http://127.0.0.1:{ports[service]}"
     if redis_url:
@@ -243,6 +251,7 @@ def start_stack(env_overrides: dict | None = None, sweeper: bool = True, redis_u
     finally:
         stack.stop_all()
         _drop_databases(names)
+        shutil.rmtree(env["VAR_DIR"], ignore_errors=True)
 
 
 @contextmanager

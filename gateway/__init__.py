@@ -17,7 +17,7 @@ def create_app(config=None):
         EncounterFlagSchema,
     )
     from common.inbox import inbox_blueprint
-    from gateway import audit, audit_spool, models, proxy, routes
+    from gateway import audit, audit_spool, models, proxy, routes, sign_in
     from gateway import config as gateway_config
     from gateway import services as gateway_services
     from gateway.encounters import handoff
@@ -48,5 +48,6 @@ def create_app(config=None):
     app.add_url_rule("/api/v1/<any(lab,pharmacy,billing):area>/<path:rest>", "proxy", proxy.forward,
                      methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     app.after_request(audit.audit_after_request)
-    app.extensions.setdefault("periodic_jobs", []).append(audit_spool.drain_quietly)  # the sweeper drains it too
+    app.extensions.setdefault("periodic_jobs", []).extend((audit_spool.drain_quietly,  # the sweeper drains it too
+                                                           sign_in.purge_old_failures))
     return app

@@ -39,6 +39,18 @@ class AuditEntry(BaseModel):
         table_name = "audit_entry"
 
 
+class SignInFailure(BaseModel):
+    """One wrong password, per account (`account:<name>`) and per client address (`address:<ip>`): counted over a
+    window by every gateway process alike to lock sign-in for a while."""
+
+    key = peewee.CharField(max_length=100)
+    failed_at = UtcDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "sign_in_failure"
+        indexes = ((("key", "failed_at"), False),)
+
+
 class Patient(BaseModel):
     full_name = peewee.CharField(max_length=200)
     birth_date = peewee.DateField()

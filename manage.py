@@ -12,6 +12,7 @@ import time
 from importlib import import_module
 
 from common.config import SERVICE_PORTS, database_url_for, development_secrets, service_ports, var_dir
+from common.supervisor import supervise
 
 SERVICES = tuple(SERVICE_PORTS)
 DEMO_LOGINS = ("labtech", "labhead", "pharmacist", "cashier", "finance", "admin")
@@ -137,7 +138,7 @@ def procfile() -> str:
 
 
 def run() -> None:
-    """Migrate, seed, print where everything is, and start all processes under honcho."""
+    """Migrate, seed, print where everything is, and run all processes, restarting one that dies."""
     _load_demo_secrets()
     migrate()
     seed()
@@ -151,8 +152,8 @@ def run() -> None:
     print(f"  Demo logins (password 'demo'): {', '.join(DEMO_LOGINS)}")
     print(f"  Get a token: curl -s -X POST http://127.0.0.1:{ports['gateway']}/api/v1/auth/token "
           "-H 'Content-Type: application/json' -d '{\"username\":\"cashier\",\"password\":\"demo\"}'")
-    print("  Ctrl-C stops everything.\n", flush=True)
-    os.execv(sys.executable, [sys.executable, "-m", "honcho", "-f", str(path), "-d", os.getcwd(), "start"])
+    print("  A process that dies is restarted; Ctrl-C stops everything.\n", flush=True)
+    sys.exit(supervise(path, var_dir() / "run", os.getcwd()))
 
 
 def main(argv=None) -> None:

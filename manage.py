@@ -1,6 +1,6 @@
 """Operations: migrate, seed, run everything (make run), the outbox sweeper and the rq worker.
 
-Usage: python -m manage {run,migrate,makemigration,seed,create-admin,sweep,worker,procfile}
+Usage: python -m manage {run,migrate,makemigration,seed,create-admin,sweep,worker,procfile,health}
 """
 
 import argparse
@@ -85,7 +85,10 @@ def sweep(interval_seconds: int = 2, once: bool = False) -> None:
     from common.queue import app_connection
 
     apps = {service: _app(service) for service in SERVICES}
+    heartbeat = _sweeper_heartbeat()
+    heartbeat.parent.mkdir(parents=True, exist_ok=True)
     while True:
+        heartbeat.touch()  # `python -m manage health sweeper` reads its age
         for service, app in apps.items():
             try:
                 # A fresh connection each round: one broken while PostgreSQL was down is not kept.
@@ -98,6 +101,43 @@ def sweep(interval_seconds: int = 2, once: bool = False) -> None:
         if once:
             return
         time.sleep(interval_seconds)
+
+
+HEARTBEAT_STALE_SECONDS = 30
+
+
+def _sweeper_heartbeat():
+    """The file a sweeper touches every round (one per host: VAR_DIR may be shared by several containers)."""
+    import socket
+
+    return var_dir() / "run" / f"sweeper-{socket.gethostname()}.heartbeat"
+
+
+def health(name: str) -> None:
+    """Exit 0 when `name` (a service, the worker or the sweeper) on this host is working; 1 otherwise, saying why."""
+    import socket
+    import urllib.request
+
+    try:
+        if name in SERVICES:
+            port = service_ports()[name]
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=3) as answer:
+                problem = None if answer.status == 200 else f"/healthz answered {answer.status}"
+        elif name == "sweeper":
+            age = time.time() - _sweeper_heartbeat().stat().st_mtime
+            problem = None if age < HEARTBEAT_STALE_SECONDS else f"no sweep round for {age:.0f} s"
+        else:
+            from rq import Worker
+
+            from common.queue import redis_connection
+
+            workers = Worker.all(connection=redis_connection(os.environ["REDIS_URL"]))
+            problem = None if any(w.hostname == socket.gethostname() for w in workers) else "no rq worker here"
+    except Exception as exc:  # unreachable, missing file, no REDIS_URL: all mean "not healthy"
+        problem = f"{type(exc).__name__}: {exc}"
+    if problem:
+        sys.exit(f"{name}: unhealthy: {problem}")
+    print(f"{name}: healthy")
 
 
 def worker(burst: bool = False) -> None:
@@ -172,6 +212,8 @@ def main(argv=None) -> None:
     sweeper.add_argument("--once", action="store_true")
     commands.add_parser("worker").add_argument("--burst", action="store_true", help="exit when the queues are empty")
     commands.add_parser("procfile")
+    commands.add_parser("health", help="exit 0 when a process on this host works (for health checks)").add_argument(
+        "name", choices=(*SERVICES, "worker", "sweeper"))
     args = parser.parse_args(argv)
     if args.command in ("migrate", "seed", "makemigration", "create-admin", "sweep", "worker"):
         if args.command != "worker" and not os.environ.get("JWT_SECRET"):
@@ -192,6 +234,8 @@ def main(argv=None) -> None:
         worker(burst=args.burst)
     elif args.command == "procfile":
         print(procfile(), end="")
+    elif args.command == "health":
+        health(args.name)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
 from common.auth import require_service
-from common.errors import ApiError
+from common.errors import ApiError, fault_of
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/internal/events"
@@ -86,8 +86,10 @@ def _apply_alone(handler, event) -> tuple[int, str | None]:
             _stored, created = handler(event)
     except ApiError as exc:
         return exc.status, f"{exc.code}: {exc.detail}"
-    except Exception:  # a fault of ours with this event: the sender keeps it and tries again later
-        log.exception("event %s failed", event.get("key"))
+    except Exception as exc:
+        if fault_of(exc) is not None:
+            raise  # the database (or another dependency) is down: the batch as a whole is answered 503
+        log.exception("event %s failed", event.get("key"))  # a failure with this event: sent again, up to a limit
         return 500, "The event could not be applied; it will be sent again"
     return (201 if created else 200), None
 
@@ -111,6 +113,8 @@ def apply_events(handlers: Handlers, items: list[dict]) -> list[dict]:
                 _stored, created = handler(event)
                 results[index]["status"] = 201 if created else 200
     except Exception as exc:  # noqa: BLE001 (any failure: nothing of the batch was kept; go one by one)
+        if fault_of(exc) is not None:
+            raise  # not the events' fault: 503 for the batch, every event is sent again (never counted as poison)
         g.pop("inbox_batch", None)  # what the preparers did was rolled back with the rest
         log.info("batch of %s events applied one by one after %s", len(valid), type(exc).__name__)
         for index, handler, event in valid:

@@ -115,3 +115,19 @@ def test_a_receiver_that_is_down_for_long_never_gets_a_message_rejected(make_app
     receiver["down"] = False
     sweep_now(lab)
     assert outbox_row(lab, message).state == "delivered" and receiver["taken"] == ["lab:test-run:9"]
+
+
+def test_a_receiver_whose_database_is_down_answers_503_and_nothing_becomes_poison(make_app, live_server):
+    from tests.support import free_port
+
+    lab = make_app("lab_service", OUTBOX_MAX_ATTEMPTS=2)
+    make_app("gateway")  # empties the run's gateway database; the one below has none it can reach
+    gateway = make_app("gateway", DATABASE_URL=f"postgresql://postgres@127.0.0.1:{free_port()}/gateway")
+    live_server(gateway)
+    message = publish(lab, 11)
+    for _round in range(4):
+        sweep_now(lab)
+
+    row = outbox_row(lab, message)
+    assert row.state == "pending" and row.attempts == 5
+    assert row.last_error.startswith("HTTP 503") and "DATABASE_UNAVAILABLE" in row.last_error

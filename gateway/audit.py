@@ -63,5 +63,5 @@ def audit_after_request(response):
     """Audit each change made through the public API that is not audited yet, through the spool."""
     if (request.method in AUDITED_METHODS and request.path.startswith("/api/v1/")
             and not g.pop("audit_written", False)):
-        audit_spool.append(_line(response.status_code))
+        audit_spool.record_later(_line(response.status_code))
     return response

@@ -64,8 +64,14 @@ def _locked(folder: Path):
     return handle
 
 
-def append(line: dict) -> None:
-    """Add one audit line to the spool, stamped with its time and its own key; never raises."""
+def record_later(line: dict) -> None:
+    """Audit after the answer: spool the line and have the spool drained soon; never raises."""
+    if append(line):
+        _wake_drainer()
+
+
+def append(line: dict) -> bool:
+    """Add one audit line to the spool, stamped with its time and its own key; False (logged) if it could not."""
     entry = {**line, "occurred_at": utcnow().isoformat(), "entry_key": uuid.uuid4().hex}
     try:
         folder = spool_dir()
@@ -74,8 +80,8 @@ def append(line: dict) -> None:
     except OSError:
         # The disk is the last resort; the log line keeps what the audit log could not.
         log.exception("audit line could not be spooled: %s", json.dumps(entry, ensure_ascii=False))
-        return
-    _wake_drainer()
+        return False
+    return True
 
 
 def drain() -> int:

@@ -17,6 +17,6 @@ def audit_patient_read(response):
         actor, role = (principal.subject, principal.role) if principal is not None else ("anonymous", "-")
         patient_id = g.get("audit_patient_id") or (request.view_args or {}).get("patient_id")
         # after the answer, through the spool: the read was answered, its audit line must not undo that
-        audit_spool.append(audit_spool.clean_line(actor, role, f"GET {request.path}", response.status_code,
+        audit_spool.record_later(audit_spool.clean_line(actor, role, f"GET {request.path}", response.status_code,
                                                   g.get("request_id"), patient_id=patient_id))
     return response

@@ -131,3 +131,21 @@ def test_a_receiver_whose_database_is_down_answers_503_and_nothing_becomes_poiso
     row = outbox_row(lab, message)
     assert row.state == "pending" and row.attempts == 5
     assert row.last_error.startswith("HTTP 503") and "DATABASE_UNAVAILABLE" in row.last_error
+
+
+def test_a_charge_whose_visit_disagrees_with_its_snapshot_is_refused_422_and_rejected_at_once(make_app):
+    from tests.billing.factories import BILLING_CONFIG, billable, charge, encounter
+    from tests.support import service_headers
+
+    billing = make_app("billing_service", **BILLING_CONFIG).test_client()
+    for wrong in (billable(charge(encounter_id="LK-2026-0002"), encounter("LK-2026-0001")),
+                  billable(charge(number=2), encounter(number=1))):
+        response = billing.post("/internal/charges", json=wrong, headers=service_headers("gateway"))
+        assert response.status_code == 422 and "encounter" in response.get_json()["errors"]
+
+        batch = billing.post("/internal/events", headers=service_headers("gateway"), json={"events": [
+            {"key": wrong["charge"]["key"], "path": "/internal/charges", "payload": wrong}]})
+        [result] = batch.get_json()["results"]
+        assert result["status"] == 422  # so the sender rejects it on the spot, with this reason
+    listing = billing.get("/api/v1/billing/invoices", headers=bearer("cashier")).get_json()
+    assert listing == []

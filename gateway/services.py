@@ -41,7 +41,8 @@ def issue_access_token(username: str, password: str, address: str | None = None)
     """Check a username and password, within the sign-in limits, and return a signed short-lived token."""
     sign_in.refuse_if_locked(username, address)  # before any password is hashed
     user = User.get_or_none((User.username == username) & (User.active == True))  # noqa: E712
-    if not check_password_hash(user.password_hash if user else _DUMMY_HASH, password) or user is None:
+    stored_hash = user.password_hash if user is not None else _DUMMY_HASH  # an unknown name costs the same
+    if not check_password_hash(stored_hash, password) or user is None:
         with db.atomic():
             for locked in sign_in.note_failure(username, address):
                 record_audit(**clean_line(username, "-", f"sign-in locked: {locked}", SignInLocked.status,

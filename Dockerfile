@@ -10,5 +10,7 @@ COPY billing_service ./billing_service
 COPY seeds ./seeds
 COPY manage.py ./
 RUN pip install --no-cache-dir .
-ENV APP_ENV=production BIND_HOST=0.0.0.0
+ENV APP_ENV=production BIND_HOST=0.0.0.0 VAR_DIR=/var/lib/hospital
+# Local state (the gateway's audit spool, pid and heartbeat files); a volume mounted here keeps this owner.
+RUN mkdir -p /var/lib/hospital && chown nobody /var/lib/hospital
 USER nobody

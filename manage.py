@@ -1,16 +1,18 @@
 """Operations: migrate, seed, run everything (make run), the outbox sweeper and the rq worker.
 
-Usage: python -m manage {run,migrate,makemigration,seed,sweep,worker,procfile}
+Usage: python -m manage {run,migrate,makemigration,seed,create-admin,sweep,worker,procfile,health}
 """
 
 import argparse
+import getpass
 import os
-import secrets
+import re
 import sys
 import time
 from importlib import import_module
 
-from common.config import SERVICE_PORTS, database_url_for, service_ports, var_dir
+from common.config import SERVICE_PORTS, database_url_for, development_secrets, service_ports, var_dir
+from common.supervisor import supervise
 
 SERVICES = tuple(SERVICE_PORTS)
 DEMO_LOGINS = ("labtech", "labhead", "pharmacist", "cashier", "finance", "admin")
@@ -41,14 +43,40 @@ def make_migration(service: str, name: str) -> None:
 
 
 def seed(services=SERVICES) -> None:
-    """Load demo data into every service whose database is empty."""
+    """Load demo data into every service whose database is empty (never in production)."""
     from seeds import seed_service
 
+    if os.environ.get("APP_ENV", "production") == "production":
+        sys.exit("seed: refusing to load demo data (users with the password 'demo') with APP_ENV=production; "
+                 "create the first administrator with: python -m manage create-admin <username>")
     for service in services:
         app = _app(service)
         with app.app_context():
             loaded = seed_service(service)
         print(f"{service}: {'demo data loaded' if loaded else 'already has data, left alone'}")
+
+
+MIN_ADMIN_PASSWORD = 12
+
+
+def create_admin(username: str, full_name: str) -> None:
+    """Create an administrator account, its password from ADMIN_PASSWORD or typed twice."""
+    from gateway.models import User, db
+    from gateway.services import create_user
+
+    if not re.fullmatch(r"[a-z0-9._-]{3,64}", username):
+        sys.exit("create-admin: the username must be 3 to 64 lower-case letters, digits, '.', '_' or '-'")
+    password = os.environ.get("ADMIN_PASSWORD") or getpass.getpass(f"Password for {username}: ")
+    if not os.environ.get("ADMIN_PASSWORD") and getpass.getpass("Once more: ") != password:
+        sys.exit("create-admin: the two passwords differ; nothing was created")
+    if len(password) < MIN_ADMIN_PASSWORD:
+        sys.exit(f"create-admin: the password must be at least {MIN_ADMIN_PASSWORD} characters")
+    app = _app("gateway")
+    with app.app_context(), db.atomic():
+        if User.select().where(User.username == username).exists():
+            sys.exit(f"create-admin: a user named {username!r} already exists; nothing was changed")
+        create_user(username, password, "admin", full_name)
+    print(f"gateway: administrator {username!r} created; sign in at POST /api/v1/auth/token")
 
 
 def sweep(interval_seconds: int = 2, once: bool = False) -> None:
@@ -57,7 +85,10 @@ def sweep(interval_seconds: int = 2, once: bool = False) -> None:
     from common.queue import app_connection
 
     apps = {service: _app(service) for service in SERVICES}
+    heartbeat = _sweeper_heartbeat()
+    heartbeat.parent.mkdir(parents=True, exist_ok=True)
     while True:
+        heartbeat.touch()  # `python -m manage health sweeper` reads its age
         for service, app in apps.items():
             try:
                 # A fresh connection each round: one broken while PostgreSQL was down is not kept.
@@ -70,6 +101,43 @@ def sweep(interval_seconds: int = 2, once: bool = False) -> None:
         if once:
             return
         time.sleep(interval_seconds)
+
+
+HEARTBEAT_STALE_SECONDS = 30
+
+
+def _sweeper_heartbeat():
+    """The file a sweeper touches every round (one per host: VAR_DIR may be shared by several containers)."""
+    import socket
+
+    return var_dir() / "run" / f"sweeper-{socket.gethostname()}.heartbeat"
+
+
+def health(name: str) -> None:
+    """Exit 0 when `name` (a service, the worker or the sweeper) on this host is working; 1 otherwise, saying why."""
+    import socket
+    import urllib.request
+
+    try:
+        if name in SERVICES:
+            port = service_ports()[name]
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=3) as answer:
+                problem = None if answer.status == 200 else f"/healthz answered {answer.status}"
+        elif name == "sweeper":
+            age = time.time() - _sweeper_heartbeat().stat().st_mtime
+            problem = None if age < HEARTBEAT_STALE_SECONDS else f"no sweep round for {age:.0f} s"
+        else:
+            from rq import Worker
+
+            from common.queue import redis_connection
+
+            workers = Worker.all(connection=redis_connection(os.environ["REDIS_URL"]))
+            problem = None if any(w.hostname == socket.gethostname() for w in workers) else "no rq worker here"
+    except Exception as exc:  # unreachable, missing file, no REDIS_URL: all mean "not healthy"
+        problem = f"{type(exc).__name__}: {exc}"
+    if problem:
+        sys.exit(f"{name}: unhealthy: {problem}")
+    print(f"{name}: healthy")
 
 
 def worker(burst: bool = False) -> None:
@@ -94,15 +162,7 @@ def worker(burst: bool = False) -> None:
 
 def _load_demo_secrets() -> None:
     """Generate the demo's secrets once into var/secrets.env and put them in the environment."""
-    folder = var_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "secrets.env"
-    if not path.exists():
-        names = ("JWT_SECRET", "SERVICE_TOKEN", "BANK_WEBHOOK_SECRET", "STRIPE_WEBHOOK_SECRET")
-        path.write_text("".join(f"{n}={secrets.token_urlsafe(32)}\n" for n in names))
-        path.chmod(0o600)
-    for line in path.read_text().splitlines():
-        name, _, value = line.partition("=")
+    for name, value in development_secrets().items():
         os.environ.setdefault(name, value)  # values set in the environment win
     os.environ.setdefault("APP_ENV", "development")
 
@@ -123,7 +183,7 @@ def procfile() -> str:
 
 
 def run() -> None:
-    """Migrate, seed, print where everything is, and start all processes under honcho."""
+    """Migrate, seed, print where everything is, and run all processes, restarting one that dies."""
     _load_demo_secrets()
     migrate()
     seed()
@@ -137,8 +197,8 @@ def run() -> None:
     print(f"  Demo logins (password 'demo'): {', '.join(DEMO_LOGINS)}")
     print(f"  Get a token: curl -s -X POST http://127.0.0.1:{ports['gateway']}/api/v1/auth/token "
           "-H 'Content-Type: application/json' -d '{\"username\":\"cashier\",\"password\":\"demo\"}'")
-    print("  Ctrl-C stops everything.\n", flush=True)
-    os.execv(sys.executable, [sys.executable, "-m", "honcho", "-f", str(path), "-d", os.getcwd(), "start"])
+    print("  A process that dies is restarted; Ctrl-C stops everything.\n", flush=True)
+    sys.exit(supervise(path, var_dir() / "run", os.getcwd()))
 
 
 def main(argv=None) -> None:
@@ -150,12 +210,17 @@ def main(argv=None) -> None:
     make.add_argument("service", choices=SERVICES)
     make.add_argument("name")
     commands.add_parser("seed").add_argument("services", nargs="*", default=list(SERVICES))
+    admin = commands.add_parser("create-admin", help="create an administrator (password from ADMIN_PASSWORD or typed)")
+    admin.add_argument("username")
+    admin.add_argument("--full-name", default="Quản trị hệ thống")
     sweeper = commands.add_parser("sweep")
     sweeper.add_argument("--once", action="store_true")
     commands.add_parser("worker").add_argument("--burst", action="store_true", help="exit when the queues are empty")
     commands.add_parser("procfile")
+    commands.add_parser("health", help="exit 0 when a process on this host works (for health checks)").add_argument(
+        "name", choices=(*SERVICES, "worker", "sweeper"))
     args = parser.parse_args(argv)
-    if args.command in ("migrate", "seed", "makemigration", "sweep", "worker"):
+    if args.command in ("migrate", "seed", "makemigration", "create-admin", "sweep", "worker"):
         if args.command != "worker" and not os.environ.get("JWT_SECRET"):
             _load_demo_secrets()
     if args.command == "run":
@@ -166,12 +231,16 @@ def main(argv=None) -> None:
         make_migration(args.service, args.name)
     elif args.command == "seed":
         seed(tuple(args.services))
+    elif args.command == "create-admin":
+        create_admin(args.username, args.full_name)
     elif args.command == "sweep":
         sweep(once=args.once)
     elif args.command == "worker":
         worker(burst=args.burst)
     elif args.command == "procfile":
         print(procfile(), end="")
+    elif args.command == "health":
+        health(args.name)
 
 
 if __name__ == "__main__":

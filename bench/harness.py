@@ -129,12 +129,16 @@ def _admin():
 
 
 def _create_databases(names):
+    if not names:
+        return
     with closing(_admin()) as conn, conn.cursor() as cur:
         for name in names:
             cur.execute(f'CREATE DATABASE "{name}"')
 
 
 def _drop_databases(names):
+    if not names:
+        return
     with closing(_admin()) as conn, conn.cursor() as cur:
         for name in names:
             cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -28,7 +28,7 @@ def create_app(config=None):
         api.register_blueprint(blueprint)
     api.register_blueprint(outbox_blueprint("/api/v1/billing", roles=("finance",)))
     api.register_blueprint(inbox_blueprint({  # the gateway's batched deliveries; same handlers as /internal/...
-        BILLING_CHARGES_PATH: (BillableChargeSchema(), one_by_one(services.receive_charge)),
+        BILLING_CHARGES_PATH: (BillableChargeSchema(), services.receive_charges),
         BILLING_REVERSALS_PATH: (ChargeReversedSchema(), one_by_one(services.receive_reversal)),
         BILLING_ENCOUNTERS_PATH: (EncounterSnapshotSchema(), one_by_one(services.receive_encounter)),
     }))

@@ -245,6 +245,27 @@ class WebhookEvent(BaseModel):
         indexes = ((("provider", "event_id"), True),)
 
 
+class PaymentReview(BaseModel):
+    """A card payment the provider reported with another amount or currency than was asked: held for finance,
+    never booked as paid on its own."""
+
+    payment_request = peewee.ForeignKeyField(PaymentRequest, backref="reviews", on_delete="RESTRICT")
+    invoice = peewee.ForeignKeyField(Invoice, backref="payment_reviews", on_delete="RESTRICT")
+    provider = peewee.CharField(max_length=16)  # stripe
+    event_id = peewee.CharField(max_length=100)
+    provider_reference = peewee.CharField(max_length=100)  # PaymentIntent id
+    expected_amount = peewee.BigIntegerField()
+    expected_currency = peewee.CharField(max_length=3)
+    reported_amount = peewee.BigIntegerField(null=True)  # None when the event's amount is not a usable integer
+    reported_currency = peewee.CharField(max_length=10)
+    reason = peewee.CharField(max_length=300)
+    state = peewee.CharField(max_length=16, default="open", index=True)
+    created_at = UtcDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "payment_review"
+
+
 class BankTransfer(BaseModel):
     """A bank transfer notification: matched to a bill by its memo, or kept unmatched until assigned by hand."""
 

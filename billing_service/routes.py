@@ -5,6 +5,7 @@ from flask_smorest import Blueprint
 
 from billing_service import services
 from billing_service.models import BankTransfer, Invoice, LedgerEntry, PaymentRequest
+from billing_service.review_schemas import PaymentReviewQuerySchema, PaymentReviewSchema
 from billing_service.schemas import (
     BankTransferSchema,
     ChargeRevenueQuerySchema,
@@ -225,6 +226,15 @@ def list_unmatched_transfers():
 def assign_transfer(fields, transfer_id):
     """Pay a bill with an unmatched transfer, by hand, with a reason."""
     return services.assign_transfer(transfer_id, fields["invoice_id"], fields["reason"], _actor())
+
+
+@blp.route("/payment-reviews")
+@require_roles("finance")
+@blp.arguments(PaymentReviewQuerySchema(), location="query")
+@blp.response(200, PaymentReviewSchema(many=True))
+def list_payment_reviews(query):
+    """List card payments held because the provider reported another amount or currency than was asked."""
+    return services.list_reviews(query["state"], query["limit"])
 
 
 @webhooks_blp.route("/stripe", methods=["POST"])

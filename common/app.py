@@ -9,10 +9,11 @@ from flask import Flask, current_app, jsonify, request
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields, validate
 
+from common import outbox
 from common.auth import require_roles
-from common.config import DEFAULT_SECRET, base_settings, require_secrets
+from common.config import base_settings, development_secrets, require_secrets
 from common.db import bind_database
-from common.errors import ApiError, register_error_handlers
+from common.errors import ApiError, Conflict, ServiceUnavailable, register_error_handlers
 from common.logs import configure_logging, install_request_id
 
 SECRETS = ("JWT_SECRET", "SERVICE_TOKEN")
@@ -28,9 +29,9 @@ def build_app(service: str, title: str, *, proxy: peewee.DatabaseProxy, outbox_m
     if extra_settings:
         settings.update(extra_settings())
     settings.update(config or {})
-    for name in secrets:
-        if not settings.get(name) and settings["APP_ENV"] != "production":
-            settings[name] = DEFAULT_SECRET + "-development-only-not-for-production"
+    missing = tuple(name for name in secrets if not settings.get(name))
+    if missing and settings["APP_ENV"] != "production":
+        settings.update(development_secrets(missing))  # random, shared by this host's processes; never a constant
     require_secrets(settings, secrets)
     app.config.update(settings)
     app.config.update(
@@ -87,7 +88,7 @@ def _healthz():
             checks["redis"] = f"error: {type(exc).__name__}"
     healthy = all(v == "ok" for v in checks.values())
     if not healthy:
-        raise ApiError("A dependency is not answering", code="UNHEALTHY", status=503, checks=checks)
+        raise ServiceUnavailable("A dependency is not answering", code="UNHEALTHY", checks=checks)
     return jsonify({"status": "ok", "service": current_app.config["SERVICE_NAME"], "checks": checks})
 
 
@@ -106,8 +107,18 @@ class OutboxMessageSchema(Schema):
 
 
 class OutboxQuerySchema(Schema):
-    state = fields.String(validate=validate.OneOf(("pending", "delivered", "rejected")))
+    # stuck: pending and failed at least once (the receiver is down or keeps failing on it)
+    state = fields.String(validate=validate.OneOf(("pending", "delivered", "rejected", "stuck")))
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+
+
+def outbox_messages(state: str | None, limit: int) -> list:
+    """This service's outbox messages in `state` (any; `stuck`: pending and failed at least once), newest first."""
+    model = current_app.extensions["outbox_model"]
+    selection = model.select().order_by(model.id.desc()).limit(limit)
+    if state == "stuck":
+        return list(selection.where((model.state == "pending") & model.last_error.is_null(False)))
+    return list(selection.where(model.state == state) if state else selection)
 
 
 def outbox_blueprint(url_prefix: str, roles: tuple[str, ...]) -> Blueprint:
@@ -116,14 +127,25 @@ def outbox_blueprint(url_prefix: str, roles: tuple[str, ...]) -> Blueprint:
                     description="Events waiting to be delivered to other services")
 
     @blp.route("/outbox")
-    @require_roles(*roles)
+    @require_roles(*roles, allow_service=True)  # the gateway reads every service's for admin's overview
     @blp.arguments(OutboxQuerySchema(), location="query")
     @blp.response(200, OutboxMessageSchema(many=True))
     def list_outbox(query):
+        """List outbox messages, newest first; `rejected` and `stuck` are those someone must look at."""
+        return outbox_messages(query.get("state"), query["limit"])
+
+    @blp.route("/outbox/<int:message_id>/retry", methods=["POST"])
+    @require_roles("admin")
+    @blp.response(200, OutboxMessageSchema)
+    def retry_outbox_message(message_id):
+        """Send a rejected message again from the start, once its cause is fixed (admin)."""
         model = current_app.extensions["outbox_model"]
-        selection = model.select().order_by(model.id.desc()).limit(query["limit"])
-        if query.get("state"):
-            selection = selection.where(model.state == query["state"])
-        return list(selection)
+        with model._meta.database.atomic():
+            if not outbox.requeue(message_id):
+                raise Conflict(f"Outbox message {message_id} is not rejected (or does not exist)",
+                               code="OUTBOX_MESSAGE_NOT_REJECTED")
+            message = model.get_by_id(message_id)
+        outbox.dispatch()
+        return message
 
     return blp

@@ -3,13 +3,19 @@
 `os.environ` is read here and in each service's `config.py`, nowhere else. A bad value stops the process at start.
 """
 
+import fcntl
 import os
 import re
+import secrets
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET = "change-me"
+SECRET_MIN_BYTES = 32
+DEVELOPMENT_SECRETS = ("JWT_SECRET", "SERVICE_TOKEN", "BANK_WEBHOOK_SECRET", "STRIPE_WEBHOOK_SECRET")
+SOURCE_SUFFIXES = (".py", ".md", ".yml", ".yaml", ".toml", ".env", ".txt", ".cfg", ".ini", ".json", ".sh")
 SERVICE_PORTS = {"gateway": 8000, "lab_service": 8001, "pharmacy_service": 8002, "billing_service": 8003}
 SERVICE_PATH_PREFIX = {"lab_service": "lab", "pharmacy_service": "pharmacy", "billing_service": "billing"}
 
@@ -119,6 +125,7 @@ def base_settings(service: str, env: Mapping[str, str] | None = None) -> dict:
         "HTTP_TIMEOUT_MS": env_int("HTTP_TIMEOUT_MS", 5000, minimum=100, env=env),
         "MAX_CONTENT_LENGTH": env_int("MAX_BODY_BYTES", 1_048_576, minimum=1024, env=env),
         "OUTBOX_MAX_BACKOFF_SECONDS": env_int("OUTBOX_MAX_BACKOFF_SECONDS", 300, minimum=1, env=env),
+        "OUTBOX_MAX_ATTEMPTS": env_int("OUTBOX_MAX_ATTEMPTS", 10, minimum=1, env=env),
         "OUTBOX_FLUSH_INTERVAL_MS": env_int("OUTBOX_FLUSH_INTERVAL_MS", 100, minimum=0, env=env),
         "ALERT_CHECK_INTERVAL_MS": env_int("ALERT_CHECK_INTERVAL_MS", 250, minimum=0, env=env),
         "JOBS_INLINE_SYNC": env_bool("JOBS_INLINE_SYNC", False, env=env),
@@ -130,12 +137,64 @@ def base_settings(service: str, env: Mapping[str, str] | None = None) -> dict:
 
 
 def require_secrets(settings: Mapping, names: tuple[str, ...]) -> None:
-    """Refuse to start in production when a secret is missing or still the default."""
+    """Refuse to start in production with a secret that is missing, shorter than 32 bytes, written in the source
+    (a default, a demo or test value: public), or the same as another secret."""
     if settings.get("APP_ENV") != "production":
         return
-    bad = [n for n in names if not settings.get(n) or settings.get(n) == DEFAULT_SECRET or len(settings[n]) < 16]
-    if bad:
-        raise ConfigError(
-            "Refusing to start: set these secrets in the environment (16+ characters, not the default): "
-            + ", ".join(bad)
-        )
+    values = {name: settings.get(name) or "" for name in names}
+    published = _written_in_source(tuple(v for v in values.values() if len(v.encode()) >= SECRET_MIN_BYTES))
+    problems = []
+    for name, value in values.items():
+        twin = next((other for other in names if other != name and values[other] == value), None)
+        if not value:
+            problems.append(f"{name} is not set")
+        elif len(value.encode()) < SECRET_MIN_BYTES:
+            problems.append(f"{name} is shorter than {SECRET_MIN_BYTES} bytes")
+        elif value == DEFAULT_SECRET or value in published:
+            problems.append(f"{name} is a value written in the source code (public)")
+        elif twin is not None:
+            problems.append(f"{name} is the same as {twin}")
+    if problems:
+        raise ConfigError("Refusing to start: " + "; ".join(problems)
+                          + ". Set each to its own random value, e.g. python3 -c 'import secrets; "
+                            "print(secrets.token_urlsafe(32))'")
+
+
+@lru_cache(maxsize=8)
+def _written_in_source(values: tuple[str, ...]) -> frozenset[str]:
+    """Those of `values` that appear in a text file of the project (code, docs, tests, deployment files)."""
+    found: set[str] = set()
+    skipped = {".git", ".venv", "var", "node_modules", "__pycache__"}
+    for folder, subfolders, files in os.walk(PROJECT_ROOT):
+        subfolders[:] = [name for name in subfolders if name not in skipped and not name.startswith(".")]
+        for name in files:
+            if name.endswith(SOURCE_SUFFIXES) or name in ("Makefile", "Procfile", "Dockerfile"):
+                try:
+                    text = (Path(folder) / name).read_text(errors="ignore")
+                except OSError:
+                    continue
+                found.update(value for value in values if value in text)
+    return frozenset(found)
+
+
+def development_secrets(names: tuple[str, ...] = DEVELOPMENT_SECRETS, folder: Path | None = None) -> dict[str, str]:
+    """Return this host's development secrets from <VAR_DIR>/secrets.env, generating random ones the first time.
+
+    Every process of a development host (`make run`, a service started by hand) reads the same file, so tokens and
+    service calls agree; nothing falls back to a value written in the source.
+    """
+    folder = folder or var_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "secrets.env"
+    with open(folder / "secrets.env.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two processes starting at once must not each write their own
+        stored = dict(line.partition("=")[::2] for line in (path.read_text().splitlines() if path.exists() else ())
+                      if "=" in line)
+        missing = [name for name in names if not stored.get(name)]
+        if missing:
+            stored.update({name: secrets.token_urlsafe(32) for name in missing})
+            draft = folder / f"secrets.env.{os.getpid()}"
+            draft.write_text("".join(f"{name}={value}\n" for name, value in stored.items()))
+            draft.chmod(0o600)
+            draft.replace(path)
+    return {name: stored[name] for name in names}

@@ -1,6 +1,6 @@
 """Events that cross services, declared once. Every producer dumps and every consumer loads these schemas."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 CHARGE_CREATED = "charge.created"
 CHARGE_REVERSED = "charge.reversed"
@@ -107,6 +107,16 @@ class BillableChargeSchema(Schema):
 
     charge = fields.Nested(ChargeCreatedSchema, required=True)
     encounter = fields.Nested(EncounterSnapshotSchema, required=True)
+
+    @validates_schema
+    def _same_visit(self, data, **_kwargs):
+        """Refuse (422, never retried) a charge whose visit or patient is not the snapshot's."""
+        charge, encounter = data.get("charge") or {}, data.get("encounter") or {}
+        if charge.get("encounter_id") != encounter.get("id"):
+            raise ValidationError(f"The snapshot is of visit {encounter.get('id')}, the charge is on visit "
+                                  f"{charge.get('encounter_id')}", "encounter")
+        if charge.get("patient_id") != (encounter.get("patient") or {}).get("id"):
+            raise ValidationError("The snapshot's patient is not the charge's", "encounter")
 
 
 BILLING_CHARGES_PATH = "/internal/charges"

@@ -18,7 +18,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
 from common.auth import require_service
-from common.errors import ApiError
+from common.errors import ApiError, fault_of, lost_a_race
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/internal/events"
@@ -71,8 +71,10 @@ def _apply_alone(verb, event) -> tuple[int, str | None]:
             [(_stored, created)] = verb([event])
     except ApiError as exc:
         return exc.status, f"{exc.code}: {exc.detail}"
-    except Exception:  # a fault of ours with this event: the sender keeps it and tries again later
-        log.exception("event %s failed", event.get("key"))
+    except Exception as exc:
+        if fault_of(exc) is not None:
+            raise  # the database (or another dependency) is down: the batch as a whole is answered 503
+        log.exception("event %s failed", event.get("key"))  # a failure with this event: sent again, up to a limit
         return 500, "The event could not be applied; it will be sent again"
     return (201 if created else 200), None
 
@@ -95,6 +97,8 @@ def apply_events(handlers: Handlers, items: list[dict]) -> list[dict]:
                 for (index, _event), (_stored, created) in zip(group, outcomes, strict=True):
                     results[index]["status"] = 201 if created else 200
     except Exception as exc:  # noqa: BLE001 (any failure: nothing of the batch was kept; go one by one)
+        if fault_of(exc) is not None and not lost_a_race(exc):
+            raise  # not the events' fault: 503 for the batch, every event is sent again (never counted as poison)
         log.info("batch of %s events applied one by one after %s", len(items), type(exc).__name__)
         for path, group in by_path.items():
             for index, event in group:

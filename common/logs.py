@@ -1,6 +1,7 @@
 """JSON logs that carry the X-Request-ID the gateway creates and every hop forwards."""
 
 import logging
+import re
 import sys
 import time
 import uuid
@@ -9,6 +10,8 @@ from flask import Flask, g, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
 
 REQUEST_ID_HEADER = "X-Request-ID"
+# What a caller may choose as its request id: it is logged, forwarded and stored (varchar 64) as it is.
+REQUEST_ID_FORM = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 class RequestContextFilter(logging.Filter):
@@ -43,13 +46,20 @@ def current_request_id() -> str | None:
     return g.get("request_id") if has_request_context() else None
 
 
+def trusted_request_id(supplied: str | None) -> str:
+    """The caller's request id when it is 1–64 letters, digits or `._:-`; a new one otherwise (never refused)."""
+    if supplied and REQUEST_ID_FORM.fullmatch(supplied):
+        return supplied
+    return uuid.uuid4().hex
+
+
 def install_request_id(app: Flask) -> None:
     """Adopt the caller's X-Request-ID (or create one), echo it back, and log each request."""
     access = logging.getLogger(f"{app.name}.access")
 
     @app.before_request
     def _adopt_request_id():
-        g.request_id = request.headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex
+        g.request_id = trusted_request_id(request.headers.get(REQUEST_ID_HEADER))
         g.request_started = time.perf_counter()
 
     @app.after_request

@@ -1,7 +1,8 @@
 """The transactional outbox: events are written in the caller's transaction and delivered after commit.
 
 A message is deleted never; it moves pending → delivered when the receiver acknowledges it (2xx), or pending →
-rejected when the receiver refuses it for good (4xx other than 408/429). Until then the sweeper retries with backoff.
+rejected when the receiver refuses it for good (4xx other than 408/429, or the same failure of this message
+OUTBOX_MAX_ATTEMPTS times: poison). Until then the sweeper retries with backoff.
 
 Delivery is batched: after a commit one flush is queued (not one job per message), and a flush claims every due
 message at once (a guarded UPDATE ... RETURNING; SKIP LOCKED on PostgreSQL so concurrent flushes share the work)
@@ -128,17 +129,42 @@ def _send_batch(model, destination: str, batch: list) -> dict[str, int]:
             delivered.append(message.id)
             state = "delivered"
         elif 400 <= status < 500 and status not in (408, 429):
-            model.update(state="rejected", last_error=f"{status}: {result.get('detail')}"[:500]).where(
-                model.id == message.id).execute()
-            log.error("outbox message %s rejected by %s: %s", message.key, destination, status)
-            state = "rejected"
+            state = _reject(model, message, destination, f"{status}: {result.get('detail')}")
         else:
-            state = _retry_later(model, message, f"HTTP {status}: {result.get('detail')}"[:500])
+            state = _retry_or_give_up(model, message, destination, f"HTTP {status}: {result.get('detail')}"[:500])
         counts[state] = counts.get(state, 0) + 1
     if delivered:
         model.update(state="delivered", delivered_at=utcnow(), last_error=None).where(
             model.id.in_(delivered)).execute()
     return counts
+
+
+def _reject(model, message, destination: str, reason: str) -> str:
+    """Stop sending a message for good: it shows as `rejected`, with its reason, in the outbox listings that
+    admin reads (GET /api/v1/<area>/outbox?state=rejected, and all services at once at the gateway)."""
+    model.update(state="rejected", last_error=reason[:500]).where(model.id == message.id).execute()
+    log.error("outbox message %s rejected by %s for good, admin must look at it: %s", message.key, destination,
+              reason[:500])
+    return "rejected"
+
+
+def _retry_or_give_up(model, message, destination: str, error: str) -> str:
+    """Retry a message the receiver failed on; one that failed the same way OUTBOX_MAX_ATTEMPTS times is poison.
+
+    Only the receiver's answer for this very message counts (a receiver that is down or refuses the whole batch
+    says nothing about the message, and that is retried for as long as it takes).
+    """
+    limit = current_app.config["OUTBOX_MAX_ATTEMPTS"]
+    if message.attempts >= limit and message.last_error == error:
+        return _reject(model, message, destination, f"failed the same way {message.attempts} times: {error}")
+    return _retry_later(model, message, error)
+
+
+def requeue(message_id: int) -> bool:
+    """Send a rejected message again from the start (admin fixed the cause); False when it is not rejected."""
+    model = current_app.extensions["outbox_model"]
+    return bool(model.update(state="pending", attempts=0, next_attempt_at=utcnow(), last_error=None)
+                .where((model.id == message_id) & (model.state == "rejected")).execute())
 
 
 def _retry_all(model, batch: list, error: str) -> dict[str, int]:

@@ -17,13 +17,14 @@ def create_app(config=None):
         EncounterFlagSchema,
     )
     from common.inbox import inbox_blueprint, one_by_one
-    from gateway import audit, models, proxy, routes
+    from gateway import audit, audit_spool, models, proxy, routes, sign_in
     from gateway import config as gateway_config
     from gateway.charges import services as charges
     from gateway.check_ins import routes as check_in_routes
     from gateway.check_ins import services as check_ins
     from gateway.encounters import routes as encounter_routes
     from gateway.encounters.flags import store_encounter_flag
+    from gateway.operations import routes as operation_routes
     from gateway.patients import routes as patient_routes
     from gateway.patients.schemas import RecordId
     from gateway.practitioners import routes as practitioner_routes
@@ -40,11 +41,13 @@ def create_app(config=None):
         ENCOUNTER_FLAGS_PATH: (EncounterFlagSchema(), one_by_one(store_encounter_flag)),
     })
     for blueprint in (routes.auth_blp, routes.internal_blp, inbox, routes.ledger_blp, patient_routes.blp,
-                      encounter_routes.blp, practitioner_routes.blp, check_in_routes.blp,
+                      encounter_routes.blp, practitioner_routes.blp, check_in_routes.blp, operation_routes.blp,
                       outbox_blueprint("/api/v1/gateway", roles=("finance",))):
         api.register_blueprint(blueprint)
     app.add_url_rule("/api/v1/<any(lab,pharmacy,billing):area>/<path:rest>", "proxy", proxy.forward,
                      methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     app.after_request(audit.audit_after_request)
     register_screens(app)
+    app.extensions.setdefault("periodic_jobs", []).extend((audit_spool.drain_quietly,  # the sweeper drains it too
+                                                           sign_in.purge_old_failures))
     return app

@@ -32,9 +32,23 @@ class AuditEntry(BaseModel):
     status_code = peewee.IntegerField()
     request_id = peewee.CharField(max_length=64)
     patient_id = peewee.CharField(max_length=64, null=True, index=True)
+    # set on lines written later from the spool (gateway.audit_spool): a line drained twice is stored once
+    entry_key = peewee.CharField(max_length=32, null=True, unique=True)
 
     class Meta:
         table_name = "audit_entry"
+
+
+class SignInFailure(BaseModel):
+    """One wrong password, per account (`account:<name>`) and per client address (`address:<ip>`): counted over a
+    window by every gateway process alike to lock sign-in for a while."""
+
+    key = peewee.CharField(max_length=100)
+    failed_at = UtcDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "sign_in_failure"
+        indexes = ((("key", "failed_at"), False),)
 
 
 class Patient(BaseModel):

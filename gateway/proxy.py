@@ -5,11 +5,12 @@ a fraction of a requests call.
 """
 
 import logging
+from urllib.parse import unquote
 
 import urllib3
 from flask import Response, current_app, g, request, stream_with_context
 
-from common.errors import UpstreamTimeout, UpstreamUnavailable
+from common.errors import ApiError, UpstreamTimeout, UpstreamUnavailable
 from common.logs import REQUEST_ID_HEADER
 from gateway.config import PROXIED_AREAS
 
@@ -21,8 +22,26 @@ STREAM_CHUNK = 64 * 1024
 _pool = urllib3.PoolManager(num_pools=8, maxsize=64, block=False, retries=False)
 
 
+class PathRefused(ApiError):
+    status, code, title = 400, "PATH_NOT_ALLOWED", "The path may not be forwarded"
+
+
+def _refuse_path_tricks() -> None:
+    """Refuse dot segments (`..`, `.`, also percent-encoded) and encoded slashes in the path as the client sent it.
+
+    The proxy adds `/api/v1/<area>/` in front of what follows; `..` would climb out of it to a service's
+    non-public paths (`/internal/...`, `/openapi.json`, `/healthz`) once a client library normalises the URL.
+    """
+    raw = (request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.path).split("?", 1)[0]
+    for segment in raw.split("/"):
+        decoded = unquote(unquote(segment))
+        if decoded in (".", "..") or "/" in decoded or "\\" in decoded:
+            raise PathRefused("Paths with '.' or '..' segments or encoded slashes are not forwarded")
+
+
 def forward(area: str, rest: str):
     """Send the request on to the service that owns `area` and relay its answer."""
+    _refuse_path_tricks()
     service = PROXIED_AREAS[area]
     config = current_app.config
     url = f"{config['SERVICE_URLS'][service]}/api/v1/{area}/{rest}"

@@ -2,7 +2,7 @@
 
 from flask import g, request
 
-from gateway.services import record_audit
+from gateway import audit_spool
 
 
 def note_patient_read(patient_id) -> None:
@@ -16,6 +16,7 @@ def audit_patient_read(response):
         principal = g.get("principal")
         actor, role = (principal.subject, principal.role) if principal is not None else ("anonymous", "-")
         patient_id = g.get("audit_patient_id") or (request.view_args or {}).get("patient_id")
-        record_audit(actor, role, f"GET {request.path}", response.status_code, g.get("request_id"),
-                     patient_id=None if patient_id is None else str(patient_id))
+        # after the answer, through the spool: the read was answered, its audit line must not undo that
+        audit_spool.record_later(audit_spool.clean_line(actor, role, f"GET {request.path}", response.status_code,
+                                                  g.get("request_id"), patient_id=patient_id))
     return response

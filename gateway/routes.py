@@ -1,5 +1,6 @@
 """Gateway's own endpoints: sign-in, the internal charge intake, the charge ledger and the audit log."""
 
+from flask import request
 from flask_smorest import Blueprint
 
 from common.auth import require_roles, require_service
@@ -28,8 +29,8 @@ ledger_blp = Blueprint("ledger", __name__, url_prefix="/api/v1", description="Ch
 @auth_blp.arguments(TokenRequestSchema())
 @auth_blp.response(200, TokenResponseSchema)
 def create_token(credentials):
-    """Exchange a username and password for a short-lived bearer token."""
-    return services.issue_access_token(credentials["username"], credentials["password"])
+    """Exchange a username and password for a short-lived bearer token (429 after repeated failures)."""
+    return services.issue_access_token(credentials["username"], credentials["password"], request.remote_addr)
 
 
 @internal_blp.route("/charges", methods=["POST"])
@@ -92,8 +93,9 @@ def list_charge_reversals(query):
 @ledger_blp.arguments(AuditQuerySchema(), location="query")
 @ledger_blp.response(200, AuditEntrySchema(many=True))
 def list_audit(query):
-    """Read the audit log, newest first."""
-    selection = AuditEntry.select().order_by(AuditEntry.id.desc()).limit(query["limit"])
+    """Read the audit log, newest first (lines written after the answer are stored later: by their time)."""
+    selection = AuditEntry.select().order_by(AuditEntry.occurred_at.desc(), AuditEntry.id.desc()).limit(
+        query["limit"])
     if query.get("actor"):
         selection = selection.where(AuditEntry.actor == query["actor"])
     if query.get("patient_id"):

@@ -28,6 +28,8 @@ from tests.support import (
 )
 
 os.environ.setdefault("APP_ENV", "test")
+# What a service keeps on its host (development secrets, the gateway's audit spool) goes to a folder of this run.
+os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="hospital-test-var-"))
 
 
 ENGINE = choose_engine()

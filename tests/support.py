@@ -182,3 +182,21 @@ def healthy(url: str) -> bool:
 
 
 PYTHON = sys.executable
+
+
+def start_make_run(scratch_dir: Path, timeout: float = 120) -> tuple[subprocess.Popen, dict[str, int], Path]:
+    """Start `make run` on free ports with its state in `scratch_dir`; return it once every service answers."""
+    ports = {service: free_port() for service in SERVICES}
+    env = {"PATH": f"{PROJECT_ROOT / '.venv' / 'bin'}:/usr/local/bin:/usr/bin:/bin", "VAR_DIR": str(scratch_dir),
+           "WEB_CONCURRENCY": "1", "HOME": str(scratch_dir), "LOG_LEVEL": "WARNING"}
+    env.update({f"{service.upper()}_PORT": str(port) for service, port in ports.items()})
+    log_path = scratch_dir / "make-run.log"
+    process = start_process(["make", "-s", "run"], env, log_path)
+    try:
+        for service, port in ports.items():
+            wait_until(lambda port=port: healthy(f"http://127.0.0.1:{port}"), timeout=timeout,
+                       message=f"{service} /healthz (log: {log_path.read_text()[-3000:]})")
+    except BaseException:
+        stop_process(process)
+        raise
+    return process, ports, log_path

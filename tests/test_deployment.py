@@ -3,6 +3,7 @@
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 import yaml
@@ -48,3 +49,31 @@ def test_docker_compose_accepts_the_file_with_secrets_set():
 def test_docker_compose_refuses_the_file_without_secrets():
     result = docker_compose_config({k: v for k, v in SECRETS.items() if k != "JWT_SECRET"})
     assert result.returncode != 0 and "JWT_SECRET" in result.stderr
+
+
+def test_every_long_running_process_restarts_and_has_a_health_check(compose):
+    for name in ("postgres", "redis", *APP_SERVICES):
+        service = compose["services"][name]
+        assert service["restart"] in ("unless-stopped", "always"), name
+        assert service["healthcheck"]["test"], name
+    for name in APP_SERVICES:
+        assert compose["services"][name]["healthcheck"]["test"][-3:] == ["manage", "health", name]
+        assert compose["services"][name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert compose["services"]["migrate"]["restart"] == "on-failure"
+
+
+def test_the_health_command_tells_a_working_service_from_a_stopped_one(make_app, live_server, service_ports,
+                                                                      scratch_dir):
+    live_server(make_app("lab_service"))
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/tmp", "APP_ENV": "test",
+           "VAR_DIR": str(scratch_dir),
+           **{f"{s.upper()}_PORT": str(p) for s, p in service_ports.items()}}
+
+    def health(name: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "manage", "health", name], env=env, cwd=PROJECT_ROOT,
+                              capture_output=True, text=True, timeout=60)
+
+    working, stopped = health("lab_service"), health("billing_service")
+    assert working.returncode == 0 and "healthy" in working.stdout
+    assert stopped.returncode == 1 and "billing_service: unhealthy" in stopped.stderr
+    assert health("sweeper").returncode == 1  # no sweeper ran on this host

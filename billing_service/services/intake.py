@@ -151,22 +151,50 @@ def _new_line(invoice: Invoice, charge: dict, coverage: dict | None) -> InvoiceL
     )
 
 
+def receive_charges(events: list[dict]) -> list[tuple[InvoiceLine, bool]]:
+    """Add charges to their visits' bills once each; a replay returns the stored line and changes nothing.
+
+    The charges of one visit in a delivery become lines of its bill together, with one re-split and one ledger row
+    for all of them. Visits are taken in id order, so concurrent deliveries lock bills in one order (no deadlock).
+    Returns (line, created) per event, in order.
+    """
+    keys = [event["charge"]["key"] for event in events]
+    known = {line.charge_key: line for line in InvoiceLine.select().where(InvoiceLine.charge_key.in_(keys))}
+    by_visit: dict[str, dict[str, dict]] = {}
+    for event in events:
+        if event["charge"]["key"] not in known:
+            by_visit.setdefault(event["charge"]["encounter_id"], {}).setdefault(event["charge"]["key"], event)
+    added: dict[str, InvoiceLine] = {}
+    with db.atomic():
+        for encounter_id in sorted(by_visit):
+            added.update(_bill_visit_charges(list(by_visit[encounter_id].values())))
+    results, answered = [], set()
+    for key in keys:
+        line = added.get(key) or known.get(key)
+        results.append((line, key in added and key not in answered))
+        answered.add(key)
+    return results
+
+
+def _bill_visit_charges(events: list[dict]) -> dict[str, InvoiceLine]:
+    """Put a visit's new charges on its bill (the latest snapshot kept first), re-split it once; lines by key."""
+    _keep_snapshot(events[-1]["encounter"])
+    first = events[0]["charge"]
+    invoice = open_invoice(first["encounter_id"], first["patient_id"])
+    lines = {}
+    for event in events:
+        lines[event["charge"]["key"]] = _new_line(invoice, event["charge"], event["encounter"].get("coverage"))
+        _apply_waiting_reversals(lines[event["charge"]["key"]])
+    settle_invoice(invoice, "charge", ", ".join(lines), note=f"{len(lines)} charge(s)" if len(lines) > 1 else None)
+    return lines
+
+
 def receive_charge(event: dict) -> tuple[InvoiceLine, bool]:
-    """Add a charge to its visit's bill once; a replay returns the stored line and changes nothing."""
-    charge, encounter = event["charge"], event["encounter"]
-    existing = InvoiceLine.get_or_none(InvoiceLine.charge_key == charge["key"])
-    if existing is not None:
-        return existing, False
+    """Add one charge to its visit's bill once (see receive_charges)."""
     try:
-        with db.atomic():
-            _keep_snapshot(encounter)
-            invoice = open_invoice(charge["encounter_id"], charge["patient_id"])
-            line = _new_line(invoice, charge, encounter.get("coverage"))
-            _apply_waiting_reversals(line)
-            settle_invoice(invoice, "charge", charge["key"])
-    except peewee.IntegrityError:
-        return InvoiceLine.get(InvoiceLine.charge_key == charge["key"]), False
-    return InvoiceLine.get_by_id(line.id), True
+        return receive_charges([event])[0]
+    except peewee.IntegrityError:  # the same charge, delivered twice at once: the other delivery stored it
+        return InvoiceLine.get(InvoiceLine.charge_key == event["charge"]["key"]), False
 
 
 def _reduce_line(line: InvoiceLine, reversal: LineReversal) -> str:

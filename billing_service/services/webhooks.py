@@ -14,10 +14,12 @@ import peewee
 from flask import current_app
 from marshmallow import ValidationError
 
+from billing_service import stripe_api
 from billing_service.models import BankTransfer, Invoice, Payment, PaymentRequest, WebhookEvent, db
 from billing_service.schemas import BankTransferNotificationSchema
 from billing_service.services.invoices import BILL_PREFIX, lock_invoice
 from billing_service.services.payments import apply_payment
+from billing_service.services.reviews import hold_card_payment
 from common.errors import ApiError, Conflict, NotFound, Unauthorized, ValidationFailed
 from common.models import utcnow
 
@@ -99,7 +101,7 @@ def receive_stripe_event(raw_body: bytes, signature_header: str) -> dict:
         if request is None:
             return _outcome(event, "unknown_payment_intent")
         if event.event_type == "payment_intent.succeeded":
-            return _outcome(event, _card_succeeded(request, intent))
+            return _outcome(event, _card_succeeded(request, intent, event))
         if event.event_type == "payment_intent.payment_failed":
             error = intent.get("last_payment_error") or {}
             PaymentRequest.update(state="failed", provider_status=str(intent.get("status", ""))[:40],
@@ -110,11 +112,16 @@ def receive_stripe_event(raw_body: bytes, signature_header: str) -> dict:
         return _outcome(event, "ignored")
 
 
-def _card_succeeded(request: PaymentRequest, intent: dict) -> str:
+def _card_succeeded(request: PaymentRequest, intent: dict, event: WebhookEvent) -> str:
+    """Book a card payment, only if the provider reports exactly the amount and currency that were asked."""
     lock_invoice(request.invoice_id)
     amount = intent.get("amount_received") or intent.get("amount")
-    if not isinstance(amount, int) or amount <= 0:
+    currency = str(intent.get("currency") or "")
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise ApiError("The event carries no amount", code="MALFORMED_EVENT", status=400)
+    if amount != request.amount or currency.lower() != stripe_api.CURRENCY:
+        hold_card_payment(request, event, amount, currency)
+        return "held_for_review"
     PaymentRequest.update(provider_status="succeeded", failure_message=None).where(
         PaymentRequest.id == request.id).execute()
     payment = apply_payment(request.invoice_id, amount, "card", WEBHOOK_ACTOR, request=request,

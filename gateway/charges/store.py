@@ -5,10 +5,11 @@ from gateway.models import Charge, ChargeReversal
 
 
 def insert_new(rows: list[dict]) -> dict[str, int]:
-    """Insert the charges whose keys are not stored yet (one statement); return {key: id} of those inserted."""
+    """Insert the charges whose keys are not stored yet (one statement, in key order: concurrent deliveries take the
+    key index's locks in one order); return {key: id} of those inserted."""
     if not rows:
         return {}
-    inserted = (Charge.insert_many(rows).on_conflict(conflict_target=[Charge.key], action="nothing")
+    inserted = (Charge.insert_many(sorted(rows, key=lambda row: row["key"])).on_conflict(conflict_target=[Charge.key], action="nothing")
                 .returning(Charge.id, Charge.key).tuples().execute())
     return {key: charge_id for charge_id, key in inserted}
 

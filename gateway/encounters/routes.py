@@ -4,6 +4,7 @@ from flask_smorest import Blueprint
 
 from common.auth import require_roles
 from common.idempotency import idempotent
+from gateway.audit import audited
 from gateway.charges import handoff
 from gateway.encounters import flags, services
 from gateway.encounters.schemas import (
@@ -25,6 +26,7 @@ blp.after_request(audit_patient_read)
 
 @blp.route("/encounters", methods=["POST"])
 @require_roles(*RECEPTION)
+@audited
 @idempotent
 @blp.arguments(EncounterOpenSchema())
 @blp.response(201, EncounterSchema)
@@ -56,6 +58,7 @@ def get_encounter(encounter_id):
 
 @blp.route("/encounters/<int:encounter_id>/close", methods=["POST"])
 @require_roles(*RECEPTION)
+@audited
 @idempotent
 @blp.arguments(EncounterCloseSchema())
 @blp.response(200, EncounterSchema)
@@ -68,6 +71,7 @@ def close_encounter(fields, encounter_id):
 
 @blp.route("/charges/<int:charge_id>/attach", methods=["POST"])
 @require_roles("finance")
+@audited
 @idempotent
 @blp.arguments(ChargeAttachSchema())
 @blp.response(200, StoredChargeSchema)

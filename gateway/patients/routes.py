@@ -4,6 +4,7 @@ from flask_smorest import Blueprint
 
 from common.auth import require_roles
 from common.idempotency import idempotent
+from gateway.audit import audited
 from gateway.encounters import services as encounter_services
 from gateway.patients import record, services
 from gateway.patients.record_schemas import PatientRecordSchema
@@ -27,6 +28,7 @@ LOOKUP_READERS = ("cashier", "finance", "lab_tech", "lab_head", "pharmacist")
 
 @blp.route("/patients", methods=["POST"])
 @require_roles(*RECEPTION)
+@audited
 @idempotent
 @blp.arguments(PatientSchema())
 @blp.response(201, PatientViewSchema)
@@ -58,6 +60,7 @@ def get_patient(patient_id):
 
 @blp.route("/patients/<int:patient_id>/coverages", methods=["POST"])
 @require_roles(*RECEPTION)
+@audited
 @idempotent
 @blp.arguments(CoverageSchema())
 @blp.response(201, CoverageSchema)

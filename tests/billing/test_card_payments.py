@@ -152,7 +152,7 @@ def test_card_refunds_go_through_the_api_and_never_exceed_the_payment(card_desk)
     assert sorted(r["amount"] for r in refunds["data"]) == [46_200, 101_000]
 
 
-def test_a_card_provider_that_is_down_is_a_502_and_no_request_is_kept(make_app):
+def test_a_card_provider_that_is_down_is_a_503_and_no_request_is_kept(make_app):
     from tests.support import free_port
 
     app = make_app("billing_service", **BILLING_CONFIG, STRIPE_API_BASE=f"http://127.0.0.1:{free_port()}")
@@ -163,7 +163,7 @@ def test_a_card_provider_that_is_down_is_a_502_and_no_request_is_kept(make_app):
     response = client.post(f"/api/v1/billing/invoices/{invoice['id']}/payment-requests", json={"method": "card"},
                            headers=bearer("cashier"))
 
-    assert response.status_code == 502 and response.get_json()["code"] == "PAYMENT_PROVIDER_UNAVAILABLE"
+    assert response.status_code == 503 and response.get_json()["code"] == "PAYMENT_PROVIDER_UNAVAILABLE"
     with app.app_context():
         from billing_service.models import PaymentRequest
 

@@ -2,22 +2,12 @@
 
 import requests
 
-from tests.support import PROJECT_ROOT, free_port, healthy, start_process, stop_process, wait_until
-
-SERVICES = ("gateway", "lab_service", "pharmacy_service", "billing_service")
+from tests.support import healthy, start_make_run, stop_process
 
 
 def test_make_run_brings_every_service_up_with_demo_logins(scratch_dir):
-    ports = {service: free_port() for service in SERVICES}
-    env = {"PATH": f"{PROJECT_ROOT / '.venv' / 'bin'}:/usr/local/bin:/usr/bin:/bin", "VAR_DIR": str(scratch_dir),
-           "WEB_CONCURRENCY": "1", "HOME": str(scratch_dir), "LOG_LEVEL": "WARNING"}
-    env.update({f"{service.upper()}_PORT": str(port) for service, port in ports.items()})
-    log_path = scratch_dir / "make-run.log"
-    process = start_process(["make", "-s", "run"], env, log_path)
+    process, ports, log_path = start_make_run(scratch_dir)
     try:
-        for service, port in ports.items():
-            wait_until(lambda port=port: healthy(f"http://127.0.0.1:{port}"), timeout=90,
-                       message=f"{service} /healthz (log: {log_path.read_text()[-3000:]})")
         gateway = f"http://127.0.0.1:{ports['gateway']}"
         token = requests.post(f"{gateway}/api/v1/auth/token", json={"username": "labhead", "password": "demo"},
                               timeout=10)

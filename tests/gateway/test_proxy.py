@@ -7,12 +7,12 @@ import pytest
 from tests.support import bearer, free_port
 
 
-def test_a_stopped_service_is_a_502_problem_not_a_hang(make_app):
+def test_a_stopped_service_is_a_503_problem_with_retry_after_not_a_hang(make_app):
     gateway = make_app("gateway").test_client()  # nothing listens on the lab port
     started = time.monotonic()
     response = gateway.get("/api/v1/lab/reagents", headers=bearer("lab_tech"))
     assert time.monotonic() - started < 5
-    assert response.status_code == 502
+    assert response.status_code == 503 and int(response.headers["Retry-After"]) > 0
     assert response.content_type == "application/problem+json"
     assert response.get_json()["code"] == "UPSTREAM_UNAVAILABLE"
 

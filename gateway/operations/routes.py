@@ -1,0 +1,18 @@
+"""Admin's overview of deliveries between the services that need a person."""
+
+from flask_smorest import Blueprint
+
+from common.auth import require_roles
+from gateway.operations import services
+from gateway.operations.schemas import OutboxOverviewQuerySchema, OutboxOverviewSchema
+
+blp = Blueprint("operations", __name__, url_prefix="/api/v1/admin", description="What admin must look at")
+
+
+@blp.route("/outbox")
+@require_roles("admin")
+@blp.arguments(OutboxOverviewQuerySchema(), location="query")
+@blp.response(200, OutboxOverviewSchema)
+def outbox_overview(query):
+    """Every service's outbox messages rejected for good (default) or stuck (pending and failing), in one list."""
+    return services.outbox_overview(query["state"], query["limit"])

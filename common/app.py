@@ -1,6 +1,5 @@
 """The one Flask skeleton every service is built on: config, errors, logging, database, docs, health, outbox."""
 
-import json
 from collections.abc import Callable, Mapping
 
 import peewee
@@ -10,10 +9,12 @@ from marshmallow import Schema, fields, validate
 
 from common import outbox
 from common.auth import require_roles
+from common.bounds import load_json
 from common.config import DEFAULT_SECRET, base_settings, require_secrets
 from common.db import bind_database
 from common.errors import ApiError, register_error_handlers
 from common.logs import configure_logging, install_request_id
+from common.openapi import build_api, install_converters
 
 SECRETS = ("JWT_SECRET", "SERVICE_TOKEN")
 
@@ -23,6 +24,7 @@ def build_app(service: str, title: str, *, proxy: peewee.DatabaseProxy, outbox_m
               secrets: tuple[str, ...] = SECRETS) -> tuple[Flask, Api]:
     """Create a configured Flask app and its flask-smorest Api; nothing happens at import time."""
     app = Flask(service)
+    install_converters(app)
     settings = base_settings(service)
     if extra_settings:
         settings.update(extra_settings())
@@ -50,7 +52,7 @@ def build_app(service: str, title: str, *, proxy: peewee.DatabaseProxy, outbox_m
         from common.queue import redis_connection
 
         app.extensions["redis"] = redis_connection(app.config["REDIS_URL"])
-    api = Api(app)
+    api = build_api(app)
     register_error_handlers(app)  # after Api(), so ours replace flask-smorest's JSON error handler
     app.before_request(_reject_malformed_json)
     app.after_request(outbox.dispatch_after_request)
@@ -59,12 +61,9 @@ def build_app(service: str, title: str, *, proxy: peewee.DatabaseProxy, outbox_m
 
 
 def _reject_malformed_json():
-    """Answer 400 for a body that claims to be JSON and is not, before any schema sees it."""
+    """Answer 400 for a body that claims to be JSON and is not, or nests too deep, before any schema sees it."""
     if request.is_json and request.content_length != 0 and request.get_data(cache=True):
-        try:
-            json.loads(request.get_data(cache=True))
-        except ValueError as exc:
-            raise ApiError(f"The request body is not valid JSON: {exc}", code="MALFORMED_JSON", status=400) from None
+        load_json(request.get_data(cache=True))
 
 
 def _healthz():

@@ -98,6 +98,7 @@ def idempotent(view=None, *, optimistic: bool = False):
                 raise
             return _replay(stored, fingerprint)  # e.g. a resend after the stock ran out: the first answer stands
 
+    wrapper.idempotent = True  # read by common.openapi to declare the Idempotency-Key header
     return wrapper
 
 

@@ -67,12 +67,12 @@ def text(maximum: int, minimum: int = 0, *, multiline: bool = False, pattern: st
     return Text(validate=validators, multiline=multiline, **kwargs)
 
 
-def code(regexp: validate.Regexp, maximum: int, **kwargs) -> Text:
+def code_text(regexp: validate.Regexp, maximum: int, **kwargs) -> Text:
     """A code field (reagent, drug, test, ICD-10...): its own pattern and its column's length."""
     return Text(validate=[validate.Length(1, maximum), regexp], **kwargs)
 
 
-def name(maximum: int, minimum: int = 1, **kwargs) -> Text:
+def name_text(maximum: int, minimum: int = 1, **kwargs) -> Text:
     """A name (person, product, supplier): 1..maximum characters, not blank, no control characters."""
     kwargs.setdefault("metadata", {}).setdefault("pattern", NO_CONTROL_PATTERN)
     return Text(validate=validate.Length(minimum, maximum), blank=False, **kwargs)
@@ -108,7 +108,7 @@ def row_id(*, strict: bool = True, **kwargs) -> fields.Integer:
     return integer(1, INT4_MAX, strict=strict, **kwargs)
 
 
-def limit(default: int, maximum: int = 1000) -> fields.Integer:
+def page_limit(default: int, maximum: int = 1000) -> fields.Integer:
     """How many rows a list answers at most (a query parameter)."""
     return integer(1, maximum, strict=False, load_default=default)
 
@@ -125,7 +125,7 @@ def moment(**kwargs) -> fields.AwareDateTime:
                                                         error="Must lie between 1900 and 2100."), **kwargs)
 
 
-def period(**kwargs) -> Text:
+def period_text(**kwargs) -> Text:
     """A month written YYYY-MM, between 1900-01 and 2100-12."""
     kwargs.setdefault("metadata", {}).setdefault("example", "2026-11")
     return Text(validate=validate.Regexp(PERIOD_PATTERN, error="Use YYYY-MM between 1900-01 and 2100-12."),

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from common.bounds import day, line_quantity, moment, money, name, text, unit_price
+from common.bounds import day, line_quantity, moment, money, name_text, text, unit_price
 
 CHARGE_CREATED = "charge.created"
 CHARGE_REVERSED = "charge.reversed"
@@ -22,7 +22,7 @@ class ChargeCreatedSchema(Schema):
     patient_id = text(100, 1, required=True)
     item_kind = fields.String(required=True, validate=validate.OneOf(ITEM_KINDS))
     code = text(50, 1, required=True)  # BHYT MA_DICH_VU / MA_THUOC
-    name = name(300, required=True)
+    name = name_text(300, required=True)
     unit = text(30, 1, required=True)
     quantity = line_quantity(required=True)
     unit_price_amount = unit_price(required=True)
@@ -54,7 +54,7 @@ class PatientSnapshotSchema(Schema):
     """The patient as the gateway knows them when a charge or a closed visit is handed to billing."""
 
     id = text(100, 1, required=True)
-    full_name = name(200, required=True)
+    full_name = name_text(200, required=True)
     birth_date = day(required=True)
     sex = fields.String(required=True, validate=validate.OneOf(("male", "female", "unknown")))
     cccd = fields.String(required=True, validate=validate.Regexp(r"^\d{12}$"))

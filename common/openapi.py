@@ -12,7 +12,7 @@ from apispec import BasePlugin
 from flask import Flask
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
-from marshmallow import Schema, fields
+from marshmallow import INCLUDE, Schema, fields
 from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from common.bounds import INT4_MAX
@@ -25,6 +25,9 @@ PATH_TEXT_PATTERN = r"^[^/\u0000-\u001f\u007f-\u009f]+$"
 
 class ProblemSchema(Schema):
     """An RFC 9457 problem: every error of every service (further members name what went wrong)."""
+
+    class Meta:
+        unknown = INCLUDE  # documented as open: a problem may carry more members (shortages, encounter_id...)
 
     type = fields.String(required=True)
     title = fields.String(required=True)

@@ -4,6 +4,7 @@ from functools import cache
 
 import peewee
 
+from common.bounds import MAX_AMOUNT, ensure_within
 from common.errors import Conflict, NotFound, ValidationFailed
 from common.sql import database_of, fetch_all, from_row, select_list
 from lab_service import clock
@@ -63,6 +64,7 @@ def receive_lot(code: str, fields: dict) -> dict:
     cost = fields.get("cost_amount")
     if cost is None:
         cost = fields["quantity"] * reagent.unit_cost_amount
+    ensure_within(cost, MAX_AMOUNT, f"The cost of lot {fields['lot_number']}", code="LOT_COST_TOO_HIGH")
     quarantined = reagent.requires_qc_release
     try:
         with db.atomic():

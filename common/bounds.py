@@ -42,15 +42,17 @@ _CONTROL_OR_BREAK = re.compile(r"[\u0000-\u001f\u007f-\u009f\ud800-\udfff]")
 class Text(fields.String):
     """A string that refuses control characters (NUL included) and, for names, blank-only values.
 
-    `multiline=True` lets tab, line feed and carriage return through (reasons, notes, addresses)."""
+    `multiline=True` lets tab, line feed and carriage return through (reasons, notes, addresses); `allowed` names
+    further control characters a field takes (the GS1 group separator of a scanned code)."""
 
-    def __init__(self, *args, multiline: bool = False, blank: bool = True, **kwargs):
+    def __init__(self, *args, multiline: bool = False, blank: bool = True, allowed: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        self.multiline, self.blank = multiline, blank
+        self.multiline, self.blank, self.allowed = multiline, blank, allowed
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
-        if (_CONTROL if self.multiline else _CONTROL_OR_BREAK).search(text):
+        found = (_CONTROL if self.multiline else _CONTROL_OR_BREAK).findall(text)
+        if any(character not in self.allowed for character in found):
             raise ValidationError("Must not contain control characters.")
         if not self.blank and text and not text.strip():
             raise ValidationError("Must not be blank.")

@@ -43,6 +43,7 @@ def _actor() -> str:
 @require_service
 @internal_blp.arguments(BillableChargeSchema())
 @internal_blp.response(201, ReceiptSchema)
+@internal_blp.alt_response(200, schema=ReceiptSchema, success=True, description="already known: nothing changed")
 def receive_charge(event):
     """Add a charge to its visit's bill once (200 and no change on a replay)."""
     line, created = services.receive_charge(event)
@@ -53,6 +54,7 @@ def receive_charge(event):
 @require_service
 @internal_blp.arguments(ChargeReversedSchema())
 @internal_blp.response(201, ReceiptSchema)
+@internal_blp.alt_response(200, schema=ReceiptSchema, success=True, description="already known: nothing changed")
 def receive_charge_reversal(event):
     """Reduce a bill line by a reversal once (200 and no change on a replay)."""
     reversal, created = services.receive_reversal(event)
@@ -64,6 +66,7 @@ def receive_charge_reversal(event):
 @require_service
 @internal_blp.arguments(EncounterSnapshotSchema())
 @internal_blp.response(201, ReceiptSchema)
+@internal_blp.alt_response(200, schema=ReceiptSchema, success=True, description="already known: nothing changed")
 def receive_encounter(encounter):
     """Keep the latest snapshot of a visit (200 when it was already known)."""
     snapshot, created = services.receive_encounter(encounter)

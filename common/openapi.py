@@ -95,6 +95,12 @@ def _error_statuses(method: str, rule, view, operation: dict) -> list[int]:
     return sorted(set(statuses))
 
 
+def also_answers(content_type: str, description: str, status: int = 200) -> dict:
+    """The `@blp.doc(...)` arguments documenting a second content type of a success answer (CSV, FHIR JSON)."""
+    return {"responses": {status: {"description": description, "content": {content_type: {"schema": {
+        "type": "string" if "json" not in content_type else "object"}}}}}}
+
+
 class RowIdConverter(IntegerConverter):
     """`<int:...>` in a route: a row id that fits its 32-bit serial column (1..2³¹−1), else no match (404)."""
 

@@ -21,6 +21,7 @@ from billing_service.claims.schemas import (
 )
 from common.auth import current_principal, require_roles
 from common.idempotency import idempotent
+from common.openapi import also_answers
 
 blp = Blueprint("billing_claims", __name__, url_prefix="/api/v1/billing",
                 description="BHYT claims, remittances and reconciliation")
@@ -79,7 +80,7 @@ def get_claim_batch(batch_id):
 @require_roles(*FINANCE)
 @blp.arguments(ExportQuerySchema(), location="query")
 @blp.response(200, content_type="application/xml")
-@blp.alt_response(200, content_type="application/fhir+json", success=True, description="format=fhir")
+@blp.doc(**also_answers("application/fhir+json", "the XML, or with format=fhir a FHIR R5 Bundle"))
 def export_claim_batch(query, batch_id):
     """Download the batch as the BHYT GIAMDINHHS XML (format=bhyt-4750) or a FHIR R5 Bundle (format=fhir)."""
     export = services.export_claim_batch(batch_id, query["format"])
@@ -109,6 +110,7 @@ def get_claim(claim_id):
 @idempotent
 @blp.doc(requestBody=REMITTANCE_BODY)
 @blp.response(201, RemittanceImportSchema)
+@blp.alt_response(200, schema=RemittanceImportSchema, success=True, description="a file imported before")
 def import_remittance():
     """Import the insurer's assessment (CSV with header, or JSON lines); 200 and no change for a file seen before."""
     remittance, created = services.import_remittance(request.get_data(), request.mimetype, _actor())
@@ -135,7 +137,7 @@ def get_remittance(remittance_id):
 @require_roles(*FINANCE)
 @blp.arguments(ReconciliationQuerySchema(), location="query")
 @blp.response(200, ReconciliationSchema)
-@blp.alt_response(200, content_type="text/csv", success=True, description="format=csv or Accept: text/csv")
+@blp.doc(**also_answers("text/csv", "the report; as CSV with format=csv or Accept: text/csv"))
 def get_reconciliation(query):
     """Reconcile a month now: totals and every discrepancy (JSON, or CSV with format=csv / Accept: text/csv)."""
     report = services.reconcile(query["period"], kind=query.get("kind"))
@@ -163,7 +165,7 @@ def start_reconciliation_run(fields):
 @require_roles(*FINANCE)
 @blp.arguments(RunQuerySchema(), location="query")
 @blp.response(200, ReconciliationRunSchema)
-@blp.alt_response(200, content_type="text/csv", success=True, description="the result as CSV once done")
+@blp.doc(**also_answers("text/csv", "the run; its result as CSV once done with format=csv"))
 def get_reconciliation_run(query, run_id):
     """Show a run's state and progress, and its result once done (format=csv for the result as CSV)."""
     run = services.get_reconciliation_run(run_id)

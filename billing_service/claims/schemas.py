@@ -8,9 +8,9 @@ from decimal import Decimal
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from billing_service.claims.models import DISCREPANCY_KINDS, EXPORT_FORMATS, XML_TABLES
+from common.bounds import FIRST_DAY, INT4_MAX, LAST_DAY, MAX_AMOUNT, page_limit, period_text, row_id, text
 
 MONEY = fields.Integer
-PERIOD = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Use YYYY-MM, e.g. 2026-11.")
 
 
 def percent(value) -> int | str:
@@ -32,6 +32,8 @@ class WholeDong(fields.Field):
         amount = int(value)
         if amount < 0:
             raise ValidationError("Must not be negative.")
+        if amount > MAX_AMOUNT:
+            raise ValidationError(f"Must be at most {MAX_AMOUNT:,} đồng.")
         return amount
 
 
@@ -45,9 +47,12 @@ class LooseDate(fields.Field):
         if re.fullmatch(r"\d{8}", text):
             text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
         try:
-            return date.fromisoformat(text)
+            day = date.fromisoformat(text)
         except ValueError:
             raise ValidationError("Must be a date written YYYY-MM-DD or yyyymmdd.") from None
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise ValidationError("Must lie between 1900 and 2100.")
+        return day
 
 
 class LineNumber(fields.Integer):
@@ -62,14 +67,14 @@ class LineNumber(fields.Integer):
 class RemittanceRowSchema(Schema):
     """One row of the insurer's assessment: which claimed line, what was approved, rejected and paid."""
 
-    ma_lk = fields.String(required=True, validate=validate.Length(1, 100))
+    ma_lk = text(100, 1, required=True)
     table = fields.Function(deserialize=lambda value: str(value).strip().upper(), required=True,
                             validate=validate.OneOf(XML_TABLES, error="Must be XML2 or XML3."))
-    line_no = LineNumber(required=True, validate=validate.Range(min=1))
+    line_no = LineNumber(required=True, validate=validate.Range(1, INT4_MAX))
     approved_amount = WholeDong(required=True)
-    rejection_reason = fields.String(load_default="", validate=validate.Length(0, 500))
+    rejection_reason = text(500, load_default="", multiline=True)
     paid_amount = WholeDong(load_default=0)
-    payment_reference = fields.String(load_default="", validate=validate.Length(0, 100))
+    payment_reference = text(100, load_default="")
     paid_on = LooseDate(load_default=None)
 
     @validates_schema
@@ -83,11 +88,11 @@ class RemittanceRowSchema(Schema):
 
 
 class PeriodSchema(Schema):
-    period = fields.String(required=True, validate=PERIOD, metadata={"example": "2026-11"})
+    period = period_text(required=True)
 
 
 class ClaimBatchQuerySchema(Schema):
-    period = fields.String(validate=PERIOD)
+    period = period_text()
 
 
 class ExportQuerySchema(Schema):
@@ -118,9 +123,9 @@ class ClaimBatchSchema(Schema):
 
 
 class ClaimQuerySchema(Schema):
-    encounter_id = fields.String(validate=validate.Length(1, 100))
-    batch_id = fields.Integer(validate=validate.Range(min=1))
-    limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+    encounter_id = text(100, 1)
+    batch_id = row_id(strict=False)
+    limit = page_limit(100)
 
 
 class ClaimLineSchema(Schema):
@@ -181,7 +186,7 @@ class RemittanceImportSchema(Schema):
 
 
 class ReconciliationQuerySchema(Schema):
-    period = fields.String(required=True, validate=PERIOD)
+    period = period_text(required=True)
     format = fields.String(validate=validate.OneOf(("json", "csv")))
     kind = fields.String(validate=validate.OneOf(DISCREPANCY_KINDS))
 

@@ -77,7 +77,7 @@ def _ndjson_rows(text: str):
             continue
         try:
             record = json.loads(line, parse_float=Decimal)  # never a binary float near money
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep to be a row
             yield number, "Not valid JSON."
             continue
         yield number, record if isinstance(record, dict) else "Not a JSON object."

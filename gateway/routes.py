@@ -12,6 +12,7 @@ from gateway.schemas import (
     AuditEntrySchema,
     AuditQuerySchema,
     ChargeQuerySchema,
+    ReversalReceiptSchema,
     StoredChargeSchema,
     StoredReversalSchema,
     TokenRequestSchema,
@@ -35,6 +36,7 @@ def create_token(credentials):
 @require_service
 @internal_blp.arguments(ChargeCreatedSchema())
 @internal_blp.response(201, StoredChargeSchema)
+@internal_blp.alt_response(200, schema=StoredChargeSchema, success=True, description="already stored")
 def receive_charge(event):
     """Store a charge from lab or pharmacy exactly once (200 with the stored one on a resend)."""
     charge, created = services.store_charge(event)
@@ -44,6 +46,8 @@ def receive_charge(event):
 @internal_blp.route("/charge-reversals", methods=["POST"])
 @require_service
 @internal_blp.arguments(ChargeReversedSchema())
+@internal_blp.response(201, ReversalReceiptSchema)
+@internal_blp.alt_response(200, schema=ReversalReceiptSchema, success=True, description="already stored")
 def receive_charge_reversal(event):
     """Store a reversal exactly once and reduce the charge it reverses."""
     reversal, created = services.store_charge_reversal(event)
@@ -54,6 +58,7 @@ def receive_charge_reversal(event):
 @require_service
 @internal_blp.arguments(EncounterFlagSchema())
 @internal_blp.response(201, EncounterFlagViewSchema)
+@internal_blp.alt_response(200, schema=EncounterFlagViewSchema, success=True, description="already stored")
 def receive_encounter_flag(event):
     """Store a warning on a visit (e.g. a recalled drug lot) exactly once (200 with the stored one on a resend)."""
     flag, created = store_encounter_flag(event)
@@ -81,6 +86,9 @@ def list_charges(query):
 def list_charge_reversals(query):
     """List stored reversals, newest first; `flagged=true` shows those of an unknown charge or beyond it."""
     selection = ChargeReversal.select().order_by(ChargeReversal.id.desc()).limit(query["limit"])
+    if query.get("encounter_id"):
+        charges = Charge.select(Charge.key).where(Charge.encounter_ref == query["encounter_id"])
+        selection = selection.where(ChargeReversal.charge_key.in_(charges))
     if query.get("flagged") is True:
         selection = selection.where(ChargeReversal.flag.is_null(False))
     return list(selection)

@@ -2,9 +2,11 @@
 
 from marshmallow import Schema, fields, validate
 
+from common.bounds import page_limit, text
+
 
 class TokenRequestSchema(Schema):
-    username = fields.String(required=True, validate=validate.Length(1, 64))
+    username = text(64, 1, required=True)
     password = fields.String(required=True, validate=validate.Length(1, 200), load_only=True)
 
 
@@ -46,10 +48,16 @@ class StoredReversalSchema(Schema):
     received_at = fields.AwareDateTime()
 
 
+class ReversalReceiptSchema(Schema):
+    key = fields.String()
+    charge_key = fields.String()
+    flag = fields.String(allow_none=True)
+
+
 class ChargeQuerySchema(Schema):
-    encounter_id = fields.String()
+    encounter_id = text(100)
     flagged = fields.Boolean()
-    limit = fields.Integer(load_default=200, validate=validate.Range(1, 1000))
+    limit = page_limit(200)
 
 
 class AuditEntrySchema(Schema):
@@ -64,6 +72,6 @@ class AuditEntrySchema(Schema):
 
 
 class AuditQuerySchema(Schema):
-    actor = fields.String()
-    patient_id = fields.String()
-    limit = fields.Integer(load_default=200, validate=validate.Range(1, 1000))
+    actor = text(64)
+    patient_id = text(64)
+    limit = page_limit(200)

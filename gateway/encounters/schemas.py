@@ -4,6 +4,7 @@ import json
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from common.bounds import Text, moment, page_limit, text
 from gateway.patients.identity import ICD10_PATTERN, icd10_codes
 from gateway.patients.schemas import CoverageSchema, RecordId
 
@@ -13,7 +14,7 @@ KINDS = ("outpatient", "inpatient")
 class EncounterOpenSchema(Schema):
     patient_id = RecordId(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
-    department = fields.String(required=True, validate=validate.Length(1, 100))  # MA_KHOA, e.g. K01
+    department = text(100, 1, required=True)  # MA_KHOA, e.g. K01
     in_network = fields.Boolean(load_default=None)
     network_rate = fields.Integer(load_default=None, strict=True, validate=validate.Range(0, 100))
 
@@ -26,10 +27,10 @@ class EncounterOpenSchema(Schema):
 
 
 class EncounterCloseSchema(Schema):
-    diagnosis_main = fields.String(required=True, validate=validate.Regexp(
+    diagnosis_main = Text(required=True, validate=validate.Regexp(
         ICD10_PATTERN, error="Not an ICD-10 code (e.g. E11.9)."))
-    diagnosis_other = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
-    discharged_at = fields.AwareDateTime(load_default=None, format="iso")
+    diagnosis_other = text(200, load_default=None, allow_none=True)
+    discharged_at = moment(load_default=None)
 
     @validates_schema
     def _other_diagnoses_are_icd10(self, data, **kwargs):
@@ -57,7 +58,7 @@ class EncounterSchema(Schema):
 class EncounterQuerySchema(Schema):
     patient_id = RecordId()
     status = fields.String(validate=validate.OneOf(("open", "closed")))
-    limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+    limit = page_limit(100)
 
 
 class EncounterFlagViewSchema(Schema):
@@ -79,4 +80,4 @@ class ChargeAttachSchema(Schema):
 
 
 class UnmatchedFlagQuerySchema(Schema):
-    limit = fields.Integer(load_default=200, validate=validate.Range(1, 1000))
+    limit = page_limit(200)

@@ -15,6 +15,7 @@ from common.db import bind_database
 from common.errors import ApiError, register_error_handlers
 from common.logs import configure_logging, install_request_id
 from common.openapi import build_api, install_converters
+from common.paging import PagedQuerySchema, add_next_link, page
 
 SECRETS = ("JWT_SECRET", "SERVICE_TOKEN")
 
@@ -56,6 +57,7 @@ def build_app(service: str, title: str, *, proxy: peewee.DatabaseProxy, outbox_m
     register_error_handlers(app)  # after Api(), so ours replace flask-smorest's JSON error handler
     app.before_request(_reject_malformed_json)
     app.after_request(outbox.dispatch_after_request)
+    app.after_request(add_next_link)
     app.add_url_rule("/healthz", "healthz", _healthz)
     return app, api
 
@@ -101,9 +103,8 @@ class OutboxMessageSchema(Schema):
     delivered_at = fields.AwareDateTime(allow_none=True)
 
 
-class OutboxQuerySchema(Schema):
+class OutboxQuerySchema(PagedQuerySchema):
     state = fields.String(validate=validate.OneOf(("pending", "delivered", "rejected")))
-    limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
 
 
 def outbox_blueprint(url_prefix: str, roles: tuple[str, ...]) -> Blueprint:
@@ -117,9 +118,9 @@ def outbox_blueprint(url_prefix: str, roles: tuple[str, ...]) -> Blueprint:
     @blp.response(200, OutboxMessageSchema(many=True))
     def list_outbox(query):
         model = current_app.extensions["outbox_model"]
-        selection = model.select().order_by(model.id.desc()).limit(query["limit"])
+        selection = model.select()
         if query.get("state"):
             selection = selection.where(model.state == query["state"])
-        return list(selection)
+        return page(selection, model.id, query)
 
     return blp

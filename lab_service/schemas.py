@@ -15,6 +15,7 @@ from common.bounds import (
     text,
     unit_price,
 )
+from common.paging import PagedQuerySchema
 from lab_service.models import RECIPE_BASES, RUN_KINDS
 
 CODE = validate.Regexp(r"^[A-Za-z0-9._-]{1,40}$", error="Use 1-40 letters, digits, '.', '_' or '-'")
@@ -35,6 +36,10 @@ def _external_id(**kwargs):
 
 def _reason(**kwargs):
     return text(500, 1, multiline=True, **kwargs)
+
+
+class CatalogueQuerySchema(PagedQuerySchema):
+    limit = page_limit(1000)
 
 
 class ReagentSchema(Schema):
@@ -178,7 +183,7 @@ class TestRunSchema(Schema):
     consumption = fields.List(fields.Nested(ConsumptionSchema))
 
 
-class TestRunQuerySchema(Schema):
+class TestRunQuerySchema(PagedQuerySchema):
     encounter_id = _external_id()
     test_code = _code()
     limit = page_limit(100)
@@ -249,7 +254,7 @@ class WorklistOrderSchema(Schema):
     ordered_at = fields.AwareDateTime(dump_only=True)
 
 
-class WorklistQuerySchema(Schema):
+class WorklistQuerySchema(PagedQuerySchema):
     state = fields.String(load_default="open", validate=validate.OneOf(("open", "done")))
     limit = page_limit(200)
 
@@ -266,7 +271,7 @@ class AlertSchema(Schema):
     closed_at = fields.AwareDateTime(allow_none=True)
 
 
-class AlertQuerySchema(Schema):
+class AlertQuerySchema(PagedQuerySchema):
     state = fields.String(load_default="open", validate=validate.OneOf(("open", "closed", "all")))
     reagent_code = _code()
     limit = page_limit(200)

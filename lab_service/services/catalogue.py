@@ -6,6 +6,7 @@ import peewee
 
 from common.bounds import MAX_AMOUNT, ensure_within
 from common.errors import Conflict, NotFound, ValidationFailed
+from common.paging import page
 from common.sql import database_of, fetch_all, from_row, select_list
 from lab_service import clock
 from lab_service.models import Analyzer, LabTest, Reagent, ReagentLot, RecipeLine, db
@@ -273,6 +274,6 @@ def lab_test_view(lab_test: LabTest) -> dict:
     return fields
 
 
-def list_lab_tests() -> list[dict]:
-    """List the test catalogue with recipes."""
-    return [lab_test_view(t) for t in LabTest.select().order_by(LabTest.code)]
+def list_lab_tests(query: dict) -> list[dict]:
+    """List one page of the test catalogue with recipes, by code."""
+    return [lab_test_view(t) for t in page(LabTest.select(), LabTest.code, query, descending=False)]

@@ -19,6 +19,7 @@ from common.bounds import (
     text,
     unit_price,
 )
+from common.paging import PagedQuerySchema
 from pharmacy_service.gs1 import gtin_check_digit
 from pharmacy_service.models import (
     Dispense,
@@ -41,6 +42,10 @@ def _code(**kwargs):
 
 def _reason(**kwargs):
     return text(500, 1, multiline=True, **kwargs)
+
+
+class CatalogueQuerySchema(PagedQuerySchema):
+    limit = page_limit(1000)
 
 
 class DrugSchema(Schema):
@@ -333,14 +338,14 @@ class AlertSchema(Schema):
     resolved_at = fields.AwareDateTime(allow_none=True)
 
 
-class AlertQuerySchema(Schema):
+class AlertQuerySchema(PagedQuerySchema):
     status = fields.String(load_default="open", validate=validate.OneOf(("open", "resolved", "all")))
     kind = text(20)
     drug_code = _code()
     limit = page_limit(200)
 
 
-class PrescriptionQuerySchema(Schema):
+class PrescriptionQuerySchema(PagedQuerySchema):
     encounter_id = text(100)
     patient_id = text(100)
     limit = page_limit(100)

@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, validate
 from billing_service.models import InvoiceLine, Payment
 from common.bounds import moment, money, page_limit, row_id, text
 from common.models import utcnow
+from common.paging import PagedQuerySchema
 
 MONEY = fields.Integer  # amounts given back; amounts taken in are common.bounds.money (strict, bounded)
 
@@ -112,7 +113,13 @@ class InvoiceSchema(InvoiceSummarySchema):
         return PaymentSchema(many=True).dump(invoice.payments.order_by(Payment.id))
 
 
-class InvoiceQuerySchema(Schema):
+class SubListQuerySchema(PagedQuerySchema):
+    """The query of a list that belongs to one row (a bill's payment requests, its ledger)."""
+
+    limit = page_limit(1000)
+
+
+class InvoiceQuerySchema(PagedQuerySchema):
     encounter_id = text(100)
     patient_id = text(100)
     state = fields.String(validate=validate.OneOf(("open", "partially_paid", "paid", "refunded", "void")))

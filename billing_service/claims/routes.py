@@ -22,6 +22,7 @@ from billing_service.claims.schemas import (
 from common.auth import current_principal, require_roles
 from common.idempotency import idempotent
 from common.openapi import also_answers
+from common.paging import PagedQuerySchema
 
 blp = Blueprint("billing_claims", __name__, url_prefix="/api/v1/billing",
                 description="BHYT claims, remittances and reconciliation")
@@ -65,7 +66,7 @@ def create_claim_batch(fields):
 @blp.response(200, ClaimBatchSchema(many=True))
 def list_claim_batches(query):
     """List claim batches, newest first, optionally of one month."""
-    return services.list_claim_batches(query.get("period"))
+    return services.list_claim_batches(query)
 
 
 @blp.route("/claim-batches/<int:batch_id>")
@@ -119,10 +120,11 @@ def import_remittance():
 
 @blp.route("/remittances")
 @require_roles(*FINANCE)
+@blp.arguments(PagedQuerySchema(), location="query")
 @blp.response(200, RemittanceImportSchema(many=True))
-def list_remittances():
+def list_remittances(query):
     """List remittance imports, newest first, with their row reports."""
-    return services.list_remittances()
+    return services.list_remittances(query)
 
 
 @blp.route("/remittances/<int:remittance_id>")

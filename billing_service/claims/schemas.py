@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from billing_service.claims.models import DISCREPANCY_KINDS, EXPORT_FORMATS, XML_TABLES
 from common.bounds import FIRST_DAY, INT4_MAX, LAST_DAY, MAX_AMOUNT, page_limit, period_text, row_id, text
+from common.paging import PagedQuerySchema
 
 MONEY = fields.Integer
 
@@ -91,7 +92,7 @@ class PeriodSchema(Schema):
     period = period_text(required=True)
 
 
-class ClaimBatchQuerySchema(Schema):
+class ClaimBatchQuerySchema(PagedQuerySchema):
     period = period_text()
 
 
@@ -122,7 +123,7 @@ class ClaimBatchSchema(Schema):
         return {name: base + name for name in EXPORT_FORMATS}
 
 
-class ClaimQuerySchema(Schema):
+class ClaimQuerySchema(PagedQuerySchema):
     encounter_id = text(100, 1)
     batch_id = row_id(strict=False)
     limit = page_limit(100)

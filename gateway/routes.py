@@ -4,6 +4,7 @@ from flask_smorest import Blueprint
 
 from common.auth import require_roles, require_service
 from common.contracts import ChargeCreatedSchema, ChargeReversedSchema, EncounterFlagSchema
+from common.paging import page
 from gateway import services
 from gateway.encounters.flags import store_encounter_flag
 from gateway.encounters.schemas import EncounterFlagViewSchema
@@ -71,12 +72,12 @@ def receive_encounter_flag(event):
 @ledger_blp.response(200, StoredChargeSchema(many=True))
 def list_charges(query):
     """List stored charges, newest first; `flagged=true` shows the ones finance must look at."""
-    selection = Charge.select().order_by(Charge.id.desc()).limit(query["limit"])
+    selection = Charge.select()
     if query.get("encounter_id"):
         selection = selection.where(Charge.encounter_ref == query["encounter_id"])
     if query.get("flagged") is True:
         selection = selection.where(Charge.flag.is_null(False))
-    return list(selection)
+    return page(selection, Charge.id, query)
 
 
 @ledger_blp.route("/charge-reversals")
@@ -85,13 +86,13 @@ def list_charges(query):
 @ledger_blp.response(200, StoredReversalSchema(many=True))
 def list_charge_reversals(query):
     """List stored reversals, newest first; `flagged=true` shows those of an unknown charge or beyond it."""
-    selection = ChargeReversal.select().order_by(ChargeReversal.id.desc()).limit(query["limit"])
+    selection = ChargeReversal.select()
     if query.get("encounter_id"):
         charges = Charge.select(Charge.key).where(Charge.encounter_ref == query["encounter_id"])
         selection = selection.where(ChargeReversal.charge_key.in_(charges))
     if query.get("flagged") is True:
         selection = selection.where(ChargeReversal.flag.is_null(False))
-    return list(selection)
+    return page(selection, ChargeReversal.id, query)
 
 
 @ledger_blp.route("/audit")
@@ -100,9 +101,9 @@ def list_charge_reversals(query):
 @ledger_blp.response(200, AuditEntrySchema(many=True))
 def list_audit(query):
     """Read the audit log, newest first."""
-    selection = AuditEntry.select().order_by(AuditEntry.id.desc()).limit(query["limit"])
+    selection = AuditEntry.select()
     if query.get("actor"):
         selection = selection.where(AuditEntry.actor == query["actor"])
     if query.get("patient_id"):
         selection = selection.where(AuditEntry.patient_id == query["patient_id"])
-    return list(selection)
+    return page(selection, AuditEntry.id, query)

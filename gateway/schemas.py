@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from common.bounds import page_limit, text
+from common.paging import PagedQuerySchema
 
 
 class TokenRequestSchema(Schema):
@@ -54,7 +55,7 @@ class ReversalReceiptSchema(Schema):
     flag = fields.String(allow_none=True)
 
 
-class ChargeQuerySchema(Schema):
+class ChargeQuerySchema(PagedQuerySchema):
     encounter_id = text(100)
     flagged = fields.Boolean()
     limit = page_limit(200)
@@ -71,7 +72,7 @@ class AuditEntrySchema(Schema):
     patient_id = fields.String(allow_none=True)
 
 
-class AuditQuerySchema(Schema):
+class AuditQuerySchema(PagedQuerySchema):
     actor = text(64)
     patient_id = text(64)
     limit = page_limit(200)

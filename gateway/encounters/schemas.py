@@ -5,6 +5,7 @@ import json
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from common.bounds import Text, moment, page_limit, text
+from common.paging import PagedQuerySchema
 from gateway.patients.identity import ICD10_PATTERN, icd10_codes
 from gateway.patients.schemas import CoverageSchema, RecordId
 
@@ -55,7 +56,7 @@ class EncounterSchema(Schema):
     coverage = fields.Nested(CoverageSchema, allow_none=True)  # the card valid on the day the visit opened
 
 
-class EncounterQuerySchema(Schema):
+class EncounterQuerySchema(PagedQuerySchema):
     patient_id = RecordId()
     status = fields.String(validate=validate.OneOf(("open", "closed")))
     limit = page_limit(100)
@@ -79,5 +80,5 @@ class ChargeAttachSchema(Schema):
     encounter_id = RecordId(required=True)
 
 
-class UnmatchedFlagQuerySchema(Schema):
+class UnmatchedFlagQuerySchema(PagedQuerySchema):
     limit = page_limit(200)

@@ -71,6 +71,8 @@ class DeclaredErrorsPlugin(BasePlugin):
                 responses.setdefault(status, HTTPStatus(status).name)
             if getattr(view, "idempotent", False):
                 operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY_PARAMETER)
+            if isinstance(responses.get(200), dict) and _has_query_parameter(operation, "cursor"):
+                responses[200].setdefault("headers", {}).update(NEXT_PAGE_HEADERS)
 
 
 IDEMPOTENCY_KEY_PARAMETER = {
@@ -78,6 +80,18 @@ IDEMPOTENCY_KEY_PARAMETER = {
     "description": "Any unique text (e.g. a UUID): a repeat with the same key replays the first answer",
     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": r"^[!-~]+$"},
 }
+
+
+NEXT_PAGE_HEADERS = {
+    "X-Next-Cursor": {"description": "present when more rows follow: pass it as `cursor` for the next page",
+                      "schema": {"type": "string"}},
+    "Link": {"description": 'present when more rows follow: `<URL of the next page>; rel="next"`',
+             "schema": {"type": "string"}},
+}
+
+
+def _has_query_parameter(operation: dict, name: str) -> bool:
+    return any(p.get("in") == "query" and p.get("name") == name for p in operation.get("parameters", []))
 
 
 def _error_statuses(method: str, rule, view, operation: dict) -> list[int]:

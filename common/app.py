@@ -4,12 +4,13 @@ from collections.abc import Callable, Mapping
 
 import peewee
 from flask import Flask, current_app, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields, validate
 
 from common import outbox
 from common.auth import require_roles
-from common.bounds import load_json
+from common.bounds import MAX_JSON_DEPTH, json_depth_exceeds, load_json
 from common.config import DEFAULT_SECRET, base_settings, require_secrets
 from common.db import bind_database
 from common.errors import ApiError, register_error_handlers
@@ -25,6 +26,7 @@ def build_app(service: str, title: str, *, proxy: peewee.DatabaseProxy, outbox_m
               secrets: tuple[str, ...] = SECRETS) -> tuple[Flask, Api]:
     """Create a configured Flask app and its flask-smorest Api; nothing happens at import time."""
     app = Flask(service)
+    app.json = BoundedJSONProvider(app)
     install_converters(app)
     settings = base_settings(service)
     if extra_settings:
@@ -60,6 +62,16 @@ def build_app(service: str, title: str, *, proxy: peewee.DatabaseProxy, outbox_m
     app.after_request(add_next_link)
     app.add_url_rule("/healthz", "healthz", _healthz)
     return app, api
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, refusing text nested deeper than MAX_JSON_DEPTH (as invalid JSON) before the recursive parser
+    sees it: every `request.get_json()` (schemas, the audit, handlers) is safe from RecursionError."""
+
+    def loads(self, s, **kwargs):
+        if json_depth_exceeds(s if isinstance(s, bytes) else s.encode()):
+            raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+        return super().loads(s, **kwargs)
 
 
 def _reject_malformed_json():

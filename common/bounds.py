@@ -80,6 +80,11 @@ def name_text(maximum: int, minimum: int = 1, **kwargs) -> Text:
     return Text(validate=validate.Length(minimum, maximum), blank=False, **kwargs)
 
 
+def printable(value: str, maximum: int) -> str:
+    """Return untrusted text fit for a log or audit column: control characters dropped, cut to `maximum`."""
+    return _CONTROL_OR_BREAK.sub("", value)[:maximum]
+
+
 def integer(minimum: int, maximum: int, *, strict: bool = True, **kwargs) -> fields.Integer:
     """A whole number within [minimum, maximum]; strict (JSON integers only) except in query strings."""
     return fields.Integer(strict=strict, validate=validate.Range(minimum, maximum), **kwargs)

@@ -3,6 +3,7 @@
 from flask import current_app, g, request
 
 from common.auth import decode_token
+from common.bounds import printable
 from common.errors import Unauthorized
 from gateway.services import record_audit
 
@@ -22,7 +23,7 @@ def _actor() -> tuple[str, str]:
             return "invalid-token", "-"
     if request.path == "/api/v1/auth/token":
         body = request.get_json(silent=True) or {}
-        return str(body.get("username", "-"))[:64] if isinstance(body, dict) else "-", "-"
+        return printable(str(body.get("username", "-")), 64) if isinstance(body, dict) else "-", "-"
     return "anonymous", "-"
 
 
@@ -30,6 +31,7 @@ def audit_after_request(response):
     """Write an audit line for each change made through the public API."""
     if request.method in AUDITED_METHODS and request.path.startswith("/api/v1/"):
         actor, role = _actor()
-        record_audit(actor, role, f"{request.method} {request.path}", response.status_code, g.get("request_id"),
+        action = printable(f"{request.method} {request.path}", 300)  # the path is the caller's text
+        record_audit(actor, role, action, response.status_code, g.get("request_id"),
                      patient_id=g.get("audit_patient_id"))
     return response

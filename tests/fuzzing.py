@@ -41,6 +41,13 @@ class FuzzReport:
             self.failures[key] += 1
             self.samples.setdefault(key, f"{failure.title}: {failure.message[:300]}\n    {curl[:400]}")
 
+    def escaped(self, label: str, exc: Exception, curl: str) -> None:
+        self.failing_answers += 1
+        self.statuses[500] += 1
+        key = (label, f"escaped {type(exc).__name__}", 500)
+        self.failures[key] += 1
+        self.samples.setdefault(key, f"{exc}\n    {curl[:400]}")
+
     @property
     def server_errors(self) -> int:
         return sum(n for status, n in self.statuses.items() if status >= 500)
@@ -91,7 +98,11 @@ def _fuzz_operation(operation, mode, headers: dict, report: FuzzReport, examples
               suppress_health_check=list(HealthCheck))
     def run(case):
         report.cases += 1
-        response = case.call(headers=headers)
+        try:
+            response = case.call(headers=headers)
+        except Exception as exc:  # noqa: BLE001 (escaped the app's error handlers: a WSGI server answers 500)
+            report.escaped(operation.label, exc, case.as_curl_command(headers=headers))
+            return
         report.statuses[response.status_code] += 1
         try:
             case.validate_response(response, checks=CHECKS, headers=headers)

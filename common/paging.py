@@ -1,7 +1,7 @@
 """Cursor paging, the same on every list of every service.
 
 A list answers at most `limit` rows, as a JSON array as before. When more rows follow, the answer carries the
-cursor of the next page in `X-Next-Cursor` and as a link, `Link: <same URL with cursor=...>; rel="next"`; a client
+cursor of the next page in `X-Next-Cursor` and as a link, `Link: </same/path?...&cursor=...>; rel="next"`; a client
 follows it until no next link comes. The cursor is opaque to clients: it holds the sort key of the last row given,
 so a page starts right after it whatever was added meanwhile (newest-first lists show new rows on a fresh first
 page, never twice).
@@ -79,6 +79,7 @@ def add_next_link(response):
         arguments = {name: value for name, value in request.args.items(multi=True) if name != "cursor"}
         arguments["cursor"] = cursor
         response.headers[NEXT_CURSOR_HEADER] = cursor
-        response.headers.add("Link", f'<{request.base_url}?{urlencode(arguments)}>; rel="next"')
+        # Relative (RFC 8288): right at the service and through the gateway alike, which serves the same path.
+        response.headers.add("Link", f'<{request.path}?{urlencode(arguments)}>; rel="next"')
     return response
 

@@ -4,20 +4,11 @@ whose visit disagrees with its snapshot is a contract violation; months outside 
 import pytest
 
 from common.bounds import MAX_AMOUNT
-from tests.billing.factories import BLOOD_COUNT, HBA1C, charge, encounter, invoice_of, post_charge
+from tests.billing.factories import charge, encounter, invoice_of, post_charge
 from tests.support import bearer, service_headers
 
 CASHIER = bearer("cashier")
 FINANCE = bearer("finance")
-
-
-@pytest.fixture
-def bill(client) -> dict:
-    """A 147 200 đồng self-pay bill for a blood count and an HbA1c."""
-    visit = encounter(level=None)
-    post_charge(client, charge(BLOOD_COUNT, key="lab:test-run:3"), visit)
-    post_charge(client, charge(HBA1C, key="lab:test-run:4"), visit)
-    return invoice_of(client)
 
 
 @pytest.mark.parametrize("amount", [1000.9, "500", 1000.0, True, MAX_AMOUNT + 1])

@@ -21,6 +21,7 @@ from billing_service.schemas import (
     ReceiptSchema,
     RefundCreateSchema,
     RefundSchema,
+    SubListQuerySchema,
     TransferAssignmentSchema,
     WebhookAnswerSchema,
 )
@@ -28,6 +29,7 @@ from billing_service.vietqr import render_png, render_svg
 from common.auth import current_principal, require_roles, require_service
 from common.contracts import BillableChargeSchema, ChargeReversedSchema, EncounterSnapshotSchema
 from common.idempotency import idempotent
+from common.paging import page
 
 blp = Blueprint("billing", __name__, url_prefix="/api/v1/billing", description="Invoices, payments, refunds")
 webhooks_blp = Blueprint("billing_webhooks", __name__, url_prefix="/api/v1/billing/webhooks",
@@ -46,6 +48,7 @@ def _actor() -> str:
 @require_service
 @internal_blp.arguments(BillableChargeSchema())
 @internal_blp.response(201, ReceiptSchema)
+@internal_blp.alt_response(200, schema=ReceiptSchema, success=True, description="already known: nothing changed")
 def receive_charge(event):
     """Add a charge to its visit's bill once (200 and no change on a replay)."""
     line, created = services.receive_charge(event)
@@ -56,6 +59,7 @@ def receive_charge(event):
 @require_service
 @internal_blp.arguments(ChargeReversedSchema())
 @internal_blp.response(201, ReceiptSchema)
+@internal_blp.alt_response(200, schema=ReceiptSchema, success=True, description="already known: nothing changed")
 def receive_charge_reversal(event):
     """Reduce a bill line by a reversal once (200 and no change on a replay)."""
     reversal, created = services.receive_reversal(event)
@@ -67,6 +71,7 @@ def receive_charge_reversal(event):
 @require_service
 @internal_blp.arguments(EncounterSnapshotSchema())
 @internal_blp.response(201, ReceiptSchema)
+@internal_blp.alt_response(200, schema=ReceiptSchema, success=True, description="already known: nothing changed")
 def receive_encounter(encounter):
     """Keep the latest snapshot of a visit (200 when it was already known)."""
     snapshot, created = services.receive_encounter(encounter)
@@ -90,11 +95,11 @@ def charge_revenue(query):
 @blp.response(200, InvoiceSummarySchema(many=True))
 def list_invoices(query):
     """List bills, newest first, by visit, patient or state."""
-    selection = Invoice.select().order_by(Invoice.id.desc()).limit(query["limit"])
+    selection = Invoice.select()
     for name in ("encounter_id", "patient_id", "state"):
         if query.get(name):
             selection = selection.where(getattr(Invoice, name) == query[name])
-    return list(selection)
+    return page(selection, Invoice.id, query)
 
 
 @blp.route("/invoices/<int:invoice_id>")
@@ -118,20 +123,22 @@ def create_payment_request(fields, invoice_id):
 
 @blp.route("/invoices/<int:invoice_id>/payment-requests")
 @require_roles(*READERS)
+@blp.arguments(SubListQuerySchema(), location="query")
 @blp.response(200, PaymentRequestSchema(many=True))
-def list_payment_requests(invoice_id):
+def list_payment_requests(query, invoice_id):
     """List the QR codes and card requests issued for a bill, newest first."""
     invoice = services.get_invoice(invoice_id)
-    return list(invoice.payment_requests.order_by(PaymentRequest.id.desc()))
+    return page(invoice.payment_requests, PaymentRequest.id, query)
 
 
 @blp.route("/invoices/<int:invoice_id>/ledger")
 @require_roles(*READERS)
+@blp.arguments(SubListQuerySchema(), location="query")
 @blp.response(200, LedgerEntrySchema(many=True))
-def list_invoice_ledger(invoice_id):
+def list_invoice_ledger(query, invoice_id):
     """Show who changed a bill's money, when and why: charges, reversals, re-splits, payments, refunds."""
     invoice = services.get_invoice(invoice_id)
-    return list(invoice.ledger.order_by(LedgerEntry.id))
+    return page(invoice.ledger, LedgerEntry.id, query, descending=False)
 
 
 @blp.route("/invoices/<int:invoice_id>/payments", methods=["POST"])
@@ -212,10 +219,12 @@ def refund_payment(fields, payment_id):
 
 @blp.route("/unmatched-transfers")
 @require_roles(*READERS)
+@blp.arguments(SubListQuerySchema(), location="query")
 @blp.response(200, BankTransferSchema(many=True))
-def list_unmatched_transfers():
+def list_unmatched_transfers(query):
     """List bank transfers no bill reference matched, oldest first, for the cashier and finance."""
-    return list(BankTransfer.select().where(BankTransfer.state == "unmatched").order_by(BankTransfer.id))
+    return page(BankTransfer.select().where(BankTransfer.state == "unmatched"), BankTransfer.id, query,
+                descending=False)
 
 
 @blp.route("/unmatched-transfers/<int:transfer_id>/assign", methods=["POST"])

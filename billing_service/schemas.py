@@ -5,10 +5,19 @@ from decimal import Decimal
 from marshmallow import Schema, fields, validate
 
 from billing_service.models import InvoiceLine, Payment
+from common.bounds import moment, money, page_limit, row_id, text
 from common.models import utcnow
+from common.paging import PagedQuerySchema
 
-MONEY = fields.Integer
-REASON = validate.Length(3, 500)
+MONEY = fields.Integer  # amounts given back; amounts taken in are common.bounds.money (strict, bounded)
+
+
+def _reason(**kwargs):
+    return text(500, 3, multiline=True, **kwargs)
+
+
+def _reference(**kwargs):
+    return text(100, 1, **kwargs)
 
 
 class Percent(fields.Field):
@@ -112,16 +121,22 @@ class InvoiceSchema(InvoiceSummarySchema):
         return PaymentSchema(many=True).dump(invoice.payments.order_by(Payment.id))
 
 
-class InvoiceQuerySchema(Schema):
-    encounter_id = fields.String()
-    patient_id = fields.String()
+class SubListQuerySchema(PagedQuerySchema):
+    """The query of a list that belongs to one row (a bill's payment requests, its ledger)."""
+
+    limit = page_limit(1000)
+
+
+class InvoiceQuerySchema(PagedQuerySchema):
+    encounter_id = text(100)
+    patient_id = text(100)
     state = fields.String(validate=validate.OneOf(("open", "partially_paid", "paid", "refunded", "void")))
-    limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+    limit = page_limit(100)
 
 
 class PaymentRequestCreateSchema(Schema):
     method = fields.String(required=True, validate=validate.OneOf(("vietqr", "card")))
-    amount = MONEY(validate=validate.Range(min=1))
+    amount = money(1, metadata={"description": "đồng; the bill's balance when absent"})
 
 
 class PaymentRequestSchema(Schema):
@@ -158,15 +173,15 @@ class PaymentRequestSchema(Schema):
 
 class CounterPaymentSchema(Schema):
     method = fields.String(required=True, validate=validate.OneOf(("cash", "bank_transfer")))
-    amount = MONEY(required=True, validate=validate.Range(min=1))
-    reason = fields.String(required=True, validate=REASON)
-    reference = fields.String(validate=validate.Length(1, 100))
+    amount = money(1, required=True)
+    reason = _reason(required=True)
+    reference = _reference()
 
 
 class RefundCreateSchema(Schema):
-    amount = MONEY(required=True, validate=validate.Range(min=1))
-    reason = fields.String(required=True, validate=REASON)
-    reference = fields.String(validate=validate.Length(1, 100))
+    amount = money(1, required=True)
+    reason = _reason(required=True)
+    reference = _reference()
 
 
 class RefundSchema(Schema):
@@ -187,11 +202,11 @@ class RefundSchema(Schema):
 
 
 class BankTransferNotificationSchema(Schema):
-    transaction_id = fields.String(required=True, validate=validate.Length(1, 100))
-    account = fields.String(required=True, validate=validate.Length(1, 40))
-    amount = MONEY(required=True, strict=True, validate=validate.Range(min=1))
-    memo = fields.String(required=True, validate=validate.Length(0, 500))
-    occurred_at = fields.AwareDateTime(required=True, format="iso")
+    transaction_id = _reference(required=True)
+    account = text(40, 1, required=True)
+    amount = money(1, required=True)
+    memo = text(500, required=True, multiline=True)
+    occurred_at = moment(required=True)
 
 
 class BankTransferSchema(Schema):
@@ -210,8 +225,8 @@ class BankTransferSchema(Schema):
 
 
 class TransferAssignmentSchema(Schema):
-    invoice_id = fields.Integer(required=True, validate=validate.Range(min=1))
-    reason = fields.String(required=True, validate=REASON)
+    invoice_id = row_id(required=True)
+    reason = _reason(required=True)
 
 
 class LedgerEntrySchema(Schema):

@@ -1,20 +1,23 @@
 """The one Flask skeleton every service is built on: config, errors, logging, database, docs, health, outbox."""
 
-import json
 from collections.abc import Callable, Mapping
 
 import flask
 import peewee
 from flask import Flask, current_app, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields, validate
 
 from common import outbox
 from common.auth import require_roles
+from common.bounds import MAX_JSON_DEPTH, json_depth_exceeds, load_json
 from common.config import base_settings, development_secrets, require_secrets
 from common.db import bind_database
-from common.errors import ApiError, Conflict, ServiceUnavailable, register_error_handlers
+from common.errors import Conflict, ServiceUnavailable, register_error_handlers
 from common.logs import configure_logging, install_request_id
+from common.openapi import build_api, install_converters
+from common.paging import PagedQuerySchema, add_next_link, page
 
 SECRETS = ("JWT_SECRET", "SERVICE_TOKEN")
 ASSETS_URL = "/assets/common"
@@ -25,6 +28,8 @@ def build_app(service: str, title: str, *, proxy: peewee.DatabaseProxy, outbox_m
               secrets: tuple[str, ...] = SECRETS) -> tuple[Flask, Api]:
     """Create a configured Flask app and its flask-smorest Api; nothing happens at import time."""
     app = Flask(service)
+    app.json = BoundedJSONProvider(app)
+    install_converters(app)
     settings = base_settings(service)
     if extra_settings:
         settings.update(extra_settings())
@@ -55,20 +60,28 @@ def build_app(service: str, title: str, *, proxy: peewee.DatabaseProxy, outbox_m
         app.extensions["redis"] = redis_connection(app.config["REDIS_URL"])
     assets = flask.Blueprint("common_assets", __name__, static_folder="static", static_url_path=ASSETS_URL)
     app.register_blueprint(assets)  # Swagger UI's files, vendored
-    api = Api(app)
+    api = build_api(app)
     register_error_handlers(app)  # after Api(), so ours replace flask-smorest's JSON error handler
     app.before_request(_reject_malformed_json)
+    app.after_request(add_next_link)
     app.add_url_rule("/healthz", "healthz", _healthz)
     return app, api
 
 
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, refusing text nested deeper than MAX_JSON_DEPTH (as invalid JSON) before the recursive parser
+    sees it: every `request.get_json()` (schemas, the audit, handlers) is safe from RecursionError."""
+
+    def loads(self, s, **kwargs):
+        if json_depth_exceeds(s if isinstance(s, bytes) else s.encode()):
+            raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+        return super().loads(s, **kwargs)
+
+
 def _reject_malformed_json():
-    """Answer 400 for a body that claims to be JSON and is not, before any schema sees it."""
+    """Answer 400 for a body that claims to be JSON and is not, or nests too deep, before any schema sees it."""
     if request.is_json and request.content_length != 0 and request.get_data(cache=True):
-        try:
-            json.loads(request.get_data(cache=True))
-        except ValueError as exc:
-            raise ApiError(f"The request body is not valid JSON: {exc}", code="MALFORMED_JSON", status=400) from None
+        load_json(request.get_data(cache=True))
 
 
 def _healthz():
@@ -106,19 +119,23 @@ class OutboxMessageSchema(Schema):
     delivered_at = fields.AwareDateTime(allow_none=True)
 
 
-class OutboxQuerySchema(Schema):
+class OutboxQuerySchema(PagedQuerySchema):
     # stuck: pending and failed at least once (the receiver is down or keeps failing on it)
     state = fields.String(validate=validate.OneOf(("pending", "delivered", "rejected", "stuck")))
-    limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+
+
+def _outbox_in(state: str | None):
+    """This service's outbox messages in `state` (any; `stuck`: pending and failed at least once)."""
+    model = current_app.extensions["outbox_model"]
+    if state == "stuck":
+        return model.select().where((model.state == "pending") & model.last_error.is_null(False))
+    return model.select().where(model.state == state) if state else model.select()
 
 
 def outbox_messages(state: str | None, limit: int) -> list:
-    """This service's outbox messages in `state` (any; `stuck`: pending and failed at least once), newest first."""
+    """The newest `limit` outbox messages in `state` (see _outbox_in)."""
     model = current_app.extensions["outbox_model"]
-    selection = model.select().order_by(model.id.desc()).limit(limit)
-    if state == "stuck":
-        return list(selection.where((model.state == "pending") & model.last_error.is_null(False)))
-    return list(selection.where(model.state == state) if state else selection)
+    return list(_outbox_in(state).order_by(model.id.desc()).limit(limit))
 
 
 def outbox_blueprint(url_prefix: str, roles: tuple[str, ...]) -> Blueprint:
@@ -131,8 +148,8 @@ def outbox_blueprint(url_prefix: str, roles: tuple[str, ...]) -> Blueprint:
     @blp.arguments(OutboxQuerySchema(), location="query")
     @blp.response(200, OutboxMessageSchema(many=True))
     def list_outbox(query):
-        """List outbox messages, newest first; `rejected` and `stuck` are those someone must look at."""
-        return outbox_messages(query.get("state"), query["limit"])
+        """List outbox messages, newest first, a page at a time; `rejected` and `stuck` need someone to look."""
+        return page(_outbox_in(query.get("state")), current_app.extensions["outbox_model"].id, query)
 
     @blp.route("/outbox/<int:message_id>/retry", methods=["POST"])
     @require_roles("admin")

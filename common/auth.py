@@ -106,6 +106,7 @@ def require_roles(*roles: str, allow_service: bool = False):
                 raise Forbidden(f"Role '{principal.role}' may not do this; needs one of: {', '.join(roles)}")
             return view(*args, **kwargs)
 
+        guarded.roles = roles  # read by common.openapi to declare 401/403
         return guarded
 
     return decorator
@@ -121,6 +122,7 @@ def require_service(view):
         g.principal = Principal(subject=request.headers.get("X-Service-Name", "service"), role=SERVICE_ROLE)
         return view(*args, **kwargs)
 
+    guarded.service_only = True  # read by common.openapi to declare 401
     return guarded
 
 

@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from common.bounds import day, line_quantity, moment, money, name_text, text, unit_price
+
 CHARGE_CREATED = "charge.created"
 CHARGE_REVERSED = "charge.reversed"
 CHARGES_PATH = "/internal/charges"
@@ -22,24 +24,24 @@ class PractitionerSnapshotSchema(Schema):
 class ChargeCreatedSchema(Schema):
     """A billable event on a patient's visit: a logged lab test, a dispensed drug line."""
 
-    key = fields.String(required=True, validate=validate.Length(1, 200))  # e.g. lab:test-run:42
+    key = text(200, 1, required=True)  # e.g. lab:test-run:42
     source = fields.String(required=True, validate=validate.OneOf(SOURCES))
-    source_id = fields.String(required=True, validate=validate.Length(1, 100))
-    encounter_id = fields.String(required=True, validate=validate.Length(1, 100))
-    patient_id = fields.String(required=True, validate=validate.Length(1, 100))
+    source_id = text(100, 1, required=True)
+    encounter_id = text(100, 1, required=True)
+    patient_id = text(100, 1, required=True)
     item_kind = fields.String(required=True, validate=validate.OneOf(ITEM_KINDS))
-    code = fields.String(required=True, validate=validate.Length(1, 50))  # BHYT MA_DICH_VU / MA_THUOC
-    name = fields.String(required=True, validate=validate.Length(1, 300))
-    unit = fields.String(required=True, validate=validate.Length(1, 30))
-    quantity = fields.Integer(required=True, validate=validate.Range(min=1))
-    unit_price_amount = fields.Integer(required=True, validate=validate.Range(min=0))
-    insurance_unit_price_amount = fields.Integer(required=True, validate=validate.Range(min=0))
+    code = text(50, 1, required=True)  # BHYT MA_DICH_VU / MA_THUOC
+    name = name_text(300, required=True)
+    unit = text(30, 1, required=True)
+    quantity = line_quantity(required=True)
+    unit_price_amount = unit_price(required=True)
+    insurance_unit_price_amount = unit_price(required=True)
     insurance_covered = fields.Boolean(required=True)
-    insurance_rate = fields.Integer(load_default=100, validate=validate.Range(0, 100))  # TYLE_TT_BH %
-    amount = fields.Integer(required=True, validate=validate.Range(min=0))  # quantity × unit price
-    cost_amount = fields.Integer(load_default=0, validate=validate.Range(min=0))  # reagent/drug cost
+    insurance_rate = fields.Integer(strict=True, load_default=100, validate=validate.Range(0, 100))  # TYLE_TT_BH %
+    amount = money(required=True)  # quantity × unit price
+    cost_amount = money(load_default=0)  # reagent/drug cost
     currency = fields.String(load_default="VND", validate=validate.Equal("VND"))
-    occurred_at = fields.AwareDateTime(required=True, format="iso")
+    occurred_at = moment(required=True)
     details = fields.Dict(load_default=dict)  # source-specific: loinc, atc, strength, route, results...
     # Optional (older senders leave them out). The ids are the gateway's practitioner ids, sent by lab and pharmacy;
     # the gateway adds who they are before it hands the charge to billing.
@@ -52,51 +54,51 @@ class ChargeCreatedSchema(Schema):
 class ChargeReversedSchema(Schema):
     """Part or all of an earlier charge taken back: a voided test run, a returned drug."""
 
-    key = fields.String(required=True, validate=validate.Length(1, 200))  # e.g. lab:test-run:42:void
-    charge_key = fields.String(required=True, validate=validate.Length(1, 200))
+    key = text(200, 1, required=True)  # e.g. lab:test-run:42:void
+    charge_key = text(200, 1, required=True)
     source = fields.String(required=True, validate=validate.OneOf(SOURCES))
-    encounter_id = fields.String(required=True, validate=validate.Length(1, 100))
-    quantity = fields.Integer(required=True, validate=validate.Range(min=1))
-    amount = fields.Integer(required=True, validate=validate.Range(min=0))
+    encounter_id = text(100, 1, required=True)
+    quantity = line_quantity(required=True)
+    amount = money(required=True)
     currency = fields.String(load_default="VND", validate=validate.Equal("VND"))
-    reason = fields.String(required=True, validate=validate.Length(1, 500))
-    occurred_at = fields.AwareDateTime(required=True, format="iso")
+    reason = text(500, 1, required=True, multiline=True)
+    occurred_at = moment(required=True)
 
 
 class PatientSnapshotSchema(Schema):
     """The patient as the gateway knows them when a charge or a closed visit is handed to billing."""
 
-    id = fields.String(required=True)
-    full_name = fields.String(required=True)
-    birth_date = fields.Date(required=True)
+    id = text(100, 1, required=True)
+    full_name = name_text(200, required=True)
+    birth_date = day(required=True)
     sex = fields.String(required=True, validate=validate.OneOf(("male", "female", "unknown")))
     cccd = fields.String(required=True, validate=validate.Regexp(r"^\d{12}$"))
-    address = fields.String(load_default="")
+    address = text(500, load_default="", multiline=True)
 
 
 class CoverageSnapshotSchema(Schema):
     """The BHYT card valid on the visit date (absent when the patient pays themselves)."""
 
-    card_number = fields.String(required=True, validate=validate.Length(equal=15))
-    registered_facility = fields.String(required=True, validate=validate.Length(equal=5))
-    valid_from = fields.Date(required=True)
-    valid_to = fields.Date(required=True)
-    benefit_level = fields.Integer(required=True, validate=validate.OneOf((80, 95, 100)))
+    card_number = text(15, 15, required=True)
+    registered_facility = text(5, 5, required=True)
+    valid_from = day(required=True)
+    valid_to = day(required=True)
+    benefit_level = fields.Integer(strict=True, required=True, validate=validate.OneOf((80, 95, 100)))
 
 
 class EncounterSnapshotSchema(Schema):
     """A visit as billing needs it: who, which card, in or out of network, and its closing data once closed."""
 
-    id = fields.String(required=True)
+    id = text(100, 1, required=True)
     kind = fields.String(required=True, validate=validate.OneOf(("outpatient", "inpatient")))
-    department = fields.String(required=True)
+    department = text(100, 1, required=True)
     in_network = fields.Boolean(required=True)
-    network_rate = fields.Integer(load_default=100, validate=validate.Range(0, 100))
-    opened_at = fields.AwareDateTime(required=True, format="iso")
+    network_rate = fields.Integer(strict=True, load_default=100, validate=validate.Range(0, 100))
+    opened_at = moment(required=True)
     status = fields.String(load_default="open", validate=validate.OneOf(("open", "closed")))
-    diagnosis_main = fields.String(load_default=None, allow_none=True)  # ICD-10
-    diagnosis_other = fields.String(load_default=None, allow_none=True)
-    discharged_at = fields.AwareDateTime(load_default=None, allow_none=True, format="iso")
+    diagnosis_main = text(20, load_default=None, allow_none=True)  # ICD-10
+    diagnosis_other = text(200, load_default=None, allow_none=True)
+    discharged_at = moment(load_default=None, allow_none=True)
     patient = fields.Nested(PatientSnapshotSchema, required=True)
     coverage = fields.Nested(CoverageSnapshotSchema, load_default=None, allow_none=True)
     practitioner = fields.Nested(PractitionerSnapshotSchema, load_default=None, allow_none=True)  # optional
@@ -130,11 +132,11 @@ ENCOUNTER_FLAGS_PATH = "/internal/encounter-flags"  # on the gateway
 class EncounterFlagSchema(Schema):
     """A warning attached to a visit on the patient's record, e.g. a recalled drug lot the patient received."""
 
-    key = fields.String(required=True, validate=validate.Length(1, 200))  # e.g. pharmacy:recall:12:encounter:34
-    encounter_id = fields.String(required=True, validate=validate.Length(1, 100))
-    patient_id = fields.String(required=True, validate=validate.Length(1, 100))
+    key = text(200, 1, required=True)  # e.g. pharmacy:recall:12:encounter:34
+    encounter_id = text(100, 1, required=True)
+    patient_id = text(100, 1, required=True)
     kind = fields.String(required=True, validate=validate.OneOf(("drug_recall", "reagent_recall", "other")))
-    message = fields.String(required=True, validate=validate.Length(1, 1000))
+    message = text(1000, 1, required=True, multiline=True)
     source = fields.String(required=True, validate=validate.OneOf(SOURCES))
     details = fields.Dict(load_default=dict)  # drug_code, lot_number, dispense ids, recall reason
-    raised_at = fields.AwareDateTime(required=True, format="iso")
+    raised_at = moment(required=True)

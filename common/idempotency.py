@@ -70,4 +70,5 @@ def idempotent(view):
                 raise
             return _replay(winner, fingerprint)
 
+    wrapper.idempotent = True  # read by common.openapi to declare the Idempotency-Key header
     return wrapper

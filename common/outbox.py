@@ -76,14 +76,16 @@ def _backoff(attempts: int, cap: int) -> timedelta:
 
 
 def _claim_due(model, limit: int) -> list:
-    """Claim up to `limit` due pending messages, oldest first: count the attempt and push their next try back."""
+    """Claim up to `limit` due pending messages, oldest first: count the attempt and push their next try back past
+    the time a delivery may take (the service-call timeout), so no other deliverer sends them meanwhile."""
     now = utcnow()
+    lease = max(_backoff(1, current_app.config["OUTBOX_MAX_BACKOFF_SECONDS"]),
+                timedelta(milliseconds=2 * current_app.config["HTTP_TIMEOUT_MS"]))
     due = (model.select(model.id).where((model.state == "pending") & (model.next_attempt_at <= now))
            .order_by(model.id).limit(limit))
     if model._meta.database.for_update:
         due = due.for_update(skip_locked=True)
-    claim = (model.update(attempts=model.attempts + 1,
-                          next_attempt_at=now + _backoff(1, current_app.config["OUTBOX_MAX_BACKOFF_SECONDS"]))
+    claim = (model.update(attempts=model.attempts + 1, next_attempt_at=now + lease)
              .where(model.id.in_(due) & (model.state == "pending")).returning(*model._meta.sorted_fields))
     return sorted(claim.objects(model).execute(), key=lambda message: message.id)
 

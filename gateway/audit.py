@@ -11,6 +11,7 @@ from functools import wraps
 from flask import current_app, g, request
 
 from common.auth import decode_token
+from common.bounds import printable
 from common.errors import Unauthorized
 from gateway import audit_spool
 from gateway.models import db
@@ -32,7 +33,7 @@ def _actor() -> tuple[str, str]:
             return "invalid-token", "-"
     if request.path == "/api/v1/auth/token":
         body = request.get_json(silent=True) or {}
-        return str(body.get("username", "-")) if isinstance(body, dict) else "-", "-"
+        return printable(str(body.get("username", "-")), 64) if isinstance(body, dict) else "-", "-"
     return "anonymous", "-"
 
 

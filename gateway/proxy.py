@@ -17,7 +17,8 @@ from gateway.config import PROXIED_AREAS
 log = logging.getLogger(__name__)
 FORWARDED_REQUEST_HEADERS = ("Authorization", "Content-Type", "Accept", "Idempotency-Key", "Stripe-Signature",
                              "X-Signature")
-RETURNED_HEADERS = ("Content-Type", "Content-Disposition", "Location", "Idempotent-Replayed", "Cache-Control")
+RETURNED_HEADERS = ("Content-Type", "Content-Disposition", "Location", "Idempotent-Replayed", "Cache-Control",
+                    "X-Next-Cursor", "Link")  # the next page of a list (common.paging)
 STREAM_CHUNK = 64 * 1024
 _pool = urllib3.PoolManager(num_pools=8, maxsize=64, block=False, retries=False)
 

@@ -5,6 +5,7 @@ from flask_smorest import Blueprint
 
 from common.auth import require_roles, require_service
 from common.contracts import ChargeCreatedSchema, ChargeReversedSchema, EncounterFlagSchema
+from common.paging import page
 from gateway import services
 from gateway.charges import services as charges
 from gateway.encounters.flags import store_encounter_flag
@@ -14,6 +15,7 @@ from gateway.schemas import (
     AuditEntrySchema,
     AuditQuerySchema,
     ChargeQuerySchema,
+    ReversalReceiptSchema,
     StoredChargeSchema,
     StoredReversalSchema,
     TokenRequestSchema,
@@ -37,6 +39,7 @@ def create_token(credentials):
 @require_service
 @internal_blp.arguments(ChargeCreatedSchema())
 @internal_blp.response(201, StoredChargeSchema)
+@internal_blp.alt_response(200, schema=StoredChargeSchema, success=True, description="already stored")
 def receive_charge(event):
     """Store a charge from lab or pharmacy exactly once (200 with the stored one on a resend)."""
     charge, created = charges.store_charge(event)
@@ -46,6 +49,8 @@ def receive_charge(event):
 @internal_blp.route("/charge-reversals", methods=["POST"])
 @require_service
 @internal_blp.arguments(ChargeReversedSchema())
+@internal_blp.response(201, ReversalReceiptSchema)
+@internal_blp.alt_response(200, schema=ReversalReceiptSchema, success=True, description="already stored")
 def receive_charge_reversal(event):
     """Store a reversal exactly once and reduce the charge it reverses."""
     reversal, created = charges.store_charge_reversal(event)
@@ -56,6 +61,7 @@ def receive_charge_reversal(event):
 @require_service
 @internal_blp.arguments(EncounterFlagSchema())
 @internal_blp.response(201, EncounterFlagViewSchema)
+@internal_blp.alt_response(200, schema=EncounterFlagViewSchema, success=True, description="already stored")
 def receive_encounter_flag(event):
     """Store a warning on a visit (e.g. a recalled drug lot) exactly once (200 with the stored one on a resend)."""
     flag, created = store_encounter_flag(event)
@@ -68,12 +74,12 @@ def receive_encounter_flag(event):
 @ledger_blp.response(200, StoredChargeSchema(many=True))
 def list_charges(query):
     """List stored charges, newest first; `flagged=true` shows the ones finance must look at."""
-    selection = Charge.select().order_by(Charge.id.desc()).limit(query["limit"])
+    selection = Charge.select()
     if query.get("encounter_id"):
         selection = selection.where(Charge.encounter_ref == query["encounter_id"])
     if query.get("flagged") is True:
         selection = selection.where(Charge.flag.is_null(False))
-    return list(selection)
+    return page(selection, Charge.id, query)
 
 
 @ledger_blp.route("/charge-reversals")
@@ -82,10 +88,13 @@ def list_charges(query):
 @ledger_blp.response(200, StoredReversalSchema(many=True))
 def list_charge_reversals(query):
     """List stored reversals, newest first; `flagged=true` shows those of an unknown charge or beyond it."""
-    selection = ChargeReversal.select().order_by(ChargeReversal.id.desc()).limit(query["limit"])
+    selection = ChargeReversal.select()
+    if query.get("encounter_id"):
+        charges = Charge.select(Charge.key).where(Charge.encounter_ref == query["encounter_id"])
+        selection = selection.where(ChargeReversal.charge_key.in_(charges))
     if query.get("flagged") is True:
         selection = selection.where(ChargeReversal.flag.is_null(False))
-    return list(selection)
+    return page(selection, ChargeReversal.id, query)
 
 
 @ledger_blp.route("/audit")
@@ -93,11 +102,10 @@ def list_charge_reversals(query):
 @ledger_blp.arguments(AuditQuerySchema(), location="query")
 @ledger_blp.response(200, AuditEntrySchema(many=True))
 def list_audit(query):
-    """Read the audit log, newest first (lines written after the answer are stored later: by their time)."""
-    selection = AuditEntry.select().order_by(AuditEntry.occurred_at.desc(), AuditEntry.id.desc()).limit(
-        query["limit"])
+    """Read the audit log, newest stored first (a line spooled after its answer is stored a moment later)."""
+    selection = AuditEntry.select()
     if query.get("actor"):
         selection = selection.where(AuditEntry.actor == query["actor"])
     if query.get("patient_id"):
         selection = selection.where(AuditEntry.patient_id == query["patient_id"])
-    return list(selection)
+    return page(selection, AuditEntry.id, query)

@@ -2,9 +2,12 @@
 
 from marshmallow import Schema, fields, validate
 
+from common.bounds import page_limit, text
+from common.paging import PagedQuerySchema
+
 
 class TokenRequestSchema(Schema):
-    username = fields.String(required=True, validate=validate.Length(1, 64))
+    username = text(64, 1, required=True)
     password = fields.String(required=True, validate=validate.Length(1, 200), load_only=True)
 
 
@@ -46,10 +49,16 @@ class StoredReversalSchema(Schema):
     received_at = fields.AwareDateTime()
 
 
-class ChargeQuerySchema(Schema):
-    encounter_id = fields.String()
+class ReversalReceiptSchema(Schema):
+    key = fields.String()
+    charge_key = fields.String()
+    flag = fields.String(allow_none=True)
+
+
+class ChargeQuerySchema(PagedQuerySchema):
+    encounter_id = text(100)
     flagged = fields.Boolean()
-    limit = fields.Integer(load_default=200, validate=validate.Range(1, 1000))
+    limit = page_limit(200)
 
 
 class AuditEntrySchema(Schema):
@@ -63,7 +72,7 @@ class AuditEntrySchema(Schema):
     patient_id = fields.String(allow_none=True)
 
 
-class AuditQuerySchema(Schema):
-    actor = fields.String()
-    patient_id = fields.String()
-    limit = fields.Integer(load_default=200, validate=validate.Range(1, 1000))
+class AuditQuerySchema(PagedQuerySchema):
+    actor = text(64)
+    patient_id = text(64)
+    limit = page_limit(200)

@@ -1,14 +1,22 @@
 """Schemas of the lab's margin report (query and dump). Money is integer đồng."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from common.bounds import date_range_problems, day
 
 
 class MarginQuerySchema(Schema):
-    start = fields.Date(data_key="from")
-    end = fields.Date(data_key="to")
+    start = day(data_key="from")
+    end = day(data_key="to")
     group = fields.String(load_default="month", validate=validate.OneOf(("month", "day")))
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
     part = fields.String(load_default="rows", validate=validate.OneOf(("rows", "unbilled")))
+
+    @validates_schema
+    def _in_order(self, data, **kwargs):
+        problems = date_range_problems(data.get("start"), data.get("end"))
+        if problems:
+            raise ValidationError(problems)
 
 
 class MarginRowSchema(Schema):

@@ -1,48 +1,77 @@
 """Lab request/response schemas (one per resource; quantities are integer base units, money integer đồng)."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from common.bounds import (
+    code_text,
+    date_range_problems,
+    day,
+    integer,
+    line_quantity,
+    money,
+    name_text,
+    page_limit,
+    stock_quantity,
+    text,
+    unit_price,
+)
+from common.paging import PagedQuerySchema
 from lab_service.models import RECIPE_BASES, RUN_KINDS
 
 CODE = validate.Regexp(r"^[A-Za-z0-9._-]{1,40}$", error="Use 1-40 letters, digits, '.', '_' or '-'")
 LOINC = validate.Regexp(r"^\d{1,7}-\d$", error="A LOINC code looks like 2345-7")
-EXTERNAL_ID = validate.Length(1, 100)
-REASON = validate.Length(1, 500)
-POSITIVE = validate.Range(min=1)
-NOT_NEGATIVE = validate.Range(min=0)
+MAX_RECIPE_LINES = 50
+MAX_RESULTS = 50
+MAX_STABILITY_DAYS = 3660
+
+
+def _code(**kwargs):
+    return code_text(CODE, 40, **kwargs)
+
+
+def _external_id(**kwargs):
+    """A visit or patient id of the gateway, as text (column of 100)."""
+    return text(100, 1, **kwargs)
+
+
+def _reason(**kwargs):
+    return text(500, 1, multiline=True, **kwargs)
+
+
+class CatalogueQuerySchema(PagedQuerySchema):
+    limit = page_limit(1000)
 
 
 class ReagentSchema(Schema):
     id = fields.Integer(dump_only=True)
-    code = fields.String(required=True, validate=CODE)
-    name = fields.String(required=True, validate=validate.Length(1, 200))
-    manufacturer = fields.String(required=True, validate=validate.Length(1, 200))
-    base_unit = fields.String(required=True, validate=validate.Length(1, 20))
-    reorder_level = fields.Integer(strict=True, load_default=0, validate=NOT_NEGATIVE)
-    unit_cost_amount = fields.Integer(strict=True, load_default=0, validate=NOT_NEGATIVE)
+    code = _code(required=True)
+    name = name_text(200, required=True)
+    manufacturer = name_text(200, required=True)
+    base_unit = text(20, 1, required=True)
+    reorder_level = stock_quantity(minimum=0, load_default=0)
+    unit_cost_amount = unit_price(load_default=0)
     requires_qc_release = fields.Boolean(load_default=False)
-    stability_days_after_opening = fields.Integer(strict=True, load_default=None, allow_none=True,
-                                                  validate=validate.Range(min=1))
+    stability_days_after_opening = integer(1, MAX_STABILITY_DAYS, load_default=None, allow_none=True)
     created_at = fields.AwareDateTime(dump_only=True)
 
 
 class ReagentChangesSchema(Schema):
-    name = fields.String(validate=validate.Length(1, 200))
-    manufacturer = fields.String(validate=validate.Length(1, 200))
-    reorder_level = fields.Integer(strict=True, validate=NOT_NEGATIVE)
-    unit_cost_amount = fields.Integer(strict=True, validate=NOT_NEGATIVE)
+    name = name_text(200)
+    manufacturer = name_text(200)
+    reorder_level = stock_quantity(minimum=0)
+    unit_cost_amount = unit_price()
     requires_qc_release = fields.Boolean()
-    stability_days_after_opening = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1))
+    stability_days_after_opening = integer(1, MAX_STABILITY_DAYS, allow_none=True)
 
 
 class LotSchema(Schema):
     id = fields.Integer(dump_only=True)
     reagent_code = fields.String(dump_only=True)
-    lot_number = fields.String(required=True, validate=validate.Length(1, 60))
-    supplier = fields.String(load_default="", validate=validate.Length(0, 200))
-    expires_on = fields.Date(required=True)
-    quantity = fields.Integer(required=True, strict=True, load_only=True, validate=POSITIVE)
-    cost_amount = fields.Integer(load_default=None, strict=True, allow_none=True, validate=NOT_NEGATIVE)
+    lot_number = text(60, 1, required=True)
+    supplier = text(200, load_default="")
+    expires_on = day(required=True)
+    quantity = stock_quantity(required=True, load_only=True)
+    cost_amount = money(load_default=None, allow_none=True, metadata={"description": "what the whole lot cost"})
     state = fields.String(dump_only=True)
     opened_at = fields.AwareDateTime(dump_only=True, allow_none=True)
     stable_until = fields.AwareDateTime(dump_only=True, allow_none=True)
@@ -63,72 +92,71 @@ class ReagentStockSchema(ReagentSchema):
 
 class AnalyzerSchema(Schema):
     id = fields.Integer(dump_only=True)
-    code = fields.String(required=True, validate=CODE)
-    name = fields.String(required=True, validate=validate.Length(1, 200))
-    manufacturer = fields.String(load_default="", validate=validate.Length(0, 200))
+    code = _code(required=True)
+    name = name_text(200, required=True)
+    manufacturer = text(200, load_default="")
     created_at = fields.AwareDateTime(dump_only=True)
 
 
 class RecipeLineSchema(Schema):
-    reagent_code = fields.String(required=True, validate=CODE)
-    quantity = fields.Integer(required=True, strict=True, validate=POSITIVE)
+    reagent_code = _code(required=True)
+    quantity = line_quantity(required=True)
     basis = fields.String(load_default="test", validate=validate.OneOf(RECIPE_BASES),
                           metadata={"description": "test: per test; run: dead volume per run; lot_opened: "
                                                    "calibration/QC when a run opens a new lot; day: once a day"})
-    analyzer_code = fields.String(load_default=None, allow_none=True, validate=CODE,
-                                  metadata={"description": "lines for an analyzer replace the default recipe on it"})
+    analyzer_code = _code(load_default=None, allow_none=True,
+                          metadata={"description": "lines for an analyzer replace the default recipe on it"})
 
 
 class RecipeSchema(Schema):
-    recipe = fields.List(fields.Nested(RecipeLineSchema), required=True)
+    recipe = fields.List(fields.Nested(RecipeLineSchema), required=True, validate=validate.Length(0, MAX_RECIPE_LINES))
 
 
 class LabTestSchema(Schema):
     id = fields.Integer(dump_only=True)
-    code = fields.String(required=True, validate=CODE)
-    name = fields.String(required=True, validate=validate.Length(1, 200))
-    loinc = fields.String(required=True, validate=LOINC)
-    service_code = fields.String(required=True, validate=validate.Length(1, 50),
-                                 metadata={"description": "BHYT MA_DICH_VU, e.g. 23.0075.1494"})
-    price_amount = fields.Integer(required=True, strict=True, validate=NOT_NEGATIVE)
-    insurance_price_amount = fields.Integer(strict=True, load_default=0, validate=NOT_NEGATIVE)
+    code = _code(required=True)
+    name = name_text(200, required=True)
+    loinc = code_text(LOINC, 20, required=True)
+    service_code = text(50, 1, required=True, metadata={"description": "BHYT MA_DICH_VU, e.g. 23.0075.1494"})
+    price_amount = unit_price(required=True)
+    insurance_price_amount = unit_price(load_default=0)
     insurance_covered = fields.Boolean(load_default=True)
-    unit_name = fields.String(load_default="Lần", validate=validate.Length(1, 30),
-                              metadata={"description": "DON_VI_TINH as the national list writes it, e.g. Lần"})
-    recipe = fields.List(fields.Nested(RecipeLineSchema), load_default=list)
+    unit_name = text(30, 1, load_default="Lần",
+                     metadata={"description": "DON_VI_TINH as the national list writes it, e.g. Lần"})
+    recipe = fields.List(fields.Nested(RecipeLineSchema), load_default=list,
+                         validate=validate.Length(0, MAX_RECIPE_LINES))
     created_at = fields.AwareDateTime(dump_only=True)
 
 
 class ResultSchema(Schema):
-    loinc = fields.String(validate=LOINC)
-    name = fields.String(validate=validate.Length(1, 200))
-    value = fields.String(required=True, validate=validate.Length(1, 100),
-                          metadata={"description": "as read on the analyzer, e.g. '5.4' (text, never a float)"})
-    unit = fields.String(validate=validate.Length(0, 30))
-    reference_range = fields.String(validate=validate.Length(0, 60))
+    loinc = code_text(LOINC, 20)
+    name = name_text(200)
+    value = text(100, 1, required=True,
+                 metadata={"description": "as read on the analyzer, e.g. '5.4' (text, never a float)"})
+    unit = text(30)
+    reference_range = text(60)
     flag = fields.String(validate=validate.OneOf(("N", "L", "H", "LL", "HH", "A")))
 
 
 class TestRunRequestSchema(Schema):
-    encounter_id = fields.String(required=True, validate=EXTERNAL_ID)
-    patient_id = fields.String(required=True, validate=EXTERNAL_ID)
-    test_code = fields.String(required=True, validate=CODE)
-    analyzer_code = fields.String(load_default=None, allow_none=True, validate=CODE)
+    encounter_id = _external_id(required=True)
+    patient_id = _external_id(required=True)
+    test_code = _code(required=True)
+    analyzer_code = _code(load_default=None, allow_none=True)
     is_rerun = fields.Boolean(load_default=False)
-    results = fields.List(fields.Nested(ResultSchema), load_default=list)
-    ordered_by_id = fields.String(load_default=None, allow_none=True, validate=EXTERNAL_ID, metadata={
+    results = fields.List(fields.Nested(ResultSchema), load_default=list, validate=validate.Length(0, MAX_RESULTS))
+    ordered_by_id = text(100, 1, load_default=None, allow_none=True, metadata={
         "description": "the gateway's practitioner id of who ordered the test (MA_BAC_SI); none: the visit's doctor"})
-    performed_by_id = fields.String(load_default=None, allow_none=True, validate=EXTERNAL_ID, metadata={
+    performed_by_id = text(100, 1, load_default=None, allow_none=True, metadata={
         "description": "the gateway's practitioner id of who ran it (NGUOI_THUC_HIEN)"})
 
 
 class QcRunRequestSchema(Schema):
-    test_code = fields.String(required=True, validate=CODE)
-    analyzer_code = fields.String(load_default=None, allow_none=True, validate=CODE)
+    test_code = _code(required=True)
+    analyzer_code = _code(load_default=None, allow_none=True)
     kind = fields.String(load_default="qc", validate=validate.OneOf(RUN_KINDS[1:]))
-    levels = fields.Integer(strict=True, load_default=1, validate=validate.Range(1, 6),
-                            metadata={"description": "control levels (or calibrator points) run"})
-    results = fields.List(fields.Nested(ResultSchema), load_default=list)
+    levels = integer(1, 6, load_default=1, metadata={"description": "control levels (or calibrator points) run"})
+    results = fields.List(fields.Nested(ResultSchema), load_default=list, validate=validate.Length(0, MAX_RESULTS))
 
 
 class ConsumptionSchema(Schema):
@@ -163,24 +191,24 @@ class TestRunSchema(Schema):
     consumption = fields.List(fields.Nested(ConsumptionSchema))
 
 
-class TestRunQuerySchema(Schema):
-    encounter_id = fields.String(validate=EXTERNAL_ID)
-    test_code = fields.String(validate=CODE)
-    limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+class TestRunQuerySchema(PagedQuerySchema):
+    encounter_id = _external_id()
+    test_code = _code()
+    limit = page_limit(100)
 
 
 class VoidSchema(Schema):
-    reason = fields.String(required=True, validate=REASON)
+    reason = _reason(required=True)
 
 
 class CountSchema(Schema):
-    counted_quantity = fields.Integer(strict=True, required=True, validate=NOT_NEGATIVE)
-    reason = fields.String(required=True, validate=REASON)
+    counted_quantity = stock_quantity(minimum=0, required=True)
+    reason = _reason(required=True)
 
 
 class WastageSchema(Schema):
-    quantity = fields.Integer(required=True, strict=True, validate=POSITIVE)
-    reason = fields.String(required=True, validate=REASON)
+    quantity = stock_quantity(required=True)
+    reason = _reason(required=True)
 
 
 class MovementSchema(Schema):
@@ -213,7 +241,7 @@ class LedgerRowSchema(Schema):
 
 
 class StockCardQuerySchema(Schema):
-    limit = fields.Integer(load_default=500, validate=validate.Range(1, 5000))
+    limit = page_limit(500, maximum=5000)
 
 
 class StockCardSchema(Schema):
@@ -225,18 +253,19 @@ class StockCardSchema(Schema):
 
 class WorklistOrderSchema(Schema):
     id = fields.Integer(dump_only=True)
-    encounter_id = fields.String(required=True, validate=EXTERNAL_ID)
-    patient_id = fields.String(required=True, validate=EXTERNAL_ID)
-    test_code = fields.Function(lambda item: item.lab_test.code, deserialize=str, required=True, validate=CODE)
+    encounter_id = _external_id(required=True)
+    patient_id = _external_id(required=True)
+    test_code = fields.Function(lambda item: item.lab_test.code, deserialize=str, required=True, validate=CODE,
+                                metadata={"type": "string", "pattern": CODE.regex.pattern})
     state = fields.String(dump_only=True)
     test_run_id = fields.Integer(dump_only=True, allow_none=True)
-    ordered_by_id = fields.String(load_default=None, allow_none=True, validate=EXTERNAL_ID)
+    ordered_by_id = text(100, 1, load_default=None, allow_none=True)
     ordered_at = fields.AwareDateTime(dump_only=True)
 
 
-class WorklistQuerySchema(Schema):
+class WorklistQuerySchema(PagedQuerySchema):
     state = fields.String(load_default="open", validate=validate.OneOf(("open", "done")))
-    limit = fields.Integer(load_default=200, validate=validate.Range(1, 1000))
+    limit = page_limit(200)
 
 
 class AlertSchema(Schema):
@@ -251,15 +280,21 @@ class AlertSchema(Schema):
     closed_at = fields.AwareDateTime(allow_none=True)
 
 
-class AlertQuerySchema(Schema):
+class AlertQuerySchema(PagedQuerySchema):
     state = fields.String(load_default="open", validate=validate.OneOf(("open", "closed", "all")))
-    reagent_code = fields.String(validate=CODE)
-    limit = fields.Integer(load_default=200, validate=validate.Range(1, 1000))
+    reagent_code = _code()
+    limit = page_limit(200)
 
 
 class YieldQuerySchema(Schema):
-    start = fields.Date(data_key="from")
-    end = fields.Date(data_key="to")
+    start = day(data_key="from")
+    end = day(data_key="to")
+
+    @validates_schema
+    def _in_order(self, data, **kwargs):
+        problems = date_range_problems(data.get("start"), data.get("end"))
+        if problems:
+            raise ValidationError(problems)
 
 
 class YieldLineSchema(Schema):

@@ -4,6 +4,22 @@ import json
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates, validates_schema
 
+from common.bounds import (
+    MAX_AMOUNT,
+    MAX_STOCK_QUANTITY,
+    Text,
+    code_text,
+    day,
+    integer,
+    line_quantity,
+    name_text,
+    page_limit,
+    row_id,
+    stock_quantity,
+    text,
+    unit_price,
+)
+from common.paging import PagedQuerySchema
 from pharmacy_service.gs1 import gtin_check_digit
 from pharmacy_service.models import (
     Dispense,
@@ -15,29 +31,42 @@ from pharmacy_service.models import (
 
 CODE = validate.Regexp(r"^[A-Za-z0-9._-]{1,40}$", error="Use 1-40 letters, digits, '.', '_' or '-'")
 ATC = validate.Regexp(r"^[A-Z]\d{2}[A-Z]{2}\d{2}$", error="A full 7-character ATC code, e.g. J01CA04")
-POSITIVE = validate.Range(min=1)
+GROUP_SEPARATOR = "\x1d"  # FNC1 in a scanned GS1 DataMatrix
+MAX_LINES = 50
 ADJUSTMENT_REASONS = ("damaged", "lost", "found", "destroyed", "returned_to_supplier", "sample", "other")
+
+
+def _code(**kwargs):
+    return code_text(CODE, 40, **kwargs)
+
+
+def _reason(**kwargs):
+    return text(500, 1, multiline=True, **kwargs)
+
+
+class CatalogueQuerySchema(PagedQuerySchema):
+    limit = page_limit(1000)
 
 
 class DrugSchema(Schema):
     id = fields.Integer(dump_only=True)
-    code = fields.String(required=True, validate=CODE)
-    name = fields.String(required=True, validate=validate.Length(1, 200))
-    active_ingredient = fields.String(required=True, validate=validate.Length(1, 200))
-    strength = fields.String(required=True, validate=validate.Length(1, 100))
-    dosage_form = fields.String(required=True, validate=validate.Length(1, 100))
-    route = fields.String(required=True, validate=validate.Length(1, 50))
-    atc_code = fields.String(required=True, validate=ATC)
-    registration_number = fields.String(required=True, validate=validate.Length(1, 40))
-    base_unit = fields.String(required=True, validate=validate.Length(1, 20))
-    unit_name = fields.String(load_default=None, validate=validate.Length(1, 30), metadata={
+    code = _code(required=True)
+    name = name_text(200, required=True)
+    active_ingredient = name_text(200, required=True)
+    strength = text(100, 1, required=True)
+    dosage_form = text(100, 1, required=True)
+    route = text(50, 1, required=True)
+    atc_code = code_text(ATC, 10, required=True)
+    registration_number = text(40, 1, required=True)
+    base_unit = text(20, 1, required=True)
+    unit_name = text(30, 1, load_default=None, metadata={
         "description": "DON_VI_TINH as the national drug list writes it (Viên, Lọ, Ống, Chai...); "
                        "defaults from a known base unit"})
-    gtin = fields.String(load_default=None, allow_none=True)
-    price_amount = fields.Integer(strict=True, required=True, validate=validate.Range(min=0))
+    gtin = text(14, 8, load_default=None, allow_none=True, pattern=r"^\d{8,14}$")
+    price_amount = unit_price(required=True)
     insurance_scope = fields.Integer(strict=True, load_default=1, validate=validate.OneOf((1, 2)))
-    insurance_rate = fields.Integer(strict=True, load_default=100, validate=validate.Range(0, 100))
-    reorder_level = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0))
+    insurance_rate = integer(0, 100, load_default=100)
+    reorder_level = stock_quantity(minimum=0, load_default=0)
     created_at = fields.AwareDateTime(dump_only=True)
 
     @validates("gtin")
@@ -85,33 +114,39 @@ class DrugDetailSchema(DrugSchema):
 class ReceiveLotSchema(Schema):
     """A delivery of one lot, typed in or scanned (GS1 AI 01 GTIN, 17 expiry, 10 lot, 21 serial)."""
 
-    gs1 = fields.String(load_default=None, validate=validate.Length(1, 200))
-    lot_number = fields.String(validate=validate.Length(1, 20))
-    expires_on = fields.Date()
-    quantity = fields.Integer(strict=True, required=True, validate=POSITIVE)
-    cost_amount = fields.Integer(strict=True, required=True, validate=validate.Range(min=0),
-                                 metadata={"description": "cost per base unit, đồng"})
-    supplier = fields.String(required=True, validate=validate.Length(1, 200))
+    gs1 = Text(load_default=None, validate=validate.Length(1, 200), allowed=GROUP_SEPARATOR,
+               metadata={"description": "the scanned text; the group separator (0x1D) is the one control character "
+                                        "it may hold"})
+    lot_number = text(20, 1)
+    expires_on = day()
+    quantity = stock_quantity(required=True)
+    cost_amount = unit_price(required=True, metadata={"description": "cost per base unit, đồng"})
+    supplier = name_text(200, required=True)
 
     @validates_schema
     def _typed_or_scanned(self, data, **_):
         if not data.get("gs1") and not (data.get("lot_number") and data.get("expires_on")):
             raise ValidationError("Give lot_number and expires_on, or the scanned gs1 text", "lot_number")
 
+    @validates_schema
+    def _worth_at_most_the_ceiling(self, data, **_):
+        if data.get("quantity", 0) * data.get("cost_amount", 0) > MAX_AMOUNT:
+            raise ValidationError(f"A receipt may be worth at most {MAX_AMOUNT:,} đồng at cost", "quantity")
+
 
 class PrescriptionLineInSchema(Schema):
-    drug_code = fields.String(required=True, validate=CODE)
-    quantity = fields.Integer(strict=True, required=True, validate=POSITIVE)
-    instructions = fields.String(load_default="", validate=validate.Length(0, 500))
+    drug_code = _code(required=True)
+    quantity = line_quantity(required=True)
+    instructions = text(500, load_default="", multiline=True)
 
 
 class PrescriptionInSchema(Schema):
-    encounter_id = fields.String(required=True, validate=validate.Length(1, 100))
-    patient_id = fields.String(required=True, validate=validate.Length(1, 100))
-    prescriber = fields.String(required=True, validate=validate.Length(1, 200))
-    prescriber_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 100), metadata={
+    encounter_id = text(100, 1, required=True)
+    patient_id = text(100, 1, required=True)
+    prescriber = name_text(200, required=True)
+    prescriber_id = text(100, 1, load_default=None, allow_none=True, metadata={
         "description": "the gateway's practitioner id of the prescriber (MA_BAC_SI of the dispensed lines)"})
-    lines = fields.List(fields.Nested(PrescriptionLineInSchema), required=True, validate=validate.Length(1, 50))
+    lines = fields.List(fields.Nested(PrescriptionLineInSchema), required=True, validate=validate.Length(1, MAX_LINES))
 
 
 class PrescriptionLineSchema(Schema):
@@ -151,16 +186,16 @@ class PrescriptionSchema(Schema):
 
 
 class QuantityLineSchema(Schema):
-    line_id = fields.Integer(strict=True, required=True)
-    quantity = fields.Integer(strict=True, required=True, validate=POSITIVE)
+    line_id = row_id(required=True)
+    quantity = line_quantity(required=True)
 
 
 class DispenseInSchema(Schema):
-    lines = fields.List(fields.Nested(QuantityLineSchema), required=True, validate=validate.Length(1, 50))
+    lines = fields.List(fields.Nested(QuantityLineSchema), required=True, validate=validate.Length(1, MAX_LINES))
 
 
 class DispenseByPrescriptionSchema(DispenseInSchema):
-    prescription_id = fields.Integer(strict=True, required=True)
+    prescription_id = row_id(required=True)
 
 
 class DispensedLotSchema(Schema):
@@ -197,12 +232,12 @@ class DispenseSchema(Schema):
 
 
 class ReturnLineInSchema(QuantityLineSchema):
-    lot_id = fields.Integer(strict=True, load_default=None, allow_none=True)
+    lot_id = row_id(load_default=None, allow_none=True)
 
 
 class ReturnInSchema(Schema):
-    lines = fields.List(fields.Nested(ReturnLineInSchema), required=True, validate=validate.Length(1, 50))
-    reason = fields.String(required=True, validate=validate.Length(1, 500))
+    lines = fields.List(fields.Nested(ReturnLineInSchema), required=True, validate=validate.Length(1, MAX_LINES))
+    reason = _reason(required=True)
 
 
 class ReturnSchema(Schema):
@@ -239,22 +274,23 @@ class StockEntrySchema(Schema):
 
 
 class LedgerQuerySchema(Schema):
-    limit = fields.Integer(load_default=500, validate=validate.Range(1, 5000))
+    limit = page_limit(500, maximum=5000)
 
 
 class CountInSchema(Schema):
-    counted_quantity = fields.Integer(strict=True, required=True, validate=validate.Range(min=0))
-    reason = fields.String(required=True, validate=validate.Length(1, 500))
+    counted_quantity = stock_quantity(minimum=0, required=True)
+    reason = _reason(required=True)
 
 
 class AdjustmentInSchema(Schema):
-    quantity_change = fields.Integer(strict=True, required=True, validate=validate.NoneOf((0,), error="Must not be 0"))
+    quantity_change = fields.Integer(strict=True, required=True, validate=[
+        validate.Range(-MAX_STOCK_QUANTITY, MAX_STOCK_QUANTITY), validate.NoneOf((0,), error="Must not be 0")])
     reason = fields.String(required=True, validate=validate.OneOf(ADJUSTMENT_REASONS))
-    note = fields.String(load_default="", validate=validate.Length(0, 500))
+    note = text(500, load_default="", multiline=True)
 
 
 class ReasonInSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(1, 500))
+    reason = _reason(required=True)
 
 
 class RecipientDispenseSchema(Schema):
@@ -308,17 +344,17 @@ class AlertSchema(Schema):
     resolved_at = fields.AwareDateTime(allow_none=True)
 
 
-class AlertQuerySchema(Schema):
+class AlertQuerySchema(PagedQuerySchema):
     status = fields.String(load_default="open", validate=validate.OneOf(("open", "resolved", "all")))
-    kind = fields.String()
-    drug_code = fields.String()
-    limit = fields.Integer(load_default=200, validate=validate.Range(1, 1000))
+    kind = text(20)
+    drug_code = _code()
+    limit = page_limit(200)
 
 
-class PrescriptionQuerySchema(Schema):
-    encounter_id = fields.String()
-    patient_id = fields.String()
-    limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+class PrescriptionQuerySchema(PagedQuerySchema):
+    encounter_id = text(100)
+    patient_id = text(100)
+    limit = page_limit(100)
 
 
 class DispenseLineSourceSchema(DispenseSchema):

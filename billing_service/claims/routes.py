@@ -29,6 +29,8 @@ from billing_service.claims.schemas import (
 )
 from common.auth import current_principal, require_roles
 from common.idempotency import idempotent
+from common.openapi import also_answers
+from common.paging import PagedQuerySchema
 
 blp = Blueprint("billing_claims", __name__, url_prefix="/api/v1/billing",
                 description="BHYT claims, remittances and reconciliation")
@@ -72,7 +74,7 @@ def create_claim_batch(fields):
 @blp.response(200, ClaimBatchSchema(many=True))
 def list_claim_batches(query):
     """List claim batches, newest first, optionally of one month."""
-    return services.list_claim_batches(query.get("period"))
+    return services.list_claim_batches(query)
 
 
 @blp.route("/claim-batches/<int:batch_id>")
@@ -87,7 +89,7 @@ def get_claim_batch(batch_id):
 @require_roles(*FINANCE)
 @blp.arguments(ExportQuerySchema(), location="query")
 @blp.response(200, content_type="application/xml")
-@blp.alt_response(200, content_type="application/fhir+json", success=True, description="format=fhir")
+@blp.doc(**also_answers("application/fhir+json", "the XML, or with format=fhir a FHIR R5 Bundle"))
 def export_claim_batch(query, batch_id):
     """Download the batch as the BHYT GIAMDINHHS XML (format=bhyt-4750) or a FHIR R5 Bundle (format=fhir)."""
     export = services.export_claim_batch(batch_id, query["format"])
@@ -160,6 +162,7 @@ def get_claim(claim_id):
 @idempotent
 @blp.doc(requestBody=REMITTANCE_BODY)
 @blp.response(201, RemittanceImportSchema)
+@blp.alt_response(200, schema=RemittanceImportSchema, success=True, description="a file imported before")
 def import_remittance():
     """Import the insurer's assessment (CSV with header, or JSON lines); 200 and no change for a file seen before."""
     remittance, created = services.import_remittance(request.get_data(), request.mimetype, _actor())
@@ -168,10 +171,11 @@ def import_remittance():
 
 @blp.route("/remittances")
 @require_roles(*FINANCE)
+@blp.arguments(PagedQuerySchema(), location="query")
 @blp.response(200, RemittanceImportSchema(many=True))
-def list_remittances():
+def list_remittances(query):
     """List remittance imports, newest first, with their row reports."""
-    return services.list_remittances()
+    return services.list_remittances(query)
 
 
 @blp.route("/remittances/<int:remittance_id>")
@@ -186,7 +190,7 @@ def get_remittance(remittance_id):
 @require_roles(*FINANCE)
 @blp.arguments(ReconciliationQuerySchema(), location="query")
 @blp.response(200, ReconciliationSchema)
-@blp.alt_response(200, content_type="text/csv", success=True, description="format=csv or Accept: text/csv")
+@blp.doc(**also_answers("text/csv", "the report; as CSV with format=csv or Accept: text/csv"))
 def get_reconciliation(query):
     """Reconcile a month now: totals and every discrepancy (JSON, or CSV with format=csv / Accept: text/csv)."""
     report = services.reconcile(query["period"], kind=query.get("kind"))
@@ -214,7 +218,7 @@ def start_reconciliation_run(fields):
 @require_roles(*FINANCE)
 @blp.arguments(RunQuerySchema(), location="query")
 @blp.response(200, ReconciliationRunSchema)
-@blp.alt_response(200, content_type="text/csv", success=True, description="the result as CSV once done")
+@blp.doc(**also_answers("text/csv", "the run; its result as CSV once done with format=csv"))
 def get_reconciliation_run(query, run_id):
     """Show a run's state and progress, and its result once done (format=csv for the result as CSV)."""
     run = services.get_reconciliation_run(run_id)

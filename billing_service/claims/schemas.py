@@ -8,9 +8,22 @@ from decimal import Decimal
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from billing_service.claims.models import DISCREPANCY_KINDS, EXPORT_FORMATS, XML_TABLES
+from common.bounds import (
+    FIRST_DAY,
+    INT4_MAX,
+    LAST_DAY,
+    MAX_AMOUNT,
+    day,
+    name_text,
+    page_limit,
+    period_text,
+    row_id,
+    text,
+    unit_price,
+)
+from common.paging import PagedQuerySchema
 
 MONEY = fields.Integer
-PERIOD = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Use YYYY-MM, e.g. 2026-11.")
 
 
 def percent(value) -> int | str:
@@ -32,6 +45,8 @@ class WholeDong(fields.Field):
         amount = int(value)
         if amount < 0:
             raise ValidationError("Must not be negative.")
+        if amount > MAX_AMOUNT:
+            raise ValidationError(f"Must be at most {MAX_AMOUNT:,} đồng.")
         return amount
 
 
@@ -45,9 +60,12 @@ class LooseDate(fields.Field):
         if re.fullmatch(r"\d{8}", text):
             text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
         try:
-            return date.fromisoformat(text)
+            day = date.fromisoformat(text)
         except ValueError:
             raise ValidationError("Must be a date written YYYY-MM-DD or yyyymmdd.") from None
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise ValidationError("Must lie between 1900 and 2100.")
+        return day
 
 
 class LineNumber(fields.Integer):
@@ -62,14 +80,14 @@ class LineNumber(fields.Integer):
 class RemittanceRowSchema(Schema):
     """One row of the insurer's assessment: which claimed line, what was approved, rejected and paid."""
 
-    ma_lk = fields.String(required=True, validate=validate.Length(1, 100))
+    ma_lk = text(100, 1, required=True)
     table = fields.Function(deserialize=lambda value: str(value).strip().upper(), required=True,
                             validate=validate.OneOf(XML_TABLES, error="Must be XML2 or XML3."))
-    line_no = LineNumber(required=True, validate=validate.Range(min=1))
+    line_no = LineNumber(required=True, validate=validate.Range(1, INT4_MAX))
     approved_amount = WholeDong(required=True)
-    rejection_reason = fields.String(load_default="", validate=validate.Length(0, 500))
+    rejection_reason = text(500, load_default="", multiline=True)
     paid_amount = WholeDong(load_default=0)
-    payment_reference = fields.String(load_default="", validate=validate.Length(0, 100))
+    payment_reference = text(100, load_default="")
     paid_on = LooseDate(load_default=None)
 
     @validates_schema
@@ -83,11 +101,11 @@ class RemittanceRowSchema(Schema):
 
 
 class PeriodSchema(Schema):
-    period = fields.String(required=True, validate=PERIOD, metadata={"example": "2026-11"})
+    period = period_text(required=True)
 
 
-class ClaimBatchQuerySchema(Schema):
-    period = fields.String(validate=PERIOD)
+class ClaimBatchQuerySchema(PagedQuerySchema):
+    period = period_text()
 
 
 class ExportQuerySchema(Schema):
@@ -117,10 +135,10 @@ class ClaimBatchSchema(Schema):
         return {name: base + name for name in EXPORT_FORMATS}
 
 
-class ClaimQuerySchema(Schema):
-    encounter_id = fields.String(validate=validate.Length(1, 100))
-    batch_id = fields.Integer(validate=validate.Range(min=1))
-    limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+class ClaimQuerySchema(PagedQuerySchema):
+    encounter_id = text(100, 1)
+    batch_id = row_id(strict=False)
+    limit = page_limit(100)
 
 
 class ClaimLineSchema(Schema):
@@ -182,7 +200,7 @@ class RemittanceImportSchema(Schema):
 
 
 class ReconciliationQuerySchema(Schema):
-    period = fields.String(required=True, validate=PERIOD)
+    period = period_text(required=True)
     format = fields.String(validate=validate.OneOf(("json", "csv")))
     kind = fields.String(validate=validate.OneOf(DISCREPANCY_KINDS))
 
@@ -275,7 +293,7 @@ class OverrideSummarySchema(OverrideSchema):
 
 
 class OverrideRequestSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(10, 1000), metadata={
+    reason = text(1000, 10, multiline=True, required=True, metadata={
         "example": "BS. Hương đã ký bổ sung chỉ định; giám định viên BHXH đồng ý nhận hồ sơ kèm giải trình"})
 
 
@@ -301,14 +319,14 @@ class PreCheckReportSchema(Schema):
 
 class InsurancePriceSchema(Schema):
     id = fields.Integer(dump_only=True)
-    code = fields.String(required=True, validate=validate.Length(1, 50))
+    code = text(50, 1, required=True)
     item_kind = fields.String(required=True, validate=validate.OneOf(("service", "drug", "supply")))
-    name = fields.String(required=True, validate=validate.Length(1, 300))
-    unit_name = fields.String(required=True, validate=validate.Length(1, 30))
-    price_amount = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=10**12))
-    valid_from = fields.Date(required=True)
-    valid_to = fields.Date(load_default=None, allow_none=True)
-    decision = fields.String(load_default="", validate=validate.Length(0, 200))
+    name = name_text(300, required=True)
+    unit_name = name_text(30, required=True)
+    price_amount = unit_price(required=True)
+    valid_from = day(required=True)
+    valid_to = day(load_default=None, allow_none=True)
+    decision = text(200, load_default="")
 
     @validates_schema
     def _period_is_ordered(self, data, **kwargs):
@@ -317,12 +335,12 @@ class InsurancePriceSchema(Schema):
 
 
 class InsurancePriceListSchema(Schema):
-    prices = fields.List(fields.Nested(InsurancePriceSchema), required=True, validate=validate.Length(1, 20_000))
+    prices = fields.List(fields.Nested(InsurancePriceSchema), required=True, validate=validate.Length(1, 5_000))
 
 
 class InsurancePriceQuerySchema(Schema):
-    code = fields.String(validate=validate.Length(1, 50))
-    limit = fields.Integer(load_default=1000, validate=validate.Range(1, 20_000))
+    code = text(50, 1)
+    limit = page_limit(1000, maximum=20_000)
 
 
 class StoredCountSchema(Schema):

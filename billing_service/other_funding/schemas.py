@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from billing_service.other_funding.rules import FUNDING_SOURCES, FUNDING_TARGETS, PART_OF_SOURCE
+from common.bounds import money, row_id, text
 
 
 class OtherFundingCreateSchema(Schema):
@@ -11,12 +12,12 @@ class OtherFundingCreateSchema(Schema):
                        "other (CL)"})
     target = fields.String(required=True, validate=validate.OneOf(FUNDING_TARGETS), metadata={
         "description": "patient: taken from T_BNTT, T_BNCCT then T_BHTT; facility: off the line total first"})
-    amount = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10**13))
-    line_id = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1),
+    amount = money(minimum=1, required=True)
+    line_id = row_id(load_default=None, allow_none=True,
                              metadata={"description": "the bill line it pays for; none: the whole visit"})
-    reference = fields.String(load_default="", validate=validate.Length(0, 200),
+    reference = text(200, load_default="",
                               metadata={"example": "QĐ 1234/QĐ-SYT chương trình phòng chống lao"})
-    note = fields.String(load_default="", validate=validate.Length(0, 500))
+    note = text(500, multiline=True, load_default="")
 
 
 class OtherFundingSchema(Schema):
@@ -42,4 +43,4 @@ class OtherFundingSchema(Schema):
 
 
 class WithdrawalSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(3, 500))
+    reason = text(500, 3, multiline=True, required=True)

@@ -159,6 +159,20 @@ def receive_charges(events: list[dict]) -> list[tuple[InvoiceLine, bool]]:
     Returns (line, created) per event, in order.
     """
     keys = [event["charge"]["key"] for event in events]
+    try:
+        known, added = _bill_new_charges(events, keys)
+    except peewee.IntegrityError:  # a charge delivered twice at once: the other delivery stored it; again
+        known, added = _bill_new_charges(events, keys)
+    results, answered = [], set()
+    for key in keys:
+        line = added.get(key) or known.get(key)
+        results.append((line, key in added and key not in answered))
+        answered.add(key)
+    return results
+
+
+def _bill_new_charges(events: list[dict], keys: list[str]) -> tuple[dict, dict]:
+    """Bill the charges not billed yet, per visit in visit-id order; return (lines known before, lines added)."""
     known = {line.charge_key: line for line in InvoiceLine.select().where(InvoiceLine.charge_key.in_(keys))}
     by_visit: dict[str, dict[str, dict]] = {}
     for event in events:
@@ -168,12 +182,7 @@ def receive_charges(events: list[dict]) -> list[tuple[InvoiceLine, bool]]:
     with db.atomic():
         for encounter_id in sorted(by_visit):
             added.update(_bill_visit_charges(list(by_visit[encounter_id].values())))
-    results, answered = [], set()
-    for key in keys:
-        line = added.get(key) or known.get(key)
-        results.append((line, key in added and key not in answered))
-        answered.add(key)
-    return results
+    return known, added
 
 
 def _bill_visit_charges(events: list[dict]) -> dict[str, InvoiceLine]:
@@ -191,10 +200,7 @@ def _bill_visit_charges(events: list[dict]) -> dict[str, InvoiceLine]:
 
 def receive_charge(event: dict) -> tuple[InvoiceLine, bool]:
     """Add one charge to its visit's bill once (see receive_charges)."""
-    try:
-        return receive_charges([event])[0]
-    except peewee.IntegrityError:  # the same charge, delivered twice at once: the other delivery stored it
-        return InvoiceLine.get(InvoiceLine.charge_key == event["charge"]["key"]), False
+    return receive_charges([event])[0]
 
 
 def _reduce_line(line: InvoiceLine, reversal: LineReversal) -> str:

@@ -6,7 +6,6 @@ event id, and applied in one transaction; a replay answers 200 and changes nothi
 
 import hashlib
 import hmac
-import json
 import re
 import time
 
@@ -20,6 +19,7 @@ from billing_service.schemas import BankTransferNotificationSchema
 from billing_service.services.invoices import BILL_PREFIX, lock_invoice
 from billing_service.services.payments import apply_payment
 from billing_service.services.reviews import hold_card_payment
+from common.bounds import load_json
 from common.errors import ApiError, Conflict, NotFound, Unauthorized, ValidationFailed
 from common.models import utcnow
 
@@ -60,10 +60,7 @@ def verify_bank_signature(raw_body: bytes, header: str, secret: str) -> None:
 
 
 def _json_body(raw_body: bytes) -> dict:
-    try:
-        body = json.loads(raw_body)
-    except ValueError:
-        raise ApiError("The notification body is not valid JSON", code="MALFORMED_JSON", status=400) from None
+    body = load_json(raw_body)  # 400 MALFORMED_JSON, also for JSON nested too deep to parse
     if not isinstance(body, dict):
         raise ApiError("The notification body must be a JSON object", code="MALFORMED_JSON", status=400)
     return body

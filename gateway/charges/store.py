@@ -9,7 +9,8 @@ def insert_new(rows: list[dict]) -> dict[str, int]:
     key index's locks in one order); return {key: id} of those inserted."""
     if not rows:
         return {}
-    inserted = (Charge.insert_many(sorted(rows, key=lambda row: row["key"])).on_conflict(conflict_target=[Charge.key], action="nothing")
+    inserted = (Charge.insert_many(sorted(rows, key=lambda row: row["key"]))
+                .on_conflict(conflict_target=[Charge.key], action="nothing")
                 .returning(Charge.id, Charge.key).tuples().execute())
     return {key: charge_id for charge_id, key in inserted}
 

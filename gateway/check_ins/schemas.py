@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
+from common.bounds import page_limit
 from gateway.patients.schemas import RecordId
 
 
@@ -19,4 +20,4 @@ class CheckInSchema(Schema):
 
 class CheckInQuerySchema(Schema):
     state = fields.String(validate=validate.OneOf(("pending", "sent", "rejected")))
-    limit = fields.Integer(load_default=200, validate=validate.Range(1, 1000))
+    limit = page_limit(200)

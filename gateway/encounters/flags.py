@@ -4,6 +4,7 @@ import json
 
 import peewee
 
+from common.paging import page
 from gateway.encounters.services import find_encounter
 from gateway.models import EncounterFlag, db
 
@@ -33,7 +34,6 @@ def flags_of_patient(patient_id: int) -> list[EncounterFlag]:
                 .order_by(EncounterFlag.raised_at.desc(), EncounterFlag.id.desc()))
 
 
-def list_unmatched_flags(limit: int) -> list[EncounterFlag]:
-    """Return warnings that name a visit or patient the gateway does not know, newest first."""
-    return list(EncounterFlag.select().where(EncounterFlag.matched == False)  # noqa: E712
-                .order_by(EncounterFlag.id.desc()).limit(limit))
+def list_unmatched_flags(query: dict) -> list[EncounterFlag]:
+    """Return one page of warnings that name a visit or patient the gateway does not know, newest first."""
+    return page(EncounterFlag.select().where(EncounterFlag.matched == False), EncounterFlag.id, query)  # noqa: E712

@@ -88,4 +88,4 @@ def attach_charge(fields, charge_id):
 @blp.response(200, EncounterFlagViewSchema(many=True))
 def list_unmatched_flags(query):
     """List recall warnings that name a visit or patient the gateway does not know."""
-    return flags.list_unmatched_flags(query["limit"])
+    return flags.list_unmatched_flags(query)

@@ -4,6 +4,8 @@ import json
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from common.bounds import Text, moment, page_limit, text
+from common.paging import PagedQuerySchema
 from gateway.check_ins.schemas import CheckInSchema
 from gateway.patients.identity import ICD10_PATTERN, icd10_codes
 from gateway.patients.schemas import CoverageSchema, RecordId
@@ -15,7 +17,7 @@ KINDS = ("outpatient", "inpatient")
 class EncounterOpenSchema(Schema):
     patient_id = RecordId(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
-    department = fields.String(required=True, validate=validate.Length(1, 100))  # MA_KHOA, e.g. K01
+    department = text(100, 1, required=True)  # MA_KHOA, e.g. K01
     in_network = fields.Boolean(load_default=None)
     network_rate = fields.Integer(load_default=None, strict=True, validate=validate.Range(0, 100))
     practitioner_id = RecordId(load_default=None, allow_none=True, metadata={
@@ -30,10 +32,10 @@ class EncounterOpenSchema(Schema):
 
 
 class EncounterCloseSchema(Schema):
-    diagnosis_main = fields.String(required=True, validate=validate.Regexp(
+    diagnosis_main = Text(required=True, validate=validate.Regexp(
         ICD10_PATTERN, error="Not an ICD-10 code (e.g. E11.9)."))
-    diagnosis_other = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
-    discharged_at = fields.AwareDateTime(load_default=None, format="iso")
+    diagnosis_other = text(200, load_default=None, allow_none=True)
+    discharged_at = moment(load_default=None)
 
     @validates_schema
     def _other_diagnoses_are_icd10(self, data, **kwargs):
@@ -60,10 +62,10 @@ class EncounterSchema(Schema):
     check_in = fields.Nested(CheckInSchema, allow_none=True)  # QĐ 4750 check-in of an insured visit
 
 
-class EncounterQuerySchema(Schema):
+class EncounterQuerySchema(PagedQuerySchema):
     patient_id = RecordId()
     status = fields.String(validate=validate.OneOf(("open", "closed")))
-    limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+    limit = page_limit(100)
 
 
 class EncounterFlagViewSchema(Schema):
@@ -84,5 +86,5 @@ class ChargeAttachSchema(Schema):
     encounter_id = RecordId(required=True)
 
 
-class UnmatchedFlagQuerySchema(Schema):
-    limit = fields.Integer(load_default=200, validate=validate.Range(1, 1000))
+class UnmatchedFlagQuerySchema(PagedQuerySchema):
+    limit = page_limit(200)

@@ -6,6 +6,7 @@ from common import outbox
 from common.contracts import BILLING_ENCOUNTERS_PATH, EncounterSnapshotSchema
 from common.errors import ApiError, Conflict, NotFound
 from common.models import utcnow
+from common.paging import page
 from gateway.check_ins.services import check_in_after_card, check_in_of, record_check_in
 from gateway.models import Encounter, Patient, db
 from gateway.patients.services import add_coverage, coverage_on, get_patient, local_day
@@ -157,9 +158,9 @@ def resend_open_visit(patient: Patient, coverage) -> None:
 
 def list_encounters(query: dict) -> list[dict]:
     """List visits, newest first, optionally of one patient or in one state."""
-    selection = Encounter.select().order_by(Encounter.id.desc()).limit(query["limit"])
+    selection = Encounter.select()
     if query.get("patient_id") is not None:
         selection = selection.where(Encounter.patient == query["patient_id"])
     if query.get("status"):
         selection = selection.where(Encounter.status == query["status"])
-    return [encounter_view(encounter) for encounter in selection]
+    return [encounter_view(encounter) for encounter in page(selection, Encounter.id, query)]

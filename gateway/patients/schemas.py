@@ -4,6 +4,7 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from common.bounds import INT4_MAX, Text, day, name_text, text
 from gateway.patients.identity import FACILITY_PATTERN, card_problems, cccd_problems
 
 SEXES = ("male", "female", "unknown")
@@ -11,13 +12,14 @@ PHONE_PATTERN = r"^(0|\+84)\d{9,10}$"
 
 
 class RecordId(fields.Field):
-    """An id the gateway issued: accepted as a number or a string of digits, always given back as a string."""
+    """An id the gateway issued (a 32-bit serial): accepted as a number or a string of digits, given back as a
+    string."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        text = str(value).strip() if isinstance(value, int | str) and not isinstance(value, bool) else ""
-        if not text.isdigit() or len(text) > 18:
+        digits = str(value).strip() if isinstance(value, int | str) and not isinstance(value, bool) else ""
+        if not digits.isascii() or not digits.isdigit() or len(digits) > 10 or not 1 <= int(digits) <= INT4_MAX:
             raise ValidationError("Not a valid id.")
-        return int(text)
+        return int(digits)
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else str(value)
@@ -25,13 +27,13 @@ class RecordId(fields.Field):
 
 class PatientSchema(Schema):
     id = RecordId(dump_only=True)
-    full_name = fields.String(required=True, validate=validate.Length(2, 200))
-    birth_date = fields.Date(required=True)
+    full_name = name_text(200, 2, required=True)
+    birth_date = day(required=True)
     sex = fields.String(required=True, validate=validate.OneOf(SEXES))
-    cccd = fields.String(required=True)
-    phone = fields.String(load_default="", validate=validate.Regexp(PHONE_PATTERN, error="Not a Vietnamese phone "
-                                                                                         "number (0xxxxxxxxx)."))
-    address = fields.String(load_default="", validate=validate.Length(max=500))
+    cccd = Text(required=True, validate=validate.Length(equal=12), metadata={"pattern": r"^\d{12}$"})
+    phone = Text(load_default="", validate=validate.Regexp(PHONE_PATTERN, error="Not a Vietnamese phone "
+                                                                               "number (0xxxxxxxxx)."))
+    address = text(500, load_default="")
     open_encounter_id = RecordId(dump_only=True, allow_none=True)
     created_at = fields.AwareDateTime(dump_only=True)
 
@@ -48,11 +50,12 @@ class PatientSchema(Schema):
 class CoverageSchema(Schema):
     id = RecordId(dump_only=True)
     patient_id = RecordId(dump_only=True)
-    card_number = fields.String(required=True)
-    registered_facility = fields.String(required=True, validate=validate.Regexp(
+    card_number = Text(required=True, validate=validate.Length(equal=15),
+                       metadata={"pattern": r"^[A-Z]{2}[1-5]\d{12}$"})
+    registered_facility = Text(required=True, validate=validate.Regexp(
         FACILITY_PATTERN, error="MA_DKBD is the 5-character code of the registered facility (e.g. 01001)."))
-    valid_from = fields.Date(required=True)
-    valid_to = fields.Date(required=True)
+    valid_from = day(required=True)
+    valid_to = day(required=True)
     benefit_level = fields.Integer(required=True, strict=True, validate=validate.OneOf((80, 95, 100)))
     created_at = fields.AwareDateTime(dump_only=True)
 
@@ -72,11 +75,11 @@ class PatientViewSchema(PatientSchema):
 
 
 class PatientQuerySchema(Schema):
-    cccd = fields.String(required=True, validate=validate.Regexp(r"^\d{12}$", error="A CCCD is 12 digits."))
+    cccd = Text(required=True, validate=validate.Regexp(r"^\d{12}$", error="A CCCD is 12 digits."))
 
 
 class CoverageQuerySchema(PatientQuerySchema):
-    on = fields.Date(load_default=None)  # the day the card must be valid on; today (Vietnam time) when absent
+    on = day(load_default=None)  # the day the card must be valid on; today (Vietnam time) when absent
 
 
 class RecordChargeSchema(Schema):

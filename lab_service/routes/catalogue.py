@@ -4,10 +4,12 @@ from flask_smorest import Blueprint
 
 from common.auth import require_roles
 from common.idempotency import idempotent
+from common.paging import page
 from lab_service import services
 from lab_service.models import Analyzer, Reagent
 from lab_service.schemas import (
     AnalyzerSchema,
+    CatalogueQuerySchema,
     LabTestSchema,
     LotSchema,
     ReagentChangesSchema,
@@ -24,10 +26,11 @@ READERS = ("lab_tech", "lab_head")
 
 @blp.route("/reagents")
 @require_roles(*READERS)
+@blp.arguments(CatalogueQuerySchema(), location="query")
 @blp.response(200, ReagentSchema(many=True))
-def list_reagents():
-    """List the reagent catalogue."""
-    return list(Reagent.select().order_by(Reagent.code))
+def list_reagents(query):
+    """List the reagent catalogue by code."""
+    return page(Reagent.select(), Reagent.code, query, descending=False)
 
 
 @blp.route("/reagents", methods=["POST"])
@@ -94,10 +97,11 @@ def open_lot(code, lot_id):
 
 @blp.route("/analyzers")
 @require_roles(*READERS)
+@blp.arguments(CatalogueQuerySchema(), location="query")
 @blp.response(200, AnalyzerSchema(many=True))
-def list_analyzers():
-    """List the analyzers."""
-    return list(Analyzer.select().order_by(Analyzer.code))
+def list_analyzers(query):
+    """List the analyzers by code."""
+    return page(Analyzer.select(), Analyzer.code, query, descending=False)
 
 
 @blp.route("/analyzers", methods=["POST"])
@@ -111,10 +115,11 @@ def create_analyzer(fields):
 
 @blp.route("/tests")
 @require_roles(*READERS)
+@blp.arguments(CatalogueQuerySchema(), location="query")
 @blp.response(200, LabTestSchema(many=True))
-def list_tests():
-    """List the test catalogue with recipes."""
-    return services.list_lab_tests()
+def list_tests(query):
+    """List the test catalogue with recipes, by code."""
+    return services.list_lab_tests(query)
 
 
 @blp.route("/tests", methods=["POST"])

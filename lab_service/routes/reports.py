@@ -4,6 +4,7 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from common.auth import require_roles
+from common.openapi import also_answers
 from lab_service import services
 from lab_service.margin_schemas import MarginQuerySchema, MarginReportSchema
 from lab_service.schemas import AlertQuerySchema, AlertSchema, ForecastSchema, YieldQuerySchema, YieldReportSchema
@@ -41,8 +42,7 @@ def forecast():
 @require_roles("lab_head")
 @blp.arguments(MarginQuerySchema(), location="query")
 @blp.response(200, MarginReportSchema)
-@blp.alt_response(200, content_type="text/csv", success=True,
-                  description="format=csv: the margin rows; with part=unbilled, the runs nobody billed")
+@blp.doc(**also_answers("text/csv", "format=csv: the margin rows; with part=unbilled, the runs nobody billed"))
 def margin(query):
     """Per test, period and payer: tests billed, revenue, reagent cost, margin; and runs used but never billed."""
     report = services.lab_margin(query.get("start"), query.get("end"), query["group"])

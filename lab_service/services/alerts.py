@@ -9,6 +9,7 @@ import requests
 from flask import current_app
 
 from common.clients import session
+from common.paging import page
 from lab_service import clock
 from lab_service.models import LabAlert, LedgerEntry, Reagent, ReagentLot, RecipeLine, WorklistItem, db
 from lab_service.schemas import AlertSchema
@@ -164,10 +165,10 @@ def alert_view(alert: LabAlert) -> dict:
 
 def list_alerts(query: dict) -> list[dict]:
     """List alerts (open ones by default), newest first."""
-    selection = LabAlert.select().order_by(LabAlert.id.desc()).limit(query["limit"])
+    selection = LabAlert.select()
     if query.get("state", "open") != "all":
         selection = selection.where(LabAlert.state == query.get("state", "open"))
     if query.get("reagent_code"):
         selection = selection.where(LabAlert.reagent == stock.reagent_by_code(query["reagent_code"]))
-    return [alert_view(alert) for alert in selection]
+    return [alert_view(alert) for alert in page(selection, LabAlert.id, query)]
 

@@ -4,7 +4,9 @@ from dataclasses import dataclass
 
 import peewee
 
+from common.bounds import MAX_AMOUNT, ensure_within
 from common.errors import Conflict, NotFound, ValidationFailed
+from common.paging import page
 from lab_service import clock, store
 from lab_service.models import Analyzer, LabTest, Reagent, ReagentLot, RecipeLine, db
 from lab_service.services import stock
@@ -62,6 +64,7 @@ def receive_lot(code: str, fields: dict) -> dict:
     cost = fields.get("cost_amount")
     if cost is None:
         cost = fields["quantity"] * reagent.unit_cost_amount
+    ensure_within(cost, MAX_AMOUNT, f"The cost of lot {fields['lot_number']}", code="LOT_COST_TOO_HIGH")
     quarantined = reagent.requires_qc_release
     try:
         with db.atomic():
@@ -224,6 +227,6 @@ def lab_test_view(lab_test: LabTest) -> dict:
     return fields
 
 
-def list_lab_tests() -> list[dict]:
-    """List the test catalogue with recipes."""
-    return [lab_test_view(t) for t in LabTest.select().order_by(LabTest.code)]
+def list_lab_tests(query: dict) -> list[dict]:
+    """List one page of the test catalogue with recipes, by code."""
+    return [lab_test_view(t) for t in page(LabTest.select(), LabTest.code, query, descending=False)]

@@ -5,6 +5,7 @@ import json
 from common.auth import actor
 from common.charges import publish_charge_created, publish_charge_reversed
 from common.errors import Conflict, NotFound
+from common.paging import page
 from common.stock import stock_attempts
 from lab_service import clock, store
 from lab_service.models import Analyzer, LabTest, LedgerEntry, ReagentLot, TestRun, WorklistItem, db
@@ -195,13 +196,14 @@ def describe_run(run_id: int) -> dict:
 
 
 def list_runs(query: dict) -> list[dict]:
-    """List runs, newest first, optionally for one visit or one test."""
-    selection = TestRun.select().order_by(TestRun.id.desc()).limit(query["limit"])
+    """List one page of runs, newest first, optionally for one visit or one test."""
+    selection = TestRun.select()
     if query.get("encounter_id"):
         selection = selection.where(TestRun.encounter_id == query["encounter_id"])
     if query.get("test_code"):
         selection = selection.where(TestRun.lab_test == catalogue.lab_test_by_code(query["test_code"]))
-    return [run_view(run, run.lab_test, run.analyzer, consumption_of(run)) for run in selection]
+    runs = page(selection, TestRun.id, query)
+    return [run_view(run, run.lab_test, run.analyzer, consumption_of(run)) for run in runs]
 
 
 def order_test(fields: dict) -> WorklistItem:
@@ -216,6 +218,6 @@ def order_test(fields: dict) -> WorklistItem:
 
 
 def list_worklist(query: dict) -> list[WorklistItem]:
-    """List worklist orders in one state, oldest first."""
-    return list(WorklistItem.select(WorklistItem, LabTest).join(LabTest)
-                .where(WorklistItem.state == query["state"]).order_by(WorklistItem.id).limit(query["limit"]))
+    """List one page of worklist orders in one state, oldest first."""
+    selection = WorklistItem.select(WorklistItem, LabTest).join(LabTest).where(WorklistItem.state == query["state"])
+    return page(selection, WorklistItem.id, query, descending=False)

@@ -4,6 +4,7 @@ from flask_smorest import Blueprint
 
 from common.auth import require_roles
 from common.idempotency import idempotent
+from common.paging import page
 from pharmacy_service import services
 from pharmacy_service.models import Prescription
 from pharmacy_service.schemas import (
@@ -29,12 +30,12 @@ PHARMACIST = "pharmacist"
 @blp.response(200, PrescriptionSchema(many=True))
 def list_prescriptions(query):
     """List prescriptions, newest first, by visit or patient."""
-    selection = Prescription.select().order_by(Prescription.id.desc()).limit(query["limit"])
+    selection = Prescription.select()
     if query.get("encounter_id"):
         selection = selection.where(Prescription.encounter_id == query["encounter_id"])
     if query.get("patient_id"):
         selection = selection.where(Prescription.patient_id == query["patient_id"])
-    return list(selection)
+    return page(selection, Prescription.id, query)
 
 
 @blp.route("/prescriptions", methods=["POST"])

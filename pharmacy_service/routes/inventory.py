@@ -4,12 +4,14 @@ from flask_smorest import Blueprint
 
 from common.auth import require_roles
 from common.idempotency import idempotent
+from common.paging import page
 from pharmacy_service import services
 from pharmacy_service.models import Alert, Drug
 from pharmacy_service.schemas import (
     AdjustmentInSchema,
     AlertQuerySchema,
     AlertSchema,
+    CatalogueQuerySchema,
     CountInSchema,
     DrugDetailSchema,
     DrugSchema,
@@ -30,10 +32,11 @@ PHARMACIST = "pharmacist"
 
 @blp.route("/drugs")
 @require_roles(PHARMACIST)
+@blp.arguments(CatalogueQuerySchema(), location="query")
 @blp.response(200, DrugSchema(many=True))
-def list_drugs():
-    """List the drug catalogue."""
-    return list(Drug.select().order_by(Drug.code))
+def list_drugs(query):
+    """List the drug catalogue by code."""
+    return page(Drug.select(), Drug.code, query, descending=False)
 
 
 @blp.route("/drugs", methods=["POST"])
@@ -161,11 +164,11 @@ def stock():
 @blp.response(200, AlertSchema(many=True))
 def list_alerts(query):
     """List pharmacy alerts (open by default), newest first."""
-    selection = Alert.select(Alert, Drug).join(Drug).order_by(Alert.id.desc()).limit(query["limit"])
+    selection = Alert.select(Alert, Drug).join(Drug)
     if query["status"] != "all":
         selection = selection.where(Alert.status == query["status"])
     if query.get("kind"):
         selection = selection.where(Alert.kind == query["kind"])
     if query.get("drug_code"):
         selection = selection.where(Drug.code == query["drug_code"])
-    return list(selection)
+    return page(selection, Alert.id, query)

@@ -6,7 +6,7 @@ from common.errors import ApiError, Conflict, ValidationFailed
 from pharmacy_service.gs1 import GS1Error, parse_gs1
 from pharmacy_service.models import Drug, DrugLot, db
 from pharmacy_service.services import alerts
-from pharmacy_service.services.moves import get_drug, local_today, move_stock
+from pharmacy_service.services.moves import ensure_room, get_drug, local_today, move_stock
 
 # DON_VI_TINH as the national drug lists write it, for the base units a catalogue usually names in English.
 NATIONAL_UNIT_NAMES = {"tablet": "Viên", "capsule": "Viên", "vial": "Lọ", "ampoule": "Ống", "bottle": "Chai",
@@ -70,6 +70,7 @@ def receive_lot(fields: dict, drug_code: str | None = None) -> DrugLot:
                        code="LOT_EXPIRED", status=422)
     with db.atomic():
         lot = _find_or_create_lot(drug, fields)
+        ensure_room(lot, fields["quantity"], received=True)
         DrugLot.update(quantity_received=DrugLot.quantity_received + fields["quantity"]).where(
             DrugLot.id == lot.id).execute()
         serial = f"gs1-serial:{fields['serial']}" if fields.get("serial") else None

@@ -4,6 +4,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from common.auth import actor
+from common.bounds import MAX_AMOUNT, MAX_STOCK_QUANTITY, ensure_within
 from common.errors import NotFound
 from pharmacy_service.models import Drug, DrugLot, StockEntry
 
@@ -73,6 +74,17 @@ def move_stock(lot_id: int, drug_id: int, change: int, *, kind: str, bucket: str
         return None
     return StockEntry.create(drug=drug_id, lot=lot_id, kind=kind, bucket=bucket, quantity_change=change,
                              balance_after=balance, reason=reason, reference=reference, actor=actor())
+
+
+def ensure_room(lot: DrugLot, change: int, *, received: bool = False) -> None:
+    """Refuse (422) stock that would take a lot past the ceilings: what it received in all, holds, and is worth."""
+    held = lot.quantity_on_hand + lot.quantity_quarantined + change
+    if received:
+        ensure_within(lot.quantity_received + change, MAX_STOCK_QUANTITY, f"What lot {lot.lot_number} received",
+                      code="LOT_TOO_LARGE")
+    ensure_within(held, MAX_STOCK_QUANTITY, f"What lot {lot.lot_number} holds", code="LOT_TOO_LARGE")
+    ensure_within(held * lot.unit_cost_amount, MAX_AMOUNT, f"The value of lot {lot.lot_number} at cost",
+                  code="LOT_TOO_LARGE")
 
 
 def note_on_card(lot: DrugLot, kind: str, reason: str) -> StockEntry:

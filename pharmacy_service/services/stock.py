@@ -5,7 +5,15 @@ from peewee import JOIN, Case, fn
 from common.errors import Conflict, InsufficientStock
 from pharmacy_service.models import Drug, DrugLot, StockEntry, db
 from pharmacy_service.services import alerts
-from pharmacy_service.services.moves import get_drug, get_lot, local_today, move_stock, note_on_card, usable_condition
+from pharmacy_service.services.moves import (
+    ensure_room,
+    get_drug,
+    get_lot,
+    local_today,
+    move_stock,
+    note_on_card,
+    usable_condition,
+)
 
 
 def count_lot(lot_id: int, fields: dict) -> StockEntry:
@@ -31,6 +39,8 @@ def adjust_lot(lot_id: int, fields: dict) -> StockEntry:
     lot = get_lot(lot_id)
     change = fields["quantity_change"]
     reason = fields["reason"] + (f": {fields['note']}" if fields.get("note") else "")
+    if change > 0:
+        ensure_room(lot, change)
     with db.atomic():
         entry = move_stock(lot_id, lot.drug_id, change, kind="adjustment", reason=reason)
         if entry is None:

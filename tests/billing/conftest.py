@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.billing.factories import BILLING_CONFIG
+from tests.billing.factories import BILLING_CONFIG, BLOOD_COUNT, HBA1C, charge, encounter, invoice_of, post_charge
 from tests.support import PYTHON, free_port, start_process, stop_process, wait_until
 
 # localstripe pickles its state to a fixed file in /tmp on every write; the launcher turns that off so each run
@@ -24,6 +24,15 @@ LOCALSTRIPE_LAUNCHER = (
 def billing(make_app):
     """The billing app with known webhook secrets and bank account."""
     return make_app("billing_service", **BILLING_CONFIG)
+
+
+@pytest.fixture
+def bill(client) -> dict:
+    """A self-pay visit: blood count and HbA1c, 147 200 đồng to pay."""
+    visit = encounter(level=None)
+    post_charge(client, charge(BLOOD_COUNT, key="lab:test-run:3"), visit)
+    post_charge(client, charge(HBA1C, key="lab:test-run:4"), visit)
+    return invoice_of(client)
 
 
 @pytest.fixture

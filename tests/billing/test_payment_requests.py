@@ -3,31 +3,18 @@
 import io
 from datetime import datetime, timedelta
 
-import pytest
 import zxingcpp
 from PIL import Image
 
 from billing_service.vietqr import parse_payload
 from tests.billing.factories import (
     BANK_ACCOUNT,
-    BLOOD_COUNT,
     GLUCOSE,
-    HBA1C,
     charge,
-    encounter,
     invoice_of,
     post_charge,
 )
 from tests.support import bearer
-
-
-@pytest.fixture
-def bill(client) -> dict:
-    """A self-pay visit: blood count and HbA1c, 147 200 đồng to pay."""
-    visit = encounter(level=None)
-    post_charge(client, charge(BLOOD_COUNT, key="lab:test-run:3"), visit)
-    post_charge(client, charge(HBA1C, key="lab:test-run:4"), visit)
-    return invoice_of(client)
 
 
 def request_qr(client, invoice_id: int, key: str = "qr-1", **body):

@@ -14,6 +14,7 @@ from billing_service.claims.services.periods import period_bounds
 from billing_service.models import EncounterSnapshot, Invoice, InvoiceLine, db
 from common.errors import ApiError, Conflict, NotFound
 from common.models import utcnow
+from common.paging import page
 
 DEFAULT_FACILITY_CODE = "01001"  # MA_CSKCB of the demo hospital; production sets BHYT_FACILITY_CODE
 TOTAL_COLUMNS = ("hospital_amount", "insured_amount", "insurer_amount", "copay_amount", "patient_outside_amount",
@@ -119,9 +120,9 @@ def get_claim_batch(batch_id: int) -> ClaimBatch:
     return batch
 
 
-def list_claim_batches(period: str | None) -> list[ClaimBatch]:
-    """Return batches, newest first, optionally of one month."""
-    query = ClaimBatch.select().order_by(ClaimBatch.id.desc())
-    if period:
-        query = query.where(ClaimBatch.period == period)
-    return list(query)
+def list_claim_batches(query: dict) -> list[ClaimBatch]:
+    """Return one page of batches, newest first, optionally of one month."""
+    selection = ClaimBatch.select()
+    if query.get("period"):
+        selection = selection.where(ClaimBatch.period == query["period"])
+    return page(selection, ClaimBatch.id, query)

@@ -6,6 +6,7 @@ from billing_service.claims.models import Claim, ClaimBatch, ClaimLine
 from billing_service.claims.sources import source_of
 from billing_service.models import InvoiceLine
 from common.errors import NotFound
+from common.paging import page
 
 
 def _status(lines: list[dict]) -> str:
@@ -58,10 +59,10 @@ def get_claim(claim_id: int) -> dict:
 
 def list_claims(query: dict) -> list[dict]:
     """Return claims by visit or batch, newest first, with their lines and status."""
-    selection = Claim.select(Claim, ClaimBatch).join(ClaimBatch).order_by(Claim.id.desc()).limit(query["limit"])
+    selection = Claim.select(Claim, ClaimBatch).join(ClaimBatch)
     if query.get("encounter_id"):
         selection = selection.where(Claim.encounter_id == query["encounter_id"])
     if query.get("batch_id"):
         selection = selection.where(Claim.batch == query["batch_id"])
-    return [claim_view(claim) for claim in selection]
+    return [claim_view(claim) for claim in page(selection, Claim.id, query)]
 

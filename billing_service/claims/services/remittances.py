@@ -22,6 +22,7 @@ from billing_service.claims.models import ClaimLine, RemittanceImport, Remittanc
 from billing_service.claims.schemas import RemittanceRowSchema
 from billing_service.models import db
 from common.errors import ApiError, Conflict, NotFound, ValidationFailed
+from common.paging import page
 
 MEDIA_TYPES = {"text/csv": "csv", "application/csv": "csv", "application/x-ndjson": "ndjson",
                "application/jsonl": "ndjson", "application/x-jsonlines": "ndjson"}
@@ -77,7 +78,7 @@ def _ndjson_rows(text: str):
             continue
         try:
             record = json.loads(line, parse_float=Decimal)  # never a binary float near money
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep to be a row
             yield number, "Not valid JSON."
             continue
         yield number, record if isinstance(record, dict) else "Not a JSON object."
@@ -233,9 +234,9 @@ def get_remittance(remittance_id: int) -> RemittanceImport:
     return remittance
 
 
-def list_remittances(limit: int = 100) -> list[RemittanceImport]:
-    """Return the latest import reports, newest first."""
-    remittances = list(RemittanceImport.select().order_by(RemittanceImport.id.desc()).limit(limit))
+def list_remittances(query: dict) -> list[RemittanceImport]:
+    """Return one page of import reports, newest first."""
+    remittances = page(RemittanceImport.select(), RemittanceImport.id, query)
     for remittance in remittances:
         remittance.already_imported = False
     return remittances

@@ -15,6 +15,7 @@ __all__ = [
     "InsuranceRuleError",
     "LineSplit",
     "line_amounts",
+    "low_cost_visit",
     "split_funded_line",
     "split_line",
     "visit_benefit_level",
@@ -167,6 +168,11 @@ def line_amounts(
     return hospital, min(insured, hospital)
 
 
+def low_cost_visit(insured_total: int, base_salary_amount: int = BASE_SALARY_AMOUNT) -> bool:
+    """Tell whether an in-network visit's insured total is below 15 % of the base salary (strictly): paid at 100 %."""
+    return insured_total * 100 < LOW_COST_PERCENT * base_salary_amount
+
+
 def visit_benefit_level(
     card_level: int,
     in_network: bool = True,
@@ -187,7 +193,6 @@ def visit_benefit_level(
     if _amount(base_salary_amount, "base_salary_amount") == 0:
         raise InsuranceRuleError("base_salary_amount must be positive")
     if in_network:
-        low_cost = insured_total * 100 < LOW_COST_PERCENT * base_salary_amount
-        return 100 if low_cost else card_level
+        return 100 if low_cost_visit(insured_total, base_salary_amount) else card_level
     level = Decimal(card_level) * rate / 100
     return int(level) if level == level.to_integral_value() else level.normalize()

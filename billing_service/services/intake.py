@@ -15,11 +15,18 @@ from zoneinfo import ZoneInfo
 import peewee
 from flask import current_app
 
-from billing_service.insurance import line_amounts, visit_benefit_level
+from billing_service import store
+from billing_service.insurance import line_amounts, low_cost_visit, visit_benefit_level
 from billing_service.models import EncounterSnapshot, Invoice, InvoiceLine, LineReversal, db
 from billing_service.other_funding.grants import active_grants, store_applied
 from billing_service.other_funding.rules import LineMoney, fund_lines
-from billing_service.services.invoices import lock_invoice, open_invoice, record_ledger, refresh_invoice
+from billing_service.services.invoices import (
+    add_to_totals,
+    lock_invoice,
+    open_invoice,
+    record_ledger,
+    refresh_invoice,
+)
 from common.models import utcnow
 
 LINE_SPLIT_COLUMNS = ("hospital_amount", "insured_amount", "benefit_level", "insurer_amount", "copay_amount",
@@ -51,22 +58,31 @@ def _snapshot_row(encounter: dict) -> dict:
     }
 
 
-def _keep_snapshot(encounter: dict) -> bool:
-    """Store the latest snapshot of a visit; a closed visit is never replaced by an older open one."""
+def _keep_snapshot(encounter: dict) -> tuple[EncounterSnapshot, str]:
+    """Store the latest snapshot of a visit (a closed visit is never replaced by an older open one); return it and
+    what happened: "created", "changed" or "same"."""
     row = _snapshot_row(encounter)
     existing = EncounterSnapshot.get_or_none(EncounterSnapshot.encounter_id == row["encounter_id"])
     if existing is None:
         try:
             with db.atomic():
-                EncounterSnapshot.create(**row)
-            return True
+                return EncounterSnapshot.create(**row), "created"
         except peewee.IntegrityError:
             existing = EncounterSnapshot.get(EncounterSnapshot.encounter_id == row["encounter_id"])
     if existing.status == "closed" and row["status"] == "open":
-        return False
+        return existing, "same"
+    kept = EncounterSnapshot(id=existing.id, **row)
+    if all(_same(kept, existing, name) for name in row if name != "updated_at"):
+        return existing, "same"
     update = {k: v for k, v in row.items() if k != "encounter_id"}
     EncounterSnapshot.update(**update).where(EncounterSnapshot.id == existing.id).execute()
-    return False
+    return kept, "changed"
+
+
+def _same(kept: EncounterSnapshot, stored: EncounterSnapshot, name: str) -> bool:
+    """Tell whether a snapshot column holds the same value as stored (compared as the database gives it back)."""
+    field = EncounterSnapshot._meta.fields[name]
+    return field.python_value(field.db_value(getattr(kept, name))) == getattr(stored, name)
 
 
 def _coverage_valid_on(coverage: dict | None, day: date) -> bool:
@@ -109,12 +125,7 @@ def resplit_invoice(invoice: Invoice, snapshot: EncounterSnapshot) -> None:
     funded, applied = fund_lines([LineMoney(line.id, *money[line.id], levels[line.id]) for line in lines],
                                  active_grants(invoice.id))
     for line in lines:
-        split, parts = funded[line.id].split, funded[line.id].parts
-        values = {"hospital_amount": split.hospital_amount, "insured_amount": split.insured_amount,
-                  "benefit_level": levels[line.id], "insurer_amount": split.insurer_amount,
-                  "copay_amount": split.copay_amount, "patient_outside_amount": split.patient_outside_amount,
-                  "other_funding_amount": split.other_funding_amount, "self_pay": cards[line.id] is None,
-                  **{f"{part}_funding_amount": amount for part, amount in parts.items()}}
+        values = _split_values(funded[line.id], levels[line.id], cards[line.id] is None)
         if any(getattr(line, column) != values[column] for column in LINE_SPLIT_COLUMNS):
             InvoiceLine.update(updated_at=utcnow(), **values).where(InvoiceLine.id == line.id).execute()
     store_applied(applied)
@@ -122,9 +133,21 @@ def resplit_invoice(invoice: Invoice, snapshot: EncounterSnapshot) -> None:
     Invoice.update(benefit_level=_level(visit_card, snapshot, insured_total)).where(Invoice.id == invoice.id).execute()
 
 
-def settle_invoice(invoice: Invoice, kind: str, reference: str, note: str | None = None) -> Invoice:
+def _split_values(funded, level, self_pay: bool) -> dict:
+    """The split columns of a line from its funded split."""
+    split = funded.split
+    return {"hospital_amount": split.hospital_amount, "insured_amount": split.insured_amount, "benefit_level": level,
+            "insurer_amount": split.insurer_amount, "copay_amount": split.copay_amount,
+            "patient_outside_amount": split.patient_outside_amount,
+            "other_funding_amount": split.other_funding_amount, "self_pay": self_pay,
+            **{f"{part}_funding_amount": amount for part, amount in funded.parts.items()}}
+
+
+def settle_invoice(invoice: Invoice, kind: str, reference: str, note: str | None = None,
+                   snapshot: EncounterSnapshot | None = None) -> Invoice:
     """Re-split the bill, recompute its totals, and ledger the change."""
-    snapshot = EncounterSnapshot.get(EncounterSnapshot.encounter_id == invoice.encounter_id)
+    if snapshot is None:
+        snapshot = EncounterSnapshot.get(EncounterSnapshot.encounter_id == invoice.encounter_id)
     resplit_invoice(invoice, snapshot)
     after = refresh_invoice(invoice.id)
     if any(getattr(after, c) != getattr(invoice, c) for c in ("hospital_amount", "insurer_amount", "copay_amount",
@@ -134,8 +157,10 @@ def settle_invoice(invoice: Invoice, kind: str, reference: str, note: str | None
 
 
 def _new_line(invoice: Invoice, charge: dict, coverage: dict | None) -> InvoiceLine:
+    """A bill line for a charge, not written yet, its split still to make."""
     ordered_by, performed_by = charge.get("ordered_by") or {}, charge.get("performed_by") or {}
-    return InvoiceLine.create(
+    now = utcnow()
+    return InvoiceLine(created_at=now, updated_at=now,
         ordered_by_code=ordered_by.get("licence_number"), ordered_by_name=ordered_by.get("full_name"),
         performed_by_code=performed_by.get("licence_number"), performed_by_name=performed_by.get("full_name"),
         invoice=invoice.id, charge_key=charge["key"], source=charge["source"], source_id=charge["source_id"],
@@ -145,7 +170,9 @@ def _new_line(invoice: Invoice, charge: dict, coverage: dict | None) -> InvoiceL
         insurance_unit_price_amount=charge["insurance_unit_price_amount"],
         insurance_covered=charge["insurance_covered"], insurance_rate=charge["insurance_rate"],
         hospital_amount=0, insured_amount=0, benefit_level=0, insurer_amount=0, copay_amount=0,
-        patient_outside_amount=0, cost_amount=charge["cost_amount"], occurred_at=charge["occurred_at"],
+        patient_outside_amount=0, other_funding_amount=0, state_budget_funding_amount=0,
+        foreign_aid_funding_amount=0, domestic_aid_funding_amount=0, other_source_funding_amount=0, self_pay=False,
+        reversed_quantity=0, cost_amount=charge["cost_amount"], occurred_at=charge["occurred_at"],
         details_json=json.dumps(charge["details"], default=str, sort_keys=True),
         coverage_json=json.dumps(coverage, default=str, sort_keys=True) if coverage else None,
     )
@@ -173,7 +200,7 @@ def receive_charges(events: list[dict]) -> list[tuple[InvoiceLine, bool]]:
 
 def _bill_new_charges(events: list[dict], keys: list[str]) -> tuple[dict, dict]:
     """Bill the charges not billed yet, per visit in visit-id order; return (lines known before, lines added)."""
-    known = {line.charge_key: line for line in InvoiceLine.select().where(InvoiceLine.charge_key.in_(keys))}
+    known = store.lines_by_keys(keys)
     by_visit: dict[str, dict[str, dict]] = {}
     for event in events:
         if event["charge"]["key"] not in known:
@@ -186,16 +213,49 @@ def _bill_new_charges(events: list[dict], keys: list[str]) -> tuple[dict, dict]:
 
 
 def _bill_visit_charges(events: list[dict]) -> dict[str, InvoiceLine]:
-    """Put a visit's new charges on its bill (the latest snapshot kept first), re-split it once; lines by key."""
-    _keep_snapshot(events[-1]["encounter"])
+    """Put a visit's new charges on its bill (the latest snapshot kept first); return the lines by charge key.
+
+    Usually only the new lines need a split (_split_only_new_lines); otherwise the whole bill is split again.
+    """
+    snapshot, kept = _keep_snapshot(events[-1]["encounter"])
     first = events[0]["charge"]
     invoice = open_invoice(first["encounter_id"], first["patient_id"])
-    lines = {}
-    for event in events:
-        lines[event["charge"]["key"]] = _new_line(invoice, event["charge"], event["encounter"].get("coverage"))
-        _apply_waiting_reversals(lines[event["charge"]["key"]])
-    settle_invoice(invoice, "charge", ", ".join(lines), note=f"{len(lines)} charge(s)" if len(lines) > 1 else None)
-    return lines
+    lines = [_new_line(invoice, event["charge"], event["encounter"].get("coverage")) for event in events]
+    reference = ", ".join(line.charge_key for line in lines)
+    note = f"{len(lines)} charge(s)" if len(lines) > 1 else None
+    visit_level = _split_only_new_lines(invoice, snapshot, lines) if kept == "same" else None
+    if visit_level is not None:
+        store.add_lines(lines)
+        record_ledger(invoice.id, "charge", reference, SYSTEM_ACTOR, before=invoice,
+                      after=add_to_totals(invoice, lines, visit_level), note=note)
+    else:
+        store.add_lines(lines)
+        for line in lines:
+            _apply_waiting_reversals(line)
+        settle_invoice(invoice, "charge", reference, note=note, snapshot=snapshot)
+    return {line.charge_key: line for line in lines}
+
+
+def _split_only_new_lines(invoice: Invoice, snapshot: EncounterSnapshot, lines: list[InvoiceLine]):
+    """Split the new lines alone when the bill's other lines keep theirs: no other funding on the bill, no reversal
+    waiting for the new charges, and the visit's insured total stays on the same side of the 15 % threshold (the
+    only way a new line changes the others' level). Return the visit's level then; None when the whole bill must be
+    split again."""
+    if active_grants(invoice.id) or store.keys_with_waiting_reversals(line.charge_key for line in lines):
+        return None
+    cards = [_line_card(line, snapshot.coverage) for line in lines]
+    money = [_line_money(line, card is None) for line, card in zip(lines, cards, strict=True)]
+    total = invoice.insured_amount + sum(insured for (_, insured), card in zip(money, cards, strict=True) if card)
+    base = current_app.config["BASE_SALARY_AMOUNT"]
+    if snapshot.in_network and low_cost_visit(invoice.insured_amount, base) != low_cost_visit(total, base):
+        return None
+    for line, card, (hospital, insured) in zip(lines, cards, money, strict=True):
+        level = _level(card, snapshot, total)
+        funded, _ = fund_lines([LineMoney(line.charge_key, hospital, insured, level)], [])
+        for column, value in _split_values(funded[line.charge_key], level, card is None).items():
+            setattr(line, column, value)
+    visit_card = snapshot.coverage or next((card for card in reversed(cards) if card), None)
+    return _level(visit_card, snapshot, total) if visit_card or invoice.benefit_level == 0 else invoice.benefit_level
 
 
 def receive_charge(event: dict) -> tuple[InvoiceLine, bool]:
@@ -244,8 +304,8 @@ def receive_reversal(event: dict) -> tuple[LineReversal, bool]:
 def receive_encounter(encounter: dict) -> tuple[EncounterSnapshot, bool]:
     """Keep the latest snapshot of a visit and re-split its open bill when coverage or network changed."""
     with db.atomic():
-        created = _keep_snapshot(encounter)
+        snapshot, kept = _keep_snapshot(encounter)
         invoice = Invoice.get_or_none(Invoice.encounter_id == encounter["id"])
-        if invoice is not None:
-            settle_invoice(lock_invoice(invoice.id), "resplit", f"encounter:{encounter['id']}")
-    return EncounterSnapshot.get(EncounterSnapshot.encounter_id == encounter["id"]), created
+        if invoice is not None and kept != "same":
+            settle_invoice(lock_invoice(invoice.id), "resplit", f"encounter:{encounter['id']}", snapshot=snapshot)
+    return EncounterSnapshot.get(EncounterSnapshot.encounter_id == encounter["id"]), kept == "created"

@@ -73,6 +73,18 @@ def refresh_invoice(invoice_id: int) -> Invoice:
     return invoice
 
 
+def add_to_totals(invoice: Invoice, lines: list[InvoiceLine], benefit_level) -> Invoice:
+    """Add new lines' money to a locked bill's totals (its other lines unchanged), at the visit's benefit level;
+    return the bill as stored."""
+    totals = {column: getattr(invoice, column) + sum(getattr(line, column) for line in lines)
+              for column in TOTAL_COLUMNS}
+    totals["benefit_level"] = benefit_level
+    after = Invoice(**{**{name: getattr(invoice, name) for name in Invoice._meta.fields}, **totals})
+    after.state = invoice_state(after, has_lines=True)
+    Invoice.update(updated_at=utcnow(), state=after.state, **totals).where(Invoice.id == invoice.id).execute()
+    return after
+
+
 def add_paid(invoice_id: int, amount: int) -> None:
     """Add money received to a bill in SQL (never read-modify-write)."""
     Invoice.update(paid_amount=Invoice.paid_amount + amount).where(Invoice.id == invoice_id).execute()

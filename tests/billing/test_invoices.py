@@ -213,3 +213,32 @@ def test_bills_are_read_by_cashiers_and_finance_only(client, role, status):
 def test_an_unknown_invoice_is_a_404_with_its_code(client):
     response = client.get("/api/v1/billing/invoices/999", headers=bearer("finance"))
     assert response.status_code == 404 and response.get_json()["code"] == "INVOICE_NOT_FOUND"
+
+
+ITEMS = [(GLUCOSE, 1), (BLOOD_COUNT, 1), (HBA1C, 1), (CEFTRIAXONE, 3), (GLUCOSE, 2), (CEFTRIAXONE, 4),
+         (BLOOD_COUNT, 2), (HBA1C, 1)]
+
+
+@pytest.mark.parametrize("card", [80, 95, None], ids=["80-percent-card", "95-percent-card", "self-pay"])
+def test_a_bill_built_charge_by_charge_is_the_bill_split_again_from_scratch(client, billing, card):
+    """Lines split alone as charges arrive (the others unchanged) add up to what a full re-split gives, across the
+    15 % threshold too."""
+    for number, (item, quantity) in enumerate(ITEMS):
+        covered = number % 3 != 2  # every third line out of the BHYT list
+        assert post_charge(client, charge(item, key=f"lab:test-run:{number}", quantity=quantity, covered=covered),
+                           encounter(level=card)).status_code == 201
+    built = invoice_of(client)
+    with billing.app_context():
+        from billing_service.models import Invoice
+        from billing_service.services.intake import settle_invoice
+        from billing_service.services.invoices import lock_invoice
+
+        with billing.extensions["database"].atomic():
+            settle_invoice(lock_invoice(Invoice.get().id), "resplit", "test:from-scratch")
+    again = invoice_of(client)
+    money = ("hospital_amount", "insured_amount", "insurer_amount", "copay_amount", "patient_outside_amount",
+             "benefit_level", "self_pay")
+    assert [{k: line[k] for k in money} for line in again["lines"]] == [
+        {k: line[k] for k in money} for line in built["lines"]]
+    assert {k: again[k] for k in ("hospital_amount", "insurer_amount", "patient_amount", "benefit_level", "state")} == {
+        k: built[k] for k in ("hospital_amount", "insurer_amount", "patient_amount", "benefit_level", "state")}

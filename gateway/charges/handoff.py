@@ -16,7 +16,7 @@ from common.contracts import (
 from common.errors import Conflict, NotFound
 from gateway.encounters.services import encounter_snapshot, get_encounter
 from gateway.models import Charge, ChargeReversal, Encounter, db
-from gateway.patients.services import local_day
+from gateway.patients.services import cards_of_patients, local_day
 from gateway.practitioners.services import practitioner_snapshots
 
 BILLABLE_CHARGE = "billing.charge"
@@ -26,22 +26,42 @@ _reversal = ChargeReversedSchema()
 
 
 def forward_charge(charge: Charge, encounter: Encounter, reversals: list[ChargeReversal] | None = None) -> None:
-    """Queue the charge for billing with the visit and the card valid on the charge's day, then its reversals."""
+    """Queue one charge for billing (see forward_charges); without `reversals`, those applied to it are read."""
+    if reversals is None:
+        reversals = list(ChargeReversal.select().where((ChargeReversal.charge_key == charge.key)
+                                                       & ChargeReversal.flag.is_null()).order_by(ChargeReversal.id))
+    forward_charges([(charge, encounter, reversals)])
+
+
+def forward_charges(charges: list[tuple[Charge, Encounter, list[ChargeReversal]]]) -> None:
+    """Queue charges for billing, each with its visit and the card valid on its day, in one outbox statement; then
+    the reversals already applied to them. A visit's snapshot is built once per day and set of practitioners."""
+    if not charges:
+        return
+    cards = cards_of_patients(encounter.patient_id for _charge, encounter, _reversals in charges)
+    snapshots: dict = {}
+    messages = [("billing:" + charge.key, _billable_payload(charge, encounter, cards, snapshots))
+                for charge, encounter, _reversals in charges]
+    outbox.publish_many(BILLABLE_CHARGE, messages, destination="billing_service", path=BILLING_CHARGES_PATH)
+    for _charge, encounter, reversals in charges:
+        for reversal in reversals:
+            forward_reversal_to_billing(reversal, encounter.id)
+
+
+def _billable_payload(charge: Charge, encounter: Encounter, cards: dict, snapshots: dict) -> dict:
+    """The billing hand-off of a charge: the charge with who ordered and ran it, and the visit's snapshot."""
     event = json.loads(charge.payload)
     event.update(encounter_id=str(encounter.id), patient_id=str(encounter.patient_id))
     named = (encounter.practitioner_id, event.get("ordered_by_id"), event.get("performed_by_id"))
-    people = practitioner_snapshots(named)  # one query, none when nobody is named
+    day = local_day(charge.occurred_at)
+    if (encounter.id, day, named) not in snapshots:
+        people = practitioner_snapshots(named)  # one query, none when nobody is named
+        snapshots[encounter.id, day, named] = (people, encounter_snapshot(encounter, day, people,
+                                                                          cards.get(encounter.patient_id, [])))
+    people, snapshot = snapshots[encounter.id, day, named]
     event.update(ordered_by=people.get(event.get("ordered_by_id") or ""),
                  performed_by=people.get(event.get("performed_by_id") or ""))
-    body = {"charge": event, "encounter": encounter_snapshot(encounter, local_day(charge.occurred_at), people)}
-    payload = _billable.dump(_billable.load(body))
-    outbox.publish(BILLABLE_CHARGE, "billing:" + charge.key, payload, destination="billing_service",
-                   path=BILLING_CHARGES_PATH)
-    if reversals is None:
-        reversals = ChargeReversal.select().where((ChargeReversal.charge_key == charge.key)
-                                                  & ChargeReversal.flag.is_null()).order_by(ChargeReversal.id)
-    for reversal in reversals:
-        forward_reversal_to_billing(reversal, encounter.id)
+    return _billable.dump(_billable.load({"charge": event, "encounter": snapshot}))
 
 
 def forward_reversal_to_billing(reversal: ChargeReversal, encounter_id: int) -> None:

@@ -47,10 +47,12 @@ def store_charges(events: list[dict]) -> list[tuple[Charge, bool]]:
         inserted = store.insert_new(list(rows.values()))
         new = [_charge(rows[key], charge_id) for key, charge_id in inserted.items()]
         waiting = store.keys_with_waiting_reversals([charge.key for charge in new])
+        billable = []
         for charge in new:
             applied = apply_waiting_reversals(charge) if charge.key in waiting else []
             if charge.flag is None:
-                handoff.forward_charge(charge, visits[charge.encounter_ref], applied)
+                billable.append((charge, visits[charge.encounter_ref], applied))
+        handoff.forward_charges(billable)
         stored = store.by_keys(set(rows) - set(inserted))
     charges = {**stored, **{charge.key: charge for charge in new}}
     results, answered = [], set()

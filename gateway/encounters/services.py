@@ -9,7 +9,7 @@ from common.models import utcnow
 from common.paging import page
 from gateway.check_ins.services import check_in_after_card, check_in_of, record_check_in
 from gateway.models import Encounter, Patient, db
-from gateway.patients.services import add_coverage, coverage_on, get_patient, local_day
+from gateway.patients.services import add_coverage, card_on, coverage_on, get_patient, local_day
 from gateway.practitioners.services import active_practitioner, practitioner_snapshots
 
 ENCOUNTER_SNAPSHOT = "billing.encounter"
@@ -102,15 +102,17 @@ def encounter_view(encounter: Encounter) -> dict:
     return view
 
 
-def encounter_snapshot(encounter: Encounter, coverage_day=None, practitioners: dict | None = None) -> dict:
+def encounter_snapshot(encounter: Encounter, coverage_day=None, practitioners: dict | None = None,
+                       cards: list | None = None) -> dict:
     """Return the visit as billing needs it, with the card valid on `coverage_day` (the opening day by default) and
-    its doctor (from `practitioners`, {id: snapshot}, when the caller read them already)."""
+    its doctor; `practitioners` ({id: snapshot}) and the patient's `cards` when the caller read them already."""
     patient = encounter.patient
     doctor = None
     if encounter.practitioner_id is not None:
         found = practitioners if practitioners is not None else practitioner_snapshots([encounter.practitioner_id])
         doctor = found.get(str(encounter.practitioner_id))
-    coverage = coverage_on(patient.id, coverage_day or local_day(encounter.opened_at))
+    day = coverage_day or local_day(encounter.opened_at)
+    coverage = coverage_on(patient.id, day) if cards is None else card_on(cards, day)
     snapshot = {
         "id": str(encounter.id), "kind": encounter.kind, "department": encounter.department,
         "in_network": encounter.in_network, "network_rate": encounter.network_rate,

@@ -67,11 +67,22 @@ def add_coverage(patient_id: int, fields: dict) -> Coverage:
 
 
 def coverage_on(patient_id: int, day: date) -> Coverage | None:
+    """Return the card that applies on `day` (see card_on)."""
+    return card_on(cards_of_patients([patient_id]).get(patient_id, []), day)
+
+
+def cards_of_patients(patient_ids) -> dict[int, list[Coverage]]:
+    """Read every card of these patients (one query), by patient id."""
+    cards: dict[int, list[Coverage]] = {}
+    for card in Coverage.select().where(Coverage.patient.in_(sorted(set(patient_ids)))):
+        cards.setdefault(card.patient_id, []).append(card)
+    return cards
+
+
+def card_on(cards: list[Coverage], day: date) -> Coverage | None:
     """Return the card that applies on `day`: among valid cards, the one starting last (a re-issued card wins)."""
-    return (Coverage.select()
-            .where((Coverage.patient == patient_id) & (Coverage.valid_from <= day) & (Coverage.valid_to >= day))
-            .order_by(Coverage.valid_from.desc(), Coverage.id.desc())
-            .first())
+    valid = [card for card in cards if card.valid_from <= day <= card.valid_to]
+    return max(valid, key=lambda card: (card.valid_from, card.id), default=None)
 
 
 def patient_view(patient: Patient) -> dict:

@@ -1,9 +1,54 @@
-"""What billing's charge intake needs from the database beyond one-line peewee queries: each function one read or
-one write, the same on SQLite and PostgreSQL (common.sql: written once as text, for the statements every charge
-runs)."""
+"""What billing's verbs need from the database beyond one-line peewee queries: each function one read or one
+write, the same on SQLite and PostgreSQL (common.sql: written once as text, for the statements every charge runs).
+The one engine-specific statement (the reconciliation's working memory) says why where it is."""
 
-from billing_service.models import InvoiceLine, LineReversal
+import peewee
+from peewee import fn
+
+from billing_service.claims.models import ClaimLine
+from billing_service.models import Invoice, InvoiceLine, LineReversal
 from common import sql
+
+ANSWER_CHUNK = 1000
+
+
+def locked_invoice(invoice_id: int) -> Invoice | None:
+    """Read a bill and hold its row lock until the transaction ends (SQLite's write transaction holds the whole
+    database already, so there is no row lock to take)."""
+    query = Invoice.select().where(Invoice.id == invoice_id)
+    if Invoice._meta.database.for_update:
+        query = query.for_update()
+    return query.first()
+
+
+def answer_claim_lines(answers: dict[int, dict]) -> None:
+    """Carry the insurer's answers onto claim lines, {claim line id: {approved_amount, rejection_reason,
+    paid_amount}} (paid added to what was paid before), a chunk of lines per statement."""
+    items = sorted(answers.items())
+    for start in range(0, len(items), ANSWER_CHUNK):
+        chunk = items[start:start + ANSWER_CHUNK]
+        params = []
+        for line_id, answer in chunk:
+            params += [line_id, answer["approved_amount"], answer["rejection_reason"] or "", answer["paid_amount"]]
+        sql.execute(ClaimLine._meta.database,
+                    "WITH answer(line_id, approved, reason, paid) AS (VALUES "
+                    + ", ".join(["(%s, %s, %s, %s)"] * len(chunk)) + ") "
+                    "UPDATE claim_line SET approved_amount = answer.approved, "
+                    "rejection_reason = NULLIF(answer.reason, ''), paid_amount = claim_line.paid_amount + answer.paid "
+                    "FROM answer WHERE claim_line.id = answer.line_id", params)
+
+
+def minute_of(column) -> peewee.Node:
+    """A stored UTC time cut to its minute, as text ('YYYY-MM-DD HH:MM'), the same on both engines."""
+    return fn.SUBSTR(peewee.Cast(column, "TEXT"), 1, 16)
+
+
+def roomy_session() -> None:
+    """Give this transaction's sorts and hashes room on PostgreSQL (a month is a million lines: bench/reconcile.py
+    ran 16.8 s with it); SQLite has no such setting."""
+    database = Invoice._meta.database
+    if isinstance(getattr(database, "obj", database), peewee.PostgresqlDatabase):
+        sql.execute(database, "SET LOCAL work_mem = '64MB'")
 
 
 def lines_by_keys(keys) -> dict[str, InvoiceLine]:

@@ -2,6 +2,7 @@
 
 import peewee
 
+from billing_service import store
 from billing_service.models import Invoice, InvoiceLine, LedgerEntry, db
 from billing_service.vietqr import make_bill_reference
 from common.errors import NotFound
@@ -13,11 +14,8 @@ TOTAL_COLUMNS = ("hospital_amount", "insured_amount", "insurer_amount", "copay_a
 
 
 def lock_invoice(invoice_id: int) -> Invoice:
-    """Load a bill and hold its row lock until the transaction ends (no lock needed on SQLite)."""
-    query = Invoice.select().where(Invoice.id == invoice_id)
-    if db.for_update:
-        query = query.for_update()
-    invoice = query.first()
+    """Load a bill and hold its row lock until the transaction ends."""
+    invoice = store.locked_invoice(invoice_id)
     if invoice is None:
         raise NotFound(f"No invoice {invoice_id}", code="INVOICE_NOT_FOUND")
     return invoice

@@ -39,13 +39,8 @@ def usable_condition(today: date):
 
 def _guarded_update(lot_id: int, condition, column, change: int) -> int | None:
     """Add `change` to `column` of lot `lot_id` where `condition` holds; return the new value, or None."""
-    query = DrugLot.update({column: column + change}).where(condition)
-    if DrugLot._meta.database.returning_clause:
-        rows = list(query.returning(column).execute())
-        return getattr(rows[0], column.name) if rows else None
-    if not query.execute():
-        return None
-    return DrugLot.select(column).where(DrugLot.id == lot_id).scalar()
+    rows = list(DrugLot.update({column: column + change}).where(condition).returning(column).tuples().execute())
+    return rows[0][0] if rows else None
 
 
 def take_from_lot(lot_id: int, quantity: int, today: date) -> int | None:

@@ -24,10 +24,11 @@ from datetime import datetime
 import peewee
 from peewee import JOIN, fn
 
+from billing_service import store
 from billing_service.claims.models import Claim, ClaimBatch, ClaimLine
 from billing_service.claims.services.periods import period_bounds
 from billing_service.claims.sources import source_of
-from billing_service.models import BankTransfer, EncounterSnapshot, Invoice, InvoiceLine, db
+from billing_service.models import BankTransfer, EncounterSnapshot, Invoice, InvoiceLine
 
 
 @dataclass(frozen=True)
@@ -137,22 +138,9 @@ def insurer_assessment(month: Month) -> Iterator[dict]:
                               **where)
 
 
-def roomy_session() -> None:
-    """Give this transaction's sorts and hashes room (PostgreSQL): a month is a million rows, not a page."""
-    if isinstance(db.obj, peewee.PostgresqlDatabase):
-        db.execute_sql("SET LOCAL work_mem = '64MB'")
-
-
-def _minute(column):
-    """Truncate a stored UTC timestamp to its minute, on either engine."""
-    if isinstance(db.obj, peewee.PostgresqlDatabase):
-        return fn.date_trunc("minute", column)
-    return fn.strftime("%Y-%m-%d %H:%M", column)
-
-
 def duplicate_charges(month: Month) -> Iterator[dict]:
     """Charges repeating an earlier one of the same bill: same item code and source, same minute."""
-    same = [InvoiceLine.invoice, InvoiceLine.code, InvoiceLine.source, _minute(InvoiceLine.occurred_at)]
+    same = [InvoiceLine.invoice, InvoiceLine.code, InvoiceLine.source, store.minute_of(InvoiceLine.occurred_at)]
     copies = period_charges(
         month, Invoice.encounter_id.alias("encounter_id"), InvoiceLine.invoice.alias("invoice_id"),
         InvoiceLine.id.alias("line_id"), InvoiceLine.charge_key.alias("charge_key"), InvoiceLine.code.alias("code"),

@@ -16,8 +16,8 @@ from decimal import Decimal
 
 import peewee
 from marshmallow import EXCLUDE, ValidationError
-from peewee import fn
 
+from billing_service import store
 from billing_service.claims.models import ClaimLine, RemittanceImport, RemittanceLine
 from billing_service.claims.schemas import RemittanceRowSchema
 from billing_service.models import db
@@ -180,24 +180,7 @@ def _answer_claim_lines(accepted: list[dict]) -> None:
         answer = answers.setdefault(row["claim_line"], {"paid_amount": 0})
         answer.update(approved_amount=row["approved_amount"], rejection_reason=row["rejection_reason"] or None,
                       paid_amount=answer["paid_amount"] + row["paid_amount"])
-    if isinstance(db.obj, peewee.PostgresqlDatabase):
-        _update_in_chunks(list(answers.items()))
-        return
-    for claim_line_id, answer in answers.items():  # SQLite has no column aliases on VALUES: one line at a time
-        ClaimLine.update(approved_amount=answer["approved_amount"], rejection_reason=answer["rejection_reason"],
-                         paid_amount=ClaimLine.paid_amount + answer["paid_amount"]).where(
-            ClaimLine.id == claim_line_id).execute()
-
-
-def _update_in_chunks(answers: list[tuple[int, dict]]) -> None:
-    """Apply answers with one UPDATE ... FROM (VALUES ...) per chunk (PostgreSQL)."""
-    for start in range(0, len(answers), CHUNK):
-        rows = [(line_id, answer["approved_amount"], answer["rejection_reason"] or "", answer["paid_amount"])
-                for line_id, answer in answers[start:start + CHUNK]]
-        values = peewee.ValuesList(rows, columns=("line_id", "approved", "reason", "paid"), alias="answer")
-        (ClaimLine.update(approved_amount=values.c.approved, rejection_reason=fn.NULLIF(values.c.reason, ""),
-                          paid_amount=ClaimLine.paid_amount + values.c.paid)
-         .from_(values).where(ClaimLine.id == values.c.line_id).execute())
+    store.answer_claim_lines(answers)
 
 
 def import_remittance(raw: bytes, media_type: str, actor: str) -> tuple[RemittanceImport, bool]:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from peewee import fn
 
+from billing_service import store
 from billing_service.claims.models import DISCREPANCY_KINDS, ClaimLine
 from billing_service.claims.services.reconciliation import (
     STEPS,
@@ -13,7 +14,6 @@ from billing_service.claims.services.reconciliation import (
     closed_in,
     period_charges,
     period_claim_lines,
-    roomy_session,
 )
 from billing_service.models import EncounterSnapshot, Invoice, InvoiceLine, db
 from common.models import utcnow
@@ -72,12 +72,12 @@ def reconcile(period: str, progress: Progress | None = None, kind: str | None = 
     for number, (step, check) in enumerate(STEPS):
         report(step, number * 100 // (len(STEPS) + 1))
         with db.atomic():
-            roomy_session()
+            store.roomy_session()
             discrepancies.extend(check(month))
     report("totals", len(STEPS) * 100 // (len(STEPS) + 1))
     by_kind = _by_kind(discrepancies)
     with db.atomic():
-        roomy_session()
+        store.roomy_session()
         figures = {**_charge_totals(month), **_claim_totals(month), **_patient_totals(month)}
     totals = {**figures,
               "patient_unpaid_amount": by_kind["patient_share_unpaid"]["amount"],

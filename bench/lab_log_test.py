@@ -17,7 +17,8 @@ from datetime import date, timedelta
 
 import requests
 
-from bench.harness import baseline_server, engine_argument, interleave_wrk, open_visits, start_stack, token, wrk
+from bench.harness import baseline_server, engine_argument, open_visits, start_stack, token
+from bench.load import interleave_wrk, wrk
 
 CONNECTIONS = 16
 VISITS = 32

@@ -11,8 +11,9 @@ Run: .venv/bin/python -m bench.lab_latency [seconds] [rate] [--sqlite]
 import sys
 import uuid
 
-from bench.harness import engine_argument, open_loop, open_visits, start_stack, token
+from bench.harness import engine_argument, open_visits, start_stack, token
 from bench.lab_log_test import VISITS, stock_up, test_run_bodies
+from bench.load import open_loop
 
 
 def main(duration_s: int = 30, rate: float = 50, engine: str = "postgres") -> None:

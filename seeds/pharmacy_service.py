@@ -2,10 +2,10 @@
 
 from datetime import timedelta
 
+from common import clock
 from pharmacy_service.models import Drug
 from pharmacy_service.schemas import DrugSchema
 from pharmacy_service.services import create_drug, receive_lot
-from pharmacy_service.services.moves import local_today
 
 # code is the BHYT MA_THUOC; price_amount is per base unit in đồng; GTINs carry valid GS1 check digits.
 DRUGS = {
@@ -89,7 +89,7 @@ def is_empty() -> bool:
 
 
 def load() -> None:
-    today = local_today()
+    today = clock.today()
     for index, drug in enumerate(DRUGS.values()):
         create_drug(DrugSchema().load(drug))
         for suffix, months, multiple, cost_percent in LOT_PLAN:

@@ -2,9 +2,10 @@
 
 from collections import defaultdict
 
+from common import clock
 from common.auth import actor
 from common.charges import publish_charges_created
-from common.errors import ApiError, NotFound, ValidationFailed
+from common.errors import ApiError, ValidationFailed, get_or_404
 from common.models import utcnow
 from common.stock import stock_attempts
 from pharmacy_service import store
@@ -19,7 +20,6 @@ from pharmacy_service.models import (
     db,
 )
 from pharmacy_service.services import alerts, fefo
-from pharmacy_service.services.moves import local_today
 
 
 def create_prescription(fields: dict) -> Prescription:
@@ -42,10 +42,8 @@ def create_prescription(fields: dict) -> Prescription:
 
 def get_prescription(prescription_id: int) -> Prescription:
     """Return a prescription or raise 404."""
-    prescription = Prescription.get_or_none(Prescription.id == prescription_id)
-    if prescription is None:
-        raise NotFound(f"No prescription {prescription_id}", code="PRESCRIPTION_NOT_FOUND")
-    return prescription
+    return get_or_404(Prescription, Prescription.id == prescription_id,
+                      detail=f"No prescription {prescription_id}", code="PRESCRIPTION_NOT_FOUND")
 
 
 def _requested_lines(prescription_id: int, requested: list[dict]) -> list[tuple[PrescriptionLine, int]]:
@@ -81,7 +79,7 @@ def _claim_lines(wanted: list[tuple[PrescriptionLine, int]]) -> None:
 def dispense(prescription_id: int, requested: list[dict]) -> dict:
     """Dispense prescription lines in one transaction: claim the lines, take stock FEFO, publish the charges."""
     wanted = _requested_lines(prescription_id, requested)
-    prescription, today = wanted[0][0].prescription, local_today()
+    prescription, today = wanted[0][0].prescription, clock.today()
     for attempt in stock_attempts():
         with attempt, db.atomic():
             _claim_lines(wanted)  # lines first (by id), then lots (by id): one lock order, no deadlocks
@@ -176,7 +174,5 @@ def dispense_view(dispense_id: int) -> dict:
 
 def get_dispense(dispense_id: int) -> Dispense:
     """Return a dispense or raise 404."""
-    record = Dispense.get_or_none(Dispense.id == dispense_id)
-    if record is None:
-        raise NotFound(f"No dispense {dispense_id}", code="DISPENSE_NOT_FOUND")
-    return record
+    return get_or_404(Dispense, Dispense.id == dispense_id, detail=f"No dispense {dispense_id}",
+                      code="DISPENSE_NOT_FOUND")

@@ -29,7 +29,7 @@ LOOKUP_READERS = ("cashier", "finance", "lab_tech", "lab_head", "pharmacist")
 @blp.route("/patients", methods=["POST"])
 @require_roles(*RECEPTION)
 @audited
-@idempotent
+@idempotent(required=False)
 @blp.arguments(PatientSchema())
 @blp.response(201, PatientViewSchema)
 def register_patient(fields):
@@ -61,7 +61,7 @@ def get_patient(patient_id):
 @blp.route("/patients/<int:patient_id>/coverages", methods=["POST"])
 @require_roles(*RECEPTION)
 @audited
-@idempotent
+@idempotent(required=False)
 @blp.arguments(CoverageSchema())
 @blp.response(201, CoverageSchema)
 def add_coverage(fields, patient_id):

@@ -71,7 +71,7 @@ def log_qc_run(fields):
 
 @blp.route("/worklist", methods=["POST"])
 @require_roles(*READERS)
-@idempotent
+@idempotent(required=False)
 @blp.arguments(WorklistOrderSchema())
 @blp.response(201, WorklistOrderSchema)
 def order_test(fields):

@@ -85,8 +85,8 @@ def test_refunds_racing_on_one_payment_never_give_back_more_than_it_received(bil
 
     def refund():
         return requests.post(f"{billing_url}/api/v1/billing/payments/{payment['id']}/refunds",
-                             json={"amount": 30_000, "reason": "Hoàn tiền chênh lệch"}, headers=keyed(bearer("finance")),
-                             timeout=20).status_code
+                             json={"amount": 30_000, "reason": "Hoàn tiền chênh lệch"},
+                             headers=keyed(bearer("finance")), timeout=20).status_code
 
     statuses = in_parallel([refund] * THREADS)
 

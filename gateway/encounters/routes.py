@@ -27,7 +27,7 @@ blp.after_request(audit_patient_read)
 @blp.route("/encounters", methods=["POST"])
 @require_roles(*RECEPTION)
 @audited
-@idempotent
+@idempotent(required=False)
 @blp.arguments(EncounterOpenSchema())
 @blp.response(201, EncounterSchema)
 def open_encounter(fields):
@@ -59,7 +59,7 @@ def get_encounter(encounter_id):
 @blp.route("/encounters/<int:encounter_id>/close", methods=["POST"])
 @require_roles(*RECEPTION)
 @audited
-@idempotent
+@idempotent(required=False)
 @blp.arguments(EncounterCloseSchema())
 @blp.response(200, EncounterSchema)
 def close_encounter(fields, encounter_id):

@@ -27,7 +27,7 @@ RECEPTION = ("cashier",)
 @blp.route("/patients", methods=["POST"])
 @require_roles(*RECEPTION)
 @audited
-@idempotent
+@idempotent(required=False)
 @blp.arguments(PatientSchema())
 @blp.response(201, PatientViewSchema)
 def register_patient(fields):
@@ -59,7 +59,7 @@ def get_patient(patient_id):
 @blp.route("/patients/<int:patient_id>/coverages", methods=["POST"])
 @require_roles(*RECEPTION)
 @audited
-@idempotent
+@idempotent(required=False)
 @blp.arguments(CoverageSchema())
 @blp.response(201, CoverageSchema)
 def add_coverage(fields, patient_id):

@@ -71,8 +71,9 @@ def home():
             panel, context = "bench/_visit.html", log_form_context(*look_up_visit(request.args["visit"]))
         except Stopped as stop:
             panel, status, context = "bench/_stopped.html", stop.status, {"message": stop.message}
+    reference = {"tests": items(api().get("/api/v1/lab/tests")), "analyzers": items(api().get("/api/v1/lab/analyzers"))}
     return render("bench/worklist.html", status, banner=banner_view(), worklist=worklist_view(), panel=panel,
-                  **context)
+                  **{**reference, **context})
 
 
 @blp.route("/banner")

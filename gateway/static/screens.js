@@ -29,15 +29,17 @@
 
   /* Forms marked data-fresh-on="<event>" start afresh (new submission id, first field focused) when the server
      answers with that event in HX-Trigger (a logged run): the event comes before the answer is swapped in. */
+  function freshForm(form) {
+    form.reset();
+    form.querySelectorAll("input[data-submission-id]").forEach(function (input) { input.value = uuid4(); });
+    var first = form.querySelector("[autofocus]");
+    if (first) { first.focus(); }
+  }
   function freshen(eventName) {
-    document.querySelectorAll("form[data-fresh-on~='" + eventName + "']").forEach(function (form) {
-      form.reset();
-      form.querySelectorAll("input[data-submission-id]").forEach(function (input) { input.value = uuid4(); });
-      var first = form.querySelector("[autofocus]");
-      if (first) { first.focus(); }
-    });
+    document.querySelectorAll("form[data-fresh-on~='" + eventName + "']").forEach(freshForm);
   }
   document.addEventListener("run-logged", function () { freshen("run-logged"); });
+  window.Screens = {uuid4: uuid4, fillSubmissionIds: fillSubmissionIds, freshForm: freshForm};  /* for outbox.js */
 
   document.addEventListener("click", function (event) {
     if (event.target.matches("[data-cancel]")) {

@@ -34,7 +34,7 @@ def list_reagents(query):
 
 @blp.route("/reagents", methods=["POST"])
 @require_roles("lab_head")
-@idempotent
+@idempotent(required=False)
 @blp.arguments(ReagentSchema())
 @blp.response(201, ReagentSchema)
 def create_reagent(fields):

@@ -70,7 +70,7 @@ def log_qc_run(fields):
 
 @blp.route("/worklist", methods=["POST"])
 @require_roles(*LAB_STAFF)
-@idempotent
+@idempotent(required=False)
 @blp.arguments(WorklistOrderSchema())
 @blp.response(201, WorklistOrderSchema)
 def order_test(fields):

@@ -40,7 +40,7 @@ def list_prescriptions(query):
 
 @blp.route("/prescriptions", methods=["POST"])
 @require_roles(PHARMACIST, allow_service=True)
-@idempotent
+@idempotent(required=False)
 @blp.arguments(PrescriptionInSchema())
 @blp.response(201, PrescriptionSchema)
 def create_prescription(fields):

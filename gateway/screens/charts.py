@@ -42,8 +42,9 @@ class Chart:
 
 
 def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series],
-              label: Callable[[int], str] = str, cap: int | None = None) -> Chart:
-    """Lay out a grouped horizontal bar chart; a value above `cap` is drawn at the cap (its label says the value)."""
+              label: Callable[[int], str] = str, cap: int | None = None, missing: str = "—") -> Chart:
+    """Lay out a grouped horizontal bar chart; a value above `cap` is drawn at the cap (its label says the value),
+    a None value draws no bar and says `missing`."""
     shown = [v for s in series for v in s.values if v is not None]
     drawn = [min(v, cap) if cap is not None else v for v in shown]
     low, high = min([0, *drawn]), max([0, *drawn])
@@ -62,7 +63,7 @@ def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series],
             value = one.values[index]
             y = top + number * (BAR + BAR_GAP)
             if value is None:
-                bars.append({"y": y, "x": x(0), "width": 0, "css": one.css, "label": "—", "text_x": x(0) + 4,
+                bars.append({"y": y, "x": x(0), "width": 0, "css": one.css, "label": missing, "text_x": x(0) + 4,
                              "series": one.name, "value": None})
                 continue
             end = x(min(value, cap) if cap is not None else value)

@@ -359,7 +359,8 @@ def forecast():
     cover_chart = bar_chart(_("Days of cover at recent use, per reagent"),
                             [reagent["reagent_code"] for reagent in covered],
                             [Series(_("Days of cover"), [reagent["days_of_cover"] for reagent in covered], "s2")],
-                            label=lambda days: _("%(days)s days", days=number(days)), cap=120)
+                            label=lambda days: _("%(days)s days", days=number(days)), cap=120,
+                            missing=_("no recent use"))
     return render("lab/report_forecast.html", report=report, names=names, tests_chart=tests_chart,
                   cover_chart=cover_chart)
 

@@ -281,9 +281,9 @@ def acknowledge(alert_id):
     alert = api().post(f"/api/v1/lab/alerts/{alert_id}/acknowledge").body
     if not is_htmx():
         return redirect(url_for(".alerts"), 303)
-    forecast = {r["reagent_code"]: r for r in api().get("/api/v1/lab/reports/forecast")["reagents"]}
-    return render("lab/_alert.html", alert={**alert, "text": alert_text(alert, forecast.get(alert["reagent_code"],
-                                                                                              {}))}, states=ALERT_STATES)
+    reagents = {r["reagent_code"]: r for r in api().get("/api/v1/lab/reports/forecast")["reagents"]}
+    shown = {**alert, "text": alert_text(alert, reagents.get(alert["reagent_code"], {}))}
+    return render("lab/_alert.html", alert=shown, states=ALERT_STATES)
 
 
 # --- reports -----------------------------------------------------------------------------------------------------

@@ -99,14 +99,20 @@ def test_the_lab_head_acknowledges_an_alert_and_reads_the_margin_chart(hospital,
     hospital.client().post("/api/v1/lab/reagents/CRP-R1/lots", headers={**HEAD, "Idempotency-Key": str(uuid.uuid4())},
                            json={"lot_number": "CP-NONE", "quantity": 1,
                                  "expires_on": (date.today() + timedelta(days=90)).isoformat()})
-    press_on(office, office.get_by_role("link", name=re.compile("cảnh báo đang mở")))
+    press_on(office, office.get_by_role("link", name=re.compile("^Cảnh báo đang mở chờ")))
     item = office.locator("li[data-state='open']", has_text="CRP-R1")
     expect(item).to_contain_text("dưới mức đặt hàng 100.000 uL")
     press_on(office, item.get_by_role("button", name=re.compile("^Xác nhận đã xem")))
     seen = office.locator("li[data-state='acknowledged']", has_text="CRP-R1")
     expect(seen).to_contain_text("labhead xác nhận đã xem lúc")
     office.screenshot(path=artifacts / "lab-alert-acknowledged.png", full_page=True)
+    for rerun in (False, True):
+        run = {"encounter_id": "1", "patient_id": "1", "test_code": "GLU", "analyzer_code": "AU480", "is_rerun": rerun}
+        assert hospital.client().post("/api/v1/lab/test-runs", json=run, headers={
+            **bearer("lab_tech"), "Idempotency-Key": str(uuid.uuid4())}).status_code == 201
     press_on(office, office.get_by_role("link", name="Biên lợi nhuận", exact=True))
     expect(office.get_by_role("heading", name="Biên lợi nhuận của khoa xét nghiệm")).to_be_visible()
+    expect(office.locator("figure[data-chart='margin-chart'] g[data-category='GLU']")).to_contain_text("21.500")
+    expect(office.locator("table[data-unbilled]")).to_contain_text("chạy lại")
     assert office.evaluate(UNLABELLED) == []
     office.screenshot(path=artifacts / "lab-margin.png", full_page=True)

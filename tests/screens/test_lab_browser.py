@@ -116,3 +116,8 @@ def test_the_lab_head_acknowledges_an_alert_and_reads_the_margin_chart(hospital,
     expect(office.locator("table[data-unbilled]")).to_contain_text("chạy lại")
     assert office.evaluate(UNLABELLED) == []
     office.screenshot(path=artifacts / "lab-margin.png", full_page=True)
+    press_on(office, office.get_by_role("link", name="Hiệu suất hóa chất"))
+    bars = office.locator("figure[data-chart='yield-chart'] g[data-category='GLU-R1 GL2603A'] rect")
+    expect(bars).to_have_count(3)
+    expect(office.locator("tr[data-lot='GL2603A']")).to_contain_text("1.000")  # 200 000 uL / 200 uL a test
+    office.screenshot(path=artifacts / "lab-yield.png", full_page=True)

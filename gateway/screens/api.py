@@ -60,9 +60,30 @@ class Api:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         return self.call("POST", path, body=body, headers=headers)
 
+    def put(self, path: str, body: dict) -> Answer:
+        """PUT JSON (a whole replacement, e.g. a recipe); raise Refusal on a 4xx/5xx answer."""
+        return self.call("PUT", path, body=body)
+
+    def download(self, path: str, **params) -> tuple[bytes, dict]:
+        """GET a file the API makes (CSV, XML...): its bytes and headers; raise Refusal on a 4xx/5xx answer."""
+        query = {name: value for name, value in params.items() if value is not None}
+        status, headers, payload = self.send("GET", path, query=query)
+        if status >= 400:
+            raise _refusal(status, headers, payload)
+        return payload, headers
+
     def call(self, method: str, path: str, *, query: dict | None = None, body: dict | None = None,
              headers: dict | None = None) -> Answer:
         """Send one request through the gateway app and decode its answer."""
+        status, response_headers, payload = self.send(method, path, query=query, body=body, headers=headers)
+        if status >= 400:
+            raise _refusal(status, response_headers, payload)
+        decoded = json.loads(payload) if payload and _is_json(response_headers) else None
+        return Answer(status, decoded, response_headers.get("Idempotent-Replayed") == "true")
+
+    def send(self, method: str, path: str, *, query: dict | None = None, body: dict | None = None,
+             headers: dict | None = None) -> tuple[int, dict, bytes]:
+        """Send one request through the gateway app: its status, headers and whole body."""
         sent = {"Accept": "application/json", "X-Request-ID": g.get("request_id", ""), **(headers or {})}
         if self.token:
             sent["Authorization"] = f"Bearer {self.token}"
@@ -72,12 +93,14 @@ class Api:
                                  content_type="application/json" if data is not None else None,
                                  environ_base={"REMOTE_ADDR": request.remote_addr or "127.0.0.1"})
         app = current_app._get_current_object()
-        status, response_headers, payload = contextvars.Context().run(_run, app, builder.get_environ())
-        decoded = json.loads(payload) if payload and _is_json(response_headers) else None
-        if status >= 400:
-            raise Refusal(status, decoded if isinstance(decoded, dict) else {"detail": payload[:200].decode(
-                "utf-8", "replace")})
-        return Answer(status, decoded, response_headers.get("Idempotent-Replayed") == "true")
+        return contextvars.Context().run(_run, app, builder.get_environ())
+
+
+def _refusal(status: int, headers: dict, payload: bytes) -> Refusal:
+    """Read a 4xx/5xx answer as a Refusal (its problem+json, or the start of its text)."""
+    decoded = json.loads(payload) if payload and _is_json(headers) else None
+    return Refusal(status, decoded if isinstance(decoded, dict) else {"detail": payload[:200].decode(
+        "utf-8", "replace")})
 
 
 def _run(app, environ) -> tuple[int, dict, bytes]:

@@ -214,7 +214,9 @@ def reagent_units() -> dict[str, dict]:
 def banner_view() -> dict:
     """Return what the banner shows: every reagent's usable stock and cover, and the open alerts in words."""
     reagents = api().get("/api/v1/lab/reports/forecast")["reagents"]
-    alerts = items(api().get("/api/v1/lab/alerts", state="open"))
+    # an alert the lab head acknowledged still holds: the bench keeps showing it until its condition clears
+    alerts = [alert for state in ("open", "acknowledged")
+              for alert in items(api().get("/api/v1/lab/alerts", state=state))]
     by_code = {reagent["reagent_code"]: reagent for reagent in reagents}
     flagged = {alert["reagent_code"] for alert in alerts if alert["kind"] in STOCK_ALERTS}
     return {"reagents": [{**reagent, "flagged": reagent["reagent_code"] in flagged} for reagent in reagents],

@@ -86,6 +86,14 @@ def release_lot(code, lot_id):
     return services.release_lot(code, lot_id)
 
 
+@blp.route("/reagents/<code>/lots/<int:lot_id>/quarantine", methods=["POST"])
+@require_roles("lab_head")
+@blp.response(200, LotSchema)
+def quarantine_lot(code, lot_id):
+    """Put a released lot back in quarantine (QC failed, a recall notice) until it is released again."""
+    return services.quarantine_lot(code, lot_id)
+
+
 @blp.route("/reagents/<code>/lots/<int:lot_id>/open", methods=["POST"])
 @require_roles(*LAB_STAFF)
 @blp.response(200, LotSchema)

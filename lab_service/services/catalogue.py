@@ -96,6 +96,19 @@ def release_lot(code: str, lot_id: int) -> dict:
     return lot_view(ReagentLot.get_by_id(lot.id), reagent)
 
 
+def quarantine_lot(code: str, lot_id: int) -> dict:
+    """Put a released lot back in quarantine (a QC failure, a recall notice): no test takes from it until released."""
+    reagent = stock.reagent_by_code(code)
+    lot = stock.lot_by_id(lot_id, reagent)
+    with db.atomic():
+        quarantined = (ReagentLot.update(state="quarantined", released_at=None)
+                       .where((ReagentLot.id == lot.id) & (ReagentLot.state == "released")).execute())
+    if not quarantined:
+        raise Conflict(f"Lot {lot.lot_number} is already quarantined", code="LOT_ALREADY_QUARANTINED")
+    request_alert_check(reagent.id)
+    return lot_view(ReagentLot.get_by_id(lot.id), reagent)
+
+
 def open_lot(code: str, lot_id: int) -> dict:
     """Open a lot: its in-use stability clock starts now."""
     reagent = stock.reagent_by_code(code)

@@ -37,6 +37,13 @@ def usable_condition(today: date):
     return (DrugLot.status == "available") & (DrugLot.expires_on >= today)
 
 
+def lot_condition(lot: DrugLot, today: date | None = None) -> str:
+    """Say what a lot is good for today: recalled, quarantined, expired (past its expiry day) or usable."""
+    if lot.status in ("recalled", "quarantined"):
+        return lot.status
+    return "expired" if lot.expires_on < (today or local_today()) else "usable"
+
+
 def _guarded_update(lot_id: int, condition, column, change: int) -> int | None:
     """Add `change` to `column` of lot `lot_id` where `condition` holds; return the new value, or None."""
     rows = list(DrugLot.update({column: column + change}).where(condition).returning(column).tuples().execute())

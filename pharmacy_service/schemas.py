@@ -21,9 +21,8 @@ from common.bounds import (
     text,
     unit_price,
 )
+from common.gs1 import gtin_check_digit
 from common.paging import PagedQuerySchema
-from pharmacy_service.gs1 import gtin_check_digit
-from pharmacy_service.services.moves import lot_condition
 from pharmacy_service.models import (
     Dispense,
     DrugLot,
@@ -31,6 +30,7 @@ from pharmacy_service.models import (
     ReturnLine,
     StockEntry,
 )
+from pharmacy_service.services.moves import lot_condition
 
 CODE = validate.Regexp(r"^[A-Za-z0-9._-]{1,40}$", error="Use 1-40 letters, digits, '.', '_' or '-'")
 ATC = validate.Regexp(r"^[A-Z]\d{2}[A-Z]{2}\d{2}$", error="A full 7-character ATC code, e.g. J01CA04")

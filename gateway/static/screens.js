@@ -37,11 +37,13 @@
       if (first) { first.focus(); }
     });
   }
-  document.addEventListener("run-logged", function () { freshen("run-logged"); });
+  ["run-logged", "dispensed", "lot-received"].forEach(function (eventName) {
+    document.addEventListener(eventName, function () { freshen(eventName); });
+  });
 
   document.addEventListener("click", function (event) {
     if (event.target.matches("[data-cancel]")) {
-      var result = event.target.closest("#run-result");
+      var result = event.target.closest("#run-result, [data-cancel-clears]");
       if (result) { result.innerHTML = ""; }
       var test = document.getElementById("test");
       if (test) { test.focus(); } else { focusScan(); }

@@ -45,6 +45,9 @@ CONDITIONS = {"usable": _l("usable"), "quarantined": _l("quarantined"), "recalle
               "expired": _l("expired")}
 PRESCRIPTION_STATES = {"open": _l("open"), "partially_dispensed": _l("partly dispensed"),
                        "dispensed": _l("dispensed")}
+UNIT_WORDS = {"tablet": _l("tablet"), "capsule": _l("capsule"), "vial": _l("vial"), "ampoule": _l("ampoule"),
+              "bottle": _l("bottle"), "bag": _l("bag"), "pen": _l("pen"), "sachet": _l("sachet"), "tube": _l("tube"),
+              "box": _l("box")}
 QUANTITY_FIELD = re.compile(r"^qty_(\d{1,10})$")
 API = "/api/v1/pharmacy"
 
@@ -66,6 +69,12 @@ def _stopped(stop: Stopped):
 def condition_name(condition: str) -> str:
     """Say a lot's condition (usable, quarantined, recalled, expired) in the user's language."""
     return str(CONDITIONS.get(condition, condition))
+
+
+@blp.app_template_filter("unit")
+def unit_word(base_unit: str) -> str:
+    """Say a drug's base unit (tablet, vial...) in the user's language; a unit not listed as the catalogue has it."""
+    return str(UNIT_WORDS.get(str(base_unit).lower(), base_unit))
 
 
 # --- the queue and dispensing ----------------------------------------------------------------------------------------
@@ -271,7 +280,8 @@ def receipt_context(code: str) -> dict:
         scan = read_scan(code)
     except GS1Error as error:
         raise Stopped(422, _("This scan is not a drug pack's GS1 DataMatrix (%(reason)s). Scan the DataMatrix on "
-                             "the pack again, or type the lot by hand.", reason=str(error))) from None
+                             "the pack again, or type what is printed beside it: (01)…(17)…(10)…(21)…",
+                             reason=str(error))) from None
     if not scan.complete:
         raise Stopped(422, _("The scan carries no GTIN (01), expiry (17) or lot (10); it cannot be received. "
                              "Scan the DataMatrix of the pack, not another barcode."))

@@ -126,8 +126,8 @@ def dispense():
     except Refusal as refusal:
         if refusal.code not in ("INSUFFICIENT_STOCK", "EXCEEDS_PRESCRIPTION"):
             raise
-        return render("pharmacy/_short.html", 409 if refusal.status == 409 else refusal.status,
-                      message=refusal_text(refusal), **prescription_context(str(found["id"])))
+        return render("pharmacy/_short.html", refusal.status, refused=refusal_text(refusal),
+                      **prescription_context(str(found["id"])))
     after = api().get(f"{API}/prescriptions/{found['id']}")
     html, status = render("pharmacy/_dispensed.html", dispensed=dispensed_view(answer.body), replayed=answer.replayed,
                           prescription=after, patient=patient_or_none(after["patient_id"]))

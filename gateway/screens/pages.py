@@ -6,6 +6,7 @@ signed in (else to the sign-in page), the area's role (else a 403 page), a CSRF 
 """
 
 import logging
+import uuid
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -169,3 +170,23 @@ def install_page_handlers(blueprint: Blueprint) -> None:
 def quoted(value: str) -> str:
     """Quote a value for a URL path segment."""
     return quote(str(value), safe="")
+
+
+def is_uuid(value: str) -> bool:
+    """Tell whether a form's submission id is a UUID as the browser writes it."""
+    try:
+        return str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False
+
+
+def patient_or_none(patient_id: str) -> dict | None:
+    """Return the gateway's patient of an id, or None when the id names none (a page shows "unknown patient")."""
+    if not str(patient_id).isdigit():
+        return None
+    try:
+        return api().get(f"/api/v1/patients/{patient_id}")
+    except Refusal as refusal:
+        if refusal.code == "PATIENT_NOT_FOUND":
+            return None
+        raise

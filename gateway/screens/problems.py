@@ -20,7 +20,7 @@ MESSAGES = {
     "INSUFFICIENT_STOCK": _l("Not enough usable stock."),
     "LOT_QUARANTINED": _l("This lot is quarantined until QC releases it."),
     "LOT_EXPIRED": _l("This lot has expired."),
-    "LOT_NOT_FOUND": _l("There is no such lot of this reagent."),
+    "LOT_NOT_FOUND": _l("There is no lot with this number."),
     "LOT_EXISTS": _l("A lot with this number was already received for this reagent."),
     "LOT_ALREADY_QUARANTINED": _l("This lot is already quarantined."),
     "LOT_NOT_QUARANTINED": _l("This lot is not in quarantine; there is nothing to release."),
@@ -37,6 +37,22 @@ MESSAGES = {
     "UPSTREAM_TIMEOUT": _l("A service of the hospital system took too long to answer; try again shortly."),
     "SERVICE_UNAVAILABLE": _l("The system is busy or being restarted; try again shortly."),
     "INTERNAL_ERROR": _l("Something went wrong on our side; it has been logged. Try again in a moment."),
+    # the pharmacy counter
+    "PRESCRIPTION_NOT_FOUND": _l("There is no prescription with this number."),
+    "DISPENSE_NOT_FOUND": _l("There is no dispense with this number."),
+    "DRUG_NOT_FOUND": _l("There is no drug with this code in the catalogue."),
+    "EXCEEDS_PRESCRIPTION": _l("That is more than is left to dispense on the prescription."),
+    "UNKNOWN_LINE": _l("This line is not on the prescription or dispense; open it again."),
+    "DUPLICATE_LINE": _l("A line was given twice; open the prescription again."),
+    "RETURN_EXCEEDS_DISPENSED": _l("That is more than was dispensed and not yet brought back."),
+    "GS1_INVALID": _l("The scanned code is not a valid GS1 DataMatrix."),
+    "GS1_INCOMPLETE": _l("The scanned code lacks the GTIN, the expiry or the lot."),
+    "UNKNOWN_GTIN": _l("The scanned GTIN is not in the drug catalogue."),
+    "GTIN_MISMATCH": _l("The scanned GTIN belongs to another drug."),
+    "LOT_RECALLED": _l("This lot has been recalled; it cannot be received or dispensed."),
+    "LOT_ALREADY_RECALLED": _l("This lot is already recalled."),
+    "LOT_EXPIRY_MISMATCH": _l("This lot is on file with another expiry date; check the pack."),
+    "LOT_TOO_LARGE": _l("That quantity would take the lot past what one lot may hold or be worth."),
 }
 
 

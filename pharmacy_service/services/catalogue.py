@@ -4,7 +4,7 @@ import peewee
 
 from common import clock
 from common.errors import ApiError, Conflict, ValidationFailed
-from pharmacy_service.gs1 import GS1Error, parse_gs1
+from common.gs1 import GS1Error, parse_gs1
 from pharmacy_service.models import Drug, DrugLot, db
 from pharmacy_service.services import alerts
 from pharmacy_service.services.moves import ensure_room, get_drug, move_stock

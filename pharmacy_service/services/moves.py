@@ -2,6 +2,7 @@
 
 from datetime import date
 
+from common import clock
 from common.auth import actor
 from common.bounds import MAX_AMOUNT, MAX_STOCK_QUANTITY, ensure_within
 from common.errors import NotFound, get_or_404
@@ -24,6 +25,13 @@ def get_lot(lot_id: int) -> DrugLot:
 def usable_condition(today: date):
     """SQL condition for lots that may be dispensed: available and not past their expiry day."""
     return (DrugLot.status == "available") & (DrugLot.expires_on >= today)
+
+
+def lot_condition(lot: DrugLot, today: date | None = None) -> str:
+    """Say what a lot is good for today: recalled, quarantined, expired (past its expiry day) or usable."""
+    if lot.status in ("recalled", "quarantined"):
+        return lot.status
+    return "expired" if lot.expires_on < (today or clock.today()) else "usable"
 
 
 def _guarded_update(lot_id: int, condition, column, change: int) -> int | None:

@@ -37,6 +37,7 @@ class Answer:
     status: int
     body: Any
     replayed: bool
+    next_cursor: str | None = None  # a paged list's X-Next-Cursor (common.paging): more rows follow
 
 
 def items(body) -> list:
@@ -55,13 +56,22 @@ class Api:
         query = {name: value for name, value in params.items() if value is not None}
         return self.call("GET", path, query=query).body
 
+    def page(self, path: str, **params) -> Answer:
+        """GET one page of a list: its rows in `body`, and `next_cursor` when more follow."""
+        return self.call("GET", path, query={name: value for name, value in params.items() if value is not None})
+
+    def fetch(self, path: str) -> tuple[str, bytes]:
+        """GET a resource that is not JSON (a QR image): its content type and bytes; raise Refusal on 4xx/5xx."""
+        answer = self.call("GET", path, headers={"Accept": "*/*"}, raw=True)
+        return answer.body
+
     def post(self, path: str, body: dict | None = None, idempotency_key: str | None = None) -> Answer:
         """POST JSON (with an Idempotency-Key when given); raise Refusal on a 4xx/5xx answer."""
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         return self.call("POST", path, body=body, headers=headers)
 
     def call(self, method: str, path: str, *, query: dict | None = None, body: dict | None = None,
-             headers: dict | None = None) -> Answer:
+             headers: dict | None = None, raw: bool = False) -> Answer:
         """Send one request through the gateway app and decode its answer."""
         sent = {"Accept": "application/json", "X-Request-ID": g.get("request_id", ""), **(headers or {})}
         if self.token:
@@ -77,7 +87,10 @@ class Api:
         if status >= 400:
             raise Refusal(status, decoded if isinstance(decoded, dict) else {"detail": payload[:200].decode(
                 "utf-8", "replace")})
-        return Answer(status, decoded, response_headers.get("Idempotent-Replayed") == "true")
+        if raw:
+            return Answer(status, (response_headers.get("Content-Type", ""), payload), False)
+        return Answer(status, decoded, response_headers.get("Idempotent-Replayed") == "true",
+                      response_headers.get("X-Next-Cursor"))
 
 
 def _run(app, environ) -> tuple[int, dict, bytes]:

@@ -1,7 +1,7 @@
 """Operations: migrate, seed, run everything (make run), the outbox sweeper and the rq worker.
 
 Usage: python -m manage {run,migrate,makemigration,seed,create-admin,sweep,worker,procfile,health,card-sandbox,
-bank-transfer}
+bank-transfer,card-terminal}
 """
 
 import argparse
@@ -182,6 +182,12 @@ def card_sandbox(port: int) -> None:
     web.run_app(app, host="127.0.0.1", port=port, print=None)
 
 
+def _default_card_provider() -> None:
+    """Billing pays cards through the demo's sandbox unless STRIPE_API_BASE names a provider."""
+    port = os.environ.get("CARD_SANDBOX_PORT", CARD_SANDBOX_PORT)
+    os.environ.setdefault("STRIPE_API_BASE", f"http://127.0.0.1:{port}")
+
+
 def _card_sandbox_wanted() -> bool:
     """Start the card sandbox unless a card provider was configured (STRIPE_API_BASE set to another address)."""
     own = f"http://127.0.0.1:{os.environ.get('CARD_SANDBOX_PORT', CARD_SANDBOX_PORT)}"
@@ -209,10 +215,38 @@ def bank_transfer(reference: str, amount: int | None) -> None:
     gateway = f"http://127.0.0.1:{service_ports()['gateway']}"
     notice = notification(reference, amount, billing.config["HOSPITAL_BANK_ACCOUNT"])
     answer = send(gateway, notice, os.environ["BANK_WEBHOOK_SECRET"])
-    print(f"bank-transfer: {amount:,} đ for {reference} sent as {notice['transaction_id']}: "
-          f"{answer.status_code} {answer.text.strip()}".replace(",", "."))
+    print(f"bank-transfer: {amount:,} đ".replace(",", ".") + f" for {reference} sent as {notice['transaction_id']}: "
+          f"{answer.status_code} {answer.text.strip()}")
     if answer.status_code != 200:
         sys.exit(1)
+
+
+def card_terminal(reference: str, payment_method: str) -> None:
+    """Play the card terminal (demo only): pay a bill's waiting card request with a sandbox test card; billing then
+    learns the outcome from the sandbox's signed webhook, as from a real provider."""
+    import requests
+
+    from billing_service.models import PaymentRequest
+
+    if os.environ.get("APP_ENV", "production") == "production":
+        sys.exit("card-terminal: a simulated card terminal is for demo hospitals only (APP_ENV=production)")
+    _default_card_provider()
+    billing = _app("billing_service")
+    reference = reference.strip().upper()
+    with billing.app_context():
+        waiting = (PaymentRequest.select().where((PaymentRequest.reference == reference)
+                                                 & (PaymentRequest.method == "card")
+                                                 & (PaymentRequest.state.in_(("pending", "failed"))))
+                   .order_by(PaymentRequest.id.desc()).first())
+        if waiting is None:
+            sys.exit(f"card-terminal: bill {reference} has no card payment waiting; press 'Pay by card' at the desk")
+    base, key = billing.config["STRIPE_API_BASE"], billing.config["STRIPE_SECRET_KEY"]
+    headers = {"Authorization": f"Bearer {key}"}
+    intent = f"{base}/v1/payment_intents/{waiting.provider_reference}"
+    requests.post(intent, data={"payment_method": payment_method}, headers=headers, timeout=10).raise_for_status()
+    answer = requests.post(f"{intent}/confirm", headers=headers, timeout=10)
+    print(f"card-terminal: {waiting.provider_reference} with {payment_method}: {answer.json().get('status')}"
+          " (the bill turns paid when the signed webhook reaches billing)")
 
 
 def _load_demo_secrets() -> None:
@@ -242,8 +276,7 @@ def procfile() -> str:
 def run() -> None:
     """Migrate, seed, print where everything is, and run all processes, restarting one that dies."""
     _load_demo_secrets()
-    sandbox = f"http://127.0.0.1:{os.environ.get('CARD_SANDBOX_PORT', CARD_SANDBOX_PORT)}"
-    os.environ.setdefault("STRIPE_API_BASE", sandbox)  # billing pays cards through the sandbox unless told
+    _default_card_provider()
     migrate()
     seed()
     path = var_dir() / "Procfile"
@@ -257,6 +290,7 @@ def run() -> None:
     if _card_sandbox_wanted():
         print(f"  Card payments: Stripe-compatible sandbox (localstripe) at {os.environ['STRIPE_API_BASE']}")
     print("  Demo bank: python -m manage bank-transfer HD000001   (pays the bill's VietQR with a signed notice)")
+    print("  Demo card terminal: python -m manage card-terminal HD000001   (confirms its card payment, test card)")
     print(f"  Get a token: curl -s -X POST http://127.0.0.1:{ports['gateway']}/api/v1/auth/token "
           "-H 'Content-Type: application/json' -d '{\"username\":\"cashier\",\"password\":\"demo\"}'")
     print("  A process that dies is restarted; Ctrl-C stops everything.\n", flush=True)
@@ -284,11 +318,15 @@ def main(argv=None) -> None:
                                                          "VietQR")
     transfer.add_argument("reference", help="the bill reference, e.g. HD000001")
     transfer.add_argument("--amount", type=int, default=None, help="đồng (the QR's amount when absent)")
+    terminal = commands.add_parser("card-terminal", help="demo: pay a bill's waiting card request with a test card")
+    terminal.add_argument("reference", help="the bill reference, e.g. HD000001")
+    terminal.add_argument("--card", default="pm_card_visa", help="a sandbox test payment method "
+                                                                 "(pm_card_chargeDeclined declines)")
     commands.add_parser("health", help="exit 0 when a process on this host works (for health checks)").add_argument(
         "name", choices=(*SERVICES, "worker", "sweeper"))
     args = parser.parse_args(argv)
     if args.command in ("migrate", "seed", "makemigration", "create-admin", "sweep", "worker", "card-sandbox",
-                        "bank-transfer"):
+                        "bank-transfer", "card-terminal"):
         if args.command != "worker" and not os.environ.get("JWT_SECRET"):
             _load_demo_secrets()
     if args.command == "run":
@@ -313,6 +351,8 @@ def main(argv=None) -> None:
         card_sandbox(int(os.environ.get("CARD_SANDBOX_PORT", CARD_SANDBOX_PORT)))
     elif args.command == "bank-transfer":
         bank_transfer(args.reference, args.amount)
+    elif args.command == "card-terminal":
+        card_terminal(args.reference, args.card)
 
 
 if __name__ == "__main__":

@@ -227,7 +227,7 @@ def take_card(invoice_id):
     it and the bill turns paid when the provider's signed notice reaches billing."""
     answer = api().post(f"/api/v1/billing/invoices/{invoice_id}/payment-requests", {"method": "card"},
                         idempotency_key=submission_id())
-    return render("cashier/_card.html", card=answer.body)
+    return render("cashier/_card.html", card=answer.body, demo=demo_mode())
 
 
 @blp.route("/payment-requests/<int:request_id>/qr.png")

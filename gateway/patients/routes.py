@@ -6,7 +6,7 @@ from common.auth import CARE_STAFF, MONEY_STAFF, require_roles
 from common.idempotency import idempotent
 from gateway.audit import audited
 from gateway.encounters import services as encounter_services
-from gateway.patients import record, services
+from gateway.patients import record, search, services
 from gateway.patients.record_schemas import PatientRecordSchema
 from gateway.patients.schemas import (
     CoverageQuerySchema,
@@ -42,10 +42,11 @@ def register_patient(fields):
 @blp.arguments(PatientQuerySchema(), location="query")
 @blp.response(200, PatientViewSchema(many=True))
 def find_patients(query):
-    """Find a patient at check-in by the CCCD number alone (a list of zero or one)."""
-    patient = services.find_by_cccd(query["cccd"])
-    note_patient_read(patient.id if patient else None)
-    return [services.patient_view(patient)] if patient else []
+    """Find patients by CCCD, name (accent-insensitive: "nguyen van an" finds Nguyễn Văn An), phone or BHYT card,
+    newest registration first, one page at a time (X-Next-Cursor / Link: rel="next")."""
+    patients = search.find_patients(query)
+    note_patient_read([patient.id for patient in patients])
+    return services.patient_views(patients)
 
 
 @blp.route("/patients/<int:patient_id>")

@@ -37,6 +37,7 @@ class Answer:
     status: int
     body: Any
     replayed: bool
+    next_cursor: str | None = None  # a paged list's X-Next-Cursor (common.paging): more rows follow
 
 
 def items(body) -> list:
@@ -54,6 +55,15 @@ class Api:
         """GET a JSON resource; raise Refusal on a 4xx/5xx answer."""
         query = {name: value for name, value in params.items() if value is not None}
         return self.call("GET", path, query=query).body
+
+    def page(self, path: str, **params) -> Answer:
+        """GET one page of a list: its rows in `body`, and `next_cursor` when more follow."""
+        return self.call("GET", path, query={name: value for name, value in params.items() if value is not None})
+
+    def fetch(self, path: str) -> tuple[str, bytes]:
+        """GET a resource that is not JSON (a QR image): its content type and bytes; raise Refusal on 4xx/5xx."""
+        answer = self.call("GET", path, headers={"Accept": "*/*"}, raw=True)
+        return answer.body
 
     def post(self, path: str, body: dict | None = None, idempotency_key: str | None = None) -> Answer:
         """POST JSON (with an Idempotency-Key when given); raise Refusal on a 4xx/5xx answer."""
@@ -73,13 +83,16 @@ class Api:
         return payload, headers
 
     def call(self, method: str, path: str, *, query: dict | None = None, body: dict | None = None,
-             headers: dict | None = None) -> Answer:
+             headers: dict | None = None, raw: bool = False) -> Answer:
         """Send one request through the gateway app and decode its answer."""
         status, response_headers, payload = self.send(method, path, query=query, body=body, headers=headers)
         if status >= 400:
             raise _refusal(status, response_headers, payload)
+        if raw:
+            return Answer(status, (response_headers.get("Content-Type", ""), payload), False)
         decoded = json.loads(payload) if payload and _is_json(response_headers) else None
-        return Answer(status, decoded, response_headers.get("Idempotent-Replayed") == "true")
+        return Answer(status, decoded, response_headers.get("Idempotent-Replayed") == "true",
+                      response_headers.get("X-Next-Cursor"))
 
     def send(self, method: str, path: str, *, query: dict | None = None, body: dict | None = None,
              headers: dict | None = None) -> tuple[int, dict, bytes]:

@@ -109,9 +109,14 @@ def batch(batch_id: int):
     """Show a batch: totals, the pre-submission findings with their sources, downloads, its claims and lines."""
     found = api().get(f"{BILLING}/claim-batches/{batch_id}")
     check = api().get(f"{BILLING}/claim-batches/{batch_id}/check")
-    claims = items(api().get(f"{BILLING}/claims", batch_id=batch_id, limit=100))
-    return render("finance/batch.html", batch=found, check=check, claims=[claim_view(c) for c in claims],
+    return render("finance/batch.html", batch=found, check=check, claims=batch_claims(batch_id),
                   formats=EXPORT_FORMATS, statuses=CLAIM_STATUSES, rules=RULES)
+
+
+@blp.route("/batches/<int:batch_id>/claims")
+def claims(batch_id: int):
+    """Give a batch's claims and lines again (after a remittance is imported on the batch's page)."""
+    return render("finance/_claims.html", claims=batch_claims(batch_id), statuses=CLAIM_STATUSES)
 
 
 @blp.route("/batches/<int:batch_id>/override", methods=["POST"])
@@ -149,8 +154,10 @@ def upload_remittance():
         return remittance_result(refusal.status, remittance=None, message=explain(refusal),
                                  rejected=refusal.problem.get("rejected", []), filename=upload.filename)
     batch_id = request.form.get("batch_id", type=int)
-    return remittance_result(200, remittance=answer.body, rejected=answer.body["rejected"], filename=upload.filename,
-                             rejections=insurer_rejections(batch_id) if batch_id else [], batch_id=batch_id)
+    html, status = remittance_result(200, remittance=answer.body, rejected=answer.body["rejected"],
+                                     filename=upload.filename, batch_id=batch_id,
+                                     rejections=insurer_rejections(batch_id) if batch_id else [])
+    return html, status, {"HX-Trigger": "remittance-imported"}  # the batch's page shows its claims again
 
 
 def remittance_result(status: int, **context):
@@ -226,6 +233,11 @@ def totals_chart(totals: dict) -> dict:
                      for index, (label, amount) in enumerate(rows)], "width": CHART_WIDTH}
 
 
+def batch_claims(batch_id: int) -> list[dict]:
+    """The first 100 claims of a batch with their lines, each line marked rejected or not."""
+    return [claim_view(claim) for claim in items(api().get(f"{BILLING}/claims", batch_id=batch_id, limit=100))]
+
+
 def claim_view(claim: dict) -> dict:
     """A claim with each line marked rejected when the insurer approved less than asked (or said why not)."""
     return {**claim, "lines": [{**line, "rejected": line_rejected(line)} for line in claim["lines"]]}
@@ -238,10 +250,8 @@ def line_rejected(line: dict) -> bool:
 
 def insurer_rejections(batch_id: int) -> list[dict]:
     """The claimed lines of a batch the insurer rejected (wholly or partly), each with its claim."""
-    rejected = []
-    for claim in items(api().get(f"{BILLING}/claims", batch_id=batch_id, limit=100)):
-        rejected += [{**line, "ma_lk": claim["ma_lk"]} for line in claim["lines"] if line_rejected(line)]
-    return rejected
+    return [{**line, "ma_lk": claim["ma_lk"]} for claim in batch_claims(batch_id) for line in claim["lines"]
+            if line["rejected"]]
 
 
 def relay(stream) -> Response:

@@ -6,6 +6,7 @@ import re
 import uuid
 
 from billing_service.claims.bhyt_xml import parse_giamdinhhs
+from gateway.screens import finance
 from tests.screens.conftest import csrf_of, sign_in
 from tests.screens.finance_office import (
     CLEAN,
@@ -179,3 +180,15 @@ def test_other_roles_may_not_open_the_finance_office(office):
     client = office.client()
     sign_in(client, "cashier")
     assert client.get("/finance/").status_code == 403
+
+
+def test_a_running_reconciliation_shows_its_progress_and_asks_again_by_itself(office):
+    running = {"id": 7, "period": PERIOD, "state": "running", "progress": 40, "step": "insurer_assessment",
+               "result": None, "error": None}
+    with office.gateway_app.test_request_context("/finance/reconciliation-runs/7", headers=HTMX):
+        html, status = finance.run_page(running)
+    assert status == 200 and '<progress max="100" value="40"' in html and "40 %" in html
+    assert 'hx-get="/finance/reconciliation-runs/7" hx-trigger="load delay:1s"' in html
+    with office.gateway_app.test_request_context("/finance/reconciliation-runs/7", headers=HTMX):
+        html, _status = finance.run_page({**running, "state": "failed", "error": "OperationalError: timeout"})
+    assert "hx-get" not in html and "OperationalError: timeout" in html and "Đối soát 2026-10 thất bại" in html

@@ -50,3 +50,28 @@ def test_finance_builds_a_batch_downloads_the_xml_and_sees_the_line_the_insurer_
     expect(claim.locator("tr[data-rejected]")).to_contain_text(REJECTION)
     rejected.scroll_into_view_if_needed()
     page.screenshot(path=artifacts / "finance-remittance-rejected-line.png", full_page=True)
+
+
+def test_finance_reconciles_the_month_and_sees_the_chart_and_every_discrepancy(office, page: Page, artifacts):
+    page.set_default_timeout(10_000)
+    page.goto(office.url + "/sign-in")
+    page.get_by_label("Tên đăng nhập").fill("finance")
+    page.get_by_label("Mật khẩu").fill("demo")
+    page.get_by_label("Mật khẩu").press("Enter")
+    month = page.get_by_label("Tháng đề nghị thanh toán (các lượt khám ra viện trong tháng)")
+    month.fill(PERIOD)
+    month.press("Enter")
+    expect(page).to_have_url(office.url + "/finance/batches/1")
+    page.get_by_label("Tệp kết quả giám định của BHXH (CSV có dòng tiêu đề, hoặc JSON lines)").set_input_files(
+        files=[{"name": "GIAMDINH_202610.csv", "mimeType": "text/csv", "buffer": REMITTANCE.encode()}])
+    page.get_by_role("button", name="Tải lên").click()
+    expect(page.locator("#remittance-result [data-rejected-line]")).to_have_count(1)
+
+    page.goto(office.url + f"/finance/reconciliation?period={PERIOD}")
+    page.get_by_role("button", name="Đối soát").click()
+    done = page.locator("#run [data-state=done]")
+    expect(done).to_be_visible()
+    expect(done.locator("svg[role=img] rect")).to_have_count(9)  # seven totals, two kinds of discrepancy
+    expect(done.locator("tr[data-kind=rejected_by_insurer]")).to_contain_text(REJECTION)
+    expect(done.locator("tr[data-kind=patient_share_unpaid]")).to_have_count(1)
+    page.screenshot(path=artifacts / "finance-reconciliation.png", full_page=True)

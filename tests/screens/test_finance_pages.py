@@ -192,3 +192,17 @@ def test_a_running_reconciliation_shows_its_progress_and_asks_again_by_itself(of
     with office.gateway_app.test_request_context("/finance/reconciliation-runs/7", headers=HTMX):
         html, _status = finance.run_page({**running, "state": "failed", "error": "OperationalError: timeout"})
     assert "hx-get" not in html and "OperationalError: timeout" in html and "Đối soát 2026-10 thất bại" in html
+
+
+def test_an_import_is_listed_on_the_home_page_and_opens_with_its_rows(office):
+    client, csrf = signed_in_finance(office)
+    built(client, csrf)
+    upload(client, csrf, REMITTANCE.encode(), "GIAMDINH_202610.csv")
+    home = client.get("/finance/").get_data(as_text=True)
+    assert 'href="/finance/remittances/1"' in home and "280.000\u00a0₫" in home
+    page = client.get("/finance/remittances/1")
+    assert page.status_code == 200 and 'data-file-line="4"' in page.get_data(as_text=True)
+    assert client.get("/finance/remittances/99").status_code == 404
+    assert client.get("/finance/batches/99").status_code == 404
+    reconcile = client.get(f"/finance/reconciliation?period={PERIOD}").get_data(as_text=True)
+    assert 'id="run-period"' in reconcile and f'value="{PERIOD}"' in reconcile

@@ -16,13 +16,13 @@ import uuid
 from contextlib import contextmanager
 from datetime import datetime
 
-from flask import Response, abort, redirect, request, stream_with_context, url_for
+from flask import Response, abort, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from gateway.screens.api import Refusal, items
 from gateway.screens.formatting import HOSPITAL_ZONE
-from gateway.screens.pages import api, area_blueprint, is_htmx, passive, render
+from gateway.screens.pages import api, area_blueprint, is_htmx, passive, relay, render
 from gateway.screens.problems import MESSAGES, explain
 
 blp = area_blueprint("finance")
@@ -252,13 +252,6 @@ def insurer_rejections(batch_id: int) -> list[dict]:
     """The claimed lines of a batch the insurer rejected (wholly or partly), each with its claim."""
     return [{**line, "ma_lk": claim["ma_lk"]} for claim in batch_claims(batch_id) for line in claim["lines"]
             if line["rejected"]]
-
-
-def relay(stream) -> Response:
-    """Give the browser an API download as it comes (its type and file name kept)."""
-    headers = {name: stream.headers[name] for name in ("Content-Disposition",) if name in stream.headers}
-    return Response(stream_with_context(stream.chunks), status=stream.status,
-                    content_type=stream.headers.get("Content-Type", "application/octet-stream"), headers=headers)
 
 
 def remittance_type(filename: str, given: str | None) -> str:

@@ -56,9 +56,8 @@ def merge(own: dict, services: dict[str, dict | None]) -> dict:
             for name, value in entries.items():
                 merged["components"].setdefault(section, {})[renames.get((section, name), name)] = value
         for path, item in public_paths(service, document).items():
-            merged["paths"][path] = {**item, **{method: {**operation, "x-service": service}
-                                                for method, operation in item.items() if isinstance(operation, dict)
-                                                and method in HTTP_METHODS}}
+            merged["paths"][path] = {**item, **{method: proxied(operation, service) for method, operation
+                                                in item.items() if method in HTTP_METHODS}}
         for tag in document.get("tags", []):
             if tag["name"] not in tags:
                 tags.add(tag["name"])
@@ -72,6 +71,20 @@ def merge(own: dict, services: dict[str, dict | None]) -> dict:
 
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+# What the gateway's proxy adds to every operation it forwards (gateway.proxy): a path with dot segments or encoded
+# slashes is refused, and a service that does not answer in time is a 504 (one that is down, a 503, is declared).
+PROXY_ANSWERS = {"400": {"description": "Bad Request (PATH_NOT_ALLOWED: dot segments or encoded slashes in the "
+                                        "path)", "content": PROBLEM},
+                 "504": {"description": "Gateway Timeout (UPSTREAM_TIMEOUT)", "content": PROBLEM}}
+
+
+def proxied(operation: dict, service: str) -> dict:
+    """A service's operation as the gateway serves it: who answers it, and what the proxy itself may answer."""
+    own = operation.get("responses", {})
+    responses = dict(sorted({**own, **{status: answer for status, answer in PROXY_ANSWERS.items()
+                                       if status not in own}}.items()))
+    return {**operation, "responses": responses, "x-service": service}
 
 
 def service_prefix(service: str) -> str:

@@ -72,6 +72,7 @@ def test_every_path_the_proxy_serves_appears_once_and_the_document_validates(sta
         assert expected <= set(listed), (service, sorted(expected - set(listed)))
     proxied = {(m, p) for m, p in listed if document["paths"][p][m.lower()].get("x-service")}
     assert proxied == set().union(*(served_by_proxy(app, s) for s, app in services.items()))
+    assert all("504" in document["paths"][p][m.lower()]["responses"] for m, p in proxied)  # the proxy's timeout
     jsonschema_rs.Draft4Validator(OPENAPI_30).validate(document)
     assert unresolved_refs(document) == []
 

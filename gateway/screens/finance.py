@@ -16,12 +16,13 @@ import uuid
 from contextlib import contextmanager
 from datetime import datetime
 
-from flask import Response, abort, redirect, request, url_for
+from flask import Response, abort, current_app, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from gateway.screens.api import Refusal, items
-from gateway.screens.formatting import HOSPITAL_ZONE
+from gateway.screens.formatting import HOSPITAL_ZONE, number
 from gateway.screens.pages import api, area_blueprint, is_htmx, passive, relay, render
 from gateway.screens.problems import MESSAGES, explain
 
@@ -83,6 +84,15 @@ class Unusable(Exception):  # noqa: N818 (the page's answer to a bad form, not a
 def _unusable(error: Unusable):
     return render("common/_refusal.html" if is_htmx() else "common/refusal.html", error.status,
                   message=error.message)
+
+
+@blp.errorhandler(RequestEntityTooLarge)
+def _too_large(_error):
+    """A form (a remittance file) larger than the gateway takes (MAX_BODY_BYTES): say so, in the user's words."""
+    size = number(current_app.config["MAX_CONTENT_LENGTH"] // 1024)
+    return _unusable(Unusable(_("The file is larger than the %(size)s KB the system takes at once; ask BHXH for the "
+                                "month's file in parts, or the administrator to raise MAX_BODY_BYTES.", size=size),
+                              413))
 
 
 @blp.route("/")

@@ -10,6 +10,7 @@ from gateway.screens import finance
 from tests.screens.conftest import csrf_of, sign_in
 from tests.screens.finance_office import (
     CLEAN,
+    HEADER,
     PERIOD,
     REJECTION,
     REMITTANCE,
@@ -144,6 +145,8 @@ def test_bad_remittance_files_get_a_clear_message_not_a_500(office):
     for content, name, status, said in cases:
         answer = upload(client, csrf, content, name)
         assert (answer.status_code, said in answer.get_data(as_text=True)) == (status, True), (name, answer.data)
+    too_big = upload(client, csrf, HEADER.encode() + b"\r\n" + b"x" * 1_100_000, "whole_year.csv")
+    assert too_big.status_code == 413 and "lớn hơn 1.024 KB" in too_big.get_data(as_text=True)
     no_file = client.post("/finance/remittances", data={"csrf_token": csrf, "submission_id": str(uuid.uuid4())},
                           headers=HTMX)
     assert no_file.status_code == 422 and "Chọn tệp" in no_file.get_data(as_text=True)

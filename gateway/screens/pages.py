@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
@@ -190,3 +190,8 @@ def patient_or_none(patient_id: str) -> dict | None:
         if refusal.code == "PATIENT_NOT_FOUND":
             return None
         raise
+def relay(stream) -> Response:
+    """Give the browser an API download as it comes (its type and file name kept)."""
+    headers = {name: stream.headers[name] for name in ("Content-Disposition",) if name in stream.headers}
+    return Response(stream_with_context(stream.chunks), status=stream.status,
+                    content_type=stream.headers.get("Content-Type", "application/octet-stream"), headers=headers)

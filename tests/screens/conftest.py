@@ -10,6 +10,7 @@ from bench.harness import CHROMIUM, CHROMIUM_ARGS
 from seeds import seed_service
 from tests.lab.conftest import lab_tables_emptied_child_first  # noqa: F401 (autouse: SQLite's lab tables)
 from tests.pharmacy.conftest import pharmacy_tables_emptied_child_first  # noqa: F401 (autouse: the pharmacy's)
+from tests.screens.finance_office import office  # noqa: F401 (fixture: the finance office's hospital)
 from tests.support import CI, PROJECT_ROOT
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"

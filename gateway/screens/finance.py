@@ -14,15 +14,15 @@ rejected); /finance/remittances/<id> -> finance/remittance.html; /finance/reconc
 
 import uuid
 from contextlib import contextmanager
-from datetime import datetime
 
 from flask import Response, abort, current_app, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from common import clock
 from gateway.screens.api import Refusal, items
-from gateway.screens.formatting import HOSPITAL_ZONE, number
+from gateway.screens.formatting import number
 from gateway.screens.pages import api, area_blueprint, is_htmx, passive, relay, render
 from gateway.screens.problems import MESSAGES, explain
 
@@ -297,5 +297,5 @@ def submission_id() -> str:
 
 def last_month() -> str:
     """The month before this one in the hospital's zone (the one usually claimed), as YYYY-MM."""
-    today = datetime.now(HOSPITAL_ZONE).date()
+    today = clock.today()
     return f"{today.year - 1}-12" if today.month == 1 else f"{today.year}-{today.month - 1:02d}"

@@ -109,3 +109,23 @@ def test_every_field_of_the_counter_has_a_label(hospital, counter):
     for path in ("/pharmacy/receive", "/pharmacy/returns", "/pharmacy/stock"):
         counter.goto(hospital.url + path)
         assert counter.evaluate(UNLABELLED) == [], path
+
+
+def test_a_partial_dispense_by_keyboard_leaves_the_rest_open(hospital, counter, artifacts):
+    scan(counter, "2")
+    expect(counter.get_by_role("button", name="Phát thuốc")).to_be_focused()
+    quantity = counter.get_by_label("Phát lần này: Ceftriaxon 1 g")
+    quantity.focus()
+    counter.keyboard.press("Control+A")
+    counter.keyboard.type("4")
+    counter.keyboard.press("Enter")  # plans again with 4 vials: the lots shown are what will be taken
+    expect(counter.locator("#prescription-panel")).to_contain_text("10 lọ còn lại vẫn mở trên đơn thuốc")
+    expect(counter.get_by_label("Phát lần này: Ceftriaxon 1 g")).to_have_value("4")
+    expect(counter.get_by_role("button", name="Phát thuốc")).to_be_focused()
+    counter.keyboard.press("Enter")
+    dispensed = counter.locator("#prescription-panel [data-dispensed]")
+    expect(dispensed).to_contain_text("Còn mở trên đơn: Ceftriaxon 1 g × 10 lọ")
+    expect(counter.locator("#queue tr[data-prescription='2']")).to_contain_text("đã phát một phần")
+    counter.screenshot(path=artifacts / "pharmacy-partial-dispense.png", full_page=True)
+    prescription = hospital.client().get("/api/v1/pharmacy/prescriptions/2", headers=bearer("pharmacist")).get_json()
+    assert [line["quantity_dispensed"] for line in prescription["lines"]] == [4, 7]

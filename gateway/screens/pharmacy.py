@@ -297,6 +297,11 @@ def receipt_context(code: str) -> dict:
             "supplier": (known or latest or {}).get("supplier", ""), "other_lots": detail["lots"]}
 
 
+def looks_scanned(text: str) -> bool:
+    """Tell a scanned GS1 element string (AI 01 first, the (01) form, a symbology identifier) from a drug code."""
+    return text.startswith(("]", "(01)", "\x1d")) or bool(re.fullmatch(r"01\d{14}.*", text, re.S))
+
+
 def drug_by_gtin(gtin: str) -> dict | None:
     """Return the catalogue's drug with this GTIN-14, or None."""
     return next((drug for drug in items(api().get(f"{API}/drugs", limit=1000)) if drug.get("gtin") == gtin), None)
@@ -354,10 +359,13 @@ def return_context(scanned: str) -> dict:
 @blp.route("/stock")
 def stock():
     """Show every drug's stock (on hand, usable, quarantined); a drug opens its lots."""
-    panel, context = None, {}
+    panel, status, context = None, 200, {}
     if request.args.get("code"):
-        panel, context = "pharmacy/_drug_lots.html", drug_lots_context(request.args["code"])
-    return render("pharmacy/stock.html", rows=api().get(f"{API}/stock"), panel=panel, **context)
+        try:
+            panel, context = "pharmacy/_drug_lots.html", drug_lots_context(request.args["code"])
+        except Stopped as stop:
+            panel, status, context = "pharmacy/_stopped.html", stop.status, {"message": stop.message}
+    return render("pharmacy/stock.html", status, rows=api().get(f"{API}/stock"), panel=panel, **context)
 
 
 @blp.route("/stock/drug")
@@ -387,10 +395,22 @@ def recall(lot_id: int):
 
 
 def drug_lots_context(code: str) -> dict:
-    """A drug with every lot (the API gives each its condition)."""
-    code = code.strip()
+    """A drug with every lot (the API gives each its condition); a scanned pack's DataMatrix names its drug by the
+    GTIN and picks out its lot (the one a recall notice names, found by scanning a pack of it)."""
+    code, scanned_lot = code.strip(), None
+    if looks_scanned(code):
+        try:
+            scan = read_scan(code)
+        except GS1Error as error:
+            raise Stopped(422, _("This scan is not a drug pack's GS1 DataMatrix (%(reason)s).",
+                                 reason=str(error))) from None
+        drug = drug_by_gtin(scan.gtin) if scan.gtin else None
+        if drug is None:
+            raise Stopped(404, _("GTIN %(gtin)s is not in the drug catalogue. Add the drug to the catalogue first.",
+                                 gtin=scan.gtin or "—"))
+        code, scanned_lot = drug["code"], scan.lot_number
     try:
-        return {"drug": api().get(f"{API}/drugs/{quoted(code)}")}
+        return {"drug": api().get(f"{API}/drugs/{quoted(code)}"), "scanned_lot": scanned_lot}
     except Refusal as refusal:
         if refusal.code == "DRUG_NOT_FOUND":
             raise Stopped(404, _("There is no drug with code %(code)s in the catalogue.", code=code[:40])) from None

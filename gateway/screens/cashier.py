@@ -21,7 +21,7 @@ from flask import Response, current_app, redirect, request, url_for
 from flask_babel import gettext as _
 
 from gateway.screens.api import Refusal, items
-from gateway.screens.pages import api, area_blueprint, is_htmx, passive, render
+from gateway.screens.pages import api, area_blueprint, form_submission_id, is_htmx, passive, patient_or_none, render
 from gateway.screens.problems import explain
 
 blp = area_blueprint("cashier")
@@ -189,7 +189,7 @@ def bill_context(invoice_id: int) -> dict:
     live_qr = next((r for r in requests_ if r["method"] == "vietqr" and r["state"] in ("pending", "partially_paid")),
                    None)
     live_card = next((r for r in requests_ if r["method"] == "card" and r["state"] in ("pending", "failed")), None)
-    return {"invoice": invoice, "patient": _patient_or_none(invoice["patient_id"]), "qr": live_qr,
+    return {"invoice": invoice, "patient": patient_or_none(invoice["patient_id"]), "qr": live_qr,
             "card": live_card, "settled": invoice["state"] in SETTLED, "demo": demo_mode()}
 
 
@@ -234,8 +234,8 @@ def take_card(invoice_id):
 @passive
 def qr_png(request_id):
     """The VietQR image of a payment request, through the signed-in session (a browser sends no bearer header)."""
-    content_type, png = api().fetch(f"/api/v1/billing/payment-requests/{request_id}/qr.png")
-    return Response(png, mimetype=content_type or "image/png", headers={"Cache-Control": "no-store"})
+    png, headers = api().download(f"/api/v1/billing/payment-requests/{request_id}/qr.png")
+    return Response(png, mimetype=headers.get("Content-Type", "image/png"), headers={"Cache-Control": "no-store"})
 
 
 @blp.route("/payment-requests/<int:request_id>/display")
@@ -271,11 +271,7 @@ def demo_mode() -> bool:
 
 def submission_id() -> str:
     """Return the form's browser-made UUID (the Idempotency-Key), or a fresh one for a form sent without script."""
-    value = request.form.get("submission_id", "").strip()
-    try:
-        return str(uuid.UUID(value)) if value else str(uuid.uuid4())
-    except ValueError:
-        return str(uuid.uuid4())
+    return form_submission_id() or str(uuid.uuid4())
 
 
 def to(target: str):
@@ -289,13 +285,3 @@ def _integer(value) -> int | str | None:
     text = (value or "").strip().replace(".", "").replace(" ", "")
     return int(text) if text.isdigit() and len(text) <= 18 else (text or None)
 
-
-def _patient_or_none(patient_id: str) -> dict | None:
-    if not str(patient_id).isdigit():
-        return None
-    try:
-        return api().get(f"/api/v1/patients/{patient_id}")
-    except Refusal as refusal:
-        if refusal.code == "PATIENT_NOT_FOUND":
-            return None
-        raise

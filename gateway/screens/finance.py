@@ -12,7 +12,6 @@ rejected); /finance/remittances/<id> -> finance/remittance.html; /finance/reconc
 /finance/source?url=... -> finance/source.html (the lab test run, dispense line or lot a finding points at).
 """
 
-import uuid
 from contextlib import contextmanager
 
 from flask import Response, abort, current_app, redirect, request, url_for
@@ -23,7 +22,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from common import clock
 from gateway.screens.api import Refusal, items
 from gateway.screens.formatting import number
-from gateway.screens.pages import api, area_blueprint, is_htmx, passive, relay, render
+from gateway.screens.pages import api, area_blueprint, form_submission_id, is_htmx, passive, relay, render
 from gateway.screens.problems import MESSAGES, explain
 
 blp = area_blueprint("finance")
@@ -286,12 +285,9 @@ def month_explained():
 
 def submission_id() -> str:
     """The form's submission UUID (the Idempotency-Key of what it asks); refuse a form without one."""
-    value = request.form.get("submission_id", "").strip()
-    try:
-        if str(uuid.UUID(value)) == value.lower():
-            return value
-    except ValueError:
-        pass
+    value = form_submission_id()
+    if value:
+        return value
     raise Unusable(_("This form has no submission number; reload the page."))
 
 

@@ -18,7 +18,6 @@ is shown above the form (HX-Retarget) so what the lab head typed stays in the fo
 import csv
 import io
 import re
-import uuid
 from functools import wraps
 
 from flask import Response, redirect, request, url_for
@@ -29,7 +28,7 @@ from gateway.screens.api import Refusal, items
 from gateway.screens.bench import alert_text
 from gateway.screens.charts import Series, bar_chart
 from gateway.screens.formatting import money, number
-from gateway.screens.pages import api, area_blueprint, is_htmx, quoted, render
+from gateway.screens.pages import api, area_blueprint, form_submission_id, is_htmx, quoted, render
 from gateway.screens.problems import explain
 
 blp = area_blueprint("lab")
@@ -65,12 +64,9 @@ def whole(text: str | None):
 
 def submission_id() -> str:
     """Return the form's UUID (the Idempotency-Key), or stop with 422 when it has none."""
-    value = request.form.get("submission_id", "").strip()
-    try:
-        if str(uuid.UUID(value)) == value.lower():
-            return value
-    except ValueError:
-        pass
+    value = form_submission_id()
+    if value:
+        return value
     raise Refusal(422, {"code": "NO_SUBMISSION_ID", "detail": "no submission id"})
 
 

@@ -180,6 +180,12 @@ def is_uuid(value: str) -> bool:
         return False
 
 
+def form_submission_id() -> str | None:
+    """Return the form's browser-made UUID (the Idempotency-Key of what it asks), None when it has none."""
+    value = request.form.get("submission_id", "").strip()
+    return value if is_uuid(value) else None
+
+
 def patient_or_none(patient_id: str) -> dict | None:
     """Return the gateway's patient of an id, or None when the id names none (a page shows "unknown patient")."""
     if not str(patient_id).isdigit():

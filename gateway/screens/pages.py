@@ -196,6 +196,8 @@ def patient_or_none(patient_id: str) -> dict | None:
         if refusal.code == "PATIENT_NOT_FOUND":
             return None
         raise
+
+
 def relay(stream) -> Response:
     """Give the browser an API download as it comes (its type and file name kept)."""
     headers = {name: stream.headers[name] for name in ("Content-Disposition",) if name in stream.headers}

@@ -37,7 +37,15 @@ from flask_babel import lazy_gettext as _l
 from common.gs1 import GS1Error, element_string, read_scan
 from gateway.screens.api import Refusal, items
 from gateway.screens.formatting import number
-from gateway.screens.pages import api, area_blueprint, is_uuid, passive, patient_or_none, quoted, render
+from gateway.screens.pages import (
+    api,
+    area_blueprint,
+    form_submission_id,
+    passive,
+    patient_or_none,
+    quoted,
+    render,
+)
 from gateway.screens.problems import explain
 
 blp = area_blueprint("pharmacy")
@@ -111,8 +119,8 @@ def prescription():
 def dispense():
     """Dispense the confirmed quantities (form fields in the module docstring); show what came from which lot."""
     form = request.form
-    submission_id = form.get("submission_id", "").strip()
-    if not is_uuid(submission_id):
+    submission_id = form_submission_id()
+    if submission_id is None:
         return render("common/_refusal.html", 422, message=_("This form has no submission number; reload the page."))
     found = look_up_prescription(form.get("prescription", ""))
     quantities = quantities_from(form)
@@ -252,8 +260,8 @@ def receive_scan():
 def receive_lot():
     """Receive the scanned lot with the confirmed quantity and cost; show the lot as it now stands."""
     form = request.form
-    submission_id = form.get("submission_id", "").strip()
-    if not is_uuid(submission_id):
+    submission_id = form_submission_id()
+    if submission_id is None:
         return render("common/_refusal.html", 422, message=_("This form has no submission number; reload the page."))
     try:
         expires_on = date.fromisoformat(form.get("expires_on", ""))
@@ -325,8 +333,8 @@ def find_return():
 def return_drugs():
     """Take the typed quantities back into stock (form: dispense, submission_id, reason, qty_<dispense line id>)."""
     form = request.form
-    submission_id = form.get("submission_id", "").strip()
-    if not is_uuid(submission_id):
+    submission_id = form_submission_id()
+    if submission_id is None:
         return render("common/_refusal.html", 422, message=_("This form has no submission number; reload the page."))
     dispense_id = prescription_number(form.get("dispense", ""))
     if dispense_id is None:
@@ -383,8 +391,8 @@ def lot(lot_id: int):
 @blp.route("/stock/lots/<int:lot_id>/recall", methods=["POST"])
 def recall(lot_id: int):
     """Recall a lot (form: submission_id, reason): blocked at once; show who received it."""
-    submission_id = request.form.get("submission_id", "").strip()
-    if not is_uuid(submission_id):
+    submission_id = form_submission_id()
+    if submission_id is None:
         return render("common/_refusal.html", 422, message=_("This form has no submission number; reload the page."))
     answer = api().post(f"{API}/lots/{lot_id}/recall", {"reason": request.form.get("reason", "").strip()},
                         idempotency_key=submission_id)

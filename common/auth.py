@@ -131,6 +131,20 @@ def require_roles(*roles: str, allow_service: bool = False):
     return decorator
 
 
+def require_person(view):
+    """Guard a view that any signed-in person may call, also with a token that must first change its password
+    (the password change itself); services may not."""
+
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        if current_principal().is_service:
+            raise Forbidden("This endpoint is for people, not services")
+        return view(*args, **kwargs)
+
+    guarded.roles = ROLES  # read by common.openapi to declare 401/403
+    return guarded
+
+
 def require_service(view):
     """Guard an internal endpoint: only callers with the service token."""
 

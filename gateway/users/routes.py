@@ -3,8 +3,7 @@
 from flask import request
 from flask_smorest import Blueprint
 
-from common.auth import current_principal, require_roles
-from common.errors import Forbidden
+from common.auth import current_principal, require_person, require_roles
 from gateway import services as accounts
 from gateway.audit import audited
 from gateway.schemas import TokenResponseSchema
@@ -70,14 +69,12 @@ def reset_password(fields, user_id):
 
 
 @blp.route("/auth/password", methods=["POST"])
+@require_person
 @audited
 @blp.arguments(PasswordChangeSchema())
 @blp.response(200, TokenResponseSchema)
 def change_password(fields):
     """Change one's own password (the only call a token marked `must_change_password` may make); answers a new
     token that opens everything the role may do."""
-    principal = current_principal()
-    if principal.is_service:
-        raise Forbidden("This endpoint is for people, not services")
-    return accounts.change_own_password(principal.subject, fields["current_password"], fields["new_password"],
+    return accounts.change_own_password(current_principal().subject, fields["current_password"], fields["new_password"],
                                         request.remote_addr)

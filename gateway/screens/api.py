@@ -37,6 +37,7 @@ class Answer:
     status: int
     body: Any
     replayed: bool
+    next_cursor: str | None = None  # a list with more rows: where its next page starts (common.paging)
 
 
 def items(body) -> list:
@@ -54,6 +55,16 @@ class Api:
         """GET a JSON resource; raise Refusal on a 4xx/5xx answer."""
         query = {name: value for name, value in params.items() if value is not None}
         return self.call("GET", path, query=query).body
+
+    def page(self, path: str, **params) -> tuple[list, str | None]:
+        """GET one page of a list: its rows and the cursor of the next page (None on the last)."""
+        query = {name: value for name, value in params.items() if value not in (None, "")}
+        answer = self.call("GET", path, query=query)
+        return items(answer.body), answer.next_cursor
+
+    def patch(self, path: str, body: dict) -> Answer:
+        """PATCH JSON; raise Refusal on a 4xx/5xx answer."""
+        return self.call("PATCH", path, body=body)
 
     def post(self, path: str, body: dict | None = None, idempotency_key: str | None = None) -> Answer:
         """POST JSON (with an Idempotency-Key when given); raise Refusal on a 4xx/5xx answer."""
@@ -77,7 +88,8 @@ class Api:
         if status >= 400:
             raise Refusal(status, decoded if isinstance(decoded, dict) else {"detail": payload[:200].decode(
                 "utf-8", "replace")})
-        return Answer(status, decoded, response_headers.get("Idempotent-Replayed") == "true")
+        return Answer(status, decoded, response_headers.get("Idempotent-Replayed") == "true",
+                      response_headers.get("X-Next-Cursor"))
 
 
 def _run(app, environ) -> tuple[int, dict, bytes]:

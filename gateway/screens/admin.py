@@ -27,9 +27,14 @@ PAGE = 50
 
 
 @blp.route("/")
-@blp.route("/users")
 def home():
     """List the accounts (filtered, paged by username) with the form for a new one."""
+    return users_page()
+
+
+@blp.route("/users")
+def users():
+    """The same list at its own address (where the account forms come back to)."""
     return users_page()
 
 

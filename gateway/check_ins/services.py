@@ -14,6 +14,7 @@ from flask import current_app
 from common.clients import session
 from common.errors import Conflict, NotFound
 from common.models import utcnow
+from common.paging import page
 from common.queue import after_commit, service_job
 from gateway.check_ins.record import check_in_document
 from gateway.models import CheckIn, Encounter, db
@@ -144,10 +145,10 @@ def retry_check_in(check_in_id: int) -> CheckIn:
 
 def list_check_ins(query: dict) -> list[CheckIn]:
     """List check-ins, newest first, optionally in one state."""
-    selection = CheckIn.select().order_by(CheckIn.id.desc()).limit(query["limit"])
+    selection = CheckIn.select()
     if query.get("state"):
         selection = selection.where(CheckIn.state == query["state"])
-    return list(selection)
+    return page(selection, CheckIn.id, query)
 
 
 def check_in_of(encounter_id: int) -> CheckIn | None:

@@ -5,6 +5,7 @@ from datetime import date
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from common.bounds import INT4_MAX, Text, day, name_text, text
+from common.paging import PagedQuerySchema
 from gateway.patients.identity import FACILITY_PATTERN, card_problems, cccd_problems
 
 SEXES = ("male", "female", "unknown")
@@ -76,6 +77,10 @@ class PatientViewSchema(PatientSchema):
 
 class PatientQuerySchema(Schema):
     cccd = Text(required=True, validate=validate.Regexp(r"^\d{12}$", error="A CCCD is 12 digits."))
+
+
+class CoverageListQuerySchema(PagedQuerySchema):
+    """A patient's cards, a page at a time."""
 
 
 class CoverageQuerySchema(PatientQuerySchema):

@@ -68,7 +68,7 @@ def test_every_list_walks_to_its_last_page_giving_each_row_once(seeded, service)
         assert whole.status_code == 200, (path, whole.get_json())
         assert "X-Next-Cursor" not in whole.headers
         rows = rows_of(whole.get_json())
-        walk = walk_pages(client, path, ADMIN, page_size=2)
+        walk = walk_pages(client, path, ADMIN, page_size=1 if path.endswith("/ledger") else 2)
         if path.endswith("/ledger") and isinstance(whole.get_json(), dict):  # a stock card: each page oldest first
             walk = sorted(walk, key=lambda row: row["id"])
         assert walk == rows, path

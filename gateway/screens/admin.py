@@ -9,18 +9,19 @@ Everything goes through the admin API (/api/v1/users, /api/v1/audit), which audi
 """
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 from flask import request
 from flask_babel import gettext as _
 
-from gateway.screens.api import Refusal
-from gateway.screens.formatting import HOSPITAL_ZONE
+from common.auth import ROLES
+from common.clock import day_span
+from gateway.screens.api import Refusal, items
 from gateway.screens.pages import ROLE_NAMES, api, area_blueprint, render
 from gateway.screens.problems import explain
 
 blp = area_blueprint("admin")
-ROLES = ("lab_tech", "lab_head", "pharmacist", "cashier", "finance", "admin")
+
 USER_FILTERS = ("q", "role", "active")
 AUDIT_FILTERS = ("actor", "action", "patient_id", "status", "from", "to")
 PAGE = 50
@@ -102,7 +103,7 @@ def users_page(status: int = 200, **context):
     query = {"q": filters["q"][:64] or None, "role": filters["role"] if filters["role"] in ROLES else None,
              "active": filters["active"] if filters["active"] in ("true", "false") else None,
              "cursor": request.args.get("cursor") or None, "limit": PAGE}
-    users, next_cursor = api().page("/api/v1/users", **query)
+    users, next_cursor = one_page("/api/v1/users", query)
     return render("admin/users.html", status, users=users, next_cursor=next_cursor, filters=filters, roles=ROLES,
                   role_title=role_title, **context)
 
@@ -119,12 +120,12 @@ def audit():
     problems, since, until = [], None, None
     if filters["from"]:
         start = parse_day(filters["from"])
-        since = start and local_midnight(start)
+        since = start and day_span(start, start)[0].isoformat()
         if start is None:
             problems.append(_("“From” is not a date: write it as dd/mm/yyyy."))
     if filters["to"]:
         end = parse_day(filters["to"])
-        until = end and local_midnight(end + timedelta(days=1))
+        until = end and day_span(end, end)[1].isoformat()
         if end is None:
             problems.append(_("“To” is not a date: write it as dd/mm/yyyy."))
     status = filters["status"].lower()
@@ -136,13 +137,19 @@ def audit():
              "patient_id": filters["patient_id"][:64], "status": status, "since": since, "until": until,
              "cursor": request.args.get("cursor"), "limit": PAGE}
     try:
-        lines, next_cursor = api().page("/api/v1/audit", **query)
+        lines, next_cursor = one_page("/api/v1/audit", query)
     except Refusal as refusal:
         if refusal.status >= 500 or refusal.status == 403:
             raise
         return render("admin/audit.html", 422, lines=[], filters=filters, problems=[explain(refusal)],
                       next_cursor=None)
     return render("admin/audit.html", lines=lines, filters=filters, problems=[], next_cursor=next_cursor)
+
+
+def one_page(path: str, query: dict) -> tuple[list, str | None]:
+    """One page of a list under the filters that are filled in: its rows and the next page's cursor."""
+    answer = api().page(path, **{name: value for name, value in query.items() if value not in (None, "")})
+    return items(answer.body), answer.next_cursor
 
 
 def parse_day(text: str) -> date | None:
@@ -155,7 +162,3 @@ def parse_day(text: str) -> date | None:
         return found if 1900 <= found.year <= 2100 else None
     return None
 
-
-def local_midnight(day_: date) -> str:
-    """The start of a hospital day, as the API's ISO time with its zone."""
-    return datetime.combine(day_, time(0), HOSPITAL_ZONE).isoformat()

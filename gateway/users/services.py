@@ -9,7 +9,7 @@ import secrets
 import peewee
 
 from common.auth import actor
-from common.errors import ApiError, Conflict, NotFound
+from common.errors import ApiError, Conflict, get_or_404
 from common.paging import page
 from gateway import services as accounts
 from gateway import sign_in
@@ -33,10 +33,7 @@ def list_users(query: dict) -> list[User]:
 
 def get_user(user_id: int) -> User:
     """Return an account or raise 404."""
-    user = User.get_or_none(User.id == user_id)
-    if user is None:
-        raise NotFound(f"No user {user_id}", code="USER_NOT_FOUND")
-    return user
+    return get_or_404(User, User.id == user_id, detail=f"No user {user_id}", code="USER_NOT_FOUND")
 
 
 def create_account(fields: dict) -> dict:

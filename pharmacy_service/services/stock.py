@@ -2,6 +2,7 @@
 
 from peewee import JOIN, Case, fn
 
+from common import clock
 from common.errors import Conflict, InsufficientStock
 from common.paging import page
 from pharmacy_service.models import Drug, DrugLot, StockEntry, db
@@ -10,7 +11,6 @@ from pharmacy_service.services.moves import (
     ensure_room,
     get_drug,
     get_lot,
-    local_today,
     move_stock,
     note_on_card,
     usable_condition,
@@ -84,7 +84,7 @@ def stock_card(drug_code: str, query: dict) -> list[StockEntry]:
 
 def stock_report(paging: dict) -> list[dict]:
     """Return on-hand, usable and quarantined quantities and their value at cost, for one page of drugs by code."""
-    today = local_today()
+    today = clock.today()
     usable = Case(None, [(usable_condition(today), DrugLot.quantity_on_hand)], 0)
     held = DrugLot.quantity_on_hand + DrugLot.quantity_quarantined
     query = (Drug.select(Drug, fn.COALESCE(fn.SUM(held), 0).alias("on_hand"),

@@ -1,4 +1,4 @@
-"""Peewee migrations -- 005_user_password_change.py.
+"""Peewee migrations -- 006_user_password_change.py.
 
 A user whose password an admin set (a new account, a reset) must choose their own at the next sign-in.
 """

@@ -11,7 +11,8 @@ from tests.paging import walk_pages
 from tests.support import SERVICES, bearer
 
 ADMIN = bearer("admin")  # the admin may read every list
-# Lists that answer one object's parts whole, not a table (docs/decisions.md, "Screens: admin and paging").
+# Lists that answer one object's parts whole, not a table (docs/decisions.md, "Screens: admin and paging"), and the
+# patient search, which pages but needs a criterion (tests/gateway/test_patient_search.py walks it).
 WHOLE = {"/api/v1/admin/outbox", "/api/v1/patients", "/api/v1/pharmacy/lots/{lot_id}/recipients",
          "/api/v1/billing/invoices/{invoice_id}/other-funding", "/internal/charge-revenue"}
 # Lists under a path parameter, walked for one seeded parent; their walk needs at least two pages.

@@ -1,0 +1,103 @@
+"""The lab's consumption ledger is hash-chained per reagent lot: a row changed, deleted, inserted or moved in the
+database is named by verify (stream and row); put back, the chain is clean again."""
+
+from datetime import date, timedelta
+
+from tests.lab.catalogue import HEAD, glucose_in_stock, log_test, ok
+from tests.support import bearer
+
+ADMIN = bearer("admin")
+SOON = (date.today() + timedelta(days=60)).isoformat()
+LATER = (date.today() + timedelta(days=300)).isoformat()
+
+
+def verify(client):
+    report = ok(client.get("/api/v1/lab/integrity", headers=ADMIN))
+    [chain] = report["chains"]
+    return report, chain
+
+
+def rows_of(app, lot_number):
+    db = app.extensions["database"]
+    return db.execute_sql("SELECT e.id, e.quantity, e.created_at FROM ledger_entry e JOIN reagent_lot l ON l.id ="
+                          " e.lot_id WHERE l.lot_number = ? ORDER BY e.id".replace("?", db.param),
+                          (lot_number,)).fetchall()
+
+
+def lot_id(app, lot_number):
+    db = app.extensions["database"]
+    return db.execute_sql("SELECT id FROM reagent_lot WHERE lot_number = " + db.param, (lot_number,)).fetchone()[0]
+
+
+def run(app, statement, params=()):
+    db = app.extensions["database"]
+    db.execute_sql(statement.replace("?", db.param), params)
+
+
+def test_a_clean_ledger_verifies_and_every_writer_chains(lab, lab_app):
+    glucose_in_stock(lab, ("GL2603A", 150, SOON), ("GL2611B", 5000, LATER))
+    first = ok(log_test(lab), 201)
+    ok(log_test(lab), 201)
+    ok(lab.post(f"/api/v1/lab/test-runs/{first['id']}/void", json={"reason": "Nhầm bệnh nhân"}, headers=HEAD))
+    report, chain = verify(lab)
+    assert report["clean"] and chain["breaks"] == [] and chain["streams"] == 2 and chain["rows"] >= 6
+
+
+def test_a_changed_row_is_named_and_clean_again_once_put_back(lab, lab_app):
+    glucose_in_stock(lab, ("GL2611B", 5000, LATER))
+    for _ in range(3):
+        ok(log_test(lab), 201)
+    rows = rows_of(lab_app, "GL2611B")
+    target, quantity = rows[2][0], rows[2][1]
+    run(lab_app, "UPDATE ledger_entry SET quantity = ? WHERE id = ?", (quantity + 1, target))
+    report, chain = verify(lab)
+    assert not report["clean"]
+    assert [(b["stream"], b["row_id"], b["differs"]) for b in chain["breaks"]] == [
+        (str(lot_id(lab_app, "GL2611B")), target, "content")]
+    run(lab_app, "UPDATE ledger_entry SET quantity = ? WHERE id = ?", (quantity, target))
+    assert verify(lab)[0]["clean"]
+
+
+def test_a_deleted_row_an_inserted_row_and_two_rows_swapped_are_each_found(lab, lab_app):
+    glucose_in_stock(lab, ("GL2611B", 5000, LATER))
+    for _ in range(4):
+        ok(log_test(lab), 201)
+    lot = lot_id(lab_app, "GL2611B")
+    ids = [row[0] for row in rows_of(lab_app, "GL2611B")]
+    db = lab_app.extensions["database"]
+    saved = db.execute_sql("SELECT * FROM ledger_entry WHERE id = " + db.param, (ids[2],)).fetchone()
+    columns = [c[0] for c in db.execute_sql("SELECT * FROM ledger_entry WHERE id = 0").description]
+
+    run(lab_app, "DELETE FROM ledger_entry WHERE id = ?", (ids[2],))
+    _, chain = verify(lab)
+    assert [(b["stream"], b["row_id"], b["differs"]) for b in chain["breaks"]] == [(str(lot), ids[3], "link")]
+    run(lab_app, f"INSERT INTO ledger_entry ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+        saved)
+    assert verify(lab)[0]["clean"]
+
+    run(lab_app, "INSERT INTO ledger_entry (reagent_id, lot_id, kind, quantity, cost_amount, recorded_by, created_at)"
+        " SELECT reagent_id, lot_id, 'wastage', -1, 0, 'x', created_at FROM ledger_entry WHERE id = ?", (ids[1],))
+    _, chain = verify(lab)
+    assert [(b["row_id"], b["differs"]) for b in chain["breaks"]][0][1] in ("unchained", "head")
+    run(lab_app, "DELETE FROM ledger_entry WHERE id > ?", (ids[-1],))
+    assert verify(lab)[0]["clean"]
+
+    # Swap rows 1 and 2: each keeps its id, takes the other's content and hashes.
+    names = [c for c in columns if c != "id"]
+    first = db.execute_sql(f"SELECT {', '.join(names)} FROM ledger_entry WHERE id = {db.param}", (ids[1],)).fetchone()
+    second = db.execute_sql(f"SELECT {', '.join(names)} FROM ledger_entry WHERE id = {db.param}", (ids[2],)).fetchone()
+    assignments = ", ".join(f"{name} = ?" for name in names)
+    run(lab_app, f"UPDATE ledger_entry SET {assignments} WHERE id = ?", (*second, ids[1]))
+    run(lab_app, f"UPDATE ledger_entry SET {assignments} WHERE id = ?", (*first, ids[2]))
+    _, chain = verify(lab)
+    assert [(b["stream"], b["row_id"], b["differs"]) for b in chain["breaks"]] == [(str(lot), ids[1], "link")]
+
+
+def test_a_deleted_last_row_shows_against_the_lots_head(lab, lab_app):
+    glucose_in_stock(lab, ("GL2611B", 5000, LATER))
+    ok(log_test(lab), 201)
+    ok(log_test(lab), 201)
+    ids = [row[0] for row in rows_of(lab_app, "GL2611B")]
+    run(lab_app, "DELETE FROM ledger_entry WHERE id = ?", (ids[-1],))
+    _, chain = verify(lab)
+    assert [(b["row_id"], b["differs"]) for b in chain["breaks"]] == [(ids[-2], "head")]

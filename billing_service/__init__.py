@@ -11,6 +11,7 @@ def create_app(config=None):
     from billing_service import config as billing_config
     from billing_service import models, routes, services
     from common.app import SECRETS, build_app, outbox_blueprint
+    from common.integrity import integrity_blueprint
     from common.contracts import (
         BILLING_CHARGES_PATH,
         BILLING_ENCOUNTERS_PATH,
@@ -27,6 +28,8 @@ def create_app(config=None):
     for blueprint in routes.BLUEPRINTS:
         api.register_blueprint(blueprint)
     api.register_blueprint(outbox_blueprint("/api/v1/billing", roles=("finance",)))
+    api.register_blueprint(integrity_blueprint(app, "/api/v1/billing", [models.LEDGER_CHAIN, models.PAYMENT_CHAIN],
+                                               models.IntegrityAlert))
     api.register_blueprint(inbox_blueprint({  # the gateway's batched deliveries; same handlers as /internal/...
         BILLING_CHARGES_PATH: (BillableChargeSchema(), services.receive_charges),
         BILLING_REVERSALS_PATH: (ChargeReversedSchema(), one_by_one(services.receive_reversal)),

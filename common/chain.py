@@ -25,6 +25,7 @@ from decimal import Decimal
 import peewee
 
 GENESIS = "0" * 64
+SINGLE = "all"  # the stream name of a chain that is one stream
 HASH_LENGTH = 64
 DIFFERS = {
     "content": "the row's fields are not the ones its hash was made of (changed, or written outside the service)",
@@ -83,7 +84,7 @@ class Chain:
 
     name: str
     model: type[peewee.Model]
-    stream: str
+    stream: str | None  # None: the whole table is one stream (SINGLE)
     fields: tuple[str, ...]
     head_model: type[peewee.Model]
     head_key: str = "id"
@@ -101,7 +102,7 @@ class Chain:
         return getattr(row, self._fk.get(name, name))
 
     def stream_of(self, row):
-        return _plain(self._value(row, self.stream))
+        return SINGLE if self.stream is None else _plain(self._value(row, self.stream))
 
     def content(self, row) -> dict:
         """The hashed content of a row (a dict about to be inserted, or a model instance read back)."""
@@ -122,16 +123,41 @@ class Chain:
         """{stream: head} as the head rows record them (every stream that has one, or only `streams`)."""
         key, head = getattr(self.head_model, self.head_key), getattr(self.head_model, self.head_field)
         query = self.head_model.select(key, head).where(head.is_null(False))
+        if "chain" in self.head_model._meta.fields:  # a table of heads of several chains
+            query = query.where(self.head_model.chain == self.name)
         if streams is not None:
             query = query.where(key.in_(sorted(streams)))
         return {_plain(k): h for k, h in query.tuples().iterator()}
 
     def _rows(self, stream=None):
         model = self.model
-        query = model.select()
+        order = getattr(model, self.order)
+        query = model.select().where(order.is_null(False))  # (rows not placed in the chain yet: `pending`)
+        if self.stream is None:
+            return query.order_by(order).iterator()
         if stream is not None:
             query = query.where(getattr(model, self.stream) == stream)
-        return query.order_by(getattr(model, self.stream), getattr(model, self.order)).iterator()
+        return query.order_by(getattr(model, self.stream), order).iterator()
+
+    def pending(self) -> int:
+        """How many rows wait to be placed in the chain (the audit's lines until the drain chains them)."""
+        if self.order == "id":
+            return 0
+        return self.model.select().where(getattr(self.model, self.order).is_null()).count()
+
+    def store_heads(self, heads: dict, lengths: dict | None = None) -> None:
+        """Record new heads (a lock row's column, or rows of a table of heads); peewee, for the non-hot writers."""
+        model = self.head_model
+        key_field, head_field = getattr(model, self.head_key), getattr(model, self.head_field)
+        for key, head in sorted(heads.items(), key=lambda item: str(item[0])):
+            if "chain" in model._meta.fields:
+                values = {"chain": self.name, self.head_key: key, self.head_field: head,
+                          "length": (lengths or {}).get(key, 0)}
+                (model.insert(values).on_conflict(conflict_target=[model.chain, key_field],
+                                                  update={head_field: head, model.length: values["length"]})
+                 .execute())
+            else:
+                model.update({head_field: head}).where(key_field == key).execute()
 
     def walk(self, stream=None) -> tuple[dict, list[Break], int]:
         """Check every row of every stream (or of one) in order; return ({stream: (last row id, length, last
@@ -188,10 +214,10 @@ def verify(chains: list[Chain], digest: dict | None = None) -> dict:
     for chain in chains:
         ends, breaks, count = chain.walk()
         if digest and chain.name in digest.get("chains", {}):
-            seen = {b.stream for b in breaks}
-            breaks += [b for b in chain.check_digest(digest["chains"][chain.name]) if b.stream not in seen]
+            seen = {str(b.stream) for b in breaks}
+            breaks += [b for b in chain.check_digest(digest["chains"][chain.name]) if str(b.stream) not in seen]
         report["chains"].append({"chain": chain.name, "streams": len(ends), "rows": count,
-                                 "breaks": [b.as_dict() for b in breaks]})
+                                 "pending": chain.pending(), "breaks": [b.as_dict() for b in breaks]})
         report["clean"] = report["clean"] and not breaks
     return report
 
@@ -219,22 +245,29 @@ def chain_existing_rows(chain: Chain, database: peewee.Database) -> int:
         return _chain_existing_rows(chain)
 
 
+def _ordered(chain: Chain, query):
+    model = chain.model
+    order = getattr(model, chain.order)
+    if chain.stream is None:
+        return query.where(order.is_null(False)).order_by(order)
+    return query.order_by(getattr(model, chain.stream), order)
+
+
 def _chain_existing_rows(chain: Chain) -> int:
     model = chain.model
     id_field = model._meta.primary_key
-    needed = [id_field, getattr(model, chain.stream)] + [getattr(model, name) for name in chain.fields
-                                                         if name != chain.stream]
+    names = [name for name in ((chain.stream,) if chain.stream else ()) + chain.fields]
+    needed = [id_field] + [getattr(model, name) for name in dict.fromkeys(names)]
     heads: dict = {}
+    lengths: dict = {}
     count = 0
     with model._meta.database.atomic():
-        rows = list(model.select(*needed).order_by(getattr(model, chain.stream), getattr(model, chain.order)))
-        for row in rows:
+        for row in list(_ordered(chain, model.select(*needed))):
             key = chain.stream_of(row)
             prev = heads.get(key, GENESIS)
             heads[key] = row_hash(prev, chain.content(row))
+            lengths[key] = lengths.get(key, 0) + 1
             model.update(prev_hash=prev, row_hash=heads[key]).where(id_field == row.get_id()).execute()
             count += 1
-        key_field, head_field = getattr(chain.head_model, chain.head_key), getattr(chain.head_model, chain.head_field)
-        for key, head in heads.items():
-            chain.head_model.update({head_field: head}).where(key_field == key).execute()
+        chain.store_heads(heads, lengths)
     return count

@@ -122,6 +122,8 @@ class ChainReportSchema(Schema):
     chain = fields.String()
     streams = fields.Integer()
     rows = fields.Integer()
+    pending = fields.Integer(metadata={"description": "rows not placed in the chain yet (audit lines waiting for "
+                                                      "the spool drain)"})
     breaks = fields.List(fields.Nested(BreakSchema))
 
 

@@ -96,7 +96,8 @@ def check_and_alert() -> dict:
 
 def periodic() -> None:
     """The sweeper's job: check every INTEGRITY_CHECK_SECONDS, and write the day's digest once a day."""
-    state = current_app.extensions.setdefault("integrity_state", {"checked": 0.0})
+    # the first check comes one interval after the sweeper starts, not while the system is starting up
+    state = current_app.extensions.setdefault("integrity_state", {"checked": time.monotonic()})
     interval = current_app.config["INTEGRITY_CHECK_SECONDS"]
     if interval and time.monotonic() - state["checked"] >= interval:
         state["checked"] = time.monotonic()

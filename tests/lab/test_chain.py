@@ -101,3 +101,52 @@ def test_a_deleted_last_row_shows_against_the_lots_head(lab, lab_app):
     run(lab_app, "DELETE FROM ledger_entry WHERE id = ?", (ids[-1],))
     _, chain = verify(lab)
     assert [(b["row_id"], b["differs"]) for b in chain["breaks"]] == [(ids[-2], "head")]
+
+
+def test_the_periodic_check_opens_one_alert_per_broken_stream_and_closes_it_when_whole(make_app, tmp_path):
+    from common.integrity import periodic
+    from common.queue import app_connection
+
+    app = make_app("lab_service", INTEGRITY_CHECK_SECONDS=1, INTEGRITY_DIGEST_DIR=str(tmp_path))
+    client = app.test_client()
+    glucose_in_stock(client, ("GL2611B", 5000, LATER))
+    ok(log_test(client), 201)
+    target = rows_of(app, "GL2611B")[-1][0]
+    run(app, "UPDATE ledger_entry SET recorded_by = 'someone' WHERE id = ?", (target,))
+    app.extensions["integrity_state"] = {"checked": 0}
+    with app_connection(app):
+        periodic()
+        app.extensions["integrity_state"]["checked"] = 0
+        periodic()  # a second check does not open a second alert
+    alerts = ok(client.get("/api/v1/lab/integrity/alerts", headers=ADMIN))
+    assert [(a["state"], a["row_id"], a["differs"]) for a in alerts] == [("open", str(target), "content")]
+    assert list(tmp_path.glob("lab_service-*.json"))  # the day's digest was written
+
+    run(app, "UPDATE ledger_entry SET recorded_by = 'labtech' WHERE id = ?", (target,))
+    with app_connection(app):
+        app.extensions["integrity_state"]["checked"] = 0
+        periodic()
+    assert [a["state"] for a in ok(client.get("/api/v1/lab/integrity/alerts", headers=ADMIN))] == ["closed"]
+
+
+def test_a_whole_chain_rewritten_shows_against_the_kept_digest(make_app, tmp_path):
+    from common import chain as chains
+    from common.integrity import write_digest
+    from common.queue import app_connection
+    from lab_service.models import LEDGER_CHAIN
+
+    app = make_app("lab_service", INTEGRITY_DIGEST_DIR=str(tmp_path))
+    client = app.test_client()
+    glucose_in_stock(client, ("GL2611B", 5000, LATER))
+    ok(log_test(client), 201)
+    with app_connection(app):
+        write_digest()
+    first = rows_of(app, "GL2611B")[0][0]
+    # someone with database access changes the receipt and recomputes every hash and the lot's head
+    run(app, "UPDATE ledger_entry SET quantity = 4000 WHERE id = ?", (first,))
+    with app_connection(app):
+        chains.chain_existing_rows(LEDGER_CHAIN, app.extensions["database"])
+    report = ok(client.get("/api/v1/lab/integrity", headers=ADMIN))
+    [chain] = report["chains"]
+    assert not report["clean"]
+    assert [b["differs"] for b in chain["breaks"]] == ["digest"]

@@ -30,6 +30,7 @@ from common.auth import current_principal, require_roles, require_service
 from common.contracts import BillableChargeSchema, ChargeReversedSchema, EncounterSnapshotSchema
 from common.idempotency import idempotent
 from common.paging import page
+from common.read_audit import reads_patient_data
 
 blp = Blueprint("billing", __name__, url_prefix="/api/v1/billing", description="Invoices, payments, refunds")
 webhooks_blp = Blueprint("billing_webhooks", __name__, url_prefix="/api/v1/billing/webhooks",
@@ -93,6 +94,7 @@ def charge_revenue(query):
 @require_roles(*READERS)
 @blp.arguments(InvoiceQuerySchema(), location="query")
 @blp.response(200, InvoiceSummarySchema(many=True))
+@reads_patient_data("invoices")
 def list_invoices(query):
     """List bills, newest first, by visit, patient or state."""
     selection = Invoice.select()
@@ -105,6 +107,7 @@ def list_invoices(query):
 @blp.route("/invoices/<int:invoice_id>")
 @require_roles(*READERS)
 @blp.response(200, InvoiceSchema)
+@reads_patient_data("invoice")
 def get_invoice(invoice_id):
     """Show a bill with its lines and their insurance split, its payments, what is paid and what is left."""
     return services.get_invoice(invoice_id)
@@ -154,6 +157,7 @@ def record_counter_payment(fields, invoice_id):
 @blp.route("/payment-requests/<int:request_id>")
 @require_roles(*READERS)
 @blp.response(200, PaymentRequestSchema)
+@reads_patient_data("payment-request")
 def get_payment_request(request_id):
     """Show a payment request and whether it has been paid."""
     return services.get_payment_request(request_id)
@@ -202,6 +206,7 @@ def static_qr_svg():
 @blp.route("/payments/<int:payment_id>")
 @require_roles(*READERS)
 @blp.response(200, PaymentSchema)
+@reads_patient_data("payment")
 def get_payment(payment_id):
     """Show a payment and how much of it can still be refunded."""
     return services.get_payment(payment_id)

@@ -5,6 +5,7 @@ from flask_smorest import Blueprint
 from common.auth import require_roles
 from common.idempotency import idempotent
 from common.paging import page
+from common.read_audit import reads_patient_data
 from pharmacy_service import services
 from pharmacy_service.models import Alert, Drug
 from pharmacy_service.schemas import (
@@ -145,6 +146,7 @@ def recall_lot(fields, lot_id):
 @blp.route("/lots/<int:lot_id>/recipients")
 @require_roles(PHARMACIST)
 @blp.response(200, RecipientSchema(many=True))
+@reads_patient_data("lot-recipients")
 def lot_recipients(lot_id):
     """List every patient and visit that received this lot."""
     return services.lot_recipients(lot_id)

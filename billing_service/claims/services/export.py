@@ -4,6 +4,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from flask import current_app
+from peewee import fn
+
+from billing_service.claims.models import Claim
+from billing_service.models import Invoice
 
 from billing_service.claims.bhyt_xml import iter_giamdinhhs
 from billing_service.claims.fhir_export import iter_bundle_json
@@ -22,6 +26,7 @@ class Export:
     chunks: Iterator[bytes]
     mimetype: str
     filename: str
+    patients: int  # how many patients the file names (for the read audit)
 
 
 def export_claim_batch(batch_id: int, export_format: str) -> Export:
@@ -30,10 +35,17 @@ def export_claim_batch(batch_id: int, export_format: str) -> Export:
     batch = get_claim_batch(batch_id)  # 404 before the first byte, never in the middle of a stream
     guard_export(batch)
     name = f"{batch.facility_code}_{batch.period.replace('-', '')}_{batch.sequence:02d}"
+    patients = batch_patients(batch.id)
     if export_format == "fhir":
         provider = current_app.config.get("BHYT_FACILITY_NAME") or DEFAULT_FACILITY_NAME
         return Export(iter_bundle_json(iter_claim_visits(batch), provider_name=provider),
-                      "application/fhir+json", f"claims_{name}.fhir.json")
+                      "application/fhir+json", f"claims_{name}.fhir.json", patients)
     created_on = batch.created_at.astimezone(LOCAL_TZ).date()
     return Export(iter_giamdinhhs(batch.facility_code, created_on, batch.visit_count, iter_claim_visits(batch)),
-                  "application/xml", f"GIAMDINHHS_{name}.xml")
+                  "application/xml", f"GIAMDINHHS_{name}.xml", patients)
+
+
+def batch_patients(batch_id: int) -> int:
+    """How many patients a claim batch names."""
+    return (Claim.select(fn.COUNT(fn.DISTINCT(Invoice.patient_id))).join(Invoice)
+            .where(Claim.batch == batch_id).scalar() or 0)

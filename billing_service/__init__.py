@@ -11,7 +11,6 @@ def create_app(config=None):
     from billing_service import config as billing_config
     from billing_service import models, routes, services
     from common.app import SECRETS, build_app, outbox_blueprint
-    from common.integrity import integrity_blueprint
     from common.contracts import (
         BILLING_CHARGES_PATH,
         BILLING_ENCOUNTERS_PATH,
@@ -21,6 +20,7 @@ def create_app(config=None):
         EncounterSnapshotSchema,
     )
     from common.inbox import inbox_blueprint, one_by_one
+    from common.integrity import integrity_blueprint
 
     app, api = build_app("billing_service", "Billing service", proxy=models.db, outbox_model=models.OutboxMessage,
                          idempotency_model=models.IdempotencyRecord, config=config,

@@ -314,6 +314,30 @@ OutboxMessage = outbox_model(BaseModel)
 IdempotencyRecord = idempotency_model(BaseModel)
 IntegrityAlert = integrity_alert_model(BaseModel)
 
+
+class RecallAdjustment(BaseModel):
+    """What a recall did to the money of one bill line: reversed on an unpaid bill, or a credit note with the
+    refund due to the patient on a paid one; and its claim line withdrawn (batch not sent) or corrected (sent)."""
+
+    invoice = peewee.ForeignKeyField(Invoice, backref="recall_adjustments", on_delete="RESTRICT")
+    line = peewee.ForeignKeyField(InvoiceLine, backref="recall_adjustments", on_delete="RESTRICT")
+    reversal_key = peewee.CharField(max_length=200, unique=True)
+    recall_id = peewee.CharField(max_length=100, index=True)
+    outcome = peewee.CharField(max_length=12)  # reversed | credit_note
+    credit_note_number = peewee.CharField(max_length=20, null=True)  # CN000012 on a paid bill
+    hospital_amount = peewee.BigIntegerField()  # what came off the line (THANH_TIEN_BV), positive
+    insurer_amount = peewee.BigIntegerField()  # ... off the insurer's share (T_BHTT)
+    patient_amount = peewee.BigIntegerField()  # ... off the patient's share
+    refund_due_amount = peewee.BigIntegerField(default=0)  # paid by the patient beyond the new share: to give back
+    claim_action = peewee.CharField(max_length=10, default="none")  # none | withdrawn | corrected
+    claim_line_id = peewee.IntegerField(null=True)
+    insurer_correction_amount = peewee.BigIntegerField(default=0)  # sent claim: T_BHTT the insurer must not pay
+    reason = peewee.CharField(max_length=500)
+    created_at = UtcDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "recall_adjustment"
+
 # One chain per bill for its ledger and one for its payments (never their refunded_amount, which refunds move);
 # both heads are on the bill's row, which every writer of the bill locks (store.locked_invoice).
 LEDGER_CHAIN = Chain("billing.invoice_ledger", LedgerEntry, "invoice",

@@ -4,7 +4,7 @@ from flask import Response, request
 from flask_smorest import Blueprint
 
 from billing_service import services
-from billing_service.models import BankTransfer, Invoice, LedgerEntry, PaymentRequest
+from billing_service.models import BankTransfer, Invoice, LedgerEntry, PaymentRequest, RecallAdjustment
 from billing_service.review_schemas import PaymentReviewQuerySchema, PaymentReviewSchema
 from billing_service.schemas import (
     BankTransferSchema,
@@ -18,6 +18,8 @@ from billing_service.schemas import (
     PaymentRequestCreateSchema,
     PaymentRequestSchema,
     PaymentSchema,
+    RecallAdjustmentQuerySchema,
+    RecallAdjustmentSchema,
     ReceiptSchema,
     RefundCreateSchema,
     RefundSchema,
@@ -263,3 +265,18 @@ def stripe_webhook():
 def bank_transfer_webhook():
     """Accept a signed bank transfer notification (X-Signature: sha256=<hex>) and match it to a bill."""
     return services.receive_bank_transfer(request.get_data(), request.headers.get("X-Signature", ""))
+
+
+@blp.route("/recall-adjustments")
+@require_roles(*READERS)
+@blp.arguments(RecallAdjustmentQuerySchema(), location="query")
+@blp.response(200, RecallAdjustmentSchema(many=True))
+def list_recall_adjustments(query):
+    """What recalls did to bills: lines reversed, credit notes with the refund due, claim lines withdrawn or
+    corrected; by recall or by bill."""
+    selection = RecallAdjustment.select()
+    if query.get("recall_id"):
+        selection = selection.where(RecallAdjustment.recall_id == query["recall_id"])
+    if query.get("invoice_id"):
+        selection = selection.where(RecallAdjustment.invoice == query["invoice_id"])
+    return page(selection, RecallAdjustment.id, query, descending=False)

@@ -274,3 +274,31 @@ class ChargeRevenueSchema(Schema):
     patient_amount = MONEY()
     other_funding_amount = MONEY()
     payer = fields.String()  # bhyt | self_pay
+
+
+class RecallAdjustmentQuerySchema(PagedQuerySchema):
+    recall_id = text(100)
+    invoice_id = row_id(strict=False)
+    limit = page_limit(100)
+
+
+class RecallAdjustmentSchema(Schema):
+    """What a recall did to one bill line's money."""
+
+    id = fields.Integer()
+    invoice_id = fields.Integer()
+    line_id = fields.Integer()
+    charge_key = fields.Function(lambda adjustment: adjustment.line.charge_key)
+    reversal_key = fields.String()
+    recall_id = fields.String()
+    outcome = fields.String(metadata={"description": "reversed (unpaid bill) | credit_note (paid bill)"})
+    credit_note_number = fields.String(allow_none=True)
+    hospital_amount = fields.Integer()
+    insurer_amount = fields.Integer()
+    patient_amount = fields.Integer()
+    refund_due_amount = fields.Integer()
+    claim_action = fields.String(metadata={"description": "none | withdrawn (batch not sent) | corrected (sent)"})
+    claim_line_id = fields.Integer(allow_none=True)
+    insurer_correction_amount = fields.Integer()
+    reason = fields.String()
+    created_at = fields.AwareDateTime()

@@ -33,7 +33,8 @@ def append_chained(chain: Chain, row: dict) -> int:
                             + (" FOR UPDATE" if database.for_update else ""), (row["invoice"],)).fetchall()
     heads = chain.link([row], {row["invoice"]: head})
     [(row_id,)] = sql.insert(chain.model, [row], returning=("id",))
-    sql.execute(database, f"UPDATE invoice SET {head_column} = %s WHERE id = %s", (heads[row["invoice"]], row["invoice"]))
+    sql.execute(database, f"UPDATE invoice SET {head_column} = %s WHERE id = %s",
+                (heads[row["invoice"]], row["invoice"]))
     return row_id
 
 

@@ -9,7 +9,6 @@ chains, IntegrityAlert))`.
 import json
 import logging
 import time
-from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 

@@ -52,7 +52,8 @@ def chain_audit_lines() -> int:
         params = [value for entry in chunk for value in (entry.id, entry.chain_seq, entry.prev_hash, entry.row_hash)]
         sql.execute(database, "WITH placed(entry_id, seq, prev, hash) AS (VALUES "
                     + ", ".join(["(%s, %s, %s, %s)"] * len(chunk)) + ") UPDATE audit_entry SET chain_seq = placed.seq,"
-                    " prev_hash = placed.prev, row_hash = placed.hash FROM placed WHERE audit_entry.id = placed.entry_id",
+                    " prev_hash = placed.prev, row_hash = placed.hash"
+                    " FROM placed WHERE audit_entry.id = placed.entry_id",
                     params)
     move_heads(AUDIT_CHAIN, {"all": head}, {"all": len(placed)})
     return len(placed)

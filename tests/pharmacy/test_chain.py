@@ -1,11 +1,13 @@
 """The stock card is hash-chained per drug lot: 32 pharmacists dispensing at once on 4 lots leave 4 chains that all
 verify; a row changed in the database is named (stream and row) until it is put back."""
 
+from tests.pharmacy import test_reliability
 from tests.pharmacy.conftest import PHARMACIST, add_drug, dispense, prescribe, receive
-from tests.pharmacy.test_reliability import burst, dispense_all, pharmacy_server  # noqa: F401 (fixture)
+from tests.pharmacy.test_reliability import burst, dispense_all
 from tests.support import bearer
 
 ADMIN = bearer("admin")
+pharmacy_server = test_reliability.pharmacy_server  # the live pharmacy fixture
 
 
 def verify(client):
@@ -60,7 +62,8 @@ def test_status_changes_counts_and_returns_are_chained_too(pharmacy):
                          headers=PHARMACIST).status_code == 200
     assert pharmacy.post(f"/api/v1/pharmacy/lots/{lot['id']}/release", json={"reason": "Đạt kiểm nghiệm"},
                          headers=PHARMACIST).status_code == 200
-    assert pharmacy.post(f"/api/v1/pharmacy/lots/{lot['id']}/counts", json={"counted_quantity": 98, "reason": "Kiểm kê"},
+    count = {"counted_quantity": 98, "reason": "Kiểm kê"}
+    assert pharmacy.post(f"/api/v1/pharmacy/lots/{lot['id']}/counts", json=count,
                          headers=PHARMACIST).status_code in (200, 201)
     report, chain = verify(pharmacy)
     assert report["clean"] and chain["rows"] == 4

@@ -163,6 +163,9 @@ class Recall(BaseModel):
     reason = peewee.TextField()
     recalled_by = peewee.CharField(max_length=64)
     created_at = UtcDateTimeField(default=utcnow)
+    kind = peewee.CharField(max_length=16, default="defective")  # defective | precautionary
+    money = peewee.CharField(max_length=16, default="defective_only")  # all | defective_only | none
+    money_fixed = peewee.BooleanField(default=False)  # the dispensed lines' charges were taken back
 
     class Meta:
         table_name = "recall"

@@ -1,6 +1,7 @@
 """Peewee migrations -- 004_stock_card_chains.py.
 
-Issue 16: the stock card is hash-chained per drug lot (common.chain); the rows already there are
+Issue 16: the stock card is hash-chained per drug lot, and a recall may take back
+the money of what it recalls (common.chain); the rows already there are
 chained here, in id order, and each lot records its chain's head. Breaks found by the periodic check are kept in
 integrity_alert.
 """
@@ -54,9 +55,19 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
 
     migrator.run(_chain_existing, database)
 
+    # A recall says whether it takes the dispensed lines' money back.
+    migrator.add_fields(
+        'recall',
+
+        kind=pw.CharField(default='defective', max_length=16),
+        money=pw.CharField(default='defective_only', max_length=16),
+        money_fixed=pw.BooleanField(default=False))
+
 
 def rollback(migrator: Migrator, database: pw.Database, *, fake=False):
     """Write your rollback migrations here."""
+
+    migrator.remove_fields('recall', 'kind', 'money', 'money_fixed')
 
     migrator.remove_model('integrity_alert')
 

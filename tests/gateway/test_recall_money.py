@@ -1,7 +1,7 @@
 """A recall puts the money right, across pharmacy, gateway and billing: an insulin glargine lot dispensed on three
 visits (one unpaid and claimed in a batch not sent yet, one paid by VietQR transfer, one claimed and sent) is
-recalled as defective; the bills, the credit note and refund due, the claim lines and reconciliation end as the issue says,
-and every ledger chain still verifies."""
+recalled as defective; the bills, the credit note and refund due, the claim lines and reconciliation end as the
+issue says, and every ledger chain still verifies."""
 
 import uuid
 from datetime import datetime, timedelta

@@ -28,7 +28,7 @@ from billing_service.schemas import (
     WebhookAnswerSchema,
 )
 from billing_service.vietqr import render_png, render_svg
-from common.auth import current_principal, require_roles, require_service
+from common.auth import MONEY_STAFF, current_principal, require_roles, require_service
 from common.contracts import BillableChargeSchema, ChargeReversedSchema, EncounterSnapshotSchema
 from common.idempotency import idempotent
 from common.paging import page
@@ -39,7 +39,6 @@ webhooks_blp = Blueprint("billing_webhooks", __name__, url_prefix="/api/v1/billi
                          description="Signed payment notifications (no bearer token: the signature is the proof)")
 internal_blp = Blueprint("billing_internal", __name__, url_prefix="/internal", description="Intake from the gateway")
 BLUEPRINTS = (blp, webhooks_blp, internal_blp)
-READERS = ("cashier", "finance")
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -93,7 +92,7 @@ def charge_revenue(query):
 
 
 @blp.route("/invoices")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.arguments(InvoiceQuerySchema(), location="query")
 @blp.response(200, InvoiceSummarySchema(many=True))
 @reads_patient_data("invoices")
@@ -107,7 +106,7 @@ def list_invoices(query):
 
 
 @blp.route("/invoices/<int:invoice_id>")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.response(200, InvoiceSchema)
 @reads_patient_data("invoice")
 def get_invoice(invoice_id):
@@ -127,7 +126,7 @@ def create_payment_request(fields, invoice_id):
 
 
 @blp.route("/invoices/<int:invoice_id>/payment-requests")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.arguments(SubListQuerySchema(), location="query")
 @blp.response(200, PaymentRequestSchema(many=True))
 def list_payment_requests(query, invoice_id):
@@ -137,7 +136,7 @@ def list_payment_requests(query, invoice_id):
 
 
 @blp.route("/invoices/<int:invoice_id>/ledger")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.arguments(SubListQuerySchema(), location="query")
 @blp.response(200, LedgerEntrySchema(many=True))
 def list_invoice_ledger(query, invoice_id):
@@ -157,7 +156,7 @@ def record_counter_payment(fields, invoice_id):
 
 
 @blp.route("/payment-requests/<int:request_id>")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.response(200, PaymentRequestSchema)
 @reads_patient_data("payment-request")
 def get_payment_request(request_id):
@@ -174,7 +173,7 @@ def cancel_payment_request(request_id):
 
 
 @blp.route("/payment-requests/<int:request_id>/qr.png")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.response(200, content_type="image/png")
 def payment_request_png(request_id):
     """Render the payment request's VietQR as a PNG for the patient's banking app."""
@@ -182,7 +181,7 @@ def payment_request_png(request_id):
 
 
 @blp.route("/payment-requests/<int:request_id>/qr.svg")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.response(200, content_type="image/svg+xml")
 def payment_request_svg(request_id):
     """Render the payment request's VietQR as an SVG."""
@@ -190,7 +189,7 @@ def payment_request_svg(request_id):
 
 
 @blp.route("/static-qr.png")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.response(200, content_type="image/png")
 def static_qr_png():
     """Render the hospital account's reusable VietQR (the payer types the amount)."""
@@ -198,7 +197,7 @@ def static_qr_png():
 
 
 @blp.route("/static-qr.svg")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.response(200, content_type="image/svg+xml")
 def static_qr_svg():
     """Render the hospital account's reusable VietQR as an SVG."""
@@ -206,7 +205,7 @@ def static_qr_svg():
 
 
 @blp.route("/payments/<int:payment_id>")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.response(200, PaymentSchema)
 @reads_patient_data("payment")
 def get_payment(payment_id):
@@ -225,7 +224,7 @@ def refund_payment(fields, payment_id):
 
 
 @blp.route("/unmatched-transfers")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.arguments(SubListQuerySchema(), location="query")
 @blp.response(200, BankTransferSchema(many=True))
 def list_unmatched_transfers(query):
@@ -235,7 +234,7 @@ def list_unmatched_transfers(query):
 
 
 @blp.route("/unmatched-transfers/<int:transfer_id>/assign", methods=["POST"])
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @idempotent
 @blp.arguments(TransferAssignmentSchema())
 @blp.response(200, BankTransferSchema)
@@ -268,7 +267,7 @@ def bank_transfer_webhook():
 
 
 @blp.route("/recall-adjustments")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.arguments(RecallAdjustmentQuerySchema(), location="query")
 @blp.response(200, RecallAdjustmentSchema(many=True))
 def list_recall_adjustments(query):

@@ -10,18 +10,16 @@ import json
 import logging
 import time
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from common import chain
+from common import chain, clock
 from common.auth import require_roles
 from common.models import utcnow
 
 log = logging.getLogger(__name__)
-HOSPITAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def chains() -> list[chain.Chain]:
@@ -62,7 +60,7 @@ def verify() -> dict:
 def write_digest(day=None) -> Path:
     """Write the day's digest of every stream head (local day; today by default); return its path."""
     made_at = utcnow()
-    day = day or made_at.astimezone(HOSPITAL_TZ).date()
+    day = day or clock.local_day(made_at)
     digest = chain.digest_of(_service(), day, chain.heads(chains()), made_at)
     path = digest_path(day)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -101,7 +99,7 @@ def periodic() -> None:
     if interval and time.monotonic() - state["checked"] >= interval:
         state["checked"] = time.monotonic()
         check_and_alert()
-    today = utcnow().astimezone(HOSPITAL_TZ).date()
+    today = clock.today()
     if state.get("digest_day") != today:
         if not digest_path(today).exists():
             write_digest(today)

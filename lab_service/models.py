@@ -8,6 +8,7 @@ from common.models import UtcDateTimeField, idempotency_model, integrity_alert_m
 db = peewee.DatabaseProxy()
 
 LOT_STATES = ("quarantined", "released")
+ALERT_STATES = ("open", "acknowledged", "closed")  # open and acknowledged hold `open_key`
 RUN_KINDS = ("patient", "qc", "calibration")
 RECIPE_BASES = ("test", "run", "lot_opened", "day")
 ENTRY_KINDS = ("receipt", "consumption", "void_reversal", "count_adjustment", "wastage")
@@ -178,6 +179,8 @@ class LabAlert(BaseModel):
     opened_at = UtcDateTimeField(default=utcnow)
     closed_at = UtcDateTimeField(null=True)
     notified_at = UtcDateTimeField(null=True)
+    acknowledged_at = UtcDateTimeField(null=True)  # the lab head has seen it; it stays until its condition clears
+    acknowledged_by = peewee.CharField(max_length=64, null=True)
 
     class Meta:
         table_name = "lab_alert"

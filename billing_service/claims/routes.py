@@ -27,7 +27,7 @@ from billing_service.claims.schemas import (
     RunQuerySchema,
     StoredCountSchema,
 )
-from common.auth import current_principal, require_roles
+from common.auth import MONEY_STAFF, current_principal, require_roles
 from common.idempotency import idempotent
 from common.openapi import also_answers
 from common.paging import PagedQuerySchema
@@ -36,7 +36,6 @@ from common.read_audit import note_read, reads_patient_data
 blp = Blueprint("billing_claims", __name__, url_prefix="/api/v1/billing",
                 description="BHYT claims, remittances and reconciliation")
 FINANCE = ("finance",)
-READERS = ("cashier", "finance")
 REMITTANCE_BODY = {"required": True, "content": {
     "text/csv": {"schema": {"type": "string"}, "example": (
         "ma_lk,table,line_no,approved_amount,rejection_reason,paid_amount,payment_reference,paid_on\r\n"
@@ -144,7 +143,7 @@ def list_insurance_prices(query):
 
 
 @blp.route("/claims")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.arguments(ClaimQuerySchema(), location="query")
 @blp.response(200, ClaimSchema(many=True))
 @reads_patient_data("claims")
@@ -154,7 +153,7 @@ def list_claims(query):
 
 
 @blp.route("/claims/<int:claim_id>")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.response(200, ClaimSchema)
 @reads_patient_data("claim")
 def get_claim(claim_id):

@@ -12,8 +12,8 @@ from billing_service.claims.mapping import iter_claim_visits
 from billing_service.claims.models import Claim, ClaimBatch
 from billing_service.claims.services.batches import get_claim_batch
 from billing_service.claims.services.checks import guard_export
-from billing_service.claims.services.periods import LOCAL_TZ
 from billing_service.models import Invoice
+from common import clock
 from common.models import utcnow
 
 DEFAULT_FACILITY_NAME = "Bệnh viện Đa khoa tỉnh"
@@ -41,7 +41,7 @@ def export_claim_batch(batch_id: int, export_format: str) -> Export:
         provider = current_app.config.get("BHYT_FACILITY_NAME") or DEFAULT_FACILITY_NAME
         return Export(iter_bundle_json(iter_claim_visits(batch), provider_name=provider),
                       "application/fhir+json", f"claims_{name}.fhir.json", patients)
-    created_on = batch.created_at.astimezone(LOCAL_TZ).date()
+    created_on = clock.local_day(batch.created_at)
     return Export(iter_giamdinhhs(batch.facility_code, created_on, batch.visit_count, iter_claim_visits(batch)),
                   "application/xml", f"GIAMDINHHS_{name}.xml", patients)
 

@@ -1,4 +1,4 @@
-"""Peewee migrations -- 005_ledger_chains.py.
+"""Peewee migrations -- 006_ledger_chains.py.
 
 Issue 16: the consumption ledger is hash-chained per reagent lot (common.chain); the rows already there are
 chained here, in id order, and each lot records its chain's head. Breaks found by the periodic check are kept in

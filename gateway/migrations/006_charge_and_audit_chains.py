@@ -1,4 +1,4 @@
-"""Peewee migrations -- 005_charge_and_audit_chains.py.
+"""Peewee migrations -- 006_charge_and_audit_chains.py.
 
 Issue 16: charges are hash-chained per source and the audit log as one chain (common.chain); the rows
 already there are chained here, in id order, and chain_head records each chain's head. Audit lines may carry

@@ -99,8 +99,11 @@ def periodic() -> None:
     if interval and time.monotonic() - state["checked"] >= interval:
         state["checked"] = time.monotonic()
         check_and_alert()
+    # the digest is written on the first round of each new local day (not when the sweeper starts: a full walk of
+    # every chain while the system starts up or is under a bench); `manage digest` writes one at any time
     today = clock.today()
-    if state.get("digest_day") != today:
+    seen = state.setdefault("digest_day", today)
+    if seen != today:
         if not digest_path(today).exists():
             write_digest(today)
         state["digest_day"] = today

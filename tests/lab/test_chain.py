@@ -113,7 +113,7 @@ def test_the_periodic_check_opens_one_alert_per_broken_stream_and_closes_it_when
     ok(log_test(client), 201)
     target = rows_of(app, "GL2611B")[-1][0]
     run(app, "UPDATE ledger_entry SET recorded_by = 'someone' WHERE id = ?", (target,))
-    app.extensions["integrity_state"] = {"checked": 0}
+    app.extensions["integrity_state"] = {"checked": 0, "digest_day": date(2026, 1, 1)}  # a new day has begun
     with app_connection(app):
         periodic()
         app.extensions["integrity_state"]["checked"] = 0

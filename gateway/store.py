@@ -16,12 +16,14 @@ def lock_heads(chain: Chain, streams) -> dict[str, tuple[str | None, int]]:
     ends; return {stream: (head, length)}. SQLite's write transaction holds them already."""
     streams = sorted(set(streams))
     database = ChainHead._meta.database
-    sql.execute(database, "INSERT INTO chain_head (chain, stream, length) VALUES "
-                + ", ".join(["(%s, %s, 0)"] * len(streams)) + " ON CONFLICT (chain, stream) DO NOTHING",
-                [value for stream in streams for value in (chain.name, stream)])
-    rows = sql.execute(database, "SELECT stream, head, length FROM chain_head WHERE chain = %s AND stream IN ("
-                       + ", ".join(["%s"] * len(streams)) + ") ORDER BY stream"
-                       + (" FOR UPDATE" if database.for_update else ""), [chain.name, *streams]).fetchall()
+    select = ("SELECT stream, head, length FROM chain_head WHERE chain = %s AND stream IN ("
+              + ", ".join(["%s"] * len(streams)) + ") ORDER BY stream" + (" FOR UPDATE" if database.for_update else ""))
+    rows = sql.execute(database, select, [chain.name, *streams]).fetchall()
+    if len(rows) < len(streams):  # a stream's first row: its head row is made once
+        sql.execute(database, "INSERT INTO chain_head (chain, stream, length) VALUES "
+                    + ", ".join(["(%s, %s, 0)"] * len(streams)) + " ON CONFLICT (chain, stream) DO NOTHING",
+                    [value for stream in streams for value in (chain.name, stream)])
+        rows = sql.execute(database, select, [chain.name, *streams]).fetchall()
     return {stream: (head, length) for stream, head, length in rows}
 
 
@@ -35,6 +37,8 @@ def move_heads(chain: Chain, heads: dict[str, str], added: dict[str, int]) -> No
 def chain_audit_lines() -> int:
     """Place the audit lines not yet in the chain at its end, oldest id first, under the chain's lock; return how
     many. The one writer of the audit chain: the spool drain (a request never waits for it)."""
+    if not AuditEntry.select().where(AuditEntry.chain_seq.is_null()).exists():
+        return 0  # nothing to place: no lock taken
     [(head, length)] = lock_heads(AUDIT_CHAIN, ["all"]).values()
     waiting = list(AuditEntry.select().where(AuditEntry.chain_seq.is_null()).order_by(AuditEntry.id)
                    .limit(AUDIT_CHUNK * 20))

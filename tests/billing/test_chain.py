@@ -1,6 +1,8 @@
 """A bill's ledger and its payments are hash-chained per bill: changes made in the database are named (chain,
 bill, row) until they are put back; refunds, which move a payment's refunded_amount, are no false alarm."""
 
+import requests
+
 from tests.billing.factories import BLOOD_COUNT, HBA1C, charge, encounter, invoice_of, post_charge
 from tests.support import bearer
 
@@ -52,3 +54,26 @@ def test_a_changed_payment_and_a_changed_ledger_row_are_named(client, billing):
     db.execute_sql(f"UPDATE payment SET amount = 147200 WHERE id = {p}", (payment["id"],))
     db.execute_sql(f"UPDATE billing_ledger_entry SET cash_amount = 147200 WHERE id = {p}", (last_ledger,))
     assert verify(client)[0]["clean"]
+
+
+def test_32_charges_arriving_at_once_on_4_bills_leave_every_chain_whole(make_app, live_server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.billing.factories import BILLING_CONFIG, GLUCOSE, billable, encounter
+    from tests.support import service_headers
+
+    app = make_app("billing_service", **BILLING_CONFIG)
+    url = live_server(app)
+    visits = [f"LK-2026-00{n}" for n in range(1, 5)]
+
+    def send(n):
+        body = charge(GLUCOSE, key=f"lab:test-run:{n}", encounter_id=visits[n % 4], number=n % 4 + 1)
+        return lambda: requests.post(f"{url}/internal/charges", headers=service_headers("gateway"), timeout=30,
+                                     json=billable(body, encounter(visits[n % 4], level=None, number=n % 4 + 1)))
+
+    with ThreadPoolExecutor(max_workers=32) as pool:  # 32 writers at once, 8 on each bill
+        responses = list(pool.map(lambda call: call(), [send(n) for n in range(32)]))
+    assert sorted(r.status_code for r in responses) == [201] * 32
+    report, chains = verify(app.test_client())
+    assert report["clean"], report
+    assert (chains["billing.invoice_ledger"]["streams"], chains["billing.invoice_ledger"]["rows"]) == (4, 32)

@@ -313,8 +313,9 @@ def run() -> None:
     seed()
     path = var_dir() / "Procfile"
     path.write_text(procfile())
-    print("\nHospital inventory & billing is starting:")
     ports = service_ports()
+    print(f"\nSign in: http://127.0.0.1:{ports['gateway']}/   (demo logins below, password 'demo')")
+    print("\nHospital inventory & billing is starting:")
     for service, port in ports.items():
         print(f"  {service:17} http://127.0.0.1:{port}   docs: http://127.0.0.1:{port}/docs")
     print(f"  Public API (use this): http://127.0.0.1:{ports['gateway']}/api/v1/...")

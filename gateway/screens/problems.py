@@ -37,6 +37,21 @@ MESSAGES = {
     "UPSTREAM_TIMEOUT": _l("A service of the hospital system took too long to answer; try again shortly."),
     "SERVICE_UNAVAILABLE": _l("The system is busy or being restarted; try again shortly."),
     "INTERNAL_ERROR": _l("Something went wrong on our side; it has been logged. Try again in a moment."),
+    # the cashier desk
+    "PATIENT_ALREADY_REGISTERED": _l("A patient with this CCCD is already registered."),
+    "CARD_BELONGS_TO_ANOTHER_PATIENT": _l("This card's social-insurance number belongs to another patient."),
+    "COVERAGE_ALREADY_RECORDED": _l("This card, with the same start date, is already recorded."),
+    "ENCOUNTER_ALREADY_OPEN": _l("This patient already has an open visit; close it before opening another."),
+    "INVOICE_NOT_FOUND": _l("There is no bill with this number."),
+    "INVOICE_ALREADY_PAID": _l("Nothing is left to pay on this bill."),
+    "INVOICE_VOID": _l("This bill is void: nothing to pay."),
+    "AMOUNT_EXCEEDS_BALANCE": _l("The amount is more than what is left to pay."),
+    "PAYMENT_REQUEST_EXPIRED": _l("This QR code has expired; show a new one."),
+    "PAYMENT_REQUEST_CANCELED": _l("This QR code was cancelled; show a new one."),
+    "PAYMENT_PROVIDER_UNAVAILABLE": _l("The card payment provider is not reachable; take cash or a transfer, or try "
+                                       "again shortly."),
+    "PAYMENT_PROVIDER_TIMEOUT": _l("The card payment provider did not answer in time; try again shortly."),
+    "PAYMENT_PROVIDER_REJECTED": _l("The card payment provider refused the request."),
     # the pharmacy counter
     "PRESCRIPTION_NOT_FOUND": _l("There is no prescription with this number."),
     "DISPENSE_NOT_FOUND": _l("There is no dispense with this number."),

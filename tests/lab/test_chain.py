@@ -150,3 +150,53 @@ def test_a_whole_chain_rewritten_shows_against_the_kept_digest(make_app, tmp_pat
     [chain] = report["chains"]
     assert not report["clean"]
     assert [b["differs"] for b in chain["breaks"]] == ["digest"]
+
+
+def test_32_technicians_logging_at_once_on_4_lots_leave_4_chains_that_verify(make_app, live_server):
+    import threading
+    import uuid
+
+    import requests
+
+    from tests.lab.catalogue import (
+        GLUCOSE_REAGENT,
+        GLUCOSE_TEST,
+        TECH,
+        UREA_REAGENT,
+        UREA_TEST,
+        add_reagent,
+        add_test,
+        receive,
+    )
+
+    app = make_app("lab_service")
+    url = live_server(app)
+    client = app.test_client()
+    tests = []
+    for reagent, lab_test, suffix in ((GLUCOSE_REAGENT, GLUCOSE_TEST, ""), (UREA_REAGENT, UREA_TEST, ""),
+                                      (GLUCOSE_REAGENT, GLUCOSE_TEST, "2"), (UREA_REAGENT, UREA_TEST, "2")):
+        code = reagent["code"] + suffix
+        add_reagent(client, reagent, code=code)
+        add_test(client, lab_test, code=lab_test["code"] + suffix, service_code=lab_test["service_code"] + suffix,
+                 recipe=[{"reagent_code": code, "quantity": 100}])
+        receive(client, code, f"LOT-{code}", 100_000)
+        tests.append(lab_test["code"] + suffix)
+    start, statuses = threading.Barrier(32), []
+
+    def technician(number):
+        body = {"encounter_id": f"ENC-2026-2{number:05d}", "patient_id": f"BN-2{number:06d}",
+                "test_code": tests[number % 4]}
+        start.wait()
+        statuses.append(requests.post(f"{url}/api/v1/lab/test-runs", json=body, timeout=60,
+                                      headers={**TECH, "Idempotency-Key": str(uuid.uuid4())}).status_code)
+
+    threads = [threading.Thread(target=technician, args=(n,)) for n in range(32)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [201] * 32
+    report, chain = verify(client)
+    assert report["clean"], chain["breaks"]
+    assert (chain["streams"], chain["rows"]) == (4, 4 + 32)

@@ -130,14 +130,23 @@ class Chain:
         return {_plain(k): h for k, h in query.tuples().iterator()}
 
     def _rows(self, stream=None):
+        """(id, stream, prev_hash, row_hash, {content}) of every chained row, in chain order, read as tuples (a walk
+        reads every row: no model instance per row)."""
         model = self.model
         order = getattr(model, self.order)
-        query = model.select().where(order.is_null(False))  # (rows not placed in the chain yet: `pending`)
+        names = list(self.fields)
+        columns = [model._meta.primary_key, getattr(model, self.stream) if self.stream else order,
+                   model.prev_hash, model.row_hash, *[getattr(model, name) for name in names]]
+        query = model.select(*columns).where(order.is_null(False))  # (rows not placed yet: `pending`)
         if self.stream is None:
-            return query.order_by(order).iterator()
-        if stream is not None:
-            query = query.where(getattr(model, self.stream) == stream)
-        return query.order_by(getattr(model, self.stream), order).iterator()
+            query = query.order_by(order)
+        else:
+            if stream is not None:
+                query = query.where(getattr(model, self.stream) == stream)
+            query = query.order_by(getattr(model, self.stream), order)
+        for row_id, key, prev, stored, *values in query.tuples().iterator():
+            yield row_id, SINGLE if self.stream is None else _plain(key), prev, stored, dict(zip(names, values,
+                                                                                               strict=True))
 
     def pending(self) -> int:
         """How many rows wait to be placed in the chain (the audit's lines until the drain chains them)."""
@@ -165,22 +174,20 @@ class Chain:
         ends: dict = {}
         breaks: dict = {}
         count = 0
-        for row in self._rows(stream):
+        for row_id, key, prev, stored, content in self._rows(stream):
             count += 1
-            key = self.stream_of(row)
-            last_id, length, running = ends.get(key, (None, 0, GENESIS))
-            ends[key] = (row.get_id(), length + 1, row.row_hash)
+            _last_id, length, running = ends.get(key, (None, 0, GENESIS))
+            ends[key] = (row_id, length + 1, stored)
             if key in breaks:
                 continue
-            if not row.row_hash or not row.prev_hash:
-                breaks[key] = Break(self.name, key, row.get_id(), "unchained")
-            elif row.prev_hash != running:
-                breaks[key] = Break(self.name, key, row.get_id(), "link", expected=running, found=row.prev_hash)
+            if not stored or not prev:
+                breaks[key] = Break(self.name, key, row_id, "unchained")
+            elif prev != running:
+                breaks[key] = Break(self.name, key, row_id, "link", expected=running, found=prev)
             else:
-                expected = row_hash(row.prev_hash, self.content(row))
-                if expected != row.row_hash:
-                    breaks[key] = Break(self.name, key, row.get_id(), "content", expected=expected,
-                                        found=row.row_hash)
+                expected = row_hash(prev, content)
+                if expected != stored:
+                    breaks[key] = Break(self.name, key, row_id, "content", expected=expected, found=stored)
         recorded = self.recorded_heads(None if stream is None else [stream])
         for key in set(recorded) | set(ends):
             if key in breaks:

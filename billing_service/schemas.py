@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from marshmallow import Schema, fields, validate
 
-from billing_service.models import InvoiceLine, Payment
+from billing_service.models import InvoiceLine, Payment, RecallAdjustment
 from common.bounds import moment, money, page_limit, row_id, text
 from common.models import utcnow
 from common.paging import PagedQuerySchema
@@ -113,12 +113,17 @@ class InvoiceSummarySchema(Schema):
 class InvoiceSchema(InvoiceSummarySchema):
     lines = fields.Method("_lines")
     payments = fields.Method("_payments")
+    recall_adjustments = fields.Method("_recall_adjustments", metadata={
+        "description": "what drug recalls did to this bill: lines reversed, credit notes and the refund due"})
 
     def _lines(self, invoice):
         return InvoiceLineSchema(many=True).dump(invoice.lines.order_by(InvoiceLine.id))
 
     def _payments(self, invoice):
         return PaymentSchema(many=True).dump(invoice.payments.order_by(Payment.id))
+
+    def _recall_adjustments(self, invoice):
+        return RecallAdjustmentSchema(many=True).dump(invoice.recall_adjustments.order_by(RecallAdjustment.id))
 
 
 class SubListQuerySchema(PagedQuerySchema):

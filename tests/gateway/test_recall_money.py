@@ -124,6 +124,7 @@ def test_a_recall_over_an_unpaid_a_paid_and_a_claimed_line_puts_the_money_right(
     assert row["refund_due_amount"] == balance == after_paid["overpaid_amount"]
     assert (row["insurer_amount"], after_paid["insurer_amount"]) == (before["paid"]["insurer_amount"], 0)
     assert row["patient_amount"] == before["paid"]["patient_amount"]
+    assert [note["credit_note_number"] for note in after_paid["recall_adjustments"]] == [row["credit_note_number"]]
     # claimed and sent: the claim line stays as sent, the insurer's share to give back is recorded
     row = adjustments[claimed["invoice_id"]]
     assert (row["outcome"], row["claim_action"]) == ("reversed", "corrected")

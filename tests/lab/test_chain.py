@@ -200,3 +200,17 @@ def test_32_technicians_logging_at_once_on_4_lots_leave_4_chains_that_verify(mak
     report, chain = verify(client)
     assert report["clean"], chain["breaks"]
     assert (chain["streams"], chain["rows"]) == (4, 4 + 32)
+
+
+def test_manage_verify_prints_the_broken_stream_and_counts_it(lab, lab_app, capsys):
+    import manage
+
+    glucose_in_stock(lab, ("GL2611B", 5000, LATER))
+    ok(log_test(lab), 201)
+    assert manage.verify(("lab_service",), apps={"lab_service": lab_app}) == 0
+    target = rows_of(lab_app, "GL2611B")[-1][0]
+    run(lab_app, "UPDATE ledger_entry SET cost_amount = 0 WHERE id = ?", (target,))
+    assert manage.verify(("lab_service",), apps={"lab_service": lab_app}) == 1
+    printed = capsys.readouterr().out
+    assert "lab.reagent_lot_ledger: 1 stream(s), 2 row(s): 1 broken stream(s)" in printed
+    assert f'"row_id": {target}, "differs": "content"' in printed

@@ -1,5 +1,7 @@
 """Request and response schemas of the gateway's own resources."""
 
+import json
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from common.bounds import moment, page_limit, text
@@ -72,6 +74,12 @@ class AuditEntrySchema(Schema):
     status_code = fields.Integer()
     request_id = fields.String()
     patient_id = fields.String(allow_none=True)
+    details = fields.Method("_details", metadata={"description": "what a read covered: its subject (a claim batch, "
+                                                                  "a bill) and how many patients"})
+    chain_seq = fields.Integer(allow_none=True, metadata={"description": "its place in the audit chain"})
+
+    def _details(self, entry):
+        return json.loads(entry.details) if entry.details else None
 
 
 class AuditQuerySchema(PagedQuerySchema):

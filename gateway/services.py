@@ -95,10 +95,10 @@ def refuse_weak_password(password: str, username: str) -> None:
 
 
 def record_audit(actor: str, role: str, action: str, status_code: int, request_id: str,
-                 patient_id: str | None = None) -> None:
-    """Append one line to the audit log."""
+                 patient_id: str | None = None, details: str | None = None) -> None:
+    """Append one line to the audit log (the spool drain places it in the audit chain after the commit)."""
     AuditEntry.create(actor=actor[:64], role=role, action=action[:300], status_code=status_code,
-                      request_id=request_id or "-", patient_id=patient_id)
+                      request_id=request_id or "-", patient_id=patient_id, details=details)
 
 
 def list_audit_entries(query: dict) -> list[AuditEntry]:

@@ -5,6 +5,7 @@ from flask_smorest import Blueprint
 from common.auth import require_roles
 from common.idempotency import idempotent
 from common.paging import page
+from common.read_audit import reads_patient_data
 from pharmacy_service import services
 from pharmacy_service.models import Alert, Drug
 from pharmacy_service.schemas import (
@@ -18,6 +19,7 @@ from pharmacy_service.schemas import (
     LedgerQuerySchema,
     LotSchema,
     ReasonInSchema,
+    RecallInSchema,
     RecallSchema,
     ReceiveLotSchema,
     RecipientSchema,
@@ -136,16 +138,18 @@ def release_lot(fields, lot_id):
 @blp.route("/lots/<int:lot_id>/recall", methods=["POST"])
 @require_roles(PHARMACIST)
 @idempotent
-@blp.arguments(ReasonInSchema())
+@blp.arguments(RecallInSchema())
 @blp.response(201, RecallSchema)
 def recall_lot(fields, lot_id):
-    """Recall a lot: block it at once and flag every visit that received it."""
-    return services.recall_lot(lot_id, fields["reason"])
+    """Recall a lot: block it at once, flag every visit that received it and, as the recall's `money` says, take
+    back the charge of what each patient kept (billing reverses it, or writes a credit note on a paid bill)."""
+    return services.recall_lot(lot_id, fields)
 
 
 @blp.route("/lots/<int:lot_id>/recipients")
 @require_roles(PHARMACIST)
 @blp.response(200, RecipientSchema(many=True))
+@reads_patient_data("lot-recipients")
 def lot_recipients(lot_id):
     """List every patient and visit that received this lot."""
     return services.lot_recipients(lot_id)

@@ -2,7 +2,8 @@
 
 URL -> view -> template:
 /lab/ home -> lab/home.html (every reagent's stock and lots at a glance, the open alerts);
-/lab/reagents/<code> -> lab/reagent.html, its live part lab/_stock.html (lots, receive, count, wastage, stock card);
+/lab/reagents/<code> -> lab/reagent.html (POST .../settings: reorder level, cost, QC release, stability), its live
+  part lab/_stock.html (lots, receive, count, wastage, stock card);
   POST /lab/reagents/<code>/lots (receive), .../lots/<id>/{release,quarantine,open}, /lab/lots/{count,wastage}
   answer lab/_stock.html again, with what was done;
 /lab/recipes -> lab/recipes.html; /lab/recipes/<code> -> lab/recipe.html (PUT of the whole recipe);
@@ -128,6 +129,26 @@ def stock_context(code: str, notice: str | None = None, movement: dict | None = 
 def reagent(code):
     """Show a reagent: its lots (receive, quarantine or release, open), counts and wastage, its stock card."""
     return render("lab/reagent.html", **stock_context(code))
+
+
+@blp.route("/reagents/<code>/settings", methods=["POST"])
+def reagent_settings(code):
+    """Change a reagent's reorder level, unit cost, QC release and stability once opened (alerts are re-checked)."""
+    form = request.form
+    changes = {"reorder_level": whole(form.get("reorder_level")),
+               "unit_cost_amount": whole(form.get("unit_cost_amount")),
+               "stability_days_after_opening": whole(form.get("stability_days_after_opening")),
+               "requires_qc_release": form.get("requires_qc_release") == "on"}
+    changes = {name: value for name, value in changes.items()
+               if value is not None or name == "stability_days_after_opening"}
+    try:
+        api().call("PATCH", f"/api/v1/lab/reagents/{quoted(code)}", body=changes)
+    except Refusal as refusal:
+        if refusal.status == 401:
+            raise
+        return render("lab/reagent.html", refusal.status, settings_error=explain(refusal), **stock_context(code))
+    return render("lab/reagent.html", settings_notice=_("Settings of %(reagent)s saved.", reagent=code),
+                  **stock_context(code))
 
 
 def stock_answer(code: str, notice: str, movement: dict | None = None):

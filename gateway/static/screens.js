@@ -39,6 +39,13 @@
   }
   document.addEventListener("run-logged", function () { freshen("run-logged"); });
 
+  /* After a swap that replaced the control a keyboard user pressed, put focus on what the answer marks
+     (data-focus-after-swap: what was just done), so the next Tab goes on from there instead of the page's top. */
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var mark = event.detail.target.querySelector("[data-focus-after-swap]");
+    if (mark) { mark.focus(); }
+  });
+
   document.addEventListener("click", function (event) {
     if (event.target.matches("[data-cancel]")) {
       var result = event.target.closest("#run-result");

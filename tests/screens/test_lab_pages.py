@@ -249,3 +249,27 @@ def test_every_lab_page_answers_in_vietnamese_with_labelled_fields(head):
         ids = set(re.findall(r'<(?:input|select)(?![^>]*type="hidden")[^>]*\bid="([^"]+)"', html))
         labelled = set(re.findall(r'<label[^>]*\bfor="([^"]+)"', html))
         assert ids <= labelled, (path, ids - labelled)
+
+
+def test_a_reagents_settings_are_changed_and_bad_ones_refused(head, hospital):
+    client, csrf = head
+    form = {"csrf_token": csrf, "reorder_level": "25.000", "unit_cost_amount": "4", "stability_days_after_opening": "",
+            "requires_qc_release": "on"}
+    saved = client.post("/lab/reagents/UREA-R1/settings", data=form)
+    assert saved.status_code == 200 and "Đã lưu cài đặt của UREA-R1" in text(saved)
+    reagent = hospital.client().get("/api/v1/lab/reagents/UREA-R1", headers=HEAD).get_json()
+    assert (reagent["reorder_level"], reagent["unit_cost_amount"], reagent["stability_days_after_opening"],
+            reagent["requires_qc_release"]) == (25_000, 4, None, True)
+    bad = client.post("/lab/reagents/UREA-R1/settings", data={**form, "reorder_level": "-1"})
+    assert bad.status_code == 422 and "Một số ô chưa được điền đúng" in text(bad) and "reorder_level" in text(bad)
+    words = client.post("/lab/reagents/UREA-R1/settings", data={**form, "unit_cost_amount": "bốn đồng"})
+    assert words.status_code == 422 and "unit_cost_amount" in text(words)
+    assert client.post("/lab/reagents/NO-SUCH/settings", data=form).status_code == 404
+
+
+def test_the_lab_pages_switch_to_english(head):
+    client, _csrf = head
+    client.get("/language/en")
+    page = text(client.get("/lab/reagents/GLU-R1"))
+    assert 'lang="en"' in page and "Receive a lot" in page and "Stock card (latest movements)" in page
+    assert "Run-out forecast" in text(client.get("/lab/reports/forecast"))

@@ -45,6 +45,7 @@ def test_the_lab_head_receives_quarantines_and_releases_a_lot_then_downloads_the
                                                                                        artifacts):
     expect(office.get_by_role("heading", name="Hóa chất và lô")).to_be_visible()
     expect(office.locator("tr[data-reagent='HBA1C-KIT']")).to_contain_text("đang cách ly")
+    office.screenshot(path=artifacts / "lab-home.png", full_page=True)
     press_on(office, office.get_by_role("link", name="CRP-R1"))
     expect(office.get_by_role("heading", name=re.compile("^CRP-R1"))).to_be_visible()
     assert office.evaluate(UNLABELLED) == []

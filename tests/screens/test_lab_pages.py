@@ -144,6 +144,7 @@ def test_forms_without_a_submission_number_or_a_lot_or_csrf_are_refused(head, ho
     assert forged.status_code == 403
     assert client.get("/lab/reagents/NO-SUCH").status_code == 404
     assert post(client, csrf, "/lab/reagents/GLU-R1/lots/1/explode").status_code == 404
+    assert post(client, csrf, "/lab/reagents/GLU-R1/lots/99999999999999/release").status_code == 404
 
 
 def test_recipes_are_listed_and_a_recipe_is_replaced(head, hospital):
@@ -165,6 +166,7 @@ def test_recipes_are_listed_and_a_recipe_is_replaced(head, hospital):
     unknown = client.post("/lab/recipes/CBC", data={**form, "analyzer_code": ["NO-SUCH", "", ""]})
     assert unknown.status_code == 422 and 'role="alert"' in text(unknown)
     assert client.get("/lab/recipes/NO-SUCH").status_code == 404
+    assert client.post("/lab/recipes/NO-SUCH", data=form).status_code == 404
 
 
 def test_alerts_are_listed_by_state_and_acknowledged(head, hospital):
@@ -185,6 +187,7 @@ def test_alerts_are_listed_by_state_and_acknowledged(head, hospital):
     assert f'data-alert="{alert.group(1)}"' not in text(client.get("/lab/alerts"))
     assert client.get("/lab/alerts?state=nonsense").status_code == 200
     assert post(client, csrf, "/lab/alerts/999999/acknowledge").status_code == 404
+    assert post(client, csrf, "/lab/alerts/99999999999999/acknowledge").status_code == 404
 
 
 def test_the_forecast_is_drawn_and_downloads_as_csv(head):

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 import requests
 
-from bench.harness import engine_argument, percentile, start_stack, token
+from bench.harness import engine_argument, keyed, percentile, start_stack, token
 
 REAGENT, TEST = "BENCH-ALERT-R1", "BENCH-ALERT"
 PER_TEST, REORDER_LEVEL = 100, 1000
@@ -34,7 +34,7 @@ def catalogue(gateway: str, head: dict) -> None:
 
 
 def receive(gateway: str, head: dict, lot_number: str, quantity: int) -> None:
-    requests.post(f"{gateway}/api/v1/lab/reagents/{REAGENT}/lots", headers=head, timeout=30, json={
+    requests.post(f"{gateway}/api/v1/lab/reagents/{REAGENT}/lots", headers=keyed(head), timeout=30, json={
         "lot_number": lot_number, "expires_on": (date.today() + timedelta(days=400)).isoformat(),
         "quantity": quantity}).raise_for_status()
 
@@ -57,7 +57,7 @@ def crossing(gateway: str, head: dict, tech: dict, number: int) -> float:
     """Lift the stock above the level, wait for the alert to close, cross it with one test; seconds to open."""
     receive(gateway, head, f"BENCH-L{number}", PER_TEST)
     wait_for(lambda: not alert_open(gateway, head))
-    logged = requests.post(f"{gateway}/api/v1/lab/test-runs", headers=tech, timeout=30, json={
+    logged = requests.post(f"{gateway}/api/v1/lab/test-runs", headers=keyed(tech), timeout=30, json={
         "encounter_id": "ENC-BENCH", "patient_id": "BN-BENCH", "test_code": TEST})
     logged.raise_for_status()
     return wait_for(lambda: alert_open(gateway, head))

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from contextlib import closing, contextmanager
 from pathlib import Path
 
@@ -336,6 +337,17 @@ def _wait_for_port(port: int, process, timeout: int = 30) -> None:
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"nothing listens on {port}")
+
+
+IDEMPOTENCY_KEY = "Idempotency-Key"
+
+
+def keyed(headers=None, key: str | None = None) -> dict:
+    """`headers` plus an Idempotency-Key (a fresh UUID unless `key`), as every client of a POST that moves stock or
+    money must send (428 without); a key already in `headers` is kept."""
+    merged = dict(headers.items() if hasattr(headers, "items") else headers or {})
+    merged.setdefault(IDEMPOTENCY_KEY, key or str(uuid.uuid4()))
+    return merged
 
 
 def token(gateway_url: str, username: str, password: str = "demo") -> dict:

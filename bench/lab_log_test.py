@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 import requests
 
-from bench.harness import baseline_server, engine_argument, open_visits, start_stack, token
+from bench.harness import baseline_server, engine_argument, keyed, open_visits, start_stack, token
 from bench.load import interleave_wrk, wrk
 
 CONNECTIONS = 16
@@ -29,7 +29,8 @@ def stock_up(gateway: str, headers: dict) -> None:
     """Receive one large glucose lot so the run never runs out (the seeded lots are used first, FEFO)."""
     body = {"lot_number": "GLBENCH01", "expires_on": (date.today() + timedelta(days=700)).isoformat(),
             "quantity": 10**8, "cost_amount": 3 * 10**8, "supplier": "Công ty TNHH Thiết bị Y tế Việt Đức"}
-    response = requests.post(f"{gateway}/api/v1/lab/reagents/GLU-R1/lots", json=body, headers=headers, timeout=30)
+    response = requests.post(f"{gateway}/api/v1/lab/reagents/GLU-R1/lots", json=body, headers=keyed(headers),
+                             timeout=30)
     response.raise_for_status()
 
 

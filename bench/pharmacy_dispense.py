@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 import requests
 
-from bench.harness import baseline_server, engine_argument, open_visits, start_stack, token
+from bench.harness import baseline_server, engine_argument, keyed, open_visits, start_stack, token
 from bench.load import interleave_wrk, wrk
 
 CONNECTIONS = 16
@@ -30,7 +30,7 @@ def stock_up(gateway: str, headers: dict) -> None:
     for index, code in enumerate(DRUGS):
         body = {"lot_number": f"BENCH{index:02d}", "expires_on": expires_on, "quantity": 50_000_000,
                 "cost_amount": 300, "supplier": "Công ty CP Dược Hậu Giang"}
-        response = requests.post(f"{gateway}/api/v1/pharmacy/drugs/{code}/lots", json=body, headers=headers,
+        response = requests.post(f"{gateway}/api/v1/pharmacy/drugs/{code}/lots", json=body, headers=keyed(headers),
                                  timeout=30)
         response.raise_for_status()
 

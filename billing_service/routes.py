@@ -26,7 +26,7 @@ from billing_service.schemas import (
     WebhookAnswerSchema,
 )
 from billing_service.vietqr import render_png, render_svg
-from common.auth import current_principal, require_roles, require_service
+from common.auth import MONEY_STAFF, current_principal, require_roles, require_service
 from common.contracts import BillableChargeSchema, ChargeReversedSchema, EncounterSnapshotSchema
 from common.idempotency import idempotent
 from common.paging import page
@@ -36,7 +36,6 @@ webhooks_blp = Blueprint("billing_webhooks", __name__, url_prefix="/api/v1/billi
                          description="Signed payment notifications (no bearer token: the signature is the proof)")
 internal_blp = Blueprint("billing_internal", __name__, url_prefix="/internal", description="Intake from the gateway")
 BLUEPRINTS = (blp, webhooks_blp, internal_blp)
-READERS = ("cashier", "finance")
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -90,7 +89,7 @@ def charge_revenue(query):
 
 
 @blp.route("/invoices")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.arguments(InvoiceQuerySchema(), location="query")
 @blp.response(200, InvoiceSummarySchema(many=True))
 def list_invoices(query):
@@ -103,7 +102,7 @@ def list_invoices(query):
 
 
 @blp.route("/invoices/<int:invoice_id>")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.response(200, InvoiceSchema)
 def get_invoice(invoice_id):
     """Show a bill with its lines and their insurance split, its payments, what is paid and what is left."""
@@ -122,7 +121,7 @@ def create_payment_request(fields, invoice_id):
 
 
 @blp.route("/invoices/<int:invoice_id>/payment-requests")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.arguments(SubListQuerySchema(), location="query")
 @blp.response(200, PaymentRequestSchema(many=True))
 def list_payment_requests(query, invoice_id):
@@ -132,7 +131,7 @@ def list_payment_requests(query, invoice_id):
 
 
 @blp.route("/invoices/<int:invoice_id>/ledger")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.arguments(SubListQuerySchema(), location="query")
 @blp.response(200, LedgerEntrySchema(many=True))
 def list_invoice_ledger(query, invoice_id):
@@ -152,7 +151,7 @@ def record_counter_payment(fields, invoice_id):
 
 
 @blp.route("/payment-requests/<int:request_id>")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.response(200, PaymentRequestSchema)
 def get_payment_request(request_id):
     """Show a payment request and whether it has been paid."""
@@ -168,7 +167,7 @@ def cancel_payment_request(request_id):
 
 
 @blp.route("/payment-requests/<int:request_id>/qr.png")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.response(200, content_type="image/png")
 def payment_request_png(request_id):
     """Render the payment request's VietQR as a PNG for the patient's banking app."""
@@ -176,7 +175,7 @@ def payment_request_png(request_id):
 
 
 @blp.route("/payment-requests/<int:request_id>/qr.svg")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.response(200, content_type="image/svg+xml")
 def payment_request_svg(request_id):
     """Render the payment request's VietQR as an SVG."""
@@ -184,7 +183,7 @@ def payment_request_svg(request_id):
 
 
 @blp.route("/static-qr.png")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.response(200, content_type="image/png")
 def static_qr_png():
     """Render the hospital account's reusable VietQR (the payer types the amount)."""
@@ -192,7 +191,7 @@ def static_qr_png():
 
 
 @blp.route("/static-qr.svg")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.response(200, content_type="image/svg+xml")
 def static_qr_svg():
     """Render the hospital account's reusable VietQR as an SVG."""
@@ -200,7 +199,7 @@ def static_qr_svg():
 
 
 @blp.route("/payments/<int:payment_id>")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.response(200, PaymentSchema)
 def get_payment(payment_id):
     """Show a payment and how much of it can still be refunded."""
@@ -218,7 +217,7 @@ def refund_payment(fields, payment_id):
 
 
 @blp.route("/unmatched-transfers")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.arguments(SubListQuerySchema(), location="query")
 @blp.response(200, BankTransferSchema(many=True))
 def list_unmatched_transfers(query):
@@ -228,7 +227,7 @@ def list_unmatched_transfers(query):
 
 
 @blp.route("/unmatched-transfers/<int:transfer_id>/assign", methods=["POST"])
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @idempotent
 @blp.arguments(TransferAssignmentSchema())
 @blp.response(200, BankTransferSchema)

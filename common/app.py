@@ -9,7 +9,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields, validate
 
-from common import outbox
+from common import idempotency, outbox
 from common.auth import require_roles
 from common.bounds import MAX_JSON_DEPTH, json_depth_exceeds, load_json
 from common.config import base_settings, development_secrets, require_secrets
@@ -54,6 +54,7 @@ def build_app(service: str, title: str, *, proxy: peewee.DatabaseProxy, outbox_m
     bind_database(app, proxy, app.config["DATABASE_URL"])
     app.extensions["outbox_model"] = outbox_model
     app.extensions["idempotency_model"] = idempotency_model
+    app.extensions.setdefault("periodic_jobs", []).append(idempotency.forget_expired)  # stored answers: >= 72 h
     if app.config.get("REDIS_URL"):
         from common.queue import redis_connection
 

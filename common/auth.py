@@ -11,6 +11,11 @@ from flask import current_app, g, has_request_context, request
 from common.errors import Forbidden, Unauthorized
 
 ROLES = ("lab_tech", "lab_head", "pharmacist", "cashier", "finance", "admin")
+# Who reads what (admin passes every guard): the lab's staff, the people who handle money, everyone who cares for
+# a patient and must look one up.
+LAB_STAFF = ("lab_tech", "lab_head")
+MONEY_STAFF = ("cashier", "finance")
+CARE_STAFF = MONEY_STAFF + LAB_STAFF + ("pharmacist",)
 SERVICE_ROLE = "service"
 ALGORITHM = "HS256"
 

@@ -70,14 +70,18 @@ class DeclaredErrorsPlugin(BasePlugin):
             for status in _error_statuses(method, rule, view, operation):
                 responses.setdefault(status, HTTPStatus(status).name)
             if getattr(view, "idempotent", False):
-                operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY_PARAMETER)
+                required = view.idempotent == "required"
+                operation.setdefault("parameters", []).append({**IDEMPOTENCY_KEY_PARAMETER, "required": required})
+                if required:
+                    responses.setdefault(428, HTTPStatus(428).name)
             if isinstance(responses.get(200), dict) and _has_query_parameter(operation, "cursor"):
                 responses[200].setdefault("headers", {}).update(NEXT_PAGE_HEADERS)
 
 
 IDEMPOTENCY_KEY_PARAMETER = {
     "in": "header", "name": "Idempotency-Key", "required": False,
-    "description": "Any unique text (e.g. a UUID): a repeat with the same key replays the first answer",
+    "description": ("Any unique text (e.g. a UUID made once per action): a repeat with the same key replays the "
+                    "first answer (kept at least 72 h). Required on POSTs that move stock or money (428 without)"),
     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": r"^[!-~]+$"},
 }
 

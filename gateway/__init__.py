@@ -17,7 +17,7 @@ def create_app(config=None):
         EncounterFlagSchema,
     )
     from common.inbox import inbox_blueprint, one_by_one
-    from gateway import audit, audit_spool, models, proxy, routes, sign_in
+    from gateway import audit, audit_spool, models, openapi, proxy, routes, sign_in
     from gateway import config as gateway_config
     from gateway.charges import services as charges
     from gateway.check_ins import routes as check_in_routes
@@ -46,6 +46,7 @@ def create_app(config=None):
         api.register_blueprint(blueprint)
     app.add_url_rule("/api/v1/<any(lab,pharmacy,billing):area>/<path:rest>", "proxy", proxy.forward,
                      methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    openapi.install(app, api)  # /openapi.json: the gateway's paths and every service's public ones
     app.after_request(audit.audit_after_request)
     register_screens(app)
     app.extensions.setdefault("periodic_jobs", []).extend((audit_spool.drain_quietly,  # the sweeper drains it too

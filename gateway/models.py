@@ -53,6 +53,7 @@ class SignInFailure(BaseModel):
 
 class Patient(BaseModel):
     full_name = peewee.CharField(max_length=200)
+    search_name = peewee.CharField(max_length=200, default="", index=True)  # folded (gateway.patients.search)
     birth_date = peewee.DateField()
     sex = peewee.CharField(max_length=10)
     cccd = peewee.CharField(max_length=12, unique=True)

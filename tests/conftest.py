@@ -16,6 +16,7 @@ from tests.support import (
     REDIS_URL,
     SERVICE_TOKEN,
     SERVICES,
+    KeyedClient,
     LiveServer,
     choose_engine,
     create_pg_database,
@@ -136,6 +137,7 @@ def make_app(database_urls, service_ports):
 
     def factory(service: str, **overrides):
         app = service_module(service).create_app(_config(database_urls[service], service_urls, **overrides))
+        app.test_client_class = KeyedClient  # a fresh Idempotency-Key on every POST that has none
         if not any(a.config["SERVICE_NAME"] == service for a in apps):
             _truncate(app)
         apps.append(app)

@@ -14,8 +14,11 @@ from pathlib import Path
 import psycopg2
 import pytest
 import requests
+from flask.testing import FlaskClient
+from werkzeug.datastructures import Headers
 from werkzeug.serving import make_server
 
+from bench.harness import IDEMPOTENCY_KEY, keyed
 from common.auth import issue_token
 from common.config import SERVICE_PORTS
 
@@ -120,6 +123,19 @@ def bearer(role: str, subject: str | None = None, ttl: int = 8 * 3600, secret: s
 
 def service_headers(name: str = "test") -> dict:
     return {"X-Service-Token": SERVICE_TOKEN, "X-Service-Name": name}
+
+
+NO_KEY = {IDEMPOTENCY_KEY: ""}  # sent as an empty header: the server takes it as missing (the 428 tests)
+
+
+class KeyedClient(FlaskClient):
+    """The test client of every app from `make_app`: a POST without an Idempotency-Key gets a fresh one, as the
+    screens and every real client send it (the key is required on POSTs that move stock or money). A test that
+    checks idempotency passes its own key; one that checks the 428 passes `NO_KEY`."""
+
+    def post(self, *args, **kwargs):
+        kwargs["headers"] = keyed(Headers(kwargs.get("headers") or {}))
+        return super().post(*args, **kwargs)
 
 
 class LiveServer:

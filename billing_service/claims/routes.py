@@ -27,7 +27,7 @@ from billing_service.claims.schemas import (
     RunQuerySchema,
     StoredCountSchema,
 )
-from common.auth import current_principal, require_roles
+from common.auth import MONEY_STAFF, current_principal, require_roles
 from common.idempotency import idempotent
 from common.openapi import also_answers
 from common.paging import PagedQuerySchema
@@ -35,7 +35,6 @@ from common.paging import PagedQuerySchema
 blp = Blueprint("billing_claims", __name__, url_prefix="/api/v1/billing",
                 description="BHYT claims, remittances and reconciliation")
 FINANCE = ("finance",)
-READERS = ("cashier", "finance")
 REMITTANCE_BODY = {"required": True, "content": {
     "text/csv": {"schema": {"type": "string"}, "example": (
         "ma_lk,table,line_no,approved_amount,rejection_reason,paid_amount,payment_reference,paid_on\r\n"
@@ -141,7 +140,7 @@ def list_insurance_prices(query):
 
 
 @blp.route("/claims")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.arguments(ClaimQuerySchema(), location="query")
 @blp.response(200, ClaimSchema(many=True))
 def list_claims(query):
@@ -150,7 +149,7 @@ def list_claims(query):
 
 
 @blp.route("/claims/<int:claim_id>")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.response(200, ClaimSchema)
 def get_claim(claim_id):
     """Show one claim with its lines and the insurer's answers."""

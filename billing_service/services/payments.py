@@ -9,7 +9,7 @@ from billing_service import stripe_api
 from billing_service.models import Invoice, Payment, PaymentRequest, db
 from billing_service.services.invoices import add_paid, lock_invoice, record_ledger, refresh_invoice
 from billing_service.vietqr import build_payload
-from common.errors import ApiError, Conflict, NotFound, ValidationFailed
+from common.errors import ApiError, Conflict, NotFound, ValidationFailed, get_or_404
 from common.models import utcnow
 
 
@@ -60,10 +60,8 @@ def _attach_payment_intent(request: PaymentRequest, idempotency_key: str) -> Non
 
 def get_payment_request(request_id: int) -> PaymentRequest:
     """Return a payment request or raise 404."""
-    request = PaymentRequest.get_or_none(PaymentRequest.id == request_id)
-    if request is None:
-        raise NotFound(f"No payment request {request_id}", code="PAYMENT_REQUEST_NOT_FOUND")
-    return request
+    return get_or_404(PaymentRequest, PaymentRequest.id == request_id,
+                      detail=f"No payment request {request_id}", code="PAYMENT_REQUEST_NOT_FOUND")
 
 
 def vietqr_payload(request_id: int) -> str:

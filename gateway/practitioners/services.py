@@ -2,7 +2,7 @@
 
 import peewee
 
-from common.errors import ApiError, Conflict, NotFound
+from common.errors import ApiError, Conflict, get_or_404
 from gateway.models import Practitioner, db
 
 
@@ -18,10 +18,8 @@ def register_practitioner(fields: dict) -> Practitioner:
 
 def get_practitioner(practitioner_id: int) -> Practitioner:
     """Return a practitioner or raise 404."""
-    practitioner = Practitioner.get_or_none(Practitioner.id == practitioner_id)
-    if practitioner is None:
-        raise NotFound(f"No practitioner {practitioner_id}", code="PRACTITIONER_NOT_FOUND")
-    return practitioner
+    return get_or_404(Practitioner, Practitioner.id == practitioner_id,
+                      detail=f"No practitioner {practitioner_id}", code="PRACTITIONER_NOT_FOUND")
 
 
 def update_practitioner(practitioner_id: int, changes: dict) -> Practitioner:

@@ -1,6 +1,6 @@
 """Pages every role shares: `/` (to one's home), sign-in, sign-out, the language switch."""
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, current_app, redirect, request, send_from_directory, url_for
 from flask_babel import lazy_gettext as _l
 
 from gateway.screens import i18n, session
@@ -34,6 +34,16 @@ def start():
     """Send a signed-in person to their home page, anyone else to the sign-in page."""
     user, _reason = session.current()
     return redirect(home_url(user.role) if user else url_for(".sign_in"))
+
+
+@blp.route("/sw.js")
+def service_worker():
+    """Serve the screens' service worker from the site's root, so its scope covers every area (static/offline/sw.js:
+    the bench and counter pages open offline). Never cached by the browser's HTTP cache: a new one is picked up."""
+    response = send_from_directory(current_app.static_folder, "offline/sw.js", mimetype="text/javascript",
+                                   max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 @blp.route("/sign-in")

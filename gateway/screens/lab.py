@@ -19,7 +19,6 @@ is shown above the form (HX-Retarget) so what the lab head typed stays in the fo
 import csv
 import io
 import re
-import uuid
 from functools import wraps
 
 from flask import Response, redirect, request, url_for
@@ -30,7 +29,7 @@ from gateway.screens.api import Refusal, items
 from gateway.screens.bench import alert_text
 from gateway.screens.charts import Series, bar_chart
 from gateway.screens.formatting import money, number
-from gateway.screens.pages import api, area_blueprint, is_htmx, quoted, render
+from gateway.screens.pages import api, area_blueprint, form_submission_id, is_htmx, quoted, render
 from gateway.screens.problems import explain
 
 blp = area_blueprint("lab")
@@ -39,7 +38,7 @@ LOT_STATUS = {"usable": _l("usable"), "quarantined": _l("quarantined"), "expired
               "past_opened_stability": _l("past stability once opened"), "empty": _l("empty")}
 BASES = {"test": _l("per test"), "run": _l("per run (dead volume)"), "lot_opened": _l("when a run opens a new lot"),
          "day": _l("once a day (QC)")}
-ALERT_STATES = {"open": _l("Open"), "acknowledged": _l("Acknowledged"), "closed": _l("Closed")}
+ALERT_STATES = {"open": _l("Open, not yet seen"), "acknowledged": _l("Acknowledged"), "closed": _l("Closed")}
 LOT_ACTIONS = {"release": _l("Lot %(lot)s released: tests may use it."),
                "quarantine": _l("Lot %(lot)s quarantined: no test takes from it until it is released."),
                "open": _l("Lot %(lot)s opened: its stability clock has started.")}
@@ -66,12 +65,9 @@ def whole(text: str | None):
 
 def submission_id() -> str:
     """Return the form's UUID (the Idempotency-Key), or stop with 422 when it has none."""
-    value = request.form.get("submission_id", "").strip()
-    try:
-        if str(uuid.UUID(value)) == value.lower():
-            return value
-    except ValueError:
-        pass
+    value = form_submission_id()
+    if value:
+        return value
     raise Refusal(422, {"code": "NO_SUBMISSION_ID", "detail": "no submission id"})
 
 

@@ -6,10 +6,11 @@ signed in (else to the sign-in page), the area's role (else a 403 page), a CSRF 
 """
 
 import logging
+import uuid
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
@@ -169,3 +170,34 @@ def install_page_handlers(blueprint: Blueprint) -> None:
 def quoted(value: str) -> str:
     """Quote a value for a URL path segment."""
     return quote(str(value), safe="")
+
+
+def is_uuid(value: str) -> bool:
+    """Tell whether a form's submission id is a UUID as the browser writes it."""
+    try:
+        return str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False
+
+
+def form_submission_id() -> str | None:
+    """Return the form's browser-made UUID (the Idempotency-Key of what it asks), None when it has none."""
+    value = request.form.get("submission_id", "").strip()
+    return value if is_uuid(value) else None
+
+
+def patient_or_none(patient_id: str) -> dict | None:
+    """Return the gateway's patient of an id, or None when the id names none (a page shows "unknown patient")."""
+    if not str(patient_id).isdigit():
+        return None
+    try:
+        return api().get(f"/api/v1/patients/{patient_id}")
+    except Refusal as refusal:
+        if refusal.code == "PATIENT_NOT_FOUND":
+            return None
+        raise
+def relay(stream) -> Response:
+    """Give the browser an API download as it comes (its type and file name kept)."""
+    headers = {name: stream.headers[name] for name in ("Content-Disposition",) if name in stream.headers}
+    return Response(stream_with_context(stream.chunks), status=stream.status,
+                    content_type=stream.headers.get("Content-Type", "application/octet-stream"), headers=headers)

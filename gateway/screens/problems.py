@@ -20,7 +20,7 @@ MESSAGES = {
     "INSUFFICIENT_STOCK": _l("Not enough usable stock."),
     "LOT_QUARANTINED": _l("This lot is quarantined until QC releases it."),
     "LOT_EXPIRED": _l("This lot has expired."),
-    "LOT_NOT_FOUND": _l("There is no such lot of this reagent."),
+    "LOT_NOT_FOUND": _l("There is no lot with this number."),
     "LOT_EXISTS": _l("A lot with this number was already received for this reagent."),
     "LOT_ALREADY_QUARANTINED": _l("This lot is already quarantined."),
     "LOT_NOT_QUARANTINED": _l("This lot is not in quarantine; there is nothing to release."),
@@ -37,6 +37,42 @@ MESSAGES = {
     "UPSTREAM_TIMEOUT": _l("A service of the hospital system took too long to answer; try again shortly."),
     "SERVICE_UNAVAILABLE": _l("The system is busy or being restarted; try again shortly."),
     "INTERNAL_ERROR": _l("Something went wrong on our side; it has been logged. Try again in a moment."),
+    # the pharmacy counter
+    "PRESCRIPTION_NOT_FOUND": _l("There is no prescription with this number."),
+    "DISPENSE_NOT_FOUND": _l("There is no dispense with this number."),
+    "DRUG_NOT_FOUND": _l("There is no drug with this code in the catalogue."),
+    "EXCEEDS_PRESCRIPTION": _l("That is more than is left to dispense on the prescription."),
+    "UNKNOWN_LINE": _l("This line is not on the prescription or dispense; open it again."),
+    "DUPLICATE_LINE": _l("A line was given twice; open the prescription again."),
+    "RETURN_EXCEEDS_DISPENSED": _l("That is more than was dispensed and not yet brought back."),
+    "GS1_INVALID": _l("The scanned code is not a valid GS1 DataMatrix."),
+    "GS1_INCOMPLETE": _l("The scanned code lacks the GTIN, the expiry or the lot."),
+    "UNKNOWN_GTIN": _l("The scanned GTIN is not in the drug catalogue."),
+    "GTIN_MISMATCH": _l("The scanned GTIN belongs to another drug."),
+    "LOT_RECALLED": _l("This lot has been recalled; it cannot be received or dispensed."),
+    "LOT_ALREADY_RECALLED": _l("This lot is already recalled."),
+    "LOT_EXPIRY_MISMATCH": _l("This lot is on file with another expiry date; check the pack."),
+    "LOT_TOO_LARGE": _l("That quantity would take the lot past what one lot may hold or be worth."),
+    # finance: claim batches, remittances, reconciliation (billing_service/claims)
+    "PERIOD_INVALID": _l("Write the month as YYYY-MM, e.g. 2026-10."),
+    "NO_CLAIMABLE_VISITS": _l("No closed, insured visit with charges was discharged in this month: nothing to claim."),
+    "CLAIM_BATCH_EXISTS": _l("Every visit of this month is already in a batch; open the month's batches."),
+    "CLAIM_BATCH_NOT_FOUND": _l("There is no claim batch with this number."),
+    "CLAIM_BATCH_HAS_CRITICAL_FINDINGS": _l("This batch has critical findings: fix them, or record an override, "
+                                            "before sending it."),
+    "NOTHING_TO_OVERRIDE": _l("This batch has no critical finding: it can be sent without an override."),
+    "FINDINGS_CANNOT_BE_OVERRIDDEN": _l("Some critical findings must be fixed; they cannot be overridden."),
+    "UNSUPPORTED_MEDIA_TYPE": _l("This is not a remittance file: upload a .csv file (with a header row) or a .ndjson "
+                                 "file (one JSON object per line)."),
+    "REMITTANCE_NOT_UTF8": _l("The file is not UTF-8 text; save it again as CSV UTF-8 and upload it."),
+    "REMITTANCE_COLUMNS_MISSING": _l("The file's header row lacks required columns (ma_lk, table, line_no, "
+                                     "approved_amount)."),
+    "REMITTANCE_EMPTY": _l("The file has no rows."),
+    "REMITTANCE_REJECTED": _l("No row of the file could be used; see each line's reason below."),
+    "REMITTANCE_IMPORT_CONFLICT": _l("Another import of the same rows finished first; upload the file again to see "
+                                     "what is left."),
+    "REMITTANCE_NOT_FOUND": _l("There is no remittance import with this number."),
+    "RECONCILIATION_RUN_NOT_FOUND": _l("There is no reconciliation run with this number."),
 }
 
 

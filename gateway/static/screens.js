@@ -29,15 +29,19 @@
 
   /* Forms marked data-fresh-on="<event>" start afresh (new submission id, first field focused) when the server
      answers with that event in HX-Trigger (a logged run): the event comes before the answer is swapped in. */
-  function freshen(eventName) {
-    document.querySelectorAll("form[data-fresh-on~='" + eventName + "']").forEach(function (form) {
-      form.reset();
-      form.querySelectorAll("input[data-submission-id]").forEach(function (input) { input.value = uuid4(); });
-      var first = form.querySelector("[autofocus]");
-      if (first) { first.focus(); }
-    });
+  function freshForm(form) {
+    form.reset();
+    form.querySelectorAll("input[data-submission-id]").forEach(function (input) { input.value = uuid4(); });
+    var first = form.querySelector("[autofocus]");
+    if (first) { first.focus(); }
   }
-  document.addEventListener("run-logged", function () { freshen("run-logged"); });
+  function freshen(eventName) {
+    document.querySelectorAll("form[data-fresh-on~='" + eventName + "']").forEach(freshForm);
+  }
+  ["run-logged", "dispensed", "lot-received"].forEach(function (eventName) {
+    document.addEventListener(eventName, function () { freshen(eventName); });
+  });
+  window.Screens = {uuid4: uuid4, fillSubmissionIds: fillSubmissionIds, freshForm: freshForm};  /* for outbox.js */
 
   /* After a swap that replaced the control a keyboard user pressed, put focus on what the answer marks
      (data-focus-after-swap: what was just done), so the next Tab goes on from there instead of the page's top. */
@@ -48,7 +52,7 @@
 
   document.addEventListener("click", function (event) {
     if (event.target.matches("[data-cancel]")) {
-      var result = event.target.closest("#run-result");
+      var result = event.target.closest("#run-result, [data-cancel-clears]");
       if (result) { result.innerHTML = ""; }
       var test = document.getElementById("test");
       if (test) { test.focus(); } else { focusScan(); }

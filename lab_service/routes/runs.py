@@ -2,7 +2,7 @@
 
 from flask_smorest import Blueprint
 
-from common.auth import require_roles
+from common.auth import LAB_STAFF, require_roles
 from common.idempotency import idempotent
 from lab_service import services
 from lab_service.schemas import (
@@ -19,11 +19,10 @@ from lab_service.schemas import (
 )
 
 blp = Blueprint("lab_runs", __name__, url_prefix="/api/v1/lab", description="Test runs, worklist, counts")
-READERS = ("lab_tech", "lab_head")
 
 
 @blp.route("/test-runs", methods=["POST"])
-@require_roles(*READERS)
+@require_roles(*LAB_STAFF)
 @idempotent
 @blp.arguments(TestRunRequestSchema())
 @blp.response(201, TestRunSchema)
@@ -33,7 +32,7 @@ def log_test_run(fields):
 
 
 @blp.route("/test-runs")
-@require_roles(*READERS)
+@require_roles(*LAB_STAFF)
 @blp.arguments(TestRunQuerySchema(), location="query")
 @blp.response(200, TestRunSchema(many=True))
 def list_test_runs(query):
@@ -42,7 +41,7 @@ def list_test_runs(query):
 
 
 @blp.route("/test-runs/<int:run_id>")
-@require_roles(*READERS, "finance")  # finance opens the run a claim finding or rejection points at
+@require_roles(*LAB_STAFF, "finance")  # finance opens the run a claim finding or rejection points at
 @blp.response(200, TestRunSchema)
 def get_test_run(run_id):
     """Show a run with what it consumed."""
@@ -60,7 +59,7 @@ def void_test_run(body, run_id):
 
 
 @blp.route("/qc-runs", methods=["POST"])
-@require_roles(*READERS)
+@require_roles(*LAB_STAFF)
 @idempotent
 @blp.arguments(QcRunRequestSchema())
 @blp.response(201, TestRunSchema)
@@ -70,8 +69,8 @@ def log_qc_run(fields):
 
 
 @blp.route("/worklist", methods=["POST"])
-@require_roles(*READERS)
-@idempotent
+@require_roles(*LAB_STAFF)
+@idempotent(required=False)
 @blp.arguments(WorklistOrderSchema())
 @blp.response(201, WorklistOrderSchema)
 def order_test(fields):
@@ -80,7 +79,7 @@ def order_test(fields):
 
 
 @blp.route("/worklist")
-@require_roles(*READERS)
+@require_roles(*LAB_STAFF)
 @blp.arguments(WorklistQuerySchema(), location="query")
 @blp.response(200, WorklistOrderSchema(many=True))
 def list_worklist(query):
@@ -99,7 +98,7 @@ def count_lot(body, lot_id):
 
 
 @blp.route("/reagent-lots/<int:lot_id>/wastage", methods=["POST"])
-@require_roles(*READERS)
+@require_roles(*LAB_STAFF)
 @idempotent
 @blp.arguments(WastageSchema())
 @blp.response(201, MovementSchema)

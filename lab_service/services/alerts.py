@@ -8,11 +8,11 @@ import peewee
 import requests
 from flask import current_app
 
+from common import clock
 from common.auth import actor
 from common.clients import session
 from common.errors import Conflict, NotFound
 from common.paging import page
-from lab_service import clock
 from lab_service.models import LabAlert, LedgerEntry, Reagent, ReagentLot, RecipeLine, WorklistItem, db
 from lab_service.schemas import AlertSchema
 from lab_service.services import stock

@@ -4,10 +4,11 @@ from dataclasses import dataclass
 
 import peewee
 
+from common import clock
 from common.bounds import MAX_AMOUNT, ensure_within
 from common.errors import Conflict, NotFound, ValidationFailed
 from common.paging import page
-from lab_service import clock, store
+from lab_service import store
 from lab_service.models import Analyzer, LabTest, Reagent, ReagentLot, RecipeLine, db
 from lab_service.services import stock
 from lab_service.services.alert_requests import request_alert_check

@@ -2,12 +2,13 @@
 
 import json
 
+from common import clock
 from common.auth import actor
 from common.charges import publish_charge_created, publish_charge_reversed
 from common.errors import Conflict, NotFound
 from common.paging import page
 from common.stock import stock_attempts
-from lab_service import clock, store
+from lab_service import store
 from lab_service.models import Analyzer, LabTest, LedgerEntry, ReagentLot, TestRun, WorklistItem, db
 from lab_service.services import catalogue, stock
 from lab_service.services.alert_requests import request_alert_check

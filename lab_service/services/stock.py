@@ -6,10 +6,11 @@ from decimal import Decimal
 
 import peewee
 
+from common import clock
 from common.auth import actor
 from common.errors import ApiError, InsufficientStock, NotFound
 from common.money import round_half_up
-from lab_service import clock, store
+from lab_service import store
 from lab_service.models import LedgerEntry, Reagent, ReagentLot, db
 from lab_service.services.alert_requests import request_alert_check
 
@@ -67,7 +68,7 @@ def unusable_reason(lot: ReagentLot, reagent: Reagent) -> str | None:
 def effective_expiry(lot: ReagentLot, reagent: Reagent) -> date:
     """Return the date a lot stops being usable: its label expiry, or sooner once opened."""
     ends = stability_ends(lot, reagent)
-    return lot.expires_on if ends is None else min(lot.expires_on, clock.local_date(ends))
+    return lot.expires_on if ends is None else min(lot.expires_on, clock.local_day(ends))
 
 
 def usable_lots(reagents) -> dict[int, list[ReagentLot]]:

@@ -1,16 +1,19 @@
 """Prescriptions, dispenses and returns."""
 
 from flask_smorest import Blueprint
+from peewee import fn
 
 from common.auth import require_roles
 from common.idempotency import idempotent
 from common.paging import page
 from pharmacy_service import services
-from pharmacy_service.models import Prescription
+from pharmacy_service.models import Prescription, PrescriptionLine
 from pharmacy_service.schemas import (
     DispenseByPrescriptionSchema,
     DispenseInSchema,
     DispenseLineSourceSchema,
+    DispensePlanQuerySchema,
+    DispensePlanSchema,
     DispenseSchema,
     PrescriptionInSchema,
     PrescriptionQuerySchema,
@@ -29,18 +32,23 @@ PHARMACIST = "pharmacist"
 @blp.arguments(PrescriptionQuerySchema(), location="query")
 @blp.response(200, PrescriptionSchema(many=True))
 def list_prescriptions(query):
-    """List prescriptions, newest first, by visit or patient."""
+    """List prescriptions, newest first (`order=oldest`: the counter's queue), by visit, patient or state (`open`:
+    something is left to dispense)."""
     selection = Prescription.select()
+    if query.get("state") == "open":
+        selection = selection.where(fn.EXISTS(PrescriptionLine.select().where(
+            (PrescriptionLine.prescription == Prescription.id)
+            & (PrescriptionLine.quantity_dispensed < PrescriptionLine.quantity))))
     if query.get("encounter_id"):
         selection = selection.where(Prescription.encounter_id == query["encounter_id"])
     if query.get("patient_id"):
         selection = selection.where(Prescription.patient_id == query["patient_id"])
-    return page(selection, Prescription.id, query)
+    return page(selection, Prescription.id, query, descending=query["order"] == "newest")
 
 
 @blp.route("/prescriptions", methods=["POST"])
 @require_roles(PHARMACIST, allow_service=True)
-@idempotent
+@idempotent(required=False)
 @blp.arguments(PrescriptionInSchema())
 @blp.response(201, PrescriptionSchema)
 def create_prescription(fields):
@@ -54,6 +62,15 @@ def create_prescription(fields):
 def get_prescription(prescription_id):
     """Show a prescription with what is dispensed and what remains of each line."""
     return services.get_prescription(prescription_id)
+
+
+@blp.route("/prescriptions/<int:prescription_id>/dispense-plan")
+@require_roles(PHARMACIST)
+@blp.arguments(DispensePlanQuerySchema(), location="query")
+@blp.response(200, DispensePlanSchema)
+def plan_dispense(query, prescription_id):
+    """Show the lots a dispense of these quantities would take, FEFO, before it is confirmed (nothing is taken)."""
+    return services.plan_dispense(prescription_id, query["lines"])
 
 
 @blp.route("/prescriptions/<int:prescription_id>/dispenses", methods=["POST"])

@@ -41,7 +41,7 @@ def list_drugs(query):
 
 @blp.route("/drugs", methods=["POST"])
 @require_roles(PHARMACIST)
-@idempotent
+@idempotent(required=False)
 @blp.arguments(DrugSchema())
 @blp.response(201, DrugSchema)
 def create_drug(fields):

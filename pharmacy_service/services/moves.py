@@ -1,27 +1,17 @@
 """The one way stock changes: a guarded SQL update of a lot bucket plus an append-only stock-card entry."""
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
+from common import clock
 from common.auth import actor
 from common.bounds import MAX_AMOUNT, MAX_STOCK_QUANTITY, ensure_within
-from common.errors import NotFound
+from common.errors import NotFound, get_or_404
 from pharmacy_service.models import Drug, DrugLot, StockEntry
-
-HOSPITAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def local_today() -> date:
-    """Return today's date at the hospital (expiry dates are local calendar days)."""
-    return datetime.now(HOSPITAL_TZ).date()
 
 
 def get_drug(code: str) -> Drug:
     """Return the drug with BHYT code `code` or raise 404."""
-    drug = Drug.get_or_none(Drug.code == code)
-    if drug is None:
-        raise NotFound(f"No drug with code {code}", code="DRUG_NOT_FOUND")
-    return drug
+    return get_or_404(Drug, Drug.code == code, detail=f"No drug with code {code}", code="DRUG_NOT_FOUND")
 
 
 def get_lot(lot_id: int) -> DrugLot:
@@ -35,6 +25,13 @@ def get_lot(lot_id: int) -> DrugLot:
 def usable_condition(today: date):
     """SQL condition for lots that may be dispensed: available and not past their expiry day."""
     return (DrugLot.status == "available") & (DrugLot.expires_on >= today)
+
+
+def lot_condition(lot: DrugLot, today: date | None = None) -> str:
+    """Say what a lot is good for today: recalled, quarantined, expired (past its expiry day) or usable."""
+    if lot.status in ("recalled", "quarantined"):
+        return lot.status
+    return "expired" if lot.expires_on < (today or clock.today()) else "usable"
 
 
 def _guarded_update(lot_id: int, condition, column, change: int) -> int | None:

@@ -27,7 +27,8 @@ def lot_recipients(lot_id: int) -> list[dict]:
         visit.update(patient_id=dispense.patient_id, encounter_id=dispense.encounter_id)
         visit["quantity"] += pick.quantity
         visit["quantity_returned"] += pick.quantity_returned
-        visit["dispenses"].append({"dispense_id": dispense.id, "dispensed_at": dispense.created_at,
+        visit["dispenses"].append({"dispense_id": dispense.id, "prescription_id": dispense.prescription_id,
+                                   "dispensed_at": dispense.created_at,
                                    "quantity": pick.quantity, "quantity_returned": pick.quantity_returned})
     return list(by_visit.values())
 

@@ -2,6 +2,7 @@
 
 from peewee import JOIN, Case, fn
 
+from common import clock
 from common.errors import Conflict, InsufficientStock
 from pharmacy_service.models import Drug, DrugLot, StockEntry, db
 from pharmacy_service.services import alerts
@@ -9,7 +10,6 @@ from pharmacy_service.services.moves import (
     ensure_room,
     get_drug,
     get_lot,
-    local_today,
     move_stock,
     note_on_card,
     usable_condition,
@@ -78,7 +78,7 @@ def stock_card(drug_code: str, limit: int) -> list[StockEntry]:
 
 def stock_report() -> list[dict]:
     """Return on-hand, usable and quarantined quantities and their value at cost, for every drug."""
-    today = local_today()
+    today = clock.today()
     usable = Case(None, [(usable_condition(today), DrugLot.quantity_on_hand)], 0)
     held = DrugLot.quantity_on_hand + DrugLot.quantity_quarantined
     query = (Drug.select(Drug, fn.COALESCE(fn.SUM(held), 0).alias("on_hand"),

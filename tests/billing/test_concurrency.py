@@ -17,7 +17,7 @@ from tests.billing.factories import (
     charge,
     encounter,
 )
-from tests.support import bearer, service_headers
+from tests.support import bearer, keyed, service_headers
 
 THREADS = 8
 
@@ -81,12 +81,12 @@ def test_refunds_racing_on_one_payment_never_give_back_more_than_it_received(bil
     bill = invoice(billing_url)
     cash = {"method": "cash", "amount": 101_000, "reason": "Thu tiền mặt tại quầy số 1"}
     payment = requests.post(f"{billing_url}/api/v1/billing/invoices/{bill['id']}/payments", json=cash,
-                            headers=bearer("cashier"), timeout=10).json()
+                            headers=keyed(bearer("cashier")), timeout=10).json()
 
     def refund():
         return requests.post(f"{billing_url}/api/v1/billing/payments/{payment['id']}/refunds",
-                             json={"amount": 30_000, "reason": "Hoàn tiền chênh lệch"}, headers=bearer("finance"),
-                             timeout=20).status_code
+                             json={"amount": 30_000, "reason": "Hoàn tiền chênh lệch"},
+                             headers=keyed(bearer("finance")), timeout=20).status_code
 
     statuses = in_parallel([refund] * THREADS)
 

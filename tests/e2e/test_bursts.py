@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from bench.harness import open_visits, start_stack, token
-from tests.support import wait_until
+from tests.support import keyed, wait_until
 
 TIMEOUT = 60
 BURST, STOCK_FOR = 32, 20
@@ -79,7 +79,7 @@ def test_32_technicians_logging_at_once_on_stock_for_20_get_20_runs_and_12_refus
         "code": "CRP-BURST", "name": "Định lượng CRP", "loinc": "1988-5", "service_code": "23.0107.1567",
         "price_amount": 53_800, "insurance_price_amount": 53_800,
         "recipe": [{"reagent_code": "CRP-BURST-R1", "quantity": 150}]}), 201)
-    ok(requests.post(f"{gateway}/api/v1/lab/reagents/CRP-BURST-R1/lots", headers=head, timeout=TIMEOUT, json={
+    ok(requests.post(f"{gateway}/api/v1/lab/reagents/CRP-BURST-R1/lots", headers=keyed(head), timeout=TIMEOUT, json={
         "lot_number": "CRP2611B", "expires_on": EXPIRES, "quantity": 150 * STOCK_FOR, "cost_amount": 105_000}), 201)
     visits = open_visits(gateway, BURST)
 
@@ -106,7 +106,7 @@ def test_32_pharmacists_dispensing_at_once_on_stock_for_20_get_20_dispenses_and_
         "code": "40.158-T", "name": "Amoxicillin (lô thử tải)", "active_ingredient": "Amoxicillin",
         "strength": "500 mg", "dosage_form": "Viên nang cứng", "route": "Uống", "atc_code": "J01CA04",
         "registration_number": "VD-25731-16", "base_unit": "capsule", "price_amount": 1_050}), 201)
-    lot = ok(requests.post(f"{gateway}/api/v1/pharmacy/drugs/40.158-T/lots", headers=pharmacist, timeout=TIMEOUT,
+    lot = ok(requests.post(f"{gateway}/api/v1/pharmacy/drugs/40.158-T/lots", headers=keyed(pharmacist), timeout=TIMEOUT,
                            json={"lot_number": "AMX2611T", "expires_on": EXPIRES, "quantity": STOCK_FOR,
                                  "cost_amount": 800, "supplier": "Công ty CP Dược Hậu Giang"}), 201)
     visits = open_visits(gateway, BURST)

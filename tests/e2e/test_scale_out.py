@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from bench.harness import open_visits, start_stack, token
-from tests.support import on_postgres_run, wait_until
+from tests.support import keyed, on_postgres_run, wait_until
 
 TIMEOUT = 60
 TESTS, VISITS = 500, 25
@@ -30,7 +30,7 @@ def stack(request, tmp_path_factory):
 def test_a_burst_of_500_logged_tests_is_500_charges_and_500_invoice_lines(stack):
     gateway = stack["gateway"]
     head, tech, finance = token(gateway, "labhead"), token(gateway, "labtech"), token(gateway, "finance")
-    requests.post(f"{gateway}/api/v1/lab/reagents/GLU-R1/lots", headers=head, timeout=TIMEOUT, json={
+    requests.post(f"{gateway}/api/v1/lab/reagents/GLU-R1/lots", headers=keyed(head), timeout=TIMEOUT, json={
         "lot_number": "GL2612X", "expires_on": (date.today() + timedelta(days=300)).isoformat(),
         "quantity": 10**7, "cost_amount": 3 * 10**7}).raise_for_status()
     visits = open_visits(gateway, VISITS)

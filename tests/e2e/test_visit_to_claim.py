@@ -17,7 +17,7 @@ import requests
 from bench.harness import start_stack
 from billing_service.claims.bhyt_xml import parse_giamdinhhs
 from billing_service.vietqr import parse_payload
-from tests.support import wait_until
+from tests.support import keyed, wait_until
 
 TIMEOUT = 15
 
@@ -36,7 +36,7 @@ class Api:
         return requests.get(self.base + path, params=params, headers=self.headers, timeout=TIMEOUT)
 
     def post(self, path: str, body=None, key: str | None = None, **kwargs):
-        headers = {**self.headers, **({"Idempotency-Key": key} if key else {}), **kwargs.pop("headers", {})}
+        headers = keyed({**self.headers, **kwargs.pop("headers", {})}, key)  # a fresh key unless one is given
         return requests.post(self.base + path, json=body, headers=headers, timeout=TIMEOUT, **kwargs)
 
 

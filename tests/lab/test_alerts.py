@@ -4,7 +4,8 @@ from datetime import date, timedelta
 
 from flask import Flask, request
 
-from lab_service import clock, jobs
+from common import clock
+from lab_service import jobs
 from tests.lab.catalogue import (
     GLUCOSE_REAGENT,
     GLUCOSE_TEST,

@@ -8,7 +8,7 @@ import requests
 
 from common import outbox
 from tests.lab.catalogue import GLUCOSE_REAGENT, GLUCOSE_TEST, HEAD, TECH, add_reagent, add_test, ok, receive
-from tests.support import bearer, wait_until
+from tests.support import bearer, keyed, wait_until
 
 SOON = (date.today() + timedelta(days=60)).isoformat()
 CASHIER = bearer("cashier")
@@ -118,7 +118,7 @@ def test_two_heads_voiding_the_same_run_at_once_return_its_reagent_once(engine, 
     def lab_head():
         start.wait()
         response = requests.post(f"{lab_url}/api/v1/lab/test-runs/{run['id']}/void",
-                                 json={"reason": "Trùng chỉ định"}, headers=HEAD, timeout=30)
+                                 json={"reason": "Trùng chỉ định"}, headers=keyed(HEAD), timeout=30)
         statuses.append(response.status_code)
 
     threads = [threading.Thread(target=lab_head) for _ in range(2)]

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from lab_service import clock
+from common import clock
 from tests.lab.catalogue import (
     HBA1C_REAGENT,
     HBA1C_TEST,

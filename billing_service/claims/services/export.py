@@ -10,7 +10,7 @@ from billing_service.claims.fhir_export import iter_bundle_json
 from billing_service.claims.mapping import iter_claim_visits
 from billing_service.claims.services.batches import get_claim_batch
 from billing_service.claims.services.checks import guard_export
-from billing_service.claims.services.periods import LOCAL_TZ
+from common import clock
 
 DEFAULT_FACILITY_NAME = "Bệnh viện Đa khoa tỉnh"
 
@@ -34,6 +34,6 @@ def export_claim_batch(batch_id: int, export_format: str) -> Export:
         provider = current_app.config.get("BHYT_FACILITY_NAME") or DEFAULT_FACILITY_NAME
         return Export(iter_bundle_json(iter_claim_visits(batch), provider_name=provider),
                       "application/fhir+json", f"claims_{name}.fhir.json")
-    created_on = batch.created_at.astimezone(LOCAL_TZ).date()
+    created_on = clock.local_day(batch.created_at)
     return Export(iter_giamdinhhs(batch.facility_code, created_on, batch.visit_count, iter_claim_visits(batch)),
                   "application/xml", f"GIAMDINHHS_{name}.xml")

@@ -53,14 +53,16 @@ def lot_status(lot: dict) -> str:
     return "usable" if lot.get("usable") else (lot.get("unusable_reason") or "empty")
 
 
+GROUPED = re.compile(r"-?(\d{1,18}|\d{1,3}([. ]\d{3}){1,5})")  # 200000, 200.000 or 200 000 (never a decimal comma)
+
+
 def whole(text: str | None):
-    """Read a typed whole number ("200.000", "200 000" or "200000"); anything else goes to the API as typed, which
-    refuses it naming the field. Empty is None."""
+    """Read a typed whole number ("200.000", "200 000" or "200000"); anything else ("1,5", "1.5", words) goes to
+    the API as typed, which refuses it naming the field. Empty is None."""
     text = (text or "").strip()
     if not text:
         return None
-    digits = re.sub(r"[.\s,]", "", text)
-    return int(digits) if re.fullmatch(r"-?\d{1,18}", digits) else text
+    return int(re.sub(r"[. ]", "", text)) if GROUPED.fullmatch(text) else text
 
 
 def submission_id() -> str:

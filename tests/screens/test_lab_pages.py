@@ -276,3 +276,12 @@ def test_the_lab_pages_switch_to_english(head):
     page = text(client.get("/lab/reagents/GLU-R1"))
     assert 'lang="en"' in page and "Receive a lot" in page and "Stock card (latest movements)" in page
     assert "Run-out forecast" in text(client.get("/lab/reports/forecast"))
+
+
+@pytest.mark.parametrize("typed, read", [("200000", 200_000), ("200.000", 200_000), ("1 200 000", 1_200_000),
+                                         ("-5", -5), ("", None), ("1,5", "1,5"), ("1.5", "1.5"),
+                                         ("12.34.567", "12.34.567"), ("mười", "mười")])
+def test_typed_whole_numbers_are_read_with_thousands_dots_and_nothing_else(typed, read):
+    from gateway.screens.lab import whole
+
+    assert whole(typed) == read

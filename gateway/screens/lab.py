@@ -101,17 +101,10 @@ def reagents_with_stock() -> list[dict]:
 def home():
     """Show every reagent's stock and lots at a glance, and how many alerts wait."""
     reagents = reagents_with_stock()
-    for reagent in reagents:
-        reagent["statuses"] = _count_statuses(reagent["lots"])
+    for one in reagents:
+        one["lots"] = [{**lot, "status": lot_status(lot)} for lot in one["lots"]]
     alerts = items(api().get("/api/v1/lab/alerts", state="open", limit=200))
     return render("lab/home.html", reagents=reagents, open_alerts=len(alerts), lot_status=LOT_STATUS)
-
-
-def _count_statuses(lots: list[dict]) -> dict[str, int]:
-    counted: dict[str, int] = {}
-    for lot in lots:
-        counted[lot_status(lot)] = counted.get(lot_status(lot), 0) + 1
-    return counted
 
 
 def stock_context(code: str, notice: str | None = None, movement: dict | None = None) -> dict:

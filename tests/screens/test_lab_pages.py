@@ -45,7 +45,7 @@ def test_the_home_page_shows_every_reagent_with_its_lots_statuses(head):
     html = text(page)
     assert page.status_code == 200 and "Quản lý khoa xét nghiệm" in html
     assert 'data-reagent="HBA1C-KIT"' in html and "đang cách ly" in html  # HB2608 waits for QC release
-    assert "GLU-R1" in html and "600.000 uL" in html  # two lots of glucose
+    assert "GLU-R1" in html and "600.000 uL" in html and 'data-lot="GL2609B"' in html  # two lots of glucose
 
 
 def test_only_the_lab_head_opens_the_area(hospital):

@@ -1,7 +1,7 @@
 """Operations: migrate, seed, run everything (make run), the outbox sweeper and the rq worker.
 
 Usage: python -m manage {run,migrate,makemigration,seed,create-admin,sweep,worker,procfile,health,card-sandbox,
-bank-transfer,card-terminal}
+bank-transfer,card-terminal,verify,digest}
 """
 
 import argparse
@@ -139,6 +139,38 @@ def health(name: str) -> None:
     if problem:
         sys.exit(f"{name}: unhealthy: {problem}")
     print(f"{name}: healthy")
+
+
+def verify(services=SERVICES, apps=None) -> int:
+    """Check every ledger chain of `services`; print each broken stream's first bad row; return how many broke."""
+    import json
+
+    from common.integrity import verify as verify_chains
+    from common.queue import app_connection
+
+    broken = 0
+    for service in services:
+        app = (apps or {}).get(service) or _app(service)
+        with app_connection(app):
+            report = verify_chains()
+        for chain in report["chains"]:
+            state = "ok" if not chain["breaks"] else f"{len(chain['breaks'])} broken stream(s)"
+            print(f"{service}: {chain['chain']}: {chain['streams']} stream(s), {chain['rows']} row(s): {state}")
+            for found in chain["breaks"]:
+                broken += 1
+                print("  " + json.dumps(found, ensure_ascii=False))
+    return broken
+
+
+def digest(services=SERVICES, apps=None) -> None:
+    """Write today's digest of every stream head of `services` (the sweeper writes one a day by itself)."""
+    from common.integrity import write_digest
+    from common.queue import app_connection
+
+    for service in services:
+        app = (apps or {}).get(service) or _app(service)
+        with app_connection(app):
+            print(f"{service}: {write_digest()}")
 
 
 def worker(burst: bool = False) -> None:
@@ -281,8 +313,9 @@ def run() -> None:
     seed()
     path = var_dir() / "Procfile"
     path.write_text(procfile())
-    print("\nHospital inventory & billing is starting:")
     ports = service_ports()
+    print(f"\nSign in: http://127.0.0.1:{ports['gateway']}/   (demo logins below, password 'demo')")
+    print("\nHospital inventory & billing is starting:")
     for service, port in ports.items():
         print(f"  {service:17} http://127.0.0.1:{port}   docs: http://127.0.0.1:{port}/docs")
     print(f"  Public API (use this): http://127.0.0.1:{ports['gateway']}/api/v1/...")
@@ -324,9 +357,13 @@ def main(argv=None) -> None:
                                                                  "(pm_card_chargeDeclined declines)")
     commands.add_parser("health", help="exit 0 when a process on this host works (for health checks)").add_argument(
         "name", choices=(*SERVICES, "worker", "sweeper"))
+    commands.add_parser("verify", help="check the ledgers' hash chains; exit 1 when one is broken").add_argument(
+        "services", nargs="*", default=list(SERVICES))
+    commands.add_parser("digest", help="write today's digest of every chain head").add_argument(
+        "services", nargs="*", default=list(SERVICES))
     args = parser.parse_args(argv)
     if args.command in ("migrate", "seed", "makemigration", "create-admin", "sweep", "worker", "card-sandbox",
-                        "bank-transfer", "card-terminal"):
+                        "bank-transfer", "card-terminal", "verify", "digest"):
         if args.command != "worker" and not os.environ.get("JWT_SECRET"):
             _load_demo_secrets()
     if args.command == "run":
@@ -353,6 +390,11 @@ def main(argv=None) -> None:
         bank_transfer(args.reference, args.amount)
     elif args.command == "card-terminal":
         card_terminal(args.reference, args.card)
+    elif args.command == "verify":
+        if verify(tuple(args.services)):
+            sys.exit(1)
+    elif args.command == "digest":
+        digest(tuple(args.services))
 
 
 if __name__ == "__main__":

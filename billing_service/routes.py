@@ -4,7 +4,7 @@ from flask import Response, request
 from flask_smorest import Blueprint
 
 from billing_service import services
-from billing_service.models import BankTransfer, Invoice, LedgerEntry, PaymentRequest
+from billing_service.models import BankTransfer, Invoice, LedgerEntry, PaymentRequest, RecallAdjustment
 from billing_service.review_schemas import PaymentReviewQuerySchema, PaymentReviewSchema
 from billing_service.schemas import (
     BankTransferSchema,
@@ -18,6 +18,8 @@ from billing_service.schemas import (
     PaymentRequestCreateSchema,
     PaymentRequestSchema,
     PaymentSchema,
+    RecallAdjustmentQuerySchema,
+    RecallAdjustmentSchema,
     ReceiptSchema,
     RefundCreateSchema,
     RefundSchema,
@@ -30,6 +32,7 @@ from common.auth import MONEY_STAFF, current_principal, require_roles, require_s
 from common.contracts import BillableChargeSchema, ChargeReversedSchema, EncounterSnapshotSchema
 from common.idempotency import idempotent
 from common.paging import page
+from common.read_audit import reads_patient_data
 
 blp = Blueprint("billing", __name__, url_prefix="/api/v1/billing", description="Invoices, payments, refunds")
 webhooks_blp = Blueprint("billing_webhooks", __name__, url_prefix="/api/v1/billing/webhooks",
@@ -92,6 +95,7 @@ def charge_revenue(query):
 @require_roles(*MONEY_STAFF)
 @blp.arguments(InvoiceQuerySchema(), location="query")
 @blp.response(200, InvoiceSummarySchema(many=True))
+@reads_patient_data("invoices")
 def list_invoices(query):
     """List bills, newest first, by visit, patient or state."""
     selection = Invoice.select()
@@ -104,6 +108,7 @@ def list_invoices(query):
 @blp.route("/invoices/<int:invoice_id>")
 @require_roles(*MONEY_STAFF)
 @blp.response(200, InvoiceSchema)
+@reads_patient_data("invoice")
 def get_invoice(invoice_id):
     """Show a bill with its lines and their insurance split, its payments, what is paid and what is left."""
     return services.get_invoice(invoice_id)
@@ -153,6 +158,7 @@ def record_counter_payment(fields, invoice_id):
 @blp.route("/payment-requests/<int:request_id>")
 @require_roles(*MONEY_STAFF)
 @blp.response(200, PaymentRequestSchema)
+@reads_patient_data("payment-request")
 def get_payment_request(request_id):
     """Show a payment request and whether it has been paid."""
     return services.get_payment_request(request_id)
@@ -201,6 +207,7 @@ def static_qr_svg():
 @blp.route("/payments/<int:payment_id>")
 @require_roles(*MONEY_STAFF)
 @blp.response(200, PaymentSchema)
+@reads_patient_data("payment")
 def get_payment(payment_id):
     """Show a payment and how much of it can still be refunded."""
     return services.get_payment(payment_id)
@@ -242,7 +249,7 @@ def assign_transfer(fields, transfer_id):
 @blp.response(200, PaymentReviewSchema(many=True))
 def list_payment_reviews(query):
     """List card payments held because the provider reported another amount or currency than was asked."""
-    return services.list_reviews(query["state"], query["limit"])
+    return services.list_reviews(query)
 
 
 @webhooks_blp.route("/stripe", methods=["POST"])
@@ -257,3 +264,18 @@ def stripe_webhook():
 def bank_transfer_webhook():
     """Accept a signed bank transfer notification (X-Signature: sha256=<hex>) and match it to a bill."""
     return services.receive_bank_transfer(request.get_data(), request.headers.get("X-Signature", ""))
+
+
+@blp.route("/recall-adjustments")
+@require_roles(*MONEY_STAFF)
+@blp.arguments(RecallAdjustmentQuerySchema(), location="query")
+@blp.response(200, RecallAdjustmentSchema(many=True))
+def list_recall_adjustments(query):
+    """What recalls did to bills: lines reversed, credit notes with the refund due, claim lines withdrawn or
+    corrected; by recall or by bill."""
+    selection = RecallAdjustment.select()
+    if query.get("recall_id"):
+        selection = selection.where(RecallAdjustment.recall_id == query["recall_id"])
+    if query.get("invoice_id"):
+        selection = selection.where(RecallAdjustment.invoice == query["invoice_id"])
+    return page(selection, RecallAdjustment.id, query, descending=False)

@@ -2,7 +2,9 @@
 
 from flask import g, request
 
+from common import read_audit
 from gateway import audit_spool
+from gateway.audit import request_actor
 
 
 def note_patient_read(patient_id) -> None:
@@ -26,3 +28,17 @@ def audit_patient_read(response):
                                                             response.status_code, g.get("request_id"),
                                                             patient_id=shown))
     return response
+
+
+def audit_service_read(upstream_headers, status_code: int) -> None:
+    """Write an audit line for a proxied read the service behind marked as patient data (common.read_audit): a
+    bill, a lab result, a prescription or dispense, a claim batch's file, with its patient or how many."""
+    subject = upstream_headers.get(read_audit.SUBJECT_HEADER)
+    if subject is None or request.method != "GET":
+        return
+    actor, role = request_actor()  # the proxy verifies no token: read it as the audit of changes does
+    patients = upstream_headers.get(read_audit.PATIENTS_HEADER)
+    details = {"subject": subject, "patients": int(patients) if patients and patients.isdigit() else None}
+    audit_spool.record_later(audit_spool.clean_line(
+        actor, role, f"GET {request.path}", status_code, g.get("request_id"),
+        patient_id=upstream_headers.get(read_audit.PATIENT_HEADER), details=details))

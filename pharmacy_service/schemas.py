@@ -278,8 +278,12 @@ class StockEntrySchema(Schema):
     created_at = fields.AwareDateTime()
 
 
-class LedgerQuerySchema(Schema):
+class LedgerQuerySchema(PagedQuerySchema):
     limit = page_limit(500, maximum=5000)
+
+
+class StockQuerySchema(PagedQuerySchema):
+    limit = page_limit(1000)
 
 
 class CountInSchema(Schema):
@@ -314,8 +318,24 @@ class RecipientSchema(Schema):
     dispenses = fields.List(fields.Nested(RecipientDispenseSchema))
 
 
+RECALL_KINDS = ("defective", "precautionary")
+RECALL_MONEY = ("all", "defective_only", "none")
+
+
+class RecallInSchema(Schema):
+    reason = _reason(required=True)
+    kind = fields.String(load_default="defective", validate=validate.OneOf(RECALL_KINDS),
+                         metadata={"description": "defective (the product is faulty) or precautionary"})
+    money = fields.String(load_default="defective_only", validate=validate.OneOf(RECALL_MONEY), metadata={
+        "description": "which recalls take the money back from the dispensed lines: all, defective_only, none"})
+
+
 class RecallSchema(Schema):
     id = fields.Integer()
+    kind = fields.String()
+    money = fields.String()
+    money_fixed = fields.Boolean()
+    reversed_lines = fields.Integer(metadata={"description": "dispensed lines whose charge was taken back"})
     lot_id = fields.Integer()
     lot_number = fields.String()
     drug_code = fields.String()

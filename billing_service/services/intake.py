@@ -26,6 +26,7 @@ from billing_service.services.invoices import (
     record_ledger,
     refresh_invoice,
 )
+from billing_service.services.recall_money import settle_recalled_line
 from common import clock
 from common.models import utcnow
 
@@ -286,8 +287,11 @@ def receive_reversal(event: dict) -> tuple[LineReversal, bool]:
             line = InvoiceLine.get_or_none(InvoiceLine.charge_key == event["charge_key"])
             if line is not None:
                 invoice = lock_invoice(line.invoice_id)
+                line = InvoiceLine.get_by_id(line.id)  # as it is under the bill's lock
                 if _reduce_line(line, reversal) == "applied":
-                    settle_invoice(invoice, "reversal", event["key"], note=event["reason"])
+                    after = settle_invoice(invoice, "reversal", event["key"], note=event["reason"])
+                    if event.get("recall_id"):
+                        settle_recalled_line(event, line, invoice, after)
     except peewee.IntegrityError:
         return LineReversal.get(LineReversal.key == event["key"]), False
     return LineReversal.get_by_id(reversal.id), True

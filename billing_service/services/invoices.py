@@ -3,7 +3,7 @@
 import peewee
 
 from billing_service import store
-from billing_service.models import Invoice, InvoiceLine, LedgerEntry, db
+from billing_service.models import LEDGER_CHAIN, Invoice, InvoiceLine, db
 from billing_service.vietqr import make_bill_reference
 from common.errors import NotFound, get_or_404
 from common.models import utcnow
@@ -102,7 +102,8 @@ def record_ledger(invoice_id: int, kind: str, reference: str, actor: str, *, bef
             return 0
         return getattr(after, column) - getattr(before, column)
 
-    LedgerEntry.create(invoice=invoice_id, kind=kind, reference=reference[:200], actor=actor[:100],
-                       hospital_amount=delta("hospital_amount"), insurer_amount=delta("insurer_amount"),
-                       patient_amount=delta("patient_amount"), cash_amount=cash_amount,
-                       note=note[:500] if note else None)
+    store.append_chained(LEDGER_CHAIN, {
+        "invoice": invoice_id, "kind": kind, "reference": reference[:200], "actor": actor[:100],
+        "hospital_amount": delta("hospital_amount"), "insurer_amount": delta("insurer_amount"),
+        "patient_amount": delta("patient_amount"), "cash_amount": cash_amount, "note": note[:500] if note else None,
+        "created_at": utcnow()})

@@ -61,10 +61,9 @@ class Api:
         """GET one page of a list: its rows in `body`, and `next_cursor` when more follow."""
         return self.call("GET", path, query={name: value for name, value in params.items() if value is not None})
 
-    def fetch(self, path: str) -> tuple[str, bytes]:
-        """GET a resource that is not JSON (a QR image): its content type and bytes; raise Refusal on 4xx/5xx."""
-        answer = self.call("GET", path, headers={"Accept": "*/*"}, raw=True)
-        return answer.body
+    def patch(self, path: str, body: dict) -> Answer:
+        """PATCH JSON; raise Refusal on a 4xx/5xx answer."""
+        return self.call("PATCH", path, body=body)
 
     def post(self, path: str, body: dict | None = None, idempotency_key: str | None = None) -> Answer:
         """POST JSON (with an Idempotency-Key when given); raise Refusal on a 4xx/5xx answer."""
@@ -104,15 +103,12 @@ class Api:
         return Stream(code, dict(headers), _chunks(context, body))
 
     def call(self, method: str, path: str, *, query: dict | None = None, body: dict | None = None,
-             headers: dict | None = None, data: bytes | None = None, content_type: str | None = None,
-             raw: bool = False) -> Answer:
-        """Send one request through the gateway app and decode its answer (`raw`: its content type and bytes)."""
+             headers: dict | None = None, data: bytes | None = None, content_type: str | None = None) -> Answer:
+        """Send one request through the gateway app and decode its answer."""
         status, response_headers, payload = self.send(method, path, query=query, body=body, headers=headers,
                                                       data=data, content_type=content_type)
         if status >= 400:
             raise _refusal(status, response_headers, payload)
-        if raw:
-            return Answer(status, (response_headers.get("Content-Type", ""), payload), False)
         decoded = json.loads(payload) if payload and _is_json(response_headers) else None
         return Answer(status, decoded, response_headers.get("Idempotent-Replayed") == "true",
                       response_headers.get("X-Next-Cursor"))

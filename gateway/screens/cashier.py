@@ -234,8 +234,8 @@ def take_card(invoice_id):
 @passive
 def qr_png(request_id):
     """The VietQR image of a payment request, through the signed-in session (a browser sends no bearer header)."""
-    content_type, png = api().fetch(f"/api/v1/billing/payment-requests/{request_id}/qr.png")
-    return Response(png, mimetype=content_type or "image/png", headers={"Cache-Control": "no-store"})
+    png, headers = api().download(f"/api/v1/billing/payment-requests/{request_id}/qr.png")
+    return Response(png, mimetype=headers.get("Content-Type", "image/png"), headers={"Cache-Control": "no-store"})
 
 
 @blp.route("/payment-requests/<int:request_id>/display")

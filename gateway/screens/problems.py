@@ -29,6 +29,17 @@ MESSAGES = {
     "ALERT_NOT_FOUND": _l("There is no such alert."),
     "ALERT_NOT_OPEN": _l("This alert is no longer open (already acknowledged or closed)."),
     "BILLING_UNAVAILABLE": _l("Billing is not answering, so the margin cannot be computed now; try again shortly."),
+    "PASSWORD_CHANGE_REQUIRED": _l("Change your password first."),
+    "WRONG_PASSWORD": _l("The current password is wrong."),
+    "PASSWORD_UNCHANGED": _l("The new password must differ from the current one."),
+    "PASSWORD_TOO_WEAK": _l("The password is too weak: at least 10 characters, not containing the username, not a "
+                            "few characters repeated."),
+    "SIGN_IN_LOCKED": _l("Too many wrong passwords: sign-in is locked for a while. Try again later or ask an "
+                         "administrator to reset the password."),
+    "USER_EXISTS": _l("A user with this username already exists."),
+    "USER_NOT_FOUND": _l("There is no such user."),
+    "OWN_ACCOUNT": _l("You cannot change your own role, disable yourself or reset your own password here; ask "
+                      "another administrator."),
     "VALIDATION_FAILED": _l("Some fields are not filled in correctly."),
     "MALFORMED_REQUEST": _l("The request was not understood."),
     "IDEMPOTENCY_KEY_REUSED": _l("This form was already sent with other values; reload the page and try again."),
@@ -37,6 +48,21 @@ MESSAGES = {
     "UPSTREAM_TIMEOUT": _l("A service of the hospital system took too long to answer; try again shortly."),
     "SERVICE_UNAVAILABLE": _l("The system is busy or being restarted; try again shortly."),
     "INTERNAL_ERROR": _l("Something went wrong on our side; it has been logged. Try again in a moment."),
+    # the cashier desk
+    "PATIENT_ALREADY_REGISTERED": _l("A patient with this CCCD is already registered."),
+    "CARD_BELONGS_TO_ANOTHER_PATIENT": _l("This card's social-insurance number belongs to another patient."),
+    "COVERAGE_ALREADY_RECORDED": _l("This card, with the same start date, is already recorded."),
+    "ENCOUNTER_ALREADY_OPEN": _l("This patient already has an open visit; close it before opening another."),
+    "INVOICE_NOT_FOUND": _l("There is no bill with this number."),
+    "INVOICE_ALREADY_PAID": _l("Nothing is left to pay on this bill."),
+    "INVOICE_VOID": _l("This bill is void: nothing to pay."),
+    "AMOUNT_EXCEEDS_BALANCE": _l("The amount is more than what is left to pay."),
+    "PAYMENT_REQUEST_EXPIRED": _l("This QR code has expired; show a new one."),
+    "PAYMENT_REQUEST_CANCELED": _l("This QR code was cancelled; show a new one."),
+    "PAYMENT_PROVIDER_UNAVAILABLE": _l("The card payment provider is not reachable; take cash or a transfer, or try "
+                                       "again shortly."),
+    "PAYMENT_PROVIDER_TIMEOUT": _l("The card payment provider did not answer in time; try again shortly."),
+    "PAYMENT_PROVIDER_REJECTED": _l("The card payment provider refused the request."),
     # the pharmacy counter
     "PRESCRIPTION_NOT_FOUND": _l("There is no prescription with this number."),
     "DISPENSE_NOT_FOUND": _l("There is no dispense with this number."),

@@ -4,6 +4,7 @@ from flask_smorest import Blueprint
 
 from common.auth import LAB_STAFF, require_roles
 from common.idempotency import idempotent
+from common.read_audit import reads_patient_data
 from lab_service import services
 from lab_service.schemas import (
     CountSchema,
@@ -35,6 +36,7 @@ def log_test_run(fields):
 @require_roles(*LAB_STAFF)
 @blp.arguments(TestRunQuerySchema(), location="query")
 @blp.response(200, TestRunSchema(many=True))
+@reads_patient_data("test-runs")
 def list_test_runs(query):
     """List runs, newest first."""
     return services.list_runs(query)
@@ -43,6 +45,7 @@ def list_test_runs(query):
 @blp.route("/test-runs/<int:run_id>")
 @require_roles(*LAB_STAFF, "finance")  # finance opens the run a claim finding or rejection points at
 @blp.response(200, TestRunSchema)
+@reads_patient_data("test-run")
 def get_test_run(run_id):
     """Show a run with what it consumed."""
     return services.describe_run(run_id)
@@ -82,6 +85,7 @@ def order_test(fields):
 @require_roles(*LAB_STAFF)
 @blp.arguments(WorklistQuerySchema(), location="query")
 @blp.response(200, WorklistOrderSchema(many=True))
+@reads_patient_data("worklist")
 def list_worklist(query):
     """List the worklist (open orders by default), oldest first."""
     return services.list_worklist(query)

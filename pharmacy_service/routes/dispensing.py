@@ -6,6 +6,7 @@ from peewee import fn
 from common.auth import require_roles
 from common.idempotency import idempotent
 from common.paging import page
+from common.read_audit import reads_patient_data
 from pharmacy_service import services
 from pharmacy_service.models import Prescription, PrescriptionLine
 from pharmacy_service.schemas import (
@@ -31,6 +32,7 @@ PHARMACIST = "pharmacist"
 @require_roles(PHARMACIST)
 @blp.arguments(PrescriptionQuerySchema(), location="query")
 @blp.response(200, PrescriptionSchema(many=True))
+@reads_patient_data("prescriptions")
 def list_prescriptions(query):
     """List prescriptions, newest first (`order=oldest`: the counter's queue), by visit, patient or state (`open`:
     something is left to dispense)."""
@@ -59,6 +61,7 @@ def create_prescription(fields):
 @blp.route("/prescriptions/<int:prescription_id>")
 @require_roles(PHARMACIST)
 @blp.response(200, PrescriptionSchema)
+@reads_patient_data("prescription")
 def get_prescription(prescription_id):
     """Show a prescription with what is dispensed and what remains of each line."""
     return services.get_prescription(prescription_id)
@@ -96,6 +99,7 @@ def dispense_scanned_prescription(fields):
 @blp.route("/dispenses/<int:dispense_id>")
 @require_roles(PHARMACIST)
 @blp.response(200, DispenseSchema)
+@reads_patient_data("dispense")
 def get_dispense(dispense_id):
     """Show a dispense with the lots each line came from."""
     return services.dispense_view(dispense_id)
@@ -104,6 +108,7 @@ def get_dispense(dispense_id):
 @blp.route("/dispense-lines/<int:line_id>")
 @require_roles(PHARMACIST, "finance")
 @blp.response(200, DispenseLineSourceSchema)
+@reads_patient_data("dispense-line")
 def get_dispense_line(line_id):
     """Show the dispense a line belongs to (the source of a claimed drug line), with the lots it came from."""
     return services.dispense_line_source(line_id)

@@ -59,12 +59,13 @@ def take_planned(plan: dict[int, list[tuple[DrugLot, int]]], reference: str, tod
         for lot, take in picks:
             per_lot[lot.id] += take
             lots[lot.id] = lot
-    balances = store.take(per_lot, today)
+    taken = store.take(per_lot, today)
     who = actor()
     store.add_stock_entries([{"drug": lots[lot_id].drug_id, "lot": lot_id, "kind": "dispense", "bucket": "shelf",
                               "quantity_change": -per_lot[lot_id], "balance_after": balance,
-                              "reference": reference, "actor": who} for lot_id, balance in balances.items()])
-    return balances
+                              "reference": reference, "actor": who} for lot_id, (balance, _head) in taken.items()],
+                            {lot_id: head for lot_id, (_balance, head) in taken.items()})
+    return {lot_id: balance for lot_id, (balance, _head) in taken.items()}
 
 
 def drugs_to_recheck(plan: dict[int, list[tuple[DrugLot, int]]], balances: dict[int, int], lines) -> set[int]:

@@ -28,7 +28,7 @@ def desk(make_app, live_server, localstripe) -> Hospital:  # noqa: F811 (the fix
     lab_app = make_app("lab_service")
     gateway_app = make_app("gateway", **SCREEN_SETTINGS)
     live_server(lab_app)
-    hospital = Hospital(gateway_app, live_server(gateway_app), lab_app)
+    hospital = Hospital(gateway_app, live_server(gateway_app), lab_app, None)
     for app in (lab_app, gateway_app):
         with app.app_context():
             seed_service(app.config["SERVICE_NAME"])

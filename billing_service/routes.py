@@ -249,7 +249,7 @@ def assign_transfer(fields, transfer_id):
 @blp.response(200, PaymentReviewSchema(many=True))
 def list_payment_reviews(query):
     """List card payments held because the provider reported another amount or currency than was asked."""
-    return services.list_reviews(query["state"], query["limit"])
+    return services.list_reviews(query)
 
 
 @webhooks_blp.route("/stripe", methods=["POST"])

@@ -30,6 +30,7 @@ def create_app(config=None):
     from gateway.patients.schemas import RecordId
     from gateway.practitioners import routes as practitioner_routes
     from gateway.screens import register_screens
+    from gateway.users import routes as user_routes
 
     app, api = build_app("gateway", "Hospital gateway", proxy=models.db, outbox_model=models.OutboxMessage,
                          idempotency_model=models.IdempotencyRecord, config=config,
@@ -43,6 +44,7 @@ def create_app(config=None):
     })
     for blueprint in (routes.auth_blp, routes.internal_blp, inbox, routes.ledger_blp, patient_routes.blp,
                       encounter_routes.blp, practitioner_routes.blp, check_in_routes.blp, operation_routes.blp,
+                      user_routes.blp,
                       outbox_blueprint("/api/v1/gateway", roles=("finance",)),
                       integrity_blueprint(app, "/api/v1/gateway", [models.CHARGE_CHAIN, models.AUDIT_CHAIN],
                                           models.IntegrityAlert)):

@@ -20,6 +20,9 @@ class User(BaseModel):
     password_hash = peewee.CharField(max_length=255)
     active = peewee.BooleanField(default=True)
     created_at = UtcDateTimeField(default=utcnow)
+    # set when an admin creates the account or resets its password: the user must choose their own at sign-in
+    must_change_password = peewee.BooleanField(default=False)
+    password_changed_at = UtcDateTimeField(null=True)
 
     class Meta:
         table_name = "app_user"

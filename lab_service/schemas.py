@@ -240,7 +240,7 @@ class LedgerRowSchema(Schema):
     created_at = fields.AwareDateTime()
 
 
-class StockCardQuerySchema(Schema):
+class StockCardQuerySchema(PagedQuerySchema):
     limit = page_limit(500, maximum=5000)
 
 

@@ -278,8 +278,12 @@ class StockEntrySchema(Schema):
     created_at = fields.AwareDateTime()
 
 
-class LedgerQuerySchema(Schema):
+class LedgerQuerySchema(PagedQuerySchema):
     limit = page_limit(500, maximum=5000)
+
+
+class StockQuerySchema(PagedQuerySchema):
+    limit = page_limit(1000)
 
 
 class CountInSchema(Schema):

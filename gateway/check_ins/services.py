@@ -15,6 +15,7 @@ from common import clock
 from common.clients import session
 from common.errors import Conflict, get_or_404
 from common.models import utcnow
+from common.paging import page
 from common.queue import after_commit, service_job
 from gateway.check_ins.record import check_in_document
 from gateway.models import CheckIn, Encounter, db
@@ -143,10 +144,10 @@ def retry_check_in(check_in_id: int) -> CheckIn:
 
 def list_check_ins(query: dict) -> list[CheckIn]:
     """List check-ins, newest first, optionally in one state."""
-    selection = CheckIn.select().order_by(CheckIn.id.desc()).limit(query["limit"])
+    selection = CheckIn.select()
     if query.get("state"):
         selection = selection.where(CheckIn.state == query["state"])
-    return list(selection)
+    return page(selection, CheckIn.id, query)
 
 
 def check_in_of(encounter_id: int) -> CheckIn | None:

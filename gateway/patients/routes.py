@@ -9,6 +9,7 @@ from gateway.encounters import services as encounter_services
 from gateway.patients import record, search, services
 from gateway.patients.record_schemas import PatientRecordSchema
 from gateway.patients.schemas import (
+    CoverageListQuerySchema,
     CoverageQuerySchema,
     CoverageSchema,
     PatientQuerySchema,
@@ -71,10 +72,11 @@ def add_coverage(fields, patient_id):
 
 @blp.route("/patients/<int:patient_id>/coverages")
 @require_roles(*MONEY_STAFF)
+@blp.arguments(CoverageListQuerySchema(), location="query")
 @blp.response(200, CoverageSchema(many=True))
-def list_coverages(patient_id):
-    """List a patient's BHYT cards, latest first."""
-    return services.coverages_of(patient_id)
+def list_coverages(query, patient_id):
+    """List a patient's BHYT cards, latest first (paged)."""
+    return services.list_coverages(patient_id, query)
 
 
 @blp.route("/coverages")

@@ -80,6 +80,10 @@ CCCD_QUERY = r"^\d{12}$"
 SEARCHES = ("cccd", "name", "phone", "card")
 
 
+class CoverageListQuerySchema(PagedQuerySchema):
+    """A patient's cards, a page at a time."""
+
+
 class PatientQuerySchema(PagedQuerySchema):
     """Find patients by exactly one of: CCCD, name (accent-insensitive prefix), phone, BHYT card or its
     social-insurance number (the card's last 10 digits)."""

@@ -6,6 +6,7 @@ import peewee
 
 from common import clock
 from common.errors import Conflict, NotFound, get_or_404
+from common.paging import page
 from gateway.models import Coverage, Patient, db
 from gateway.patients.search import fold
 
@@ -93,6 +94,13 @@ def coverages_of(patient_id: int) -> list[Coverage]:
     get_patient(patient_id)
     return list(Coverage.select().where(Coverage.patient == patient_id)
                 .order_by(Coverage.valid_from.desc(), Coverage.id.desc()))
+
+
+def list_coverages(patient_id: int, query: dict) -> list[Coverage]:
+    """Return one page of a patient's cards, latest first (the order of coverages_of)."""
+    get_patient(patient_id)
+    return page(Coverage.select().where(Coverage.patient == patient_id), Coverage.valid_from, query,
+                then=Coverage.id)
 
 
 def coverage_for_cccd(cccd: str, day: date | None) -> tuple[Patient, Coverage]:

@@ -3,6 +3,7 @@
 import peewee
 
 from common.errors import ApiError, Conflict, get_or_404
+from common.paging import page
 from gateway.models import Practitioner, db
 
 
@@ -43,12 +44,12 @@ def active_practitioner(practitioner_id: int | None) -> Practitioner | None:
 
 def list_practitioners(query: dict) -> list[Practitioner]:
     """List practitioners by name, optionally of one department or only the active ones."""
-    selection = Practitioner.select().order_by(Practitioner.full_name, Practitioner.id).limit(query["limit"])
+    selection = Practitioner.select()
     if query.get("department"):
         selection = selection.where(Practitioner.department.startswith(query["department"]))
     if query.get("active") is not None:
         selection = selection.where(Practitioner.active == query["active"])
-    return list(selection)
+    return page(selection, Practitioner.full_name, query, descending=False, then=Practitioner.id)
 
 
 def practitioner_snapshot(practitioner: Practitioner) -> dict:

@@ -61,6 +61,10 @@ class Api:
         """GET one page of a list: its rows in `body`, and `next_cursor` when more follow."""
         return self.call("GET", path, query={name: value for name, value in params.items() if value is not None})
 
+    def patch(self, path: str, body: dict) -> Answer:
+        """PATCH JSON; raise Refusal on a 4xx/5xx answer."""
+        return self.call("PATCH", path, body=body)
+
     def post(self, path: str, body: dict | None = None, idempotency_key: str | None = None) -> Answer:
         """POST JSON (with an Idempotency-Key when given); raise Refusal on a 4xx/5xx answer."""
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}

@@ -95,6 +95,8 @@ def guard(area: Area | None):
         session.end()
         return to_sign_in(reason)
     g.user = user
+    if user.must_change_password:  # an admin set this password: nothing opens before the user chooses their own
+        return to_change_password()
     if area is not None and not may_open(user.role, area):
         raise Forbidden("role")
     if request.method == "POST" and not session.csrf_ok():
@@ -115,6 +117,14 @@ def to_sign_in(reason: str | None = None) -> Response:
     target = url_for("screens_common.sign_in", reason=reason if reason != "signed_out" else None, next=back)
     if is_htmx():
         return Response(status=401, headers={"HX-Redirect": target})
+    return redirect(target)
+
+
+def to_change_password() -> Response:
+    """Send the browser to the forced change-password page (htmx follows HX-Redirect)."""
+    target = url_for("screens_common.change_password")
+    if is_htmx():
+        return Response(status=403, headers={"HX-Redirect": target})
     return redirect(target)
 
 
@@ -155,6 +165,8 @@ def install_page_handlers(blueprint: Blueprint) -> None:
         if refusal.status == 401:  # the token ran out or was refused: sign in again
             session.end()
             return to_sign_in("expired")
+        if refusal.code == "PASSWORD_CHANGE_REQUIRED":
+            return to_change_password()
         return render("common/_refusal.html" if is_htmx() else "common/refusal.html", refusal.status,
                       message=explain(refusal))
 
@@ -196,6 +208,8 @@ def patient_or_none(patient_id: str) -> dict | None:
         if refusal.code == "PATIENT_NOT_FOUND":
             return None
         raise
+
+
 def relay(stream) -> Response:
     """Give the browser an API download as it comes (its type and file name kept)."""
     headers = {name: stream.headers[name] for name in ("Content-Disposition",) if name in stream.headers}

@@ -37,7 +37,15 @@ from flask_babel import lazy_gettext as _l
 from common.gs1 import GS1Error, element_string, read_scan
 from gateway.screens.api import Refusal, items
 from gateway.screens.formatting import number
-from gateway.screens.pages import api, area_blueprint, is_uuid, passive, patient_or_none, quoted, render
+from gateway.screens.pages import (
+    api,
+    area_blueprint,
+    form_submission_id,
+    passive,
+    patient_or_none,
+    quoted,
+    render,
+)
 from gateway.screens.problems import explain
 
 blp = area_blueprint("pharmacy")
@@ -111,8 +119,8 @@ def prescription():
 def dispense():
     """Dispense the confirmed quantities (form fields in the module docstring); show what came from which lot."""
     form = request.form
-    submission_id = form.get("submission_id", "").strip()
-    if not is_uuid(submission_id):
+    submission_id = form_submission_id()
+    if submission_id is None:
         return render("common/_refusal.html", 422, message=_("This form has no submission number; reload the page."))
     found = look_up_prescription(form.get("prescription", ""))
     quantities = quantities_from(form)
@@ -252,8 +260,8 @@ def receive_scan():
 def receive_lot():
     """Receive the scanned lot with the confirmed quantity and cost; show the lot as it now stands."""
     form = request.form
-    submission_id = form.get("submission_id", "").strip()
-    if not is_uuid(submission_id):
+    submission_id = form_submission_id()
+    if submission_id is None:
         return render("common/_refusal.html", 422, message=_("This form has no submission number; reload the page."))
     try:
         expires_on = date.fromisoformat(form.get("expires_on", ""))
@@ -297,6 +305,11 @@ def receipt_context(code: str) -> dict:
             "supplier": (known or latest or {}).get("supplier", ""), "other_lots": detail["lots"]}
 
 
+def looks_scanned(text: str) -> bool:
+    """Tell a scanned GS1 element string (AI 01 first, the (01) form, a symbology identifier) from a drug code."""
+    return text.startswith(("]", "(01)", "\x1d")) or bool(re.fullmatch(r"01\d{14}.*", text, re.S))
+
+
 def drug_by_gtin(gtin: str) -> dict | None:
     """Return the catalogue's drug with this GTIN-14, or None."""
     return next((drug for drug in items(api().get(f"{API}/drugs", limit=1000)) if drug.get("gtin") == gtin), None)
@@ -320,8 +333,8 @@ def find_return():
 def return_drugs():
     """Take the typed quantities back into stock (form: dispense, submission_id, reason, qty_<dispense line id>)."""
     form = request.form
-    submission_id = form.get("submission_id", "").strip()
-    if not is_uuid(submission_id):
+    submission_id = form_submission_id()
+    if submission_id is None:
         return render("common/_refusal.html", 422, message=_("This form has no submission number; reload the page."))
     dispense_id = prescription_number(form.get("dispense", ""))
     if dispense_id is None:
@@ -354,10 +367,13 @@ def return_context(scanned: str) -> dict:
 @blp.route("/stock")
 def stock():
     """Show every drug's stock (on hand, usable, quarantined); a drug opens its lots."""
-    panel, context = None, {}
+    panel, status, context = None, 200, {}
     if request.args.get("code"):
-        panel, context = "pharmacy/_drug_lots.html", drug_lots_context(request.args["code"])
-    return render("pharmacy/stock.html", rows=api().get(f"{API}/stock"), panel=panel, **context)
+        try:
+            panel, context = "pharmacy/_drug_lots.html", drug_lots_context(request.args["code"])
+        except Stopped as stop:
+            panel, status, context = "pharmacy/_stopped.html", stop.status, {"message": stop.message}
+    return render("pharmacy/stock.html", status, rows=api().get(f"{API}/stock"), panel=panel, **context)
 
 
 @blp.route("/stock/drug")
@@ -375,8 +391,8 @@ def lot(lot_id: int):
 @blp.route("/stock/lots/<int:lot_id>/recall", methods=["POST"])
 def recall(lot_id: int):
     """Recall a lot (form: submission_id, reason): blocked at once; show who received it."""
-    submission_id = request.form.get("submission_id", "").strip()
-    if not is_uuid(submission_id):
+    submission_id = form_submission_id()
+    if submission_id is None:
         return render("common/_refusal.html", 422, message=_("This form has no submission number; reload the page."))
     answer = api().post(f"{API}/lots/{lot_id}/recall", {"reason": request.form.get("reason", "").strip()},
                         idempotency_key=submission_id)
@@ -387,10 +403,22 @@ def recall(lot_id: int):
 
 
 def drug_lots_context(code: str) -> dict:
-    """A drug with every lot (the API gives each its condition)."""
-    code = code.strip()
+    """A drug with every lot (the API gives each its condition); a scanned pack's DataMatrix names its drug by the
+    GTIN and picks out its lot (the one a recall notice names, found by scanning a pack of it)."""
+    code, scanned_lot = code.strip(), None
+    if looks_scanned(code):
+        try:
+            scan = read_scan(code)
+        except GS1Error as error:
+            raise Stopped(422, _("This scan is not a drug pack's GS1 DataMatrix (%(reason)s).",
+                                 reason=str(error))) from None
+        drug = drug_by_gtin(scan.gtin) if scan.gtin else None
+        if drug is None:
+            raise Stopped(404, _("GTIN %(gtin)s is not in the drug catalogue. Add the drug to the catalogue first.",
+                                 gtin=scan.gtin or "—"))
+        code, scanned_lot = drug["code"], scan.lot_number
     try:
-        return {"drug": api().get(f"{API}/drugs/{quoted(code)}")}
+        return {"drug": api().get(f"{API}/drugs/{quoted(code)}"), "scanned_lot": scanned_lot}
     except Refusal as refusal:
         if refusal.code == "DRUG_NOT_FOUND":
             raise Stopped(404, _("There is no drug with code %(code)s in the catalogue.", code=code[:40])) from None

@@ -29,6 +29,17 @@ MESSAGES = {
     "ALERT_NOT_FOUND": _l("There is no such alert."),
     "ALERT_NOT_OPEN": _l("This alert is no longer open (already acknowledged or closed)."),
     "BILLING_UNAVAILABLE": _l("Billing is not answering, so the margin cannot be computed now; try again shortly."),
+    "PASSWORD_CHANGE_REQUIRED": _l("Change your password first."),
+    "WRONG_PASSWORD": _l("The current password is wrong."),
+    "PASSWORD_UNCHANGED": _l("The new password must differ from the current one."),
+    "PASSWORD_TOO_WEAK": _l("The password is too weak: at least 10 characters, not containing the username, not a "
+                            "few characters repeated."),
+    "SIGN_IN_LOCKED": _l("Too many wrong passwords: sign-in is locked for a while. Try again later or ask an "
+                         "administrator to reset the password."),
+    "USER_EXISTS": _l("A user with this username already exists."),
+    "USER_NOT_FOUND": _l("There is no such user."),
+    "OWN_ACCOUNT": _l("You cannot change your own role, disable yourself or reset your own password here; ask "
+                      "another administrator."),
     "VALIDATION_FAILED": _l("Some fields are not filled in correctly."),
     "MALFORMED_REQUEST": _l("The request was not understood."),
     "IDEMPOTENCY_KEY_REUSED": _l("This form was already sent with other values; reload the page and try again."),

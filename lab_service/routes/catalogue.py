@@ -64,8 +64,9 @@ def update_reagent(changes, code):
 @blp.arguments(StockCardQuerySchema(), location="query")
 @blp.response(200, StockCardSchema)
 def get_stock_card(query, code):
-    """Show the reagent's stock card: the latest ledger rows with the running balance."""
-    return services.stock_card(code, query["limit"])
+    """Show the reagent's stock card: the latest ledger rows with the running balance (older rows: the next page's
+    cursor)."""
+    return services.stock_card(code, query)
 
 
 @blp.route("/reagents/<code>/lots", methods=["POST"])

@@ -10,6 +10,7 @@ from common import clock
 from common.auth import actor
 from common.errors import ApiError, InsufficientStock, NotFound
 from common.money import round_half_up
+from common.paging import page
 from lab_service import store
 from lab_service.models import LedgerEntry, Reagent, ReagentLot, db
 from lab_service.services.alert_requests import request_alert_check
@@ -253,11 +254,13 @@ def reject_past_expiry(expires_on: date) -> None:
                        code="LOT_EXPIRED", status=422)
 
 
-def stock_card(code: str, limit: int = 500) -> dict:
-    """Return the reagent's latest `limit` ledger rows in order, with the running balance after each row."""
+def stock_card(code: str, query: dict) -> dict:
+    """Return one page of the reagent's ledger (the latest `limit` rows, or those before the cursor: older rows are
+    reached page by page) in order, with the running balance after each row; `balance` is the balance after the
+    page's newest row (on the first page, the reagent's balance now)."""
     reagent = reagent_by_code(code)
-    latest = list(LedgerEntry.select(LedgerEntry, ReagentLot).join(ReagentLot)
-                  .where(LedgerEntry.reagent == reagent).order_by(LedgerEntry.id.desc()).limit(limit))
+    latest = page(LedgerEntry.select(LedgerEntry, ReagentLot).join(ReagentLot).where(LedgerEntry.reagent == reagent),
+                  LedgerEntry.id, query)
     latest.reverse()
     balance = 0
     if latest:

@@ -24,6 +24,7 @@ from pharmacy_service.schemas import (
     ReceiveLotSchema,
     RecipientSchema,
     StockEntrySchema,
+    StockQuerySchema,
     StockRowSchema,
 )
 
@@ -65,7 +66,7 @@ def get_drug(code):
 @blp.response(200, StockEntrySchema(many=True))
 def get_stock_card(query, code):
     """Read the drug's stock card (append-only ledger), newest first, with running balances."""
-    return services.stock_card(code, query["limit"])
+    return services.stock_card(code, query)
 
 
 @blp.route("/drugs/<code>/lots", methods=["POST"])
@@ -156,10 +157,11 @@ def lot_recipients(lot_id):
 
 @blp.route("/stock")
 @require_roles(PHARMACIST)
+@blp.arguments(StockQuerySchema(), location="query")
 @blp.response(200, StockRowSchema(many=True))
-def stock():
-    """Show on-hand, usable and quarantined stock and its value at cost, for every drug."""
-    return services.stock_report()
+def stock(query):
+    """Show on-hand, usable and quarantined stock and its value at cost, for every drug by code (paged)."""
+    return services.stock_report(query)
 
 
 @blp.route("/alerts")

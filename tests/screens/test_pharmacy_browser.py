@@ -109,3 +109,55 @@ def test_every_field_of_the_counter_has_a_label(hospital, counter):
     for path in ("/pharmacy/receive", "/pharmacy/returns", "/pharmacy/stock"):
         counter.goto(hospital.url + path)
         assert counter.evaluate(UNLABELLED) == [], path
+
+
+def test_a_partial_dispense_by_keyboard_leaves_the_rest_open(hospital, counter, artifacts):
+    scan(counter, "2")
+    expect(counter.get_by_role("button", name="Phát thuốc")).to_be_focused()
+    quantity = counter.get_by_label("Phát lần này: Ceftriaxon 1 g")
+    quantity.focus()
+    counter.keyboard.press("Control+A")
+    counter.keyboard.type("4")
+    counter.keyboard.press("Enter")  # plans again with 4 vials: the lots shown are what will be taken
+    expect(counter.locator("#prescription-panel")).to_contain_text("10 lọ còn lại vẫn mở trên đơn thuốc")
+    expect(counter.get_by_label("Phát lần này: Ceftriaxon 1 g")).to_have_value("4")
+    expect(counter.get_by_role("button", name="Phát thuốc")).to_be_focused()
+    counter.keyboard.press("Enter")
+    dispensed = counter.locator("#prescription-panel [data-dispensed]")
+    expect(dispensed).to_contain_text("Còn mở trên đơn: Ceftriaxon 1 g × 10 lọ")
+    expect(counter.locator("#queue tr[data-prescription='2']")).to_contain_text("đã phát một phần")
+    counter.screenshot(path=artifacts / "pharmacy-partial-dispense.png", full_page=True)
+    prescription = hospital.client().get("/api/v1/pharmacy/prescriptions/2", headers=bearer("pharmacist")).get_json()
+    assert [line["quantity_dispensed"] for line in prescription["lines"]] == [4, 7]
+
+
+def test_a_lot_is_found_by_scanning_a_pack_and_recalled_by_keyboard(hospital, counter, artifacts):
+    scan(counter, "1")  # Nguyễn Văn An gets amoxicillin from the lot that expires first
+    expect(counter.get_by_role("button", name="Phát thuốc")).to_be_focused()
+    counter.keyboard.press("Enter")
+    expect(counter.locator("#prescription-panel [data-dispensed]")).to_be_visible()
+    pharmacist = bearer("pharmacist")
+    lots = hospital.client().get(f"/api/v1/pharmacy/drugs/{DRUGS['amoxicillin']['code']}",
+                                 headers=pharmacist).get_json()["lots"]
+    first = min(lots, key=lambda lot: lot["expires_on"])
+    expires = first["expires_on"].replace("-", "")[2:]
+
+    counter.goto(hospital.url + "/pharmacy/stock")
+    ready(counter)
+    expect(counter.get_by_label(re.compile("^Thuốc \\(mã thuốc"))).to_be_focused()
+    scan(counter, f"01{AMOXICILLIN_GTIN}17{expires}10{first['lot_number']}21SN55501")
+    picked = counter.locator(f"#drug-panel tr[data-scanned][data-lot='{first['lot_number']}']")
+    expect(picked.get_by_role("button")).to_be_focused()
+    counter.keyboard.press("Enter")
+    recipients = counter.locator("#lot-panel table.recipients")
+    expect(recipients).to_contain_text("Nguyễn Văn An")
+    expect(counter.get_by_label(re.compile("^Lý do thu hồi"))).to_be_focused()
+    scan(counter, "Công văn thu hồi số 1234/QLD-CL của Cục Quản lý Dược")
+    recalled = counter.locator("#lot-panel [data-recalled]")
+    expect(recalled).to_contain_text("1 lượt khám được gắn cờ")
+    expect(counter.locator("#lot-panel [data-condition]").first).to_have_text("đã thu hồi")
+    lot_row = counter.locator(f"#drug-panel tr[data-lot='{first['lot_number']}'] [data-condition]")
+    expect(lot_row).to_have_text("đã thu hồi")  # the drug's lots are read again after the recall
+    counter.screenshot(path=artifacts / "pharmacy-lot-recalled.png", full_page=True)
+    lot = hospital.client().get(f"/api/v1/pharmacy/lots/{first['id']}", headers=pharmacist).get_json()
+    assert lot["condition"] == "recalled"

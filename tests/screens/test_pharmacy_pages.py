@@ -282,3 +282,21 @@ def test_every_page_of_the_counter_opens_and_only_for_the_pharmacist(hospital):
     technician = hospital.client()
     sign_in(technician, "labtech")
     assert technician.get("/pharmacy/").status_code == 403
+
+
+def test_scanning_a_pack_on_the_stock_page_picks_out_its_lot_for_a_recall(hospital):
+    client, _csrf = signed_in_pharmacist(hospital)
+    lots = sorted(lots_of(hospital, AMOXICILLIN).values(), key=lambda lot: lot["expires_on"])
+    second = lots[1]
+    expires = second["expires_on"].replace("-", "")[2:]
+    found = client.get("/pharmacy/stock/drug", query_string={"code": f"01{AMOXICILLIN_GTIN}17{expires}"
+                                                                     f"10{second['lot_number']}21SN99"}, headers=HTMX)
+    page = found.get_data(as_text=True)
+    assert found.status_code == 200 and "Amoxicillin 500 mg" in page
+    row = re.search(rf'<tr data-lot="{second["lot_number"]}"[^>]*>', page).group(0)
+    assert "data-scanned" in row
+    unknown_lot = client.get("/pharmacy/stock/drug", query_string={"code": f"01{AMOXICILLIN_GTIN}1727063010NOPE"},
+                             headers=HTMX)
+    assert unknown_lot.status_code == 200 and "Lô NOPE của thuốc này không có trong kho" in text_of(unknown_lot)
+    bad = client.get("/pharmacy/stock", query_string={"code": f"01{AMOXICILLIN_GTIN[:-1]}0"})
+    assert bad.status_code == 422 and "Tồn kho và thu hồi" in text_of(bad)

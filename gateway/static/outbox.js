@@ -125,13 +125,14 @@
     return fields;
   }
 
+  /* What the item is, in words: data-outbox, then data-outbox-summary with each {field} replaced by its value. */
   function summary(form, fields) {
-    var wanted = (form.getAttribute("data-outbox-summary") || "").split(",");
-    var parts = [];
-    wanted.forEach(function (name) {
-      fields.forEach(function (pair) { if (pair[0] === name.trim() && pair[1]) { parts.push(pair[1]); } });
+    var values = {};
+    fields.forEach(function (pair) { values[pair[0]] = pair[1]; });
+    var detail = (form.getAttribute("data-outbox-summary") || "").replace(/\{(\w+)\}/g, function (all, name) {
+      return values[name] || "—";
     });
-    return form.getAttribute("data-outbox") + (parts.length ? ": " + parts.join(" · ") : "");
+    return form.getAttribute("data-outbox") + (detail ? " · " + detail : "");
   }
 
   function submissionId(form) {
@@ -307,11 +308,15 @@
   }
 
   /* ---- the panel: badge, last synced, the items ---- */
+  /* dd/mm/yyyy HH:MM in the hospital's time zone, as every page shows times. */
+  var HOSPITAL_TIME = {timeZone: "Asia/Ho_Chi_Minh", day: "2-digit", month: "2-digit", year: "numeric",
+                       hour: "2-digit", minute: "2-digit", hourCycle: "h23"};
   function clock(ms) {
-    var when = new Date(ms);
-    var two = function (n) { return (n < 10 ? "0" : "") + n; };
-    return two(when.getDate()) + "/" + two(when.getMonth() + 1) + "/" + when.getFullYear() + " " +
-      two(when.getHours()) + ":" + two(when.getMinutes());
+    var parts = {};
+    new Intl.DateTimeFormat("en-GB", HOSPITAL_TIME).formatToParts(new Date(ms)).forEach(function (part) {
+      parts[part.type] = part.value;
+    });
+    return parts.day + "/" + parts.month + "/" + parts.year + " " + parts.hour + ":" + parts.minute;
   }
 
   function button(text, action, seq) {

@@ -168,7 +168,7 @@ def test_a_gateway_stopped_and_started_mid_way_through_20_logs_gives_20_runs(sta
     runs = runs_on(stack, visit)
     assert len(runs) == runs_before + 20
     assert len({run["id"] for run in runs}) == len(runs)
-    assert {item["state"] for item in items_in(page) if item["label"].endswith(f"{visit} · GLU")} == {"sent"}
+    assert {item["state"] for item in items_in(page) if item["label"].endswith(f"lượt khám {visit}, xét nghiệm GLU")} == {"sent"}
 
 
 NO_WEB_LOCKS = "Object.defineProperty(Navigator.prototype, 'locks', {get: () => undefined})"
@@ -203,3 +203,22 @@ def test_two_tabs_offline_both_replaying_send_each_item_once(stack, context, loc
         expect(pending(tab)).to_have_text("0", timeout=60_000)
     assert len(sent) == 6 and set(sent.values()) == {1}, sent
     assert len(runs_on(stack, visit)) == runs_before + 6
+
+
+def test_a_run_refused_on_replay_is_shown_with_what_to_do_and_kept_until_the_technician_acts(stack, context, artifacts):
+    closed, _patient = visit_of("Phạm Thị Dung")  # closed this morning: the server refuses runs on it
+    page = controlled(open_bench(context))
+    context.set_offline(True)
+    log_glucose(page, closed, kept=True)
+    context.set_offline(False)
+    refused = page.locator("[data-outbox-item][data-state=refused]")
+    expect(refused).to_have_count(1, timeout=60_000)
+    expect(refused).to_contain_text(f"Lượt khám {closed} đã đóng")
+    expect(refused).to_contain_text("Thử lại")
+    expect(page.locator("[data-outbox-refused]")).to_have_text("1")
+    page.screenshot(path=artifacts / "bench-offline-refused.png", full_page=True)
+    page.reload()  # kept: nothing is silently dropped
+    expect(refused).to_have_count(1)
+    refused.get_by_role("button", name="Đã xử lý").click()
+    expect(refused).to_have_count(0)
+    expect(page.locator("[data-outbox-refused]")).to_have_text("0")

@@ -223,3 +223,33 @@ def test_a_run_refused_on_replay_is_shown_with_what_to_do_and_kept_until_the_tec
     refused.get_by_role("button", name="Đã xử lý").click()
     expect(refused).to_have_count(0)
     expect(page.locator("[data-outbox-refused]")).to_have_text("0")
+
+
+def test_a_run_whose_answer_was_lost_on_the_way_back_is_kept_and_its_replay_logs_nothing_twice(browser, stack):
+    """The server logged the run but the answer never reached the browser (the link broke on the way back): the
+    form is kept, and its replay gets the first answer (Idempotency-Key), not a second run. Without a service
+    worker (as over plain HTTP on a LAN address): the outbox works alone."""
+    context = browser.new_context(base_url=stack["gateway"], locale="vi-VN", service_workers="block")
+    try:
+        visit, _patient = visit_of("Hoàng Minh Đức")
+        page = open_bench(context)
+        runs_before = len(runs_on(stack, visit))
+        lost = []
+
+        def lose_the_first_answer(route):
+            if not lost:
+                lost.append(route.fetch())  # it reached the server, which logged the run
+                route.abort("connectionreset")
+            else:
+                route.continue_()
+
+        page.route("**/bench/runs", lose_the_first_answer)
+        log_glucose(page, visit, kept=True)
+        assert lost and lost[0].status == 200 and len(runs_on(stack, visit)) == runs_before + 1
+        page.get_by_role("button", name="Gửi lại").click()
+        sent = page.locator("[data-outbox-item][data-state=sent]")
+        expect(sent).to_have_count(1, timeout=30_000)
+        expect(pending(page)).to_have_text("0")
+        assert len(runs_on(stack, visit)) == runs_before + 1
+    finally:
+        context.close()

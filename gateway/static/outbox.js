@@ -282,12 +282,22 @@
       return send(item).then(function (answer) {
         var result = outcome(answer);
         if (answer.status && !result.stop) { synced(); }
-        if (/stock-changed/.test(answer.trigger || "") && window.htmx) { window.htmx.trigger(document.body, "stock-changed"); }
+        announce(answer.trigger);
         return update(item.seq, result.changes).then(function () {
           changed();
           return result.stop ? null : replayLoop();
         });
       });
+    });
+  }
+
+  /* Tell the page what a replayed answer changed (its HX-Trigger events: the banner, the queue refresh), but not
+     the events that start a form afresh (data-fresh-on): the person may be typing in it. */
+  function announce(trigger) {
+    if (!trigger || !window.htmx) { return; }
+    trigger.split(",").forEach(function (name) {
+      name = name.trim();
+      if (name && !document.querySelector("form[data-fresh-on~='" + name + "']")) { window.htmx.trigger(document.body, name); }
     });
   }
 
@@ -421,6 +431,17 @@
       });
     }, RETRY_MS);
     forgetOldSent().then(render).then(function () { if (navigator.onLine !== false) { replay(); } });
+    prefetch();
+  }
+
+  /* Store, while online, the partials the page names (data-offline-prefetch="<url>"), so that they open offline
+     too (the service worker keeps every GET of an offline area). Once per page load. */
+  function prefetch() {
+    if (navigator.onLine === false || !navigator.serviceWorker || !navigator.serviceWorker.controller) { return; }
+    document.querySelectorAll("[data-offline-prefetch]").forEach(function (element) {
+      fetch(element.getAttribute("data-offline-prefetch"), {credentials: "same-origin", headers: {"HX-Request": "true"}})
+        ["catch"](function () { return null; });
+    });
   }
 
   window.Outbox = {replay: replay, items: allItems, render: render};

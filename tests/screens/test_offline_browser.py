@@ -253,3 +253,22 @@ def test_a_run_whose_answer_was_lost_on_the_way_back_is_kept_and_its_replay_logs
         assert len(runs_on(stack, visit)) == runs_before + 1
     finally:
         context.close()
+
+
+def test_runs_kept_while_the_session_ended_are_sent_after_signing_in_again(stack, context):
+    visit, _patient = visit_of("Hoàng Minh Đức")
+    page = controlled(open_bench(context))
+    runs_before = len(runs_on(stack, visit))
+    context.set_offline(True)
+    log_glucose(page, visit, kept=True)
+    context.clear_cookies()  # the session ran out while the bench was offline
+    context.set_offline(False)
+    page.evaluate("window.Outbox.replay()")
+    expect(page).to_have_url(re.compile("/sign-in"), timeout=30_000)  # the page's next poll asks for a sign-in
+    assert len(runs_on(stack, visit)) == runs_before
+    page.get_by_label("Tên đăng nhập").fill("labtech")
+    page.get_by_label("Mật khẩu").fill("demo")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/bench/"))
+    expect(pending(page)).to_have_text("0", timeout=30_000)  # sent on page load, with the new session's token
+    assert len(runs_on(stack, visit)) == runs_before + 1

@@ -8,8 +8,8 @@
    answer back, never a second run. Two tabs never send the same item: the replay holds a Web Lock (Chromium,
    Firefox, Safari), and each item is claimed in IndexedDB with a lease before it is sent (browsers without locks).
    Each item is pending, sent or refused; a refusal keeps the server's explanation until the person acts on it.
-   A form marked data-offline-template="<template id>" (a look-up) shows that template instead when it cannot
-   reach the server, so the person can go on logging. The panel ([data-outbox-panel], common/_outbox.html) holds
+   A look-up (a form, or a button with data-offline-values) marked data-offline-template="<template id>" shows that
+   template instead when it cannot reach the server, so the person can go on logging. The panel ([data-outbox-panel], common/_outbox.html) holds
    the words in the person's language. Plain ES5 + Promises, no build step. */
 (function () {
   "use strict";
@@ -187,7 +187,11 @@
     var target = targetOf(form);
     if (!template || !target) { return; }
     var typed = {};
-    new FormData(form).forEach(function (value, name) { typed[name] = String(value).trim(); });
+    if (form.tagName === "FORM") {
+      new FormData(form).forEach(function (value, name) { typed[name] = String(value).trim(); });
+    } else {
+      try { typed = JSON.parse(form.getAttribute("data-offline-values") || "{}"); } catch (error) { typed = {}; }
+    }
     var copy = template.content.cloneNode(true);
     copy.querySelectorAll("[data-fill]").forEach(function (element) {
       var value = typed[element.getAttribute("data-fill")] || "";
@@ -208,13 +212,14 @@
     target.appendChild(copy);
     window.htmx.process(target);
     window.Screens.fillSubmissionIds(target);
-    form.reset();
+    if (form.tagName === "FORM") { form.reset(); }
     var first = target.querySelector("[autofocus]");
     if (first) { first.focus(); }
   }
 
+  /* A look-up: a form (its fields are what was typed) or a button (data-offline-values, JSON). */
   function offlineLookUpForm(element) {
-    return element && element.closest ? element.closest("form[data-offline-template]") : null;
+    return element && element.closest ? element.closest("[data-offline-template]") : null;
   }
 
   document.addEventListener("htmx:beforeRequest", function (event) {

@@ -272,3 +272,19 @@ def test_runs_kept_while_the_session_ended_are_sent_after_signing_in_again(stack
     expect(page).to_have_url(re.compile(r"/bench/"))
     expect(pending(page)).to_have_text("0", timeout=30_000)  # sent on page load, with the new session's token
     assert len(runs_on(stack, visit)) == runs_before + 1
+
+
+def test_a_worklist_order_opens_its_log_form_offline_with_its_test_filled_in(stack, context):
+    visit, _patient = visit_of("Lê Văn Cường")
+    page = controlled(open_bench(context))
+    context.set_offline(True)
+    page.locator(f"#worklist tr[data-visit='{visit}'][data-test='CBC']").get_by_role("button").click()
+    expect(page.locator("#visit-panel [data-visit-offline]")).to_contain_text("Lê Văn Cường")
+    test = page.locator("#visit-panel #test")
+    expect(test).to_have_value("CBC")
+    expect(test).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#run-result [data-queued]")).to_be_visible()
+    kept = [item for item in items_in(page) if item["state"] == "pending"]
+    assert [dict(item["fields"])["test"] for item in kept] == ["CBC"]
+    assert dict(kept[0]["fields"])["visit"] == visit  # never sent: the context (and its IndexedDB) closes

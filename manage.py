@@ -1,6 +1,7 @@
 """Operations: migrate, seed, run everything (make run), the outbox sweeper and the rq worker.
 
-Usage: python -m manage {run,migrate,makemigration,seed,create-admin,sweep,worker,procfile,health}
+Usage: python -m manage {run,migrate,makemigration,seed,create-admin,sweep,worker,procfile,health,card-sandbox,
+bank-transfer,card-terminal,verify,digest}
 """
 
 import argparse
@@ -140,6 +141,38 @@ def health(name: str) -> None:
     print(f"{name}: healthy")
 
 
+def verify(services=SERVICES, apps=None) -> int:
+    """Check every ledger chain of `services`; print each broken stream's first bad row; return how many broke."""
+    import json
+
+    from common.integrity import verify as verify_chains
+    from common.queue import app_connection
+
+    broken = 0
+    for service in services:
+        app = (apps or {}).get(service) or _app(service)
+        with app_connection(app):
+            report = verify_chains()
+        for chain in report["chains"]:
+            state = "ok" if not chain["breaks"] else f"{len(chain['breaks'])} broken stream(s)"
+            print(f"{service}: {chain['chain']}: {chain['streams']} stream(s), {chain['rows']} row(s): {state}")
+            for found in chain["breaks"]:
+                broken += 1
+                print("  " + json.dumps(found, ensure_ascii=False))
+    return broken
+
+
+def digest(services=SERVICES, apps=None) -> None:
+    """Write today's digest of every stream head of `services` (the sweeper writes one a day by itself)."""
+    from common.integrity import write_digest
+    from common.queue import app_connection
+
+    for service in services:
+        app = (apps or {}).get(service) or _app(service)
+        with app_connection(app):
+            print(f"{service}: {write_digest()}")
+
+
 def worker(burst: bool = False) -> None:
     """Run an rq worker on every service's queue (only meaningful with REDIS_URL).
 
@@ -160,6 +193,94 @@ def worker(burst: bool = False) -> None:
     SimpleWorker(queues, connection=redis_connection(url)).work(with_scheduler=not burst, burst=burst)
 
 
+CARD_SANDBOX_PORT = 8420  # localstripe's own default, and billing's default STRIPE_API_BASE
+
+
+def card_sandbox(port: int) -> None:
+    """Run localstripe (the Stripe-compatible card API of the demo) with billing's webhook already registered.
+
+    localstripe pickles its state to a fixed file in /tmp on every write: the sandbox keeps it in memory instead (a
+    fresh sandbox per start; billing keeps what was paid) and binds loopback only (its own launcher binds all).
+    """
+    import localstripe.resources
+    from aiohttp import web
+    from localstripe.server import app
+    from localstripe.webhooks import register_webhook
+
+    localstripe.resources.Store.dump_to_disk = lambda self: None
+    billing = f"http://127.0.0.1:{service_ports()['billing_service']}/api/v1/billing/webhooks/stripe"
+    register_webhook("billing", billing, os.environ["STRIPE_WEBHOOK_SECRET"], None)
+    print(f"card sandbox: Stripe-compatible API on http://127.0.0.1:{port}, webhooks to {billing}", flush=True)
+    web.run_app(app, host="127.0.0.1", port=port, print=None)
+
+
+def _default_card_provider() -> None:
+    """Billing pays cards through the demo's sandbox unless STRIPE_API_BASE names a provider."""
+    port = os.environ.get("CARD_SANDBOX_PORT", CARD_SANDBOX_PORT)
+    os.environ.setdefault("STRIPE_API_BASE", f"http://127.0.0.1:{port}")
+
+
+def _card_sandbox_wanted() -> bool:
+    """Start the card sandbox unless a card provider was configured (STRIPE_API_BASE set to another address)."""
+    own = f"http://127.0.0.1:{os.environ.get('CARD_SANDBOX_PORT', CARD_SANDBOX_PORT)}"
+    return os.environ.get("STRIPE_API_BASE", own).rstrip("/") == own
+
+
+def bank_transfer(reference: str, amount: int | None) -> None:
+    """Send the signed bank notification of a transfer paying a bill's issued VietQR (demo only)."""
+    from billing_service.models import PaymentRequest
+    from common.bank_simulator import notification, send
+
+    if os.environ.get("APP_ENV", "production") == "production":
+        sys.exit("bank-transfer: a simulated bank is for demo hospitals only (APP_ENV=production)")
+    billing = _app("billing_service")
+    reference = reference.strip().upper()
+    with billing.app_context():
+        issued = (PaymentRequest.select().where((PaymentRequest.reference == reference)
+                                                & (PaymentRequest.method == "vietqr")
+                                                & (PaymentRequest.state.in_(("pending", "partially_paid"))))
+                  .order_by(PaymentRequest.id.desc()).first())
+        if issued is None and amount is None:
+            sys.exit(f"bank-transfer: bill {reference} has no VietQR waiting to be paid; issue one at the cashier "
+                     "desk (or give --amount)")
+        amount = amount or issued.amount - issued.paid_amount
+    gateway = f"http://127.0.0.1:{service_ports()['gateway']}"
+    notice = notification(reference, amount, billing.config["HOSPITAL_BANK_ACCOUNT"])
+    answer = send(gateway, notice, os.environ["BANK_WEBHOOK_SECRET"])
+    print(f"bank-transfer: {amount:,} đ".replace(",", ".") + f" for {reference} sent as {notice['transaction_id']}: "
+          f"{answer.status_code} {answer.text.strip()}")
+    if answer.status_code != 200:
+        sys.exit(1)
+
+
+def card_terminal(reference: str, payment_method: str) -> None:
+    """Play the card terminal (demo only): pay a bill's waiting card request with a sandbox test card; billing then
+    learns the outcome from the sandbox's signed webhook, as from a real provider."""
+    import requests
+
+    from billing_service.models import PaymentRequest
+
+    if os.environ.get("APP_ENV", "production") == "production":
+        sys.exit("card-terminal: a simulated card terminal is for demo hospitals only (APP_ENV=production)")
+    _default_card_provider()
+    billing = _app("billing_service")
+    reference = reference.strip().upper()
+    with billing.app_context():
+        waiting = (PaymentRequest.select().where((PaymentRequest.reference == reference)
+                                                 & (PaymentRequest.method == "card")
+                                                 & (PaymentRequest.state.in_(("pending", "failed"))))
+                   .order_by(PaymentRequest.id.desc()).first())
+        if waiting is None:
+            sys.exit(f"card-terminal: bill {reference} has no card payment waiting; press 'Pay by card' at the desk")
+    base, key = billing.config["STRIPE_API_BASE"], billing.config["STRIPE_SECRET_KEY"]
+    headers = {"Authorization": f"Bearer {key}"}
+    intent = f"{base}/v1/payment_intents/{waiting.provider_reference}"
+    requests.post(intent, data={"payment_method": payment_method}, headers=headers, timeout=10).raise_for_status()
+    answer = requests.post(f"{intent}/confirm", headers=headers, timeout=10)
+    print(f"card-terminal: {waiting.provider_reference} with {payment_method}: {answer.json().get('status')}"
+          " (the bill turns paid when the signed webhook reaches billing)")
+
+
 def _load_demo_secrets() -> None:
     """Generate the demo's secrets once into var/secrets.env and put them in the environment."""
     for name, value in development_secrets().items():
@@ -178,6 +299,8 @@ def procfile() -> str:
         for service, port in service_ports().items()
     ]
     lines.append(f"sweeper: {sys.executable} -m manage sweep")
+    if _card_sandbox_wanted():
+        lines.append(f"card_sandbox: {sys.executable} -m manage card-sandbox")
     if os.environ.get("REDIS_URL"):
         lines.append(f"worker: {sys.executable} -m manage worker")
     return "\n".join(lines) + "\n"
@@ -186,12 +309,14 @@ def procfile() -> str:
 def run() -> None:
     """Migrate, seed, print where everything is, and run all processes, restarting one that dies."""
     _load_demo_secrets()
+    _default_card_provider()
     migrate()
     seed()
     path = var_dir() / "Procfile"
     path.write_text(procfile())
-    print("\nHospital inventory & billing is starting:")
     ports = service_ports()
+    print(f"\nSign in: http://127.0.0.1:{ports['gateway']}/   (demo logins below, password 'demo')")
+    print("\nHospital inventory & billing is starting:")
     for service, port in ports.items():
         print(f"  {service:17} http://127.0.0.1:{port}   docs: http://127.0.0.1:{port}/docs")
     print(f"  Public API (use this): http://127.0.0.1:{ports['gateway']}/api/v1/...")
@@ -199,6 +324,10 @@ def run() -> None:
         print(f"  On the LAN: http://<this server's address>:{ports['gateway']}/ (the gateway only; HTTPS in front "
               "of it lets the benches open offline: see README 'A site runs alone')")
     print(f"  Demo logins (password 'demo'): {', '.join(DEMO_LOGINS)}")
+    if _card_sandbox_wanted():
+        print(f"  Card payments: Stripe-compatible sandbox (localstripe) at {os.environ['STRIPE_API_BASE']}")
+    print("  Demo bank: python -m manage bank-transfer HD000001   (pays the bill's VietQR with a signed notice)")
+    print("  Demo card terminal: python -m manage card-terminal HD000001   (confirms its card payment, test card)")
     print(f"  Get a token: curl -s -X POST http://127.0.0.1:{ports['gateway']}/api/v1/auth/token "
           "-H 'Content-Type: application/json' -d '{\"username\":\"cashier\",\"password\":\"demo\"}'")
     print("  A process that dies is restarted; Ctrl-C stops everything.\n", flush=True)
@@ -221,10 +350,24 @@ def main(argv=None) -> None:
     sweeper.add_argument("--once", action="store_true")
     commands.add_parser("worker").add_argument("--burst", action="store_true", help="exit when the queues are empty")
     commands.add_parser("procfile")
+    commands.add_parser("card-sandbox", help="run localstripe with billing's webhook registered (make run)")
+    transfer = commands.add_parser("bank-transfer", help="demo: send the signed bank notification paying a bill's "
+                                                         "VietQR")
+    transfer.add_argument("reference", help="the bill reference, e.g. HD000001")
+    transfer.add_argument("--amount", type=int, default=None, help="đồng (the QR's amount when absent)")
+    terminal = commands.add_parser("card-terminal", help="demo: pay a bill's waiting card request with a test card")
+    terminal.add_argument("reference", help="the bill reference, e.g. HD000001")
+    terminal.add_argument("--card", default="pm_card_visa", help="a sandbox test payment method "
+                                                                 "(pm_card_chargeDeclined declines)")
     commands.add_parser("health", help="exit 0 when a process on this host works (for health checks)").add_argument(
         "name", choices=(*SERVICES, "worker", "sweeper"))
+    commands.add_parser("verify", help="check the ledgers' hash chains; exit 1 when one is broken").add_argument(
+        "services", nargs="*", default=list(SERVICES))
+    commands.add_parser("digest", help="write today's digest of every chain head").add_argument(
+        "services", nargs="*", default=list(SERVICES))
     args = parser.parse_args(argv)
-    if args.command in ("migrate", "seed", "makemigration", "create-admin", "sweep", "worker"):
+    if args.command in ("migrate", "seed", "makemigration", "create-admin", "sweep", "worker", "card-sandbox",
+                        "bank-transfer", "card-terminal", "verify", "digest"):
         if args.command != "worker" and not os.environ.get("JWT_SECRET"):
             _load_demo_secrets()
     if args.command == "run":
@@ -245,6 +388,17 @@ def main(argv=None) -> None:
         print(procfile(), end="")
     elif args.command == "health":
         health(args.name)
+    elif args.command == "card-sandbox":
+        card_sandbox(int(os.environ.get("CARD_SANDBOX_PORT", CARD_SANDBOX_PORT)))
+    elif args.command == "bank-transfer":
+        bank_transfer(args.reference, args.amount)
+    elif args.command == "card-terminal":
+        card_terminal(args.reference, args.card)
+    elif args.command == "verify":
+        if verify(tuple(args.services)):
+            sys.exit(1)
+    elif args.command == "digest":
+        digest(tuple(args.services))
 
 
 if __name__ == "__main__":

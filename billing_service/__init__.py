@@ -20,6 +20,7 @@ def create_app(config=None):
         EncounterSnapshotSchema,
     )
     from common.inbox import inbox_blueprint, one_by_one
+    from common.integrity import integrity_blueprint
 
     app, api = build_app("billing_service", "Billing service", proxy=models.db, outbox_model=models.OutboxMessage,
                          idempotency_model=models.IdempotencyRecord, config=config,
@@ -27,6 +28,8 @@ def create_app(config=None):
     for blueprint in routes.BLUEPRINTS:
         api.register_blueprint(blueprint)
     api.register_blueprint(outbox_blueprint("/api/v1/billing", roles=("finance",)))
+    api.register_blueprint(integrity_blueprint(app, "/api/v1/billing", [models.LEDGER_CHAIN, models.PAYMENT_CHAIN],
+                                               models.IntegrityAlert))
     api.register_blueprint(inbox_blueprint({  # the gateway's batched deliveries; same handlers as /internal/...
         BILLING_CHARGES_PATH: (BillableChargeSchema(), services.receive_charges),
         BILLING_REVERSALS_PATH: (ChargeReversedSchema(), one_by_one(services.receive_reversal)),

@@ -10,7 +10,8 @@ import json
 
 import peewee
 
-from common.models import UtcDateTimeField, idempotency_model, outbox_model, utcnow
+from common.chain import HASH_LENGTH, Chain
+from common.models import UtcDateTimeField, idempotency_model, integrity_alert_model, outbox_model, utcnow
 
 db = peewee.DatabaseProxy()
 
@@ -80,6 +81,8 @@ class Invoice(BaseModel):
     currency = peewee.CharField(max_length=3, default="VND")
     created_at = UtcDateTimeField(default=utcnow)
     updated_at = UtcDateTimeField(default=utcnow)
+    ledger_head = peewee.CharField(max_length=HASH_LENGTH, null=True)  # row_hash of the bill's last ledger row
+    payments_head = peewee.CharField(max_length=HASH_LENGTH, null=True)  # ... and of its last payment
 
     class Meta:
         table_name = "invoice"
@@ -207,6 +210,8 @@ class Payment(BaseModel):
     recorded_by = peewee.CharField(max_length=100)
     received_at = UtcDateTimeField(default=utcnow)
     created_at = UtcDateTimeField(default=utcnow)
+    prev_hash = peewee.CharField(max_length=HASH_LENGTH, null=True)  # the bill's previous row's row_hash
+    row_hash = peewee.CharField(max_length=HASH_LENGTH, null=True)  # common.chain: of prev_hash and the content
 
     class Meta:
         table_name = "payment"
@@ -298,6 +303,8 @@ class LedgerEntry(BaseModel):
     actor = peewee.CharField(max_length=100)
     note = peewee.CharField(max_length=500, null=True)
     created_at = UtcDateTimeField(default=utcnow)
+    prev_hash = peewee.CharField(max_length=HASH_LENGTH, null=True)  # the bill's previous row's row_hash
+    row_hash = peewee.CharField(max_length=HASH_LENGTH, null=True)  # common.chain: of prev_hash and the content
 
     class Meta:
         table_name = "billing_ledger_entry"
@@ -305,3 +312,37 @@ class LedgerEntry(BaseModel):
 
 OutboxMessage = outbox_model(BaseModel)
 IdempotencyRecord = idempotency_model(BaseModel)
+IntegrityAlert = integrity_alert_model(BaseModel)
+
+
+class RecallAdjustment(BaseModel):
+    """What a recall did to the money of one bill line: reversed on an unpaid bill, or a credit note with the
+    refund due to the patient on a paid one; and its claim line withdrawn (batch not sent) or corrected (sent)."""
+
+    invoice = peewee.ForeignKeyField(Invoice, backref="recall_adjustments", on_delete="RESTRICT")
+    line = peewee.ForeignKeyField(InvoiceLine, backref="recall_adjustments", on_delete="RESTRICT")
+    reversal_key = peewee.CharField(max_length=200, unique=True)
+    recall_id = peewee.CharField(max_length=100, index=True)
+    outcome = peewee.CharField(max_length=12)  # reversed | credit_note
+    credit_note_number = peewee.CharField(max_length=20, null=True)  # CN000012 on a paid bill
+    hospital_amount = peewee.BigIntegerField()  # what came off the line (THANH_TIEN_BV), positive
+    insurer_amount = peewee.BigIntegerField()  # ... off the insurer's share (T_BHTT)
+    patient_amount = peewee.BigIntegerField()  # ... off the patient's share
+    refund_due_amount = peewee.BigIntegerField(default=0)  # paid by the patient beyond the new share: to give back
+    claim_action = peewee.CharField(max_length=10, default="none")  # none | withdrawn | corrected
+    claim_line_id = peewee.IntegerField(null=True)
+    insurer_correction_amount = peewee.BigIntegerField(default=0)  # sent claim: T_BHTT the insurer must not pay
+    reason = peewee.CharField(max_length=500)
+    created_at = UtcDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "recall_adjustment"
+
+# One chain per bill for its ledger and one for its payments (never their refunded_amount, which refunds move);
+# both heads are on the bill's row, which every writer of the bill locks (store.locked_invoice).
+LEDGER_CHAIN = Chain("billing.invoice_ledger", LedgerEntry, "invoice",
+                     ("invoice", "kind", "hospital_amount", "insurer_amount", "patient_amount", "cash_amount",
+                      "reference", "actor", "note", "created_at"), Invoice, head_field="ledger_head")
+PAYMENT_CHAIN = Chain("billing.invoice_payments", Payment, "invoice",
+                      ("invoice", "payment_request", "method", "amount", "provider_reference", "reason",
+                       "recorded_by", "received_at", "created_at"), Invoice, head_field="payments_head")

@@ -2,10 +2,13 @@
 
 from marshmallow import Schema, fields, validate
 
+from common.bounds import page_limit
+from common.paging import PagedQuerySchema
 
-class PaymentReviewQuerySchema(Schema):
+
+class PaymentReviewQuerySchema(PagedQuerySchema):
     state = fields.String(load_default="open", validate=validate.OneOf(("open",)))
-    limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+    limit = page_limit(100)
 
 
 class PaymentReviewSchema(Schema):

@@ -4,7 +4,7 @@ from flask import Response, request
 from flask_smorest import Blueprint
 
 from billing_service import services
-from billing_service.models import BankTransfer, Invoice, LedgerEntry, PaymentRequest
+from billing_service.models import BankTransfer, Invoice, LedgerEntry, PaymentRequest, RecallAdjustment
 from billing_service.review_schemas import PaymentReviewQuerySchema, PaymentReviewSchema
 from billing_service.schemas import (
     BankTransferSchema,
@@ -18,6 +18,8 @@ from billing_service.schemas import (
     PaymentRequestCreateSchema,
     PaymentRequestSchema,
     PaymentSchema,
+    RecallAdjustmentQuerySchema,
+    RecallAdjustmentSchema,
     ReceiptSchema,
     RefundCreateSchema,
     RefundSchema,
@@ -26,17 +28,17 @@ from billing_service.schemas import (
     WebhookAnswerSchema,
 )
 from billing_service.vietqr import render_png, render_svg
-from common.auth import current_principal, require_roles, require_service
+from common.auth import MONEY_STAFF, current_principal, require_roles, require_service
 from common.contracts import BillableChargeSchema, ChargeReversedSchema, EncounterSnapshotSchema
 from common.idempotency import idempotent
 from common.paging import page
+from common.read_audit import reads_patient_data
 
 blp = Blueprint("billing", __name__, url_prefix="/api/v1/billing", description="Invoices, payments, refunds")
 webhooks_blp = Blueprint("billing_webhooks", __name__, url_prefix="/api/v1/billing/webhooks",
                          description="Signed payment notifications (no bearer token: the signature is the proof)")
 internal_blp = Blueprint("billing_internal", __name__, url_prefix="/internal", description="Intake from the gateway")
 BLUEPRINTS = (blp, webhooks_blp, internal_blp)
-READERS = ("cashier", "finance")
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -90,9 +92,10 @@ def charge_revenue(query):
 
 
 @blp.route("/invoices")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.arguments(InvoiceQuerySchema(), location="query")
 @blp.response(200, InvoiceSummarySchema(many=True))
+@reads_patient_data("invoices")
 def list_invoices(query):
     """List bills, newest first, by visit, patient or state."""
     selection = Invoice.select()
@@ -103,8 +106,9 @@ def list_invoices(query):
 
 
 @blp.route("/invoices/<int:invoice_id>")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.response(200, InvoiceSchema)
+@reads_patient_data("invoice")
 def get_invoice(invoice_id):
     """Show a bill with its lines and their insurance split, its payments, what is paid and what is left."""
     return services.get_invoice(invoice_id)
@@ -122,7 +126,7 @@ def create_payment_request(fields, invoice_id):
 
 
 @blp.route("/invoices/<int:invoice_id>/payment-requests")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.arguments(SubListQuerySchema(), location="query")
 @blp.response(200, PaymentRequestSchema(many=True))
 def list_payment_requests(query, invoice_id):
@@ -132,7 +136,7 @@ def list_payment_requests(query, invoice_id):
 
 
 @blp.route("/invoices/<int:invoice_id>/ledger")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.arguments(SubListQuerySchema(), location="query")
 @blp.response(200, LedgerEntrySchema(many=True))
 def list_invoice_ledger(query, invoice_id):
@@ -152,8 +156,9 @@ def record_counter_payment(fields, invoice_id):
 
 
 @blp.route("/payment-requests/<int:request_id>")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.response(200, PaymentRequestSchema)
+@reads_patient_data("payment-request")
 def get_payment_request(request_id):
     """Show a payment request and whether it has been paid."""
     return services.get_payment_request(request_id)
@@ -168,7 +173,7 @@ def cancel_payment_request(request_id):
 
 
 @blp.route("/payment-requests/<int:request_id>/qr.png")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.response(200, content_type="image/png")
 def payment_request_png(request_id):
     """Render the payment request's VietQR as a PNG for the patient's banking app."""
@@ -176,7 +181,7 @@ def payment_request_png(request_id):
 
 
 @blp.route("/payment-requests/<int:request_id>/qr.svg")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.response(200, content_type="image/svg+xml")
 def payment_request_svg(request_id):
     """Render the payment request's VietQR as an SVG."""
@@ -184,7 +189,7 @@ def payment_request_svg(request_id):
 
 
 @blp.route("/static-qr.png")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.response(200, content_type="image/png")
 def static_qr_png():
     """Render the hospital account's reusable VietQR (the payer types the amount)."""
@@ -192,7 +197,7 @@ def static_qr_png():
 
 
 @blp.route("/static-qr.svg")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.response(200, content_type="image/svg+xml")
 def static_qr_svg():
     """Render the hospital account's reusable VietQR as an SVG."""
@@ -200,8 +205,9 @@ def static_qr_svg():
 
 
 @blp.route("/payments/<int:payment_id>")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.response(200, PaymentSchema)
+@reads_patient_data("payment")
 def get_payment(payment_id):
     """Show a payment and how much of it can still be refunded."""
     return services.get_payment(payment_id)
@@ -218,7 +224,7 @@ def refund_payment(fields, payment_id):
 
 
 @blp.route("/unmatched-transfers")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.arguments(SubListQuerySchema(), location="query")
 @blp.response(200, BankTransferSchema(many=True))
 def list_unmatched_transfers(query):
@@ -228,7 +234,7 @@ def list_unmatched_transfers(query):
 
 
 @blp.route("/unmatched-transfers/<int:transfer_id>/assign", methods=["POST"])
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @idempotent
 @blp.arguments(TransferAssignmentSchema())
 @blp.response(200, BankTransferSchema)
@@ -243,7 +249,7 @@ def assign_transfer(fields, transfer_id):
 @blp.response(200, PaymentReviewSchema(many=True))
 def list_payment_reviews(query):
     """List card payments held because the provider reported another amount or currency than was asked."""
-    return services.list_reviews(query["state"], query["limit"])
+    return services.list_reviews(query)
 
 
 @webhooks_blp.route("/stripe", methods=["POST"])
@@ -258,3 +264,18 @@ def stripe_webhook():
 def bank_transfer_webhook():
     """Accept a signed bank transfer notification (X-Signature: sha256=<hex>) and match it to a bill."""
     return services.receive_bank_transfer(request.get_data(), request.headers.get("X-Signature", ""))
+
+
+@blp.route("/recall-adjustments")
+@require_roles(*MONEY_STAFF)
+@blp.arguments(RecallAdjustmentQuerySchema(), location="query")
+@blp.response(200, RecallAdjustmentSchema(many=True))
+def list_recall_adjustments(query):
+    """What recalls did to bills: lines reversed, credit notes with the refund due, claim lines withdrawn or
+    corrected; by recall or by bill."""
+    selection = RecallAdjustment.select()
+    if query.get("recall_id"):
+        selection = selection.where(RecallAdjustment.recall_id == query["recall_id"])
+    if query.get("invoice_id"):
+        selection = selection.where(RecallAdjustment.invoice == query["invoice_id"])
+    return page(selection, RecallAdjustment.id, query, descending=False)

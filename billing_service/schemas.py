@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from marshmallow import Schema, fields, validate
 
-from billing_service.models import InvoiceLine, Payment
+from billing_service.models import InvoiceLine, Payment, RecallAdjustment
 from common.bounds import moment, money, page_limit, row_id, text
 from common.models import utcnow
 from common.paging import PagedQuerySchema
@@ -113,12 +113,17 @@ class InvoiceSummarySchema(Schema):
 class InvoiceSchema(InvoiceSummarySchema):
     lines = fields.Method("_lines")
     payments = fields.Method("_payments")
+    recall_adjustments = fields.Method("_recall_adjustments", metadata={
+        "description": "what drug recalls did to this bill: lines reversed, credit notes and the refund due"})
 
     def _lines(self, invoice):
         return InvoiceLineSchema(many=True).dump(invoice.lines.order_by(InvoiceLine.id))
 
     def _payments(self, invoice):
         return PaymentSchema(many=True).dump(invoice.payments.order_by(Payment.id))
+
+    def _recall_adjustments(self, invoice):
+        return RecallAdjustmentSchema(many=True).dump(invoice.recall_adjustments.order_by(RecallAdjustment.id))
 
 
 class SubListQuerySchema(PagedQuerySchema):
@@ -274,3 +279,31 @@ class ChargeRevenueSchema(Schema):
     patient_amount = MONEY()
     other_funding_amount = MONEY()
     payer = fields.String()  # bhyt | self_pay
+
+
+class RecallAdjustmentQuerySchema(PagedQuerySchema):
+    recall_id = text(100)
+    invoice_id = row_id(strict=False)
+    limit = page_limit(100)
+
+
+class RecallAdjustmentSchema(Schema):
+    """What a recall did to one bill line's money."""
+
+    id = fields.Integer()
+    invoice_id = fields.Integer()
+    line_id = fields.Integer()
+    charge_key = fields.Function(lambda adjustment: adjustment.line.charge_key)
+    reversal_key = fields.String()
+    recall_id = fields.String()
+    outcome = fields.String(metadata={"description": "reversed (unpaid bill) | credit_note (paid bill)"})
+    credit_note_number = fields.String(allow_none=True)
+    hospital_amount = fields.Integer()
+    insurer_amount = fields.Integer()
+    patient_amount = fields.Integer()
+    refund_due_amount = fields.Integer()
+    claim_action = fields.String(metadata={"description": "none | withdrawn (batch not sent) | corrected (sent)"})
+    claim_line_id = fields.Integer(allow_none=True)
+    insurer_correction_amount = fields.Integer()
+    reason = fields.String()
+    created_at = fields.AwareDateTime()

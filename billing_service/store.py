@@ -8,6 +8,7 @@ from peewee import fn
 from billing_service.claims.models import ClaimLine
 from billing_service.models import Invoice, InvoiceLine, LineReversal
 from common import sql
+from common.chain import Chain
 
 ANSWER_CHUNK = 1000
 
@@ -19,6 +20,22 @@ def locked_invoice(invoice_id: int) -> Invoice | None:
     if Invoice._meta.database.for_update:
         query = query.for_update()
     return query.first()
+
+
+def append_chained(chain: Chain, row: dict) -> int:
+    """Append one row to a bill's chained ledger (its ledger or its payments): lock the bill's row, link the row
+    after the head it records, insert it and move the head; return the row's id. Raises IntegrityError (nothing
+    moved) when the row breaks a unique index."""
+    row = sql.with_defaults(chain.model, row)
+    database = Invoice._meta.database
+    head_column = chain.head_field
+    [(head,)] = sql.execute(database, f"SELECT {head_column} FROM invoice WHERE id = %s"
+                            + (" FOR UPDATE" if database.for_update else ""), (row["invoice"],)).fetchall()
+    heads = chain.link([row], {row["invoice"]: head})
+    [(row_id,)] = sql.insert(chain.model, [row], returning=("id",))
+    sql.execute(database, f"UPDATE invoice SET {head_column} = %s WHERE id = %s",
+                (heads[row["invoice"]], row["invoice"]))
+    return row_id
 
 
 def answer_claim_lines(answers: dict[int, dict]) -> None:

@@ -9,7 +9,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields, validate
 
-from common import idempotency, outbox
+from common import idempotency, outbox, read_audit
 from common.auth import require_roles
 from common.bounds import MAX_JSON_DEPTH, json_depth_exceeds, load_json
 from common.config import base_settings, development_secrets, require_secrets
@@ -65,6 +65,7 @@ def build_app(service: str, title: str, *, proxy: peewee.DatabaseProxy, outbox_m
     register_error_handlers(app)  # after Api(), so ours replace flask-smorest's JSON error handler
     app.before_request(_reject_malformed_json)
     app.after_request(add_next_link)
+    app.after_request(read_audit.expose)  # what a read of patient data covered, for the gateway's audit
     app.add_url_rule("/healthz", "healthz", _healthz)
     return app, api
 

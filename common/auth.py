@@ -11,6 +11,11 @@ from flask import current_app, g, has_request_context, request
 from common.errors import Forbidden, Unauthorized
 
 ROLES = ("lab_tech", "lab_head", "pharmacist", "cashier", "finance", "admin")
+# Who reads what (admin passes every guard): the lab's staff, the people who handle money, everyone who cares for
+# a patient and must look one up.
+LAB_STAFF = ("lab_tech", "lab_head")
+MONEY_STAFF = ("cashier", "finance")
+CARE_STAFF = MONEY_STAFF + LAB_STAFF + ("pharmacist",)
 SERVICE_ROLE = "service"
 ALGORITHM = "HS256"
 
@@ -21,16 +26,24 @@ class Principal:
 
     subject: str
     role: str
+    must_change_password: bool = False  # signed in with a password an admin set: only a password change is open
 
     @property
     def is_service(self) -> bool:
         return self.role == SERVICE_ROLE
 
 
-def issue_token(secret: str, subject: str, role: str, ttl_seconds: int) -> str:
-    """Sign a short-lived HS256 token carrying `sub`, `role`, `iat` and `exp`."""
+PASSWORD_CHANGE_CLAIM = "pwd"  # "change": the bearer must change the password an admin set before anything else
+
+
+def issue_token(secret: str, subject: str, role: str, ttl_seconds: int, *, must_change_password: bool = False) -> str:
+    """Sign a short-lived HS256 token carrying `sub`, `role`, `iat` and `exp` (and `pwd: change` when the user must
+    change a password an admin set: such a token opens POST /api/v1/auth/password only)."""
     now = int(time.time())
-    return jwt.encode({"sub": subject, "role": role, "iat": now, "exp": now + ttl_seconds}, secret, ALGORITHM)
+    claims = {"sub": subject, "role": role, "iat": now, "exp": now + ttl_seconds}
+    if must_change_password:
+        claims[PASSWORD_CHANGE_CLAIM] = "change"
+    return jwt.encode(claims, secret, ALGORITHM)
 
 
 _verified: dict[tuple[str, str], tuple[Principal, int]] = {}
@@ -62,7 +75,16 @@ def _verify(secret: str, token: str) -> tuple[Principal, int]:
         raise Unauthorized("The access token is invalid", code="TOKEN_INVALID") from None
     if claims["role"] not in ROLES:
         raise Unauthorized("The access token carries an unknown role", code="TOKEN_INVALID")
-    return Principal(subject=str(claims["sub"]), role=claims["role"]), int(claims["exp"])
+    return Principal(subject=str(claims["sub"]), role=claims["role"],
+                     must_change_password=claims.get(PASSWORD_CHANGE_CLAIM) == "change"), int(claims["exp"])
+
+
+class PasswordChangeRequired(Forbidden):
+    code, title = "PASSWORD_CHANGE_REQUIRED", "Change your password first"
+
+    def __init__(self):
+        super().__init__("An administrator set this password: change it with POST /api/v1/auth/password "
+                         "(the new token it gives opens everything else)", change_at="/api/v1/auth/password")
 
 
 def _bearer_token() -> str:
@@ -99,6 +121,8 @@ def require_roles(*roles: str, allow_service: bool = False):
         @wraps(view)
         def guarded(*args, **kwargs):
             principal = current_principal()
+            if principal.must_change_password:
+                raise PasswordChangeRequired()
             if principal.is_service:
                 if not allow_service:
                     raise Forbidden("This endpoint is for people, not services")
@@ -110,6 +134,20 @@ def require_roles(*roles: str, allow_service: bool = False):
         return guarded
 
     return decorator
+
+
+def require_person(view):
+    """Guard a view that any signed-in person may call, also with a token that must first change its password
+    (the password change itself); services may not."""
+
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        if current_principal().is_service:
+            raise Forbidden("This endpoint is for people, not services")
+        return view(*args, **kwargs)
+
+    guarded.roles = ROLES  # read by common.openapi to declare 401/403
+    return guarded
 
 
 def require_service(view):

@@ -9,9 +9,9 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from datetime import date, datetime
 from xml.sax.saxutils import escape
-from zoneinfo import ZoneInfo
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+from common import clock
+
 XML_DECLARATION = b'<?xml version="1.0" encoding="utf-8"?>\n'
 GENDER_CODES = {"male": "1", "female": "2", "unknown": "3"}  # GIOI_TINH
 VISIT_KIND_CODES = {"outpatient": "01", "inpatient": "03"}  # MA_LOAI_KCB
@@ -28,7 +28,7 @@ def format_datetime(value: datetime | None) -> str:
         return ""
     if value.tzinfo is None:
         raise ValueError("naive datetime: cannot convert to Asia/Ho_Chi_Minh")
-    return value.astimezone(LOCAL_TZ).strftime("%Y%m%d%H%M")
+    return clock.local_time(value).strftime("%Y%m%d%H%M")
 
 
 def serialize(root: ET.Element) -> bytes:

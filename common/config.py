@@ -129,6 +129,8 @@ def base_settings(service: str, env: Mapping[str, str] | None = None) -> dict:
         "OUTBOX_FLUSH_INTERVAL_MS": env_int("OUTBOX_FLUSH_INTERVAL_MS", 100, minimum=0, env=env),
         "ALERT_CHECK_INTERVAL_MS": env_int("ALERT_CHECK_INTERVAL_MS", 250, minimum=0, env=env),
         "IDEMPOTENCY_RETENTION_HOURS": env_int("IDEMPOTENCY_RETENTION_HOURS", 72, minimum=72, env=env),
+        "INTEGRITY_CHECK_SECONDS": env_int("INTEGRITY_CHECK_SECONDS", 900, minimum=0, env=env),
+        "INTEGRITY_DIGEST_DIR": env_str("INTEGRITY_DIGEST_DIR", str(var_dir(env) / "digests"), env=env),
         "JOBS_INLINE_SYNC": env_bool("JOBS_INLINE_SYNC", False, env=env),
         "QUEUE_PREFIX": env_str("QUEUE_PREFIX", "", env=env),
         "SERVICE_URLS": service_urls(env=env),

@@ -63,6 +63,9 @@ class ChargeReversedSchema(Schema):
     currency = fields.String(load_default="VND", validate=validate.Equal("VND"))
     reason = text(500, 1, required=True, multiline=True)
     occurred_at = moment(required=True)
+    # set when a recall takes the money back (e.g. pharmacy:recall:3): billing then writes a credit note for a
+    # paid line and withdraws or corrects its claim line (billing_service/services/recall_money.py)
+    recall_id = text(100, 1, load_default=None, allow_none=True)
 
 
 class PatientSnapshotSchema(Schema):

@@ -202,3 +202,11 @@ def register_error_handlers(app: Flask) -> None:
         error = ApiError("An unexpected error occurred; it has been logged.", code="INTERNAL_ERROR", status=500)
         error.title = "Internal server error"
         return problem_response(error)
+
+
+def get_or_404(model, *conditions, detail: str, code: str):
+    """Return the row of `model` matching `conditions`, or raise a 404 problem naming what is missing."""
+    row = model.get_or_none(*conditions)
+    if row is None:
+        raise NotFound(detail, code=code)
+    return row

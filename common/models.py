@@ -64,3 +64,23 @@ def idempotency_model(base: type[peewee.Model]) -> type[peewee.Model]:
             indexes = ((("scope", "key"), True),)
 
     return IdempotencyRecord
+
+
+def integrity_alert_model(base: type[peewee.Model]) -> type[peewee.Model]:
+    """Build the table of chain breaks found by the periodic check (common.integrity), one open alert per stream."""
+
+    class IntegrityAlert(base):
+        chain = peewee.CharField(max_length=60)
+        stream = peewee.CharField(max_length=100)
+        row_id = peewee.CharField(max_length=40, null=True)
+        differs = peewee.CharField(max_length=20)
+        detail = peewee.TextField()
+        open_key = peewee.CharField(max_length=170, null=True, unique=True)  # set only while open
+        state = peewee.CharField(max_length=10, default="open", index=True)
+        opened_at = UtcDateTimeField(default=utcnow)
+        closed_at = UtcDateTimeField(null=True)
+
+        class Meta:
+            table_name = "integrity_alert"
+
+    return IntegrityAlert

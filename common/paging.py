@@ -10,6 +10,7 @@ page, never twice).
 import base64
 import binascii
 import json
+from datetime import date
 from urllib.parse import urlencode
 
 import peewee
@@ -34,17 +35,21 @@ class Cursor(Text):
             key = json.loads(base64.urlsafe_b64decode(token.encode("ascii") + b"=" * (-len(token) % 4)))
         except (UnicodeEncodeError, binascii.Error, ValueError):
             raise ValidationError("Not a cursor given by this list.") from None
-        if isinstance(key, bool) or not isinstance(key, int | str) or not _fits(key):
+        if isinstance(key, list) and len(key) == 2 and _fits(key[0]) and isinstance(key[1], int) and _fits(key[1]):
+            return tuple(key)  # a list ordered by a column that repeats, then by its id
+        if not _fits(key):
             raise ValidationError("Not a cursor given by this list.")
         return key
 
 
-def _fits(key: int | str) -> bool:
+def _fits(key) -> bool:
+    if isinstance(key, bool) or not isinstance(key, int | str):
+        return False
     return 0 <= key <= INT8_MAX if isinstance(key, int) else len(key) <= 200
 
 
-def encode_cursor(key: int | str) -> str:
-    """Return the opaque cursor of a sort key."""
+def encode_cursor(key: int | str | tuple) -> str:
+    """Return the opaque cursor of a sort key (or of a sort value and the id after it)."""
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode("ascii").rstrip("=")
 
 
@@ -57,19 +62,56 @@ class PagedQuerySchema(Schema):
                                                  "maxLength": MAX_CURSOR_LENGTH})
 
 
-def page(selection: peewee.ModelSelect, key: peewee.Field, query: dict, *, descending: bool = True) -> list:
-    """Run a list's query for one page, ordered by `key` (unique), and note the next page's cursor if any."""
+def page(selection: peewee.ModelSelect, key: peewee.Field, query: dict, *, descending: bool = True,
+         then: peewee.Field | None = None) -> list:
+    """Run a list's query for one page, ordered by `key` (unique), and note the next page's cursor if any.
+
+    A list ordered by a column whose values repeat (a name, a day) names its unique id as `then`: rows are ordered
+    by `key`, then by `then`, in the same direction, and the cursor holds both values of the last row given. A key
+    is an integer, a text or a day (not a time)."""
     limit, cursor = query.get("limit", 100), query.get("cursor")
     if cursor is not None:
-        if not isinstance(cursor, int if isinstance(key, peewee.IntegerField) else str):
-            raise ValidationFailed("The cursor is not one of this list's", errors={"cursor": ["Not a cursor given "
-                                                                                              "by this list."]})
-        selection = selection.where(key < cursor if descending else key > cursor)
-    rows = list(selection.order_by(key.desc() if descending else key.asc()).limit(limit + 1))
+        selection = selection.where(_after(key, then, _cursor_of(cursor, key, then), descending))
+    order = [key.desc() if descending else key.asc()]
+    if then is not None:
+        order.append(then.desc() if descending else then.asc())
+    rows = list(selection.order_by(*order).limit(limit + 1))
     if len(rows) > limit:
         rows = rows[:limit]
-        g.next_cursor = encode_cursor(getattr(rows[-1], key.name))
+        last = _plain(getattr(rows[-1], key.name))
+        g.next_cursor = encode_cursor(last if then is None else (last, getattr(rows[-1], then.name)))
     return rows
+
+
+def _plain(value):
+    """A sort value as a cursor holds it (a day as its ISO text)."""
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _cursor_of(cursor, key: peewee.Field, then: peewee.Field | None):
+    """Check that a cursor is of this list's shape and return its value(s) as the columns compare them."""
+    value = cursor[0] if isinstance(cursor, tuple) else cursor
+    expected = int if isinstance(key, peewee.IntegerField) else str
+    if isinstance(cursor, tuple) != (then is not None) or not isinstance(value, expected):
+        raise ValidationFailed("The cursor is not one of this list's",
+                               errors={"cursor": ["Not a cursor given by this list."]})
+    if isinstance(key, peewee.DateField):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            raise ValidationFailed("The cursor is not one of this list's",
+                                   errors={"cursor": ["Not a cursor given by this list."]}) from None
+    return (value, cursor[1]) if then is not None else value
+
+
+def _after(key: peewee.Field, then: peewee.Field | None, value, descending: bool):
+    """The condition of the rows after the cursor's, in the list's order."""
+    if then is None:
+        return key < value if descending else key > value
+    first, last_id = value
+    if descending:
+        return (key < first) | ((key == first) & (then < last_id))
+    return (key > first) | ((key == first) & (then > last_id))
 
 
 def add_next_link(response):

@@ -17,7 +17,8 @@ def create_app(config=None):
         EncounterFlagSchema,
     )
     from common.inbox import inbox_blueprint, one_by_one
-    from gateway import audit, audit_spool, models, proxy, routes, sign_in
+    from common.integrity import integrity_blueprint
+    from gateway import audit, audit_spool, models, openapi, proxy, routes, sign_in
     from gateway import config as gateway_config
     from gateway.charges import services as charges
     from gateway.check_ins import routes as check_in_routes
@@ -29,6 +30,7 @@ def create_app(config=None):
     from gateway.patients.schemas import RecordId
     from gateway.practitioners import routes as practitioner_routes
     from gateway.screens import register_screens
+    from gateway.users import routes as user_routes
 
     app, api = build_app("gateway", "Hospital gateway", proxy=models.db, outbox_model=models.OutboxMessage,
                          idempotency_model=models.IdempotencyRecord, config=config,
@@ -42,10 +44,14 @@ def create_app(config=None):
     })
     for blueprint in (routes.auth_blp, routes.internal_blp, inbox, routes.ledger_blp, patient_routes.blp,
                       encounter_routes.blp, practitioner_routes.blp, check_in_routes.blp, operation_routes.blp,
-                      outbox_blueprint("/api/v1/gateway", roles=("finance",))):
+                      user_routes.blp,
+                      outbox_blueprint("/api/v1/gateway", roles=("finance",)),
+                      integrity_blueprint(app, "/api/v1/gateway", [models.CHARGE_CHAIN, models.AUDIT_CHAIN],
+                                          models.IntegrityAlert)):
         api.register_blueprint(blueprint)
     app.add_url_rule("/api/v1/<any(lab,pharmacy,billing):area>/<path:rest>", "proxy", proxy.forward,
                      methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    openapi.install(app, api)  # /openapi.json: the gateway's paths and every service's public ones
     app.after_request(audit.audit_after_request)
     register_screens(app)
     app.extensions.setdefault("periodic_jobs", []).extend((audit_spool.drain_quietly,  # the sweeper drains it too

@@ -28,6 +28,7 @@ from common.config import var_dir
 from common.errors import fault_of
 from common.models import utcnow
 from common.queue import app_connection
+from gateway import store
 from gateway.models import AuditEntry, db
 
 log = logging.getLogger(__name__)
@@ -47,13 +48,15 @@ def spool_dir() -> Path:
 
 
 def clean_line(actor: str, role: str, action: str, status_code: int, request_id: str | None,
-               patient_id: str | None = None) -> dict:
-    """An audit line that fits its columns: control characters (a NUL in a path) become '?', cut to length."""
+               patient_id: str | None = None, details: dict | None = None) -> dict:
+    """An audit line that fits its columns: control characters (a NUL in a path) become '?', cut to length.
+    `details` (JSON) says what a read covered: a claim batch, how many patients."""
     values = {"actor": actor, "role": role, "action": action, "request_id": request_id or "-",
               "patient_id": patient_id}
     line = {name: None if value is None else _CONTROL.sub("?", str(value))[:_LIMITS[name]]
             for name, value in values.items()}
     line["status_code"] = int(status_code)
+    line["details"] = json.dumps(details, ensure_ascii=False, sort_keys=True) if details else None
     return line
 
 
@@ -62,6 +65,11 @@ def _locked(folder: Path):
     handle = open(folder / "audit-spool.lock", "a")  # a new open file per use: flock then excludes threads too
     fcntl.flock(handle, fcntl.LOCK_EX)
     return handle
+
+
+def chain_soon() -> None:
+    """Have the lines written inside the gateway's own changes placed in the audit chain soon."""
+    _wake_drainer()
 
 
 def record_later(line: dict) -> None:
@@ -94,6 +102,8 @@ def drain() -> int:
     stored = 0
     for batch in sorted(folder.glob(f"{BATCH_PREFIX}*.jsonl")):
         stored += _store_batch(batch)
+    with db.atomic():
+        store.chain_audit_lines()  # the lines stored now, and those the gateway's own changes wrote
     return stored
 
 

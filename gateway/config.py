@@ -20,7 +20,12 @@ def settings() -> dict:
         "SESSION_IDLE_MINUTES": env_int("SESSION_IDLE_MINUTES", 30, minimum=1),
         "SESSION_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE", False),  # true behind HTTPS
         "SCREENS_POLL_SECONDS": env_int("SCREENS_POLL_SECONDS", 5, minimum=1),
+        # the hospital's name on the cashier's customer display and receipts (billing's BHYT_FACILITY_NAME)
+        "HOSPITAL_NAME": env_str("BHYT_FACILITY_NAME", "Bệnh viện Đa khoa tỉnh"),
         "SIGN_IN_MAX_FAILURES": env_int("SIGN_IN_MAX_FAILURES", 5, minimum=1),
         "SIGN_IN_MAX_FAILURES_PER_ADDRESS": env_int("SIGN_IN_MAX_FAILURES_PER_ADDRESS", 20, minimum=1),
         "SIGN_IN_WINDOW_SECONDS": env_int("SIGN_IN_WINDOW_SECONDS", 900, minimum=1),
+        # the merged /openapi.json (gateway/openapi.py): how long a service's document is kept, how long to wait
+        "OPENAPI_CACHE_SECONDS": env_int("OPENAPI_CACHE_SECONDS", 60, minimum=0),
+        "OPENAPI_FETCH_TIMEOUT_MS": env_int("OPENAPI_FETCH_TIMEOUT_MS", 2000, minimum=100),
     }

@@ -2,7 +2,8 @@
 
 import peewee
 
-from common.models import UtcDateTimeField, idempotency_model, outbox_model, utcnow
+from common.chain import HASH_LENGTH, Chain
+from common.models import UtcDateTimeField, idempotency_model, integrity_alert_model, outbox_model, utcnow
 
 db = peewee.DatabaseProxy()
 
@@ -19,6 +20,9 @@ class User(BaseModel):
     password_hash = peewee.CharField(max_length=255)
     active = peewee.BooleanField(default=True)
     created_at = UtcDateTimeField(default=utcnow)
+    # set when an admin creates the account or resets its password: the user must choose their own at sign-in
+    must_change_password = peewee.BooleanField(default=False)
+    password_changed_at = UtcDateTimeField(null=True)
 
     class Meta:
         table_name = "app_user"
@@ -34,6 +38,11 @@ class AuditEntry(BaseModel):
     patient_id = peewee.CharField(max_length=64, null=True, index=True)
     # set on lines written later from the spool (gateway.audit_spool): a line drained twice is stored once
     entry_key = peewee.CharField(max_length=32, null=True, unique=True)
+    details = peewee.TextField(null=True)  # JSON: what a read covered (a claim batch, how many patients)
+    # the audit chain (common.chain): its place in the one chain, set by the spool drain, the chain's one writer
+    chain_seq = peewee.BigIntegerField(null=True, unique=True)
+    prev_hash = peewee.CharField(max_length=HASH_LENGTH, null=True)
+    row_hash = peewee.CharField(max_length=HASH_LENGTH, null=True)
 
     class Meta:
         table_name = "audit_entry"
@@ -53,6 +62,7 @@ class SignInFailure(BaseModel):
 
 class Patient(BaseModel):
     full_name = peewee.CharField(max_length=200)
+    search_name = peewee.CharField(max_length=200, default="", index=True)  # folded (gateway.patients.search)
     birth_date = peewee.DateField()
     sex = peewee.CharField(max_length=10)
     cccd = peewee.CharField(max_length=12, unique=True)
@@ -164,6 +174,8 @@ class Charge(BaseModel):
     flag = peewee.CharField(max_length=40, null=True, index=True)
     occurred_at = UtcDateTimeField()
     received_at = UtcDateTimeField(default=utcnow)
+    prev_hash = peewee.CharField(max_length=HASH_LENGTH, null=True)  # the source's previous charge's row_hash
+    row_hash = peewee.CharField(max_length=HASH_LENGTH, null=True)  # common.chain: of prev_hash and the content
 
     class Meta:
         table_name = "charge"
@@ -185,3 +197,28 @@ class ChargeReversal(BaseModel):
 
 OutboxMessage = outbox_model(BaseModel)
 IdempotencyRecord = idempotency_model(BaseModel)
+IntegrityAlert = integrity_alert_model(BaseModel)
+
+
+class ChainHead(BaseModel):
+    """The head of a chain whose rows have no row of their own that writers lock: charges per source, the audit."""
+
+    chain = peewee.CharField(max_length=60)
+    stream = peewee.CharField(max_length=100)
+    head = peewee.CharField(max_length=HASH_LENGTH, null=True)
+    length = peewee.BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "chain_head"
+        indexes = ((("chain", "stream"), True),)
+
+
+# Charges as they arrived, one chain per source (lab, pharmacy): the fields finance may change later (the visit a
+# flagged charge is attached to, its flag, what reversals took off) are not hashed; the payload keeps the event.
+CHARGE_CHAIN = Chain("gateway.charges", Charge, "source",
+                     ("key", "source", "source_id", "item_kind", "code", "name", "quantity", "amount", "cost_amount",
+                      "payload", "occurred_at", "received_at"), ChainHead, head_key="stream", head_field="head")
+# The audit log, one chain in chain_seq order, appended by the spool drain.
+AUDIT_CHAIN = Chain("gateway.audit", AuditEntry, None,
+                    ("chain_seq", "occurred_at", "actor", "role", "action", "status_code", "request_id", "patient_id",
+                     "entry_key", "details"), ChainHead, head_key="stream", head_field="head", order="chain_seq")

@@ -13,6 +13,7 @@ from flask import Response, current_app, g, request, stream_with_context
 from common.errors import ApiError, UpstreamTimeout, UpstreamUnavailable
 from common.logs import REQUEST_ID_HEADER
 from gateway.config import PROXIED_AREAS
+from gateway.read_audit import audit_service_read
 
 log = logging.getLogger(__name__)
 FORWARDED_REQUEST_HEADERS = ("Authorization", "Content-Type", "Accept", "Idempotency-Key", "Stripe-Signature",
@@ -67,6 +68,7 @@ def forward(area: str, rest: str):
 
 def _relay(upstream: urllib3.BaseHTTPResponse) -> Response:
     headers = {name: upstream.headers[name] for name in RETURNED_HEADERS if name in upstream.headers}
+    audit_service_read(upstream.headers, upstream.status)  # a read of patient data the service named
     if "Content-Length" in upstream.headers:
         body = upstream.read()
         upstream.release_conn()

@@ -1,8 +1,10 @@
 """Request and response schemas of the gateway's own resources."""
 
-from marshmallow import Schema, fields, validate
+import json
 
-from common.bounds import page_limit, text
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from common.bounds import moment, page_limit, text
 from common.paging import PagedQuerySchema
 
 
@@ -16,6 +18,8 @@ class TokenResponseSchema(Schema):
     token_type = fields.String()
     expires_in = fields.Integer()
     role = fields.String()
+    must_change_password = fields.Boolean(metadata={
+        "description": "true: this token opens only POST /api/v1/auth/password until the password is changed"})
 
 
 class StoredChargeSchema(Schema):
@@ -70,9 +74,26 @@ class AuditEntrySchema(Schema):
     status_code = fields.Integer()
     request_id = fields.String()
     patient_id = fields.String(allow_none=True)
+    details = fields.Method("_details", metadata={"description": "what a read covered: its subject (a claim batch, "
+                                                                  "a bill) and how many patients"})
+    chain_seq = fields.Integer(allow_none=True, metadata={"description": "its place in the audit chain"})
+
+    def _details(self, entry):
+        return json.loads(entry.details) if entry.details else None
 
 
 class AuditQuerySchema(PagedQuerySchema):
-    actor = text(64)
+    actor = text(64, metadata={"description": "who acted (a username), exactly"})
+    action = text(300, 1, metadata={"description": "part of the action: a method, a path or both, "
+                                                   "e.g. `auth/token` or `POST /api/v1/users`"})
     patient_id = text(64)
+    status = text(3, 3, pattern=r"^[1-5](\d\d|xx)$", metadata={
+        "description": "the answer's status, exactly (`401`) or by class (`4xx`)"})
+    since = moment(metadata={"description": "from this time on (inclusive)"})
+    until = moment(metadata={"description": "before this time (exclusive)"})
     limit = page_limit(200)
+
+    @validates_schema
+    def _in_order(self, data, **kwargs):
+        if data.get("since") and data.get("until") and data["since"] >= data["until"]:
+            raise ValidationError("Must lie after 'since'.", "until")

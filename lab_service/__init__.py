@@ -8,6 +8,7 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 def create_app(config=None):
     """Build the lab service app."""
     from common.app import build_app, outbox_blueprint
+    from common.integrity import integrity_blueprint
     from lab_service import config as lab_config
     from lab_service import jobs, models, routes
 
@@ -17,4 +18,5 @@ def create_app(config=None):
         api.register_blueprint(blueprint)
     api.register_blueprint(outbox_blueprint("/api/v1/lab", roles=("lab_head",)))
     app.extensions.setdefault("periodic_jobs", []).append(jobs.check_all_alerts)
+    api.register_blueprint(integrity_blueprint(app, "/api/v1/lab", [models.LEDGER_CHAIN], models.IntegrityAlert))
     return app

@@ -2,11 +2,13 @@
 
 import peewee
 
-from common.models import UtcDateTimeField, idempotency_model, outbox_model, utcnow
+from common.chain import HASH_LENGTH, Chain
+from common.models import UtcDateTimeField, idempotency_model, integrity_alert_model, outbox_model, utcnow
 
 db = peewee.DatabaseProxy()
 
 LOT_STATES = ("quarantined", "released")
+ALERT_STATES = ("open", "acknowledged", "closed")  # open and acknowledged hold `open_key`
 RUN_KINDS = ("patient", "qc", "calibration")
 RECIPE_BASES = ("test", "run", "lot_opened", "day")
 ENTRY_KINDS = ("receipt", "consumption", "void_reversal", "count_adjustment", "wastage")
@@ -44,6 +46,7 @@ class ReagentLot(BaseModel):
     opened_at = UtcDateTimeField(null=True)
     released_at = UtcDateTimeField(null=True)
     received_at = UtcDateTimeField(default=utcnow)
+    chain_head = peewee.CharField(max_length=HASH_LENGTH, null=True)  # row_hash of the lot's last ledger row
 
     class Meta:
         table_name = "reagent_lot"
@@ -128,6 +131,8 @@ class LedgerEntry(BaseModel):
     reason = peewee.TextField(null=True)
     recorded_by = peewee.CharField(max_length=64)
     created_at = UtcDateTimeField(default=utcnow, index=True)
+    prev_hash = peewee.CharField(max_length=HASH_LENGTH, null=True)  # the lot's previous row's row_hash
+    row_hash = peewee.CharField(max_length=HASH_LENGTH, null=True)  # common.chain: of prev_hash and the content
 
     class Meta:
         table_name = "ledger_entry"
@@ -174,10 +179,18 @@ class LabAlert(BaseModel):
     opened_at = UtcDateTimeField(default=utcnow)
     closed_at = UtcDateTimeField(null=True)
     notified_at = UtcDateTimeField(null=True)
+    acknowledged_at = UtcDateTimeField(null=True)  # the lab head has seen it; it stays until its condition clears
+    acknowledged_by = peewee.CharField(max_length=64, null=True)
 
     class Meta:
         table_name = "lab_alert"
 
 
 OutboxMessage = outbox_model(BaseModel)
+IntegrityAlert = integrity_alert_model(BaseModel)
+
+# The consumption ledger, one chain per reagent lot; its head is on the lot row every writer of the lot locks.
+LEDGER_CHAIN = Chain("lab.reagent_lot_ledger", LedgerEntry, "lot",
+                     ("reagent", "lot", "kind", "quantity", "cost_amount", "test_run", "basis", "reason",
+                      "recorded_by", "created_at"), ReagentLot)
 IdempotencyRecord = idempotency_model(BaseModel)

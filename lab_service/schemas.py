@@ -16,7 +16,7 @@ from common.bounds import (
     unit_price,
 )
 from common.paging import PagedQuerySchema
-from lab_service.models import RECIPE_BASES, RUN_KINDS
+from lab_service.models import ALERT_STATES, RECIPE_BASES, RUN_KINDS
 
 CODE = validate.Regexp(r"^[A-Za-z0-9._-]{1,40}$", error="Use 1-40 letters, digits, '.', '_' or '-'")
 LOINC = validate.Regexp(r"^\d{1,7}-\d$", error="A LOINC code looks like 2345-7")
@@ -240,7 +240,7 @@ class LedgerRowSchema(Schema):
     created_at = fields.AwareDateTime()
 
 
-class StockCardQuerySchema(Schema):
+class StockCardQuerySchema(PagedQuerySchema):
     limit = page_limit(500, maximum=5000)
 
 
@@ -278,10 +278,13 @@ class AlertSchema(Schema):
     details = fields.Dict()
     opened_at = fields.AwareDateTime()
     closed_at = fields.AwareDateTime(allow_none=True)
+    acknowledged_at = fields.AwareDateTime(allow_none=True)
+    acknowledged_by = fields.String(allow_none=True)
 
 
 class AlertQuerySchema(PagedQuerySchema):
-    state = fields.String(load_default="open", validate=validate.OneOf(("open", "closed", "all")))
+    state = fields.String(load_default="open", validate=validate.OneOf((*ALERT_STATES, "all")),
+                          metadata={"description": "acknowledged: seen by the lab head, its condition still holds"})
     reagent_code = _code()
     limit = page_limit(200)
 

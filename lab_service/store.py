@@ -12,6 +12,7 @@ from flask import current_app
 from common import sql
 from common.stock import StockMoved
 from lab_service.models import (
+    LEDGER_CHAIN,
     Analyzer,
     DailyOverheadMark,
     LabTest,
@@ -58,19 +59,42 @@ def add_run(**values) -> TestRun:
     return TestRun(id=run_id, **sql.with_defaults(TestRun, values))
 
 
-def add_ledger_rows(rows: list[dict]) -> None:
-    """Append ledger rows (one statement)."""
-    sql.insert(LedgerEntry, rows)
+def add_ledger_rows(rows: list[dict], heads: dict[int, str | None] | None = None) -> list[int]:
+    """Append ledger rows (one statement), chained after their lots' heads, and move the heads; return the rows'
+    ids. The caller holds the lots' row locks (`take`, a guarded update) or `heads` is None and they are taken
+    here."""
+    rows = [sql.with_defaults(LedgerEntry, row) for row in rows]
+    if heads is None:
+        heads = lock_heads({row["lot"] for row in rows})
+    heads = LEDGER_CHAIN.link(rows, heads)
+    ids = [row_id for (row_id,) in sql.insert(LedgerEntry, rows, returning=("id",))]
+    for lot_id in sorted({row["lot"] for row in rows}):
+        sql.execute(ReagentLot._meta.database, "UPDATE reagent_lot SET chain_head = %s WHERE id = %s",
+                    (heads[lot_id], lot_id))
+    return ids
 
 
-def take(quantities: dict[int, int]) -> None:
-    """Take quantities off lots with guarded decrements, in lot-id order (one lock order for every verb); raise
-    StockMoved when a lot no longer holds what was planned."""
+def lock_heads(lot_ids) -> dict[int, str | None]:
+    """Lock lots' rows (in id order) and read their chain heads (SQLite's write transaction already holds them)."""
+    ids = sorted(lot_ids)
+    database = ReagentLot._meta.database
+    text = ("SELECT id, chain_head FROM reagent_lot WHERE id IN (" + ", ".join(["%s"] * len(ids)) + ") ORDER BY id"
+            + (" FOR UPDATE" if database.for_update else ""))
+    return dict(sql.execute(database, text, ids).fetchall())
+
+
+def take(quantities: dict[int, int]) -> dict[int, str | None]:
+    """Take quantities off lots with guarded decrements, in lot-id order (one lock order for every verb); return
+    each lot's chain head, read under its lock. Raise StockMoved when a lot no longer holds what was planned."""
+    heads = {}
     for lot_id, quantity in sorted(quantities.items()):
         taken = sql.execute(ReagentLot._meta.database, "UPDATE reagent_lot SET on_hand = on_hand - %s"
-                            " WHERE id = %s AND on_hand >= %s", (quantity, lot_id, quantity)).rowcount
+                            " WHERE id = %s AND on_hand >= %s RETURNING chain_head",
+                            (quantity, lot_id, quantity)).fetchall()
         if not taken:
             raise StockMoved(lot_id)
+        heads[lot_id] = taken[0][0]
+    return heads
 
 
 def mark_opened(lot_ids, when: datetime) -> None:

@@ -2,7 +2,8 @@
 
 import peewee
 
-from common.models import UtcDateTimeField, idempotency_model, outbox_model, utcnow
+from common.chain import HASH_LENGTH, Chain
+from common.models import UtcDateTimeField, idempotency_model, integrity_alert_model, outbox_model, utcnow
 
 db = peewee.DatabaseProxy()
 
@@ -49,6 +50,7 @@ class DrugLot(BaseModel):
     status = peewee.CharField(max_length=16, default="available")
     status_reason = peewee.TextField(null=True)
     received_at = UtcDateTimeField(default=utcnow)
+    chain_head = peewee.CharField(max_length=HASH_LENGTH, null=True)  # row_hash of the lot's last stock-card row
 
     class Meta:
         table_name = "drug_lot"
@@ -68,6 +70,8 @@ class StockEntry(BaseModel):
     reference = peewee.CharField(max_length=100, null=True)  # dispense-line:12, return-line:3, gs1-serial:...
     actor = peewee.CharField(max_length=64)
     created_at = UtcDateTimeField(default=utcnow)
+    prev_hash = peewee.CharField(max_length=HASH_LENGTH, null=True)  # the lot's previous row's row_hash
+    row_hash = peewee.CharField(max_length=HASH_LENGTH, null=True)  # common.chain: of prev_hash and the content
 
     class Meta:
         table_name = "stock_entry"
@@ -159,6 +163,9 @@ class Recall(BaseModel):
     reason = peewee.TextField()
     recalled_by = peewee.CharField(max_length=64)
     created_at = UtcDateTimeField(default=utcnow)
+    kind = peewee.CharField(max_length=16, default="defective")  # defective | precautionary
+    money = peewee.CharField(max_length=16, default="defective_only")  # all | defective_only | none
+    money_fixed = peewee.BooleanField(default=False)  # the dispensed lines' charges were taken back
 
     class Meta:
         table_name = "recall"
@@ -181,3 +188,9 @@ class Alert(BaseModel):
 
 OutboxMessage = outbox_model(BaseModel)
 IdempotencyRecord = idempotency_model(BaseModel)
+IntegrityAlert = integrity_alert_model(BaseModel)
+
+# The stock card, one chain per drug lot; its head is on the lot row every writer of the lot locks.
+STOCK_CARD_CHAIN = Chain("pharmacy.drug_lot_stock_card", StockEntry, "lot",
+                         ("drug", "lot", "kind", "bucket", "quantity_change", "balance_after", "reason", "reference",
+                          "actor", "created_at"), DrugLot)

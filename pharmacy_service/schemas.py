@@ -5,7 +5,9 @@ import json
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates, validates_schema
 
 from common.bounds import (
+    INT4_MAX,
     MAX_AMOUNT,
+    MAX_LINE_QUANTITY,
     MAX_STOCK_QUANTITY,
     Text,
     code_text,
@@ -19,8 +21,8 @@ from common.bounds import (
     text,
     unit_price,
 )
+from common.gs1 import gtin_check_digit
 from common.paging import PagedQuerySchema
-from pharmacy_service.gs1 import gtin_check_digit
 from pharmacy_service.models import (
     Dispense,
     DrugLot,
@@ -28,6 +30,7 @@ from pharmacy_service.models import (
     ReturnLine,
     StockEntry,
 )
+from pharmacy_service.services.moves import lot_condition
 
 CODE = validate.Regexp(r"^[A-Za-z0-9._-]{1,40}$", error="Use 1-40 letters, digits, '.', '_' or '-'")
 ATC = validate.Regexp(r"^[A-Z]\d{2}[A-Z]{2}\d{2}$", error="A full 7-character ATC code, e.g. J01CA04")
@@ -97,6 +100,8 @@ class LotSchema(Schema):
     quantity_quarantined = fields.Integer()
     status = fields.String()
     status_reason = fields.String(allow_none=True)
+    condition = fields.Function(lambda lot: lot_condition(lot), metadata={
+        "description": "what the lot is good for today: usable, quarantined, recalled or expired"})
     received_at = fields.AwareDateTime()
 
 
@@ -273,8 +278,12 @@ class StockEntrySchema(Schema):
     created_at = fields.AwareDateTime()
 
 
-class LedgerQuerySchema(Schema):
+class LedgerQuerySchema(PagedQuerySchema):
     limit = page_limit(500, maximum=5000)
+
+
+class StockQuerySchema(PagedQuerySchema):
+    limit = page_limit(1000)
 
 
 class CountInSchema(Schema):
@@ -295,6 +304,7 @@ class ReasonInSchema(Schema):
 
 class RecipientDispenseSchema(Schema):
     dispense_id = fields.Integer()
+    prescription_id = fields.Integer()
     dispensed_at = fields.AwareDateTime()
     quantity = fields.Integer()
     quantity_returned = fields.Integer()
@@ -308,8 +318,24 @@ class RecipientSchema(Schema):
     dispenses = fields.List(fields.Nested(RecipientDispenseSchema))
 
 
+RECALL_KINDS = ("defective", "precautionary")
+RECALL_MONEY = ("all", "defective_only", "none")
+
+
+class RecallInSchema(Schema):
+    reason = _reason(required=True)
+    kind = fields.String(load_default="defective", validate=validate.OneOf(RECALL_KINDS),
+                         metadata={"description": "defective (the product is faulty) or precautionary"})
+    money = fields.String(load_default="defective_only", validate=validate.OneOf(RECALL_MONEY), metadata={
+        "description": "which recalls take the money back from the dispensed lines: all, defective_only, none"})
+
+
 class RecallSchema(Schema):
     id = fields.Integer()
+    kind = fields.String()
+    money = fields.String()
+    money_fixed = fields.Boolean()
+    reversed_lines = fields.Integer(metadata={"description": "dispensed lines whose charge was taken back"})
     lot_id = fields.Integer()
     lot_number = fields.String()
     drug_code = fields.String()
@@ -354,8 +380,70 @@ class AlertQuerySchema(PagedQuerySchema):
 class PrescriptionQuerySchema(PagedQuerySchema):
     encounter_id = text(100)
     patient_id = text(100)
+    state = fields.String(load_default="all", validate=validate.OneOf(("all", "open")), metadata={
+        "description": "open: prescriptions with something left to dispense (open or partially dispensed)"})
+    order = fields.String(load_default="newest", validate=validate.OneOf(("newest", "oldest")))
     limit = page_limit(100)
 
 
 class DispenseLineSourceSchema(DispenseSchema):
     line_id = fields.Integer()
+
+
+class DispensePlanQuerySchema(Schema):
+    """The quantities to plan, `line=<prescription line id>:<quantity>` repeated; none: every line's remainder."""
+
+    line = fields.List(text(20, 3, pattern=r"^\d{1,10}:\d{1,6}$"), load_default=list, validate=validate.Length(
+        0, MAX_LINES), metadata={"description": "line_id:quantity, e.g. 12:30; repeat per line"})
+
+    @post_load
+    def _lines(self, data, **_):
+        lines = []
+        for item in data["line"]:
+            line_id, quantity = (int(part) for part in item.split(":"))
+            if not 1 <= line_id <= INT4_MAX or not 1 <= quantity <= MAX_LINE_QUANTITY:
+                raise ValidationError(f"{item}: a line id and a quantity of 1 to {MAX_LINE_QUANTITY}", "line")
+            lines.append({"line_id": line_id, "quantity": quantity})
+        return {"lines": lines}
+
+
+class PlannedPickSchema(Schema):
+    lot_id = fields.Integer()
+    lot_number = fields.String()
+    expires_on = fields.Date()
+    quantity = fields.Integer()
+
+
+class PlanLotSchema(Schema):
+    lot_id = fields.Integer()
+    lot_number = fields.String()
+    expires_on = fields.Date()
+    quantity_on_hand = fields.Integer()
+    quantity_quarantined = fields.Integer()
+    status = fields.String()
+    status_reason = fields.String(allow_none=True)
+    condition = fields.String(metadata={"description": "usable, quarantined, recalled or expired"})
+    planned = fields.Integer(metadata={"description": "what this plan takes from the lot"})
+
+
+class PlanLineSchema(Schema):
+    line_id = fields.Integer()
+    drug_code = fields.String()
+    drug_name = fields.String()
+    unit = fields.String()
+    prescribed = fields.Integer()
+    dispensed = fields.Integer()
+    remaining = fields.Integer()
+    requested = fields.Integer()
+    served = fields.Integer(metadata={"description": "what the usable lots give of `requested`, FEFO"})
+    unmet = fields.Integer(metadata={"description": "what they cannot give (requested - served)"})
+    usable = fields.Integer(metadata={"description": "the drug's usable stock on the shelves"})
+    picks = fields.List(fields.Nested(PlannedPickSchema))
+    lots = fields.List(fields.Nested(PlanLotSchema), metadata={"description": "every lot of the drug holding stock"})
+
+
+class DispensePlanSchema(Schema):
+    prescription_id = fields.Integer()
+    encounter_id = fields.String()
+    patient_id = fields.String()
+    lines = fields.List(fields.Nested(PlanLineSchema))

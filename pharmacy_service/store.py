@@ -6,8 +6,10 @@ from datetime import date
 
 import peewee
 
+from common import sql
 from common.stock import StockMoved
 from pharmacy_service.models import (
+    STOCK_CARD_CHAIN,
     DispenseLine,
     DispenseLotPick,
     Drug,
@@ -67,28 +69,49 @@ def add_lot_picks(rows: list[dict]) -> None:
         DispenseLotPick.insert_many(rows).execute()
 
 
-def take(quantities: dict[int, int], today: date) -> dict[int, int]:
+def take(quantities: dict[int, int], today: date) -> dict[int, tuple[int, str | None]]:
     """Take quantities off dispensable lots' shelves with guarded decrements, in lot-id order (one lock order for
-    every verb); return each lot's balance left. Raise StockMoved when a lot no longer holds what was planned (or
-    when taking it ran into another verb's locks the other way round: plan again)."""
-    balances = {}
+    every verb); return each lot's balance left and its chain head, read under its lock. Raise StockMoved when a
+    lot no longer holds what was planned (or when taking it ran into another verb's locks the other way round: plan
+    again)."""
+    taken_from = {}
     try:
         for lot_id, quantity in sorted(quantities.items()):
             taken = list(DrugLot.update(quantity_on_hand=DrugLot.quantity_on_hand - quantity)
                          .where((DrugLot.id == lot_id) & (DrugLot.quantity_on_hand >= quantity)
                                 & (DrugLot.status == "available") & (DrugLot.expires_on >= today))
-                         .returning(DrugLot.quantity_on_hand).tuples().execute())
+                         .returning(DrugLot.quantity_on_hand, DrugLot.chain_head).tuples().execute())
             if not taken:
                 raise StockMoved(lot_id)
-            balances[lot_id] = taken[0][0]
+            taken_from[lot_id] = taken[0]
     except peewee.OperationalError as error:
         if "deadlock" in str(error):
             raise StockMoved(sorted(quantities)) from None
         raise
-    return balances
+    return taken_from
 
 
-def add_stock_entries(rows: list[dict]) -> None:
-    """Append stock-card rows (one statement)."""
-    if rows:
-        StockEntry.insert_many(rows).execute()
+def add_stock_entries(rows: list[dict], heads: dict[int, str | None] | None = None) -> list[int]:
+    """Append stock-card rows (one statement), chained after their lots' heads, and move the heads; return the
+    rows' ids. The caller holds the lots' row locks (`take`, a guarded update) and passes the heads it read, or
+    `heads` is None and they are locked and read here."""
+    if not rows:
+        return []
+    rows = [sql.with_defaults(StockEntry, row) for row in rows]
+    if heads is None:
+        heads = lock_heads({row["lot"] for row in rows})
+    heads = STOCK_CARD_CHAIN.link(rows, heads)
+    ids = [row_id for (row_id,) in sql.insert(StockEntry, rows, returning=("id",))]
+    for lot_id in sorted({row["lot"] for row in rows}):
+        sql.execute(DrugLot._meta.database, "UPDATE drug_lot SET chain_head = %s WHERE id = %s",
+                    (heads[lot_id], lot_id))
+    return ids
+
+
+def lock_heads(lot_ids) -> dict[int, str | None]:
+    """Lock lots' rows (in id order) and read their chain heads (SQLite's write transaction already holds them)."""
+    ids = sorted(lot_ids)
+    database = DrugLot._meta.database
+    text = ("SELECT id, chain_head FROM drug_lot WHERE id IN (" + ", ".join(["%s"] * len(ids)) + ") ORDER BY id"
+            + (" FOR UPDATE" if database.for_update else ""))
+    return dict(sql.execute(database, text, ids).fetchall())

@@ -21,3 +21,7 @@ def visit_of(full_name: str) -> tuple[str, str]:
     """Return (visit id, patient id) of a demo patient's visit."""
     patient_id, visit_id = {**OPEN_VISITS, **CLOSED_VISITS}[full_name]
     return visit_id, patient_id
+
+# the doctors who prescribe on the demo visits, by department: (the gateway's practitioner id, name). The gateway's
+# seed registers its practitioners first, in the order of seeds/gateway.py DEMO_PRACTITIONERS, so these ids hold
+PRESCRIBERS = {"K01": ("1", "BS.CKI Nguyễn Thị Thanh Hương"), "K03": ("2", "BS. Trần Quốc Tuấn")}

@@ -2,7 +2,8 @@
 
 from datetime import timedelta
 
-from lab_service import clock, services
+from common import clock
+from lab_service import services
 from lab_service.models import Reagent
 from seeds.demo_visits import visit_of
 

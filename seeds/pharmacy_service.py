@@ -2,10 +2,11 @@
 
 from datetime import timedelta
 
-from pharmacy_service.models import Drug
+from common import clock
+from pharmacy_service.models import Drug, DrugLot
 from pharmacy_service.schemas import DrugSchema
-from pharmacy_service.services import create_drug, receive_lot
-from pharmacy_service.services.moves import local_today
+from pharmacy_service.services import create_drug, create_prescription, receive_lot, set_lot_status
+from seeds.demo_visits import PRESCRIBERS, visit_of
 
 # code is the BHYT MA_THUOC; price_amount is per base unit in đồng; GTINs carry valid GS1 check digits.
 DRUGS = {
@@ -84,12 +85,28 @@ SUPPLIERS = ("Công ty CP Dược Hậu Giang", "Công ty CP Dược phẩm Imex
 LOT_PLAN = (("A", 5, 6, 82), ("B", 14, 10, 85))
 
 
+# the counter's queue: prescriptions on the gateway's demo visits (seeds/demo_visits.py), oldest first;
+# (patient, department of the prescriber, [(drug, quantity in base units, instructions)])
+PRESCRIPTIONS = (
+    ("Nguyễn Văn An", "K01", [("amoxicillin", 21, "Uống 1 viên x 3 lần/ngày sau ăn, trong 7 ngày"),
+                              ("paracetamol", 10, "Uống 1 viên khi sốt trên 38,5°C, cách nhau ít nhất 4 giờ")]),
+    ("Lê Văn Cường", "K03", [("ceftriaxone", 14, "Tiêm tĩnh mạch chậm 1 lọ x 2 lần/ngày, trong 7 ngày"),
+                             ("sodium_chloride", 7, "Truyền tĩnh mạch 500 ml/ngày, XXX giọt/phút")]),
+    ("Trần Thị Bích", "K01", [("omeprazole", 28, "Uống 1 viên x 2 lần/ngày, trước ăn 30 phút")]),
+    ("Hoàng Minh Đức", "K01", [("metformin", 60, "Uống 1 viên x 2 lần/ngày sau ăn sáng và tối"),
+                               ("amlodipine", 30, "Uống 1 viên buổi sáng"),
+                               ("losartan", 30, "Uống 1 viên buổi sáng, theo dõi huyết áp tại nhà")]),
+)
+# a lot held back at the demo counter, so the lots shown before a dispense have a quarantined one
+QUARANTINED = ("losartan", "A", "Vỉ bị phồng, nghi ẩm: chờ kết quả kiểm nghiệm của Trung tâm Kiểm nghiệm")
+
+
 def is_empty() -> bool:
     return not Drug.select().exists()
 
 
 def load() -> None:
-    today = local_today()
+    today = clock.today()
     for index, drug in enumerate(DRUGS.values()):
         create_drug(DrugSchema().load(drug))
         for suffix, months, multiple, cost_percent in LOT_PLAN:
@@ -100,3 +117,14 @@ def load() -> None:
                 "cost_amount": drug["price_amount"] * cost_percent // 100,
                 "supplier": SUPPLIERS[(index + len(suffix) + months) % len(SUPPLIERS)],
             }, drug["code"])
+    drug_key, suffix, reason = QUARANTINED
+    held = DrugLot.get(DrugLot.drug == Drug.get(Drug.code == DRUGS[drug_key]["code"]).id,
+                       DrugLot.lot_number.endswith(suffix))
+    set_lot_status(held.id, "quarantined", reason)
+    for patient_name, department, lines in PRESCRIPTIONS:
+        encounter_id, patient_id = visit_of(patient_name)
+        prescriber_id, prescriber = PRESCRIBERS[department]
+        create_prescription({"encounter_id": encounter_id, "patient_id": patient_id, "prescriber": prescriber,
+                             "prescriber_id": prescriber_id,
+                             "lines": [{"drug_code": DRUGS[key]["code"], "quantity": quantity,
+                                        "instructions": instructions} for key, quantity, instructions in lines]})

@@ -30,7 +30,6 @@ from billing_service.claims.records import (
 from common.bhyt import (
     ENVELOPE_FOOTER,
     GENDER_CODES,
-    LOCAL_TZ,
     envelope_header,
     format_date,
     format_datetime,
@@ -39,7 +38,7 @@ from common.bhyt import (
 from common.bhyt import fill as _fill
 from common.bhyt import serialize as _serialize
 
-__all__ = ["GENDER_CODES", "LOCAL_TZ", "format_date", "format_datetime", "iter_giamdinhhs", "parse_giamdinhhs"]
+__all__ = ["GENDER_CODES", "format_date", "format_datetime", "iter_giamdinhhs", "parse_giamdinhhs"]
 
 XML1_COLUMNS = (
     "MA_LK", "STT", "MA_BN", "HO_TEN", "SO_CCCD", "NGAY_SINH", "GIOI_TINH", "DIA_CHI", "MA_THE_BHYT", "MA_DKBD",

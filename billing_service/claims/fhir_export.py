@@ -20,11 +20,10 @@ import uuid
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from billing_service.claims.records import ClaimDrugLine, ClaimServiceLine, ClaimVisit
+from common import clock
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:vn:hospital-inventory-billing:bhyt-claims")
 CURRENCY = "VND"
 DEFAULT_INSURER = "Bảo hiểm xã hội Việt Nam"
@@ -64,7 +63,7 @@ def money(amount: int) -> dict:
 
 def fhir_datetime(value: datetime) -> str:
     """Format an aware datetime as a FHIR dateTime in Vietnam local time."""
-    return value.astimezone(LOCAL_TZ).isoformat(timespec="seconds")
+    return clock.local_time(value).isoformat(timespec="seconds")
 
 
 def _entry(full_url: str, resource: dict) -> dict:
@@ -159,7 +158,7 @@ def invoice_resource(visit: ClaimVisit, urls: dict[str, str], provider_name: str
     """Build the visit's Invoice: one lineItem per ChargeItem, gross = Σ THANH_TIEN_BV, net = gross - T_NGUONKHAC."""
     lines = _charge_lines(visit)
     items = [{"sequence": sequence, "chargeItemReference": {"reference": urls[part]},
-              "servicedDate": line.ordered_at.astimezone(LOCAL_TZ).date().isoformat(),
+              "servicedDate": clock.local_day(line.ordered_at).isoformat(),
               "priceComponent": _price_components(line.hospital_amount, line.other_funding_amount)}
              for sequence, (part, line) in enumerate(lines, start=1)]
     gross = sum(line.hospital_amount for _, line in lines)
@@ -217,7 +216,7 @@ def claim_resource(visit: ClaimVisit, urls: dict[str, str], insurer_name: str, p
         items.append({
             "sequence": sequence,
             "productOrService": product_code(line),
-            "servicedDate": line.ordered_at.astimezone(LOCAL_TZ).date().isoformat(),
+            "servicedDate": clock.local_day(line.ordered_at).isoformat(),
             "quantity": {"value": line.quantity},
             "unitPrice": money(line.hospital_unit_price),
             "net": money(line.hospital_amount),

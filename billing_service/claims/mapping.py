@@ -135,7 +135,7 @@ def to_claim_visit(claim: Claim, snapshot: EncounterSnapshot, batch: ClaimBatch,
 
 def _lines_by_claim(claim_ids: list[int]) -> dict[int, list[dict]]:
     rows = (ClaimLine.select(*LINE_COLUMNS).join(InvoiceLine)
-            .where(ClaimLine.claim.in_(claim_ids))
+            .where(ClaimLine.claim.in_(claim_ids) & ClaimLine.withdrawn_at.is_null())
             .order_by(ClaimLine.claim, ClaimLine.xml_table, ClaimLine.line_no).dicts())
     grouped: dict[int, list[dict]] = {claim_id: [] for claim_id in claim_ids}
     for row in rows:

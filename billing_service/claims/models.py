@@ -34,6 +34,7 @@ class ClaimBatch(BaseModel):
     other_funding_amount = peewee.BigIntegerField(default=0)  # Σ T_NGUONKHAC
     created_by = peewee.CharField(max_length=100)
     created_at = UtcDateTimeField(default=utcnow)
+    exported_at = UtcDateTimeField(null=True)  # first download of its file: sent, its lines no longer withdrawn
 
     class Meta:
         table_name = "claim_batch"
@@ -83,6 +84,8 @@ class ClaimLine(BaseModel):
     approved_amount = peewee.BigIntegerField(null=True)  # latest approval of T_BHTT; null = not assessed yet
     rejection_reason = peewee.CharField(max_length=500, null=True)
     paid_amount = peewee.BigIntegerField(default=0)  # Σ paid over the line's remittance rows
+    withdrawn_at = UtcDateTimeField(null=True)  # recalled to nothing before its batch was sent: not in the file
+    withdrawn_reason = peewee.CharField(max_length=500, null=True)
 
     class Meta:
         table_name = "claim_line"

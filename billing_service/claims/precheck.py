@@ -28,9 +28,9 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+from common import clock
+
 ICD10 = re.compile(r"^[A-Z]\d{2}(\.\d{1,2})?$")
 ENGLISH_UNITS = frozenset({"tablet", "tablets", "capsule", "capsules", "vial", "vials", "ampoule", "ampoules",
                            "bottle", "bag", "pen", "sachet", "tube", "box", "test", "tests", "unit", "units", "each"})
@@ -80,11 +80,11 @@ class PriceList:
 
 
 def service_day(line: dict) -> date:
-    return line["occurred_at"].astimezone(LOCAL_TZ).date()
+    return clock.local_day(line["occurred_at"])
 
 
 def _minute(moment: datetime) -> datetime:
-    return moment.astimezone(LOCAL_TZ).replace(second=0, microsecond=0)
+    return clock.local_time(moment).replace(second=0, microsecond=0)
 
 
 def card_not_valid(line: dict, visit: CheckedVisit, prices: PriceList) -> str | None:

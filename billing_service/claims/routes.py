@@ -27,15 +27,15 @@ from billing_service.claims.schemas import (
     RunQuerySchema,
     StoredCountSchema,
 )
-from common.auth import current_principal, require_roles
+from common.auth import MONEY_STAFF, current_principal, require_roles
 from common.idempotency import idempotent
 from common.openapi import also_answers
 from common.paging import PagedQuerySchema
+from common.read_audit import note_read, reads_patient_data
 
 blp = Blueprint("billing_claims", __name__, url_prefix="/api/v1/billing",
                 description="BHYT claims, remittances and reconciliation")
 FINANCE = ("finance",)
-READERS = ("cashier", "finance")
 REMITTANCE_BODY = {"required": True, "content": {
     "text/csv": {"schema": {"type": "string"}, "example": (
         "ma_lk,table,line_no,approved_amount,rejection_reason,paid_amount,payment_reference,paid_on\r\n"
@@ -93,6 +93,7 @@ def get_claim_batch(batch_id):
 def export_claim_batch(query, batch_id):
     """Download the batch as the BHYT GIAMDINHHS XML (format=bhyt-4750) or a FHIR R5 Bundle (format=fhir)."""
     export = services.export_claim_batch(batch_id, query["format"])
+    note_read(f"claim-batch:{batch_id}:{query['format']}", patients=export.patients)
     return Response(stream_with_context(export.chunks), mimetype=export.mimetype,
                     headers={"Content-Disposition": f'attachment; filename="{export.filename}"'})
 
@@ -102,6 +103,7 @@ def export_claim_batch(query, batch_id):
 @blp.arguments(PreCheckQuerySchema(), location="query")
 @blp.response(200, PreCheckReportSchema)
 @blp.alt_response(200, content_type="text/csv", success=True, description="format=csv: the findings as CSV")
+@reads_patient_data("claim-batch-check")
 def check_claim_batch(query, batch_id):
     """Run the pre-submission rules over every line; each finding names its rule, severity and source."""
     report = services.check_claim_batch(batch_id)
@@ -141,17 +143,19 @@ def list_insurance_prices(query):
 
 
 @blp.route("/claims")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.arguments(ClaimQuerySchema(), location="query")
 @blp.response(200, ClaimSchema(many=True))
+@reads_patient_data("claims")
 def list_claims(query):
     """List claims by visit (MA_LK) or batch, with each line's approval, rejection and payment."""
     return services.list_claims(query)
 
 
 @blp.route("/claims/<int:claim_id>")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.response(200, ClaimSchema)
+@reads_patient_data("claim")
 def get_claim(claim_id):
     """Show one claim with its lines and the insurer's answers."""
     return services.get_claim(claim_id)

@@ -338,7 +338,7 @@ class InsurancePriceListSchema(Schema):
     prices = fields.List(fields.Nested(InsurancePriceSchema), required=True, validate=validate.Length(1, 5_000))
 
 
-class InsurancePriceQuerySchema(Schema):
+class InsurancePriceQuerySchema(PagedQuerySchema):
     code = text(50, 1)
     limit = page_limit(1000, maximum=20_000)
 

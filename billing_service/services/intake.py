@@ -10,7 +10,6 @@ visit's latest card when that one is valid on the line's day (a card shown later
 
 import json
 from datetime import date
-from zoneinfo import ZoneInfo
 
 import peewee
 from flask import current_app
@@ -27,20 +26,14 @@ from billing_service.services.invoices import (
     record_ledger,
     refresh_invoice,
 )
+from billing_service.services.recall_money import settle_recalled_line
+from common import clock
 from common.models import utcnow
 
 LINE_SPLIT_COLUMNS = ("hospital_amount", "insured_amount", "benefit_level", "insurer_amount", "copay_amount",
                       "patient_outside_amount", "other_funding_amount", "self_pay", "state_budget_funding_amount",
                       "foreign_aid_funding_amount", "domestic_aid_funding_amount", "other_source_funding_amount")
 SYSTEM_ACTOR = "gateway"
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def local_day(moment) -> date:
-    """Return the calendar day in Vietnam of a UTC time (card validity is by local day)."""
-    return moment.astimezone(LOCAL_TZ).date()
-
-
 def _snapshot_row(encounter: dict) -> dict:
     """Turn an EncounterSnapshot event into the stored columns."""
     return {
@@ -94,7 +87,7 @@ def _coverage_valid_on(coverage: dict | None, day: date) -> bool:
 
 def _line_card(line: InvoiceLine, visit_coverage: dict | None) -> dict | None:
     """Return the card that pays for a line: the one sent with its charge, else the visit's, if valid that day."""
-    day = local_day(line.occurred_at)
+    day = clock.local_day(line.occurred_at)
     own = json.loads(line.coverage_json) if line.coverage_json else None
     for card in (own, visit_coverage):
         if _coverage_valid_on(card, day):
@@ -294,8 +287,11 @@ def receive_reversal(event: dict) -> tuple[LineReversal, bool]:
             line = InvoiceLine.get_or_none(InvoiceLine.charge_key == event["charge_key"])
             if line is not None:
                 invoice = lock_invoice(line.invoice_id)
+                line = InvoiceLine.get_by_id(line.id)  # as it is under the bill's lock
                 if _reduce_line(line, reversal) == "applied":
-                    settle_invoice(invoice, "reversal", event["key"], note=event["reason"])
+                    after = settle_invoice(invoice, "reversal", event["key"], note=event["reason"])
+                    if event.get("recall_id"):
+                        settle_recalled_line(event, line, invoice, after)
     except peewee.IntegrityError:
         return LineReversal.get(LineReversal.key == event["key"]), False
     return LineReversal.get_by_id(reversal.id), True

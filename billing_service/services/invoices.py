@@ -3,9 +3,9 @@
 import peewee
 
 from billing_service import store
-from billing_service.models import Invoice, InvoiceLine, LedgerEntry, db
+from billing_service.models import LEDGER_CHAIN, Invoice, InvoiceLine, db
 from billing_service.vietqr import make_bill_reference
-from common.errors import NotFound
+from common.errors import NotFound, get_or_404
 from common.models import utcnow
 
 BILL_PREFIX = "HD"  # hoá đơn; the reference a patient's bank shows in the transfer memo, e.g. HD000042
@@ -23,10 +23,7 @@ def lock_invoice(invoice_id: int) -> Invoice:
 
 def get_invoice(invoice_id: int) -> Invoice:
     """Return a bill or raise 404."""
-    invoice = Invoice.get_or_none(Invoice.id == invoice_id)
-    if invoice is None:
-        raise NotFound(f"No invoice {invoice_id}", code="INVOICE_NOT_FOUND")
-    return invoice
+    return get_or_404(Invoice, Invoice.id == invoice_id, detail=f"No invoice {invoice_id}", code="INVOICE_NOT_FOUND")
 
 
 def open_invoice(encounter_id: str, patient_id: str) -> Invoice:
@@ -105,7 +102,8 @@ def record_ledger(invoice_id: int, kind: str, reference: str, actor: str, *, bef
             return 0
         return getattr(after, column) - getattr(before, column)
 
-    LedgerEntry.create(invoice=invoice_id, kind=kind, reference=reference[:200], actor=actor[:100],
-                       hospital_amount=delta("hospital_amount"), insurer_amount=delta("insurer_amount"),
-                       patient_amount=delta("patient_amount"), cash_amount=cash_amount,
-                       note=note[:500] if note else None)
+    store.append_chained(LEDGER_CHAIN, {
+        "invoice": invoice_id, "kind": kind, "reference": reference[:200], "actor": actor[:100],
+        "hospital_amount": delta("hospital_amount"), "insurer_amount": delta("insurer_amount"),
+        "patient_amount": delta("patient_amount"), "cash_amount": cash_amount, "note": note[:500] if note else None,
+        "created_at": utcnow()})

@@ -5,11 +5,11 @@ from datetime import timedelta
 import peewee
 from flask import current_app
 
-from billing_service import stripe_api
-from billing_service.models import Invoice, Payment, PaymentRequest, db
+from billing_service import store, stripe_api
+from billing_service.models import PAYMENT_CHAIN, Invoice, Payment, PaymentRequest, db
 from billing_service.services.invoices import add_paid, lock_invoice, record_ledger, refresh_invoice
 from billing_service.vietqr import build_payload
-from common.errors import ApiError, Conflict, NotFound, ValidationFailed
+from common.errors import ApiError, Conflict, NotFound, ValidationFailed, get_or_404
 from common.models import utcnow
 
 
@@ -60,10 +60,8 @@ def _attach_payment_intent(request: PaymentRequest, idempotency_key: str) -> Non
 
 def get_payment_request(request_id: int) -> PaymentRequest:
     """Return a payment request or raise 404."""
-    request = PaymentRequest.get_or_none(PaymentRequest.id == request_id)
-    if request is None:
-        raise NotFound(f"No payment request {request_id}", code="PAYMENT_REQUEST_NOT_FOUND")
-    return request
+    return get_or_404(PaymentRequest, PaymentRequest.id == request_id,
+                      detail=f"No payment request {request_id}", code="PAYMENT_REQUEST_NOT_FOUND")
 
 
 def vietqr_payload(request_id: int) -> str:
@@ -113,9 +111,11 @@ def apply_payment(invoice_id: int, amount: int, method: str, actor: str, *, requ
     """
     try:
         with db.atomic():
-            payment = Payment.create(invoice=invoice_id, payment_request=request.id if request else None,
-                                     method=method, amount=amount, provider_reference=provider_reference,
-                                     reason=reason, recorded_by=actor, received_at=received_at or utcnow())
+            row = {"invoice": invoice_id, "payment_request": request.id if request else None, "method": method,
+                   "amount": amount, "refunded_amount": 0, "provider_reference": provider_reference,
+                   "reason": reason, "recorded_by": actor, "received_at": received_at or utcnow(),
+                   "created_at": utcnow()}
+            payment = Payment(id=store.append_chained(PAYMENT_CHAIN, row), **row)
     except peewee.IntegrityError:
         return None
     add_paid(invoice_id, amount)

@@ -3,16 +3,13 @@
 from billing_service import stripe_api
 from billing_service.models import Payment, Refund, db
 from billing_service.services.invoices import add_refunded, lock_invoice, record_ledger, refresh_invoice
-from common.errors import NotFound, ValidationFailed
+from common.errors import ValidationFailed, get_or_404
 from common.models import utcnow
 
 
 def get_payment(payment_id: int) -> Payment:
     """Return a payment or raise 404."""
-    payment = Payment.get_or_none(Payment.id == payment_id)
-    if payment is None:
-        raise NotFound(f"No payment {payment_id}", code="PAYMENT_NOT_FOUND")
-    return payment
+    return get_or_404(Payment, Payment.id == payment_id, detail=f"No payment {payment_id}", code="PAYMENT_NOT_FOUND")
 
 
 def refund_payment(payment_id: int, fields: dict, actor: str, idempotency_key: str | None) -> Refund:

@@ -3,6 +3,7 @@
 from billing_service.models import PaymentRequest, PaymentReview, WebhookEvent
 from billing_service.services.invoices import record_ledger
 from common.models import utcnow
+from common.paging import page
 
 BIGINT_MAX = 2**63 - 1
 REVIEW_ACTOR = "webhook"
@@ -25,6 +26,7 @@ def hold_card_payment(request: PaymentRequest, event: WebhookEvent, amount: int,
     return review
 
 
-def list_reviews(state: str, limit: int) -> list[PaymentReview]:
-    """Card payments held for review in `state` (open by default), oldest first."""
-    return list(PaymentReview.select().where(PaymentReview.state == state).order_by(PaymentReview.id).limit(limit))
+def list_reviews(query: dict) -> list[PaymentReview]:
+    """One page of the card payments held for review in the query's `state` (open by default), oldest first."""
+    return page(PaymentReview.select().where(PaymentReview.state == query["state"]), PaymentReview.id, query,
+                descending=False)

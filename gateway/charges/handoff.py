@@ -6,7 +6,7 @@ row for billing commit together or not at all.
 
 import json
 
-from common import outbox
+from common import clock, outbox
 from common.contracts import (
     BILLING_CHARGES_PATH,
     BILLING_REVERSALS_PATH,
@@ -16,7 +16,7 @@ from common.contracts import (
 from common.errors import Conflict, NotFound
 from gateway.encounters.services import encounter_snapshot, get_encounter
 from gateway.models import Charge, ChargeReversal, Encounter, db
-from gateway.patients.services import cards_of_patients, local_day
+from gateway.patients.services import cards_of_patients
 from gateway.practitioners.services import practitioner_snapshots
 
 BILLABLE_CHARGE = "billing.charge"
@@ -53,7 +53,7 @@ def _billable_payload(charge: Charge, encounter: Encounter, cards: dict, snapsho
     event = json.loads(charge.payload)
     event.update(encounter_id=str(encounter.id), patient_id=str(encounter.patient_id))
     named = (encounter.practitioner_id, event.get("ordered_by_id"), event.get("performed_by_id"))
-    day = local_day(charge.occurred_at)
+    day = clock.local_day(charge.occurred_at)
     if (encounter.id, day, named) not in snapshots:
         people = practitioner_snapshots(named)  # one query, none when nobody is named
         snapshots[encounter.id, day, named] = (people, encounter_snapshot(encounter, day, people,

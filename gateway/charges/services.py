@@ -6,13 +6,15 @@ before its charge is kept (flagged unknown_charge) and applied when the charge c
 """
 
 import json
+from collections import Counter
 
 import peewee
 
 from common.models import utcnow
+from gateway import store as chain_store
 from gateway.charges import handoff, store
 from gateway.encounters.services import find_encounters
-from gateway.models import Charge, ChargeReversal, Encounter, db
+from gateway.models import CHARGE_CHAIN, Charge, ChargeReversal, Encounter, db
 
 
 def charge_flag(patient_ref: str, occurred_at, encounter: Encounter | None) -> str | None:
@@ -44,7 +46,13 @@ def store_charges(events: list[dict]) -> list[tuple[Charge, bool]]:
     for event in events:  # a key twice in one delivery is one charge
         rows.setdefault(event["key"], _charge_row(event, visits.get(event["encounter_id"])))
     with db.atomic():
-        inserted = store.insert_new(list(rows.values()))
+        heads = chain_store.lock_heads(CHARGE_CHAIN, {row["source"] for row in rows.values()})
+        stored = store.by_keys(rows)  # read under the sources' chain locks: no other delivery adds one now
+        fresh = [row for key, row in sorted(rows.items()) if key not in stored]
+        moved = CHARGE_CHAIN.link(fresh, {source: head for source, (head, _length) in heads.items()})
+        inserted = store.insert_new(fresh)
+        chain_store.move_heads(CHARGE_CHAIN, {source: moved[source] for source in {row["source"] for row in fresh}},
+                               Counter(row["source"] for row in fresh))
         new = [_charge(rows[key], charge_id) for key, charge_id in inserted.items()]
         waiting = store.keys_with_waiting_reversals([charge.key for charge in new])
         billable = []
@@ -53,7 +61,6 @@ def store_charges(events: list[dict]) -> list[tuple[Charge, bool]]:
             if charge.flag is None:
                 billable.append((charge, visits[charge.encounter_ref], applied))
         handoff.forward_charges(billable)
-        stored = store.by_keys(set(rows) - set(inserted))
     charges = {**stored, **{charge.key: charge for charge in new}}
     results, answered = [], set()
     for event in events:

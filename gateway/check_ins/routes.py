@@ -3,16 +3,15 @@
 from flask import Response
 from flask_smorest import Blueprint
 
-from common.auth import require_roles
+from common.auth import MONEY_STAFF, require_roles
 from gateway.check_ins import services
 from gateway.check_ins.schemas import CheckInQuerySchema, CheckInSchema
 
 blp = Blueprint("check_ins", __name__, url_prefix="/api/v1", description="BHYT check-in records (QĐ 4750)")
-READERS = ("cashier", "finance")
 
 
 @blp.route("/check-ins")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.arguments(CheckInQuerySchema(), location="query")
 @blp.response(200, CheckInSchema(many=True))
 def list_check_ins(query):
@@ -21,7 +20,7 @@ def list_check_ins(query):
 
 
 @blp.route("/check-ins/<int:check_in_id>")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.response(200, CheckInSchema)
 def get_check_in(check_in_id):
     """Show one check-in and where its delivery stands."""
@@ -29,7 +28,7 @@ def get_check_in(check_in_id):
 
 
 @blp.route("/check-ins/<int:check_in_id>/file")
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.response(200, content_type="application/xml")
 def check_in_file(check_in_id):
     """Download the check-in file as it is (or was) sent to the portal."""
@@ -37,7 +36,7 @@ def check_in_file(check_in_id):
 
 
 @blp.route("/check-ins/<int:check_in_id>/retry", methods=["POST"])
-@require_roles(*READERS)
+@require_roles(*MONEY_STAFF)
 @blp.response(200, CheckInSchema)
 def retry_check_in(check_in_id):
     """Send a check-in the portal refused again, rebuilt from the visit's current data."""

@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from common.bounds import page_limit
+from common.paging import PagedQuerySchema
 from gateway.patients.schemas import RecordId
 
 
@@ -18,6 +19,6 @@ class CheckInSchema(Schema):
     file_url = fields.Function(lambda check_in: f"/api/v1/check-ins/{check_in.id}/file")
 
 
-class CheckInQuerySchema(Schema):
+class CheckInQuerySchema(PagedQuerySchema):
     state = fields.String(validate=validate.OneOf(("pending", "sent", "rejected")))
     limit = page_limit(200)

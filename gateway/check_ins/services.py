@@ -11,13 +11,15 @@ from datetime import timedelta
 import requests
 from flask import current_app
 
+from common import clock
 from common.clients import session
-from common.errors import Conflict, NotFound
+from common.errors import Conflict, get_or_404
 from common.models import utcnow
+from common.paging import page
 from common.queue import after_commit, service_job
 from gateway.check_ins.record import check_in_document
 from gateway.models import CheckIn, Encounter, db
-from gateway.patients.services import coverage_on, local_day
+from gateway.patients.services import coverage_on
 
 NOT_CONFIGURED = "BHYT_PORTAL_URL is not set: kept here until the portal is configured"
 BATCH = 50
@@ -25,11 +27,11 @@ BATCH = 50
 
 def record_check_in(encounter: Encounter) -> CheckIn | None:
     """Write the visit's check-in in the current transaction when a card is valid on its opening day (once)."""
-    card = coverage_on(encounter.patient_id, local_day(encounter.opened_at))
+    card = coverage_on(encounter.patient_id, clock.local_day(encounter.opened_at))
     if card is None or CheckIn.select().where(CheckIn.encounter == encounter.id).exists():
         return None
     document = check_in_document(encounter, encounter.patient, card, current_app.config["BHYT_FACILITY_CODE"],
-                                 local_day(encounter.opened_at))
+                                 clock.local_day(encounter.opened_at))
     check_in = CheckIn.create(encounter=encounter.id, payload=document.decode("utf-8"), created_at=utcnow())
     _send_after_commit()
     return check_in
@@ -39,7 +41,7 @@ def check_in_after_card(patient, coverage) -> None:
     """Give an open visit its check-in when a card shown after it opened is valid on its opening day."""
     if patient.open_encounter_id is not None:
         encounter = Encounter.get_by_id(patient.open_encounter_id)
-        if coverage.valid_from <= local_day(encounter.opened_at) <= coverage.valid_to:
+        if coverage.valid_from <= clock.local_day(encounter.opened_at) <= coverage.valid_to:
             record_check_in(encounter)
 
 
@@ -118,10 +120,8 @@ def deliver_check_ins() -> dict[str, int]:
 
 def get_check_in(check_in_id: int) -> CheckIn:
     """Return a check-in or raise 404."""
-    check_in = CheckIn.get_or_none(CheckIn.id == check_in_id)
-    if check_in is None:
-        raise NotFound(f"No check-in {check_in_id}", code="CHECK_IN_NOT_FOUND")
-    return check_in
+    return get_or_404(CheckIn, CheckIn.id == check_in_id,
+                      detail=f"No check-in {check_in_id}", code="CHECK_IN_NOT_FOUND")
 
 
 def retry_check_in(check_in_id: int) -> CheckIn:
@@ -131,10 +131,10 @@ def retry_check_in(check_in_id: int) -> CheckIn:
         if check_in.state != "rejected":
             raise Conflict(f"Check-in {check_in_id} is {check_in.state}, not rejected", code="CHECK_IN_NOT_REJECTED")
         encounter = Encounter.get_by_id(check_in.encounter_id)
-        card = coverage_on(encounter.patient_id, local_day(encounter.opened_at))
+        card = coverage_on(encounter.patient_id, clock.local_day(encounter.opened_at))
         if card is not None:
             document = check_in_document(encounter, encounter.patient, card,
-                                         current_app.config["BHYT_FACILITY_CODE"], local_day(encounter.opened_at))
+                                         current_app.config["BHYT_FACILITY_CODE"], clock.local_day(encounter.opened_at))
             CheckIn.update(payload=document.decode("utf-8")).where(CheckIn.id == check_in.id).execute()
         CheckIn.update(state="pending", attempts=0, next_attempt_at=utcnow()).where(
             (CheckIn.id == check_in.id) & (CheckIn.state == "rejected")).execute()
@@ -144,10 +144,10 @@ def retry_check_in(check_in_id: int) -> CheckIn:
 
 def list_check_ins(query: dict) -> list[CheckIn]:
     """List check-ins, newest first, optionally in one state."""
-    selection = CheckIn.select().order_by(CheckIn.id.desc()).limit(query["limit"])
+    selection = CheckIn.select()
     if query.get("state"):
         selection = selection.where(CheckIn.state == query["state"])
-    return list(selection)
+    return page(selection, CheckIn.id, query)
 
 
 def check_in_of(encounter_id: int) -> CheckIn | None:

@@ -2,7 +2,7 @@
 
 from flask_smorest import Blueprint
 
-from common.auth import require_roles
+from common.auth import CARE_STAFF, require_roles
 from common.idempotency import idempotent
 from gateway.audit import audited
 from gateway.charges import handoff
@@ -16,7 +16,7 @@ from gateway.encounters.schemas import (
     EncounterSchema,
     UnmatchedFlagQuerySchema,
 )
-from gateway.patients.routes import LOOKUP_READERS, RECEPTION
+from gateway.patients.routes import RECEPTION
 from gateway.read_audit import audit_patient_read, note_patient_read
 from gateway.schemas import StoredChargeSchema
 
@@ -37,7 +37,7 @@ def open_encounter(fields):
 
 
 @blp.route("/encounters")
-@require_roles(*LOOKUP_READERS)
+@require_roles(*CARE_STAFF)
 @blp.arguments(EncounterQuerySchema(), location="query")
 @blp.response(200, EncounterSchema(many=True))
 def list_encounters(query):
@@ -47,7 +47,7 @@ def list_encounters(query):
 
 
 @blp.route("/encounters/<int:encounter_id>")
-@require_roles(*LOOKUP_READERS)
+@require_roles(*CARE_STAFF)
 @blp.response(200, EncounterSchema)
 def get_encounter(encounter_id):
     """Show one visit with the card valid on the day it opened."""

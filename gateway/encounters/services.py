@@ -2,14 +2,14 @@
 
 from datetime import timedelta
 
-from common import outbox
+from common import clock, outbox
 from common.contracts import BILLING_ENCOUNTERS_PATH, EncounterSnapshotSchema
-from common.errors import ApiError, Conflict, NotFound
+from common.errors import ApiError, Conflict, get_or_404
 from common.models import utcnow
 from common.paging import page
 from gateway.check_ins.services import check_in_after_card, check_in_of, record_check_in
 from gateway.models import Encounter, Patient, db
-from gateway.patients.services import add_coverage, card_on, coverage_on, get_patient, local_day
+from gateway.patients.services import add_coverage, card_on, coverage_on, get_patient
 from gateway.practitioners.services import active_practitioner, practitioner_snapshots
 
 ENCOUNTER_SNAPSHOT = "billing.encounter"
@@ -19,10 +19,8 @@ _snapshot_schema = EncounterSnapshotSchema()
 
 def get_encounter(encounter_id: int) -> Encounter:
     """Return a visit or raise 404."""
-    encounter = Encounter.get_or_none(Encounter.id == encounter_id)
-    if encounter is None:
-        raise NotFound(f"No visit with id {encounter_id}", code="ENCOUNTER_NOT_FOUND")
-    return encounter
+    return get_or_404(Encounter, Encounter.id == encounter_id,
+                      detail=f"No visit with id {encounter_id}", code="ENCOUNTER_NOT_FOUND")
 
 
 def find_encounter(reference: str) -> Encounter | None:
@@ -98,7 +96,7 @@ def encounter_view(encounter: Encounter) -> dict:
     view["patient_id"] = encounter.patient_id
     view["practitioner"] = encounter.practitioner if encounter.practitioner_id else None
     view["check_in"] = check_in_of(encounter.id)
-    view["coverage"] = coverage_on(encounter.patient_id, local_day(encounter.opened_at))
+    view["coverage"] = coverage_on(encounter.patient_id, clock.local_day(encounter.opened_at))
     return view
 
 
@@ -111,7 +109,7 @@ def encounter_snapshot(encounter: Encounter, coverage_day=None, practitioners: d
     if encounter.practitioner_id is not None:
         found = practitioners if practitioners is not None else practitioner_snapshots([encounter.practitioner_id])
         doctor = found.get(str(encounter.practitioner_id))
-    day = coverage_day or local_day(encounter.opened_at)
+    day = coverage_day or clock.local_day(encounter.opened_at)
     coverage = coverage_on(patient.id, day) if cards is None else card_on(cards, day)
     snapshot = {
         "id": str(encounter.id), "kind": encounter.kind, "department": encounter.department,
@@ -152,7 +150,7 @@ def resend_open_visit(patient: Patient, coverage) -> None:
     if patient.open_encounter_id is None:
         return
     encounter = Encounter.get_by_id(patient.open_encounter_id)
-    if not coverage.valid_from <= local_day(encounter.opened_at) <= coverage.valid_to:
+    if not coverage.valid_from <= clock.local_day(encounter.opened_at) <= coverage.valid_to:
         return
     Encounter.update(version=Encounter.version + 1).where(Encounter.id == encounter.id).execute()
     publish_snapshot(Encounter.get_by_id(encounter.id))

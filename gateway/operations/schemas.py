@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from common.app import OutboxMessageSchema
+from common.integrity import IntegrityReportSchema
 
 
 class OutboxOverviewQuerySchema(Schema):
@@ -21,3 +22,14 @@ class OutboxOverviewSchema(Schema):
     state = fields.String()
     total = fields.Integer()
     services = fields.List(fields.Nested(ServiceOutboxSchema))
+
+
+class ServiceIntegritySchema(IntegrityReportSchema):
+    available = fields.Boolean()
+    error = fields.String(allow_none=True)
+    clean = fields.Boolean(allow_none=True)
+
+
+class IntegrityOverviewSchema(Schema):
+    clean = fields.Boolean(metadata={"description": "false when a chain is broken or a service did not answer"})
+    services = fields.List(fields.Nested(ServiceIntegritySchema))

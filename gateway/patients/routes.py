@@ -2,13 +2,14 @@
 
 from flask_smorest import Blueprint
 
-from common.auth import require_roles
+from common.auth import CARE_STAFF, MONEY_STAFF, require_roles
 from common.idempotency import idempotent
 from gateway.audit import audited
 from gateway.encounters import services as encounter_services
-from gateway.patients import record, services
+from gateway.patients import record, search, services
 from gateway.patients.record_schemas import PatientRecordSchema
 from gateway.patients.schemas import (
+    CoverageListQuerySchema,
     CoverageQuerySchema,
     CoverageSchema,
     PatientQuerySchema,
@@ -21,9 +22,7 @@ from gateway.read_audit import audit_patient_read, note_patient_read
 blp = Blueprint("patients", __name__, url_prefix="/api/v1", description="Patients, BHYT cards, the patient record")
 blp.after_request(audit_patient_read)
 RECEPTION = ("cashier",)
-RECORD_READERS = ("cashier", "finance")
-# Lab and pharmacy staff look a patient up by CCCD to find the open visit they log tests and dispenses on.
-LOOKUP_READERS = ("cashier", "finance", "lab_tech", "lab_head", "pharmacist")
+# CARE_STAFF: lab and pharmacy staff look a patient up by CCCD to find the open visit they log tests and dispenses on.
 
 
 @blp.route("/patients", methods=["POST"])
@@ -40,18 +39,19 @@ def register_patient(fields):
 
 
 @blp.route("/patients")
-@require_roles(*LOOKUP_READERS)
+@require_roles(*CARE_STAFF)
 @blp.arguments(PatientQuerySchema(), location="query")
 @blp.response(200, PatientViewSchema(many=True))
 def find_patients(query):
-    """Find a patient at check-in by the CCCD number alone (a list of zero or one)."""
-    patient = services.find_by_cccd(query["cccd"])
-    note_patient_read(patient.id if patient else None)
-    return [services.patient_view(patient)] if patient else []
+    """Find patients by CCCD, name (accent-insensitive: "nguyen van an" finds Nguyễn Văn An), phone or BHYT card,
+    newest registration first, one page at a time (X-Next-Cursor / Link: rel="next")."""
+    patients = search.find_patients(query)
+    note_patient_read([patient.id for patient in patients])
+    return services.patient_views(patients)
 
 
 @blp.route("/patients/<int:patient_id>")
-@require_roles(*LOOKUP_READERS)
+@require_roles(*CARE_STAFF)
 @blp.response(200, PatientViewSchema)
 def get_patient(patient_id):
     """Show a patient with the card valid today and the open visit."""
@@ -71,15 +71,16 @@ def add_coverage(fields, patient_id):
 
 
 @blp.route("/patients/<int:patient_id>/coverages")
-@require_roles(*RECORD_READERS)
+@require_roles(*MONEY_STAFF)
+@blp.arguments(CoverageListQuerySchema(), location="query")
 @blp.response(200, CoverageSchema(many=True))
-def list_coverages(patient_id):
-    """List a patient's BHYT cards, latest first."""
-    return services.coverages_of(patient_id)
+def list_coverages(query, patient_id):
+    """List a patient's BHYT cards, latest first (paged)."""
+    return services.list_coverages(patient_id, query)
 
 
 @blp.route("/coverages")
-@require_roles(*RECORD_READERS)
+@require_roles(*MONEY_STAFF)
 @blp.arguments(CoverageQuerySchema(), location="query")
 @blp.response(200, CoverageSchema)
 def coverage_by_cccd(query):
@@ -90,7 +91,7 @@ def coverage_by_cccd(query):
 
 
 @blp.route("/patients/<int:patient_id>/record")
-@require_roles(*RECORD_READERS)
+@require_roles(*MONEY_STAFF)
 @blp.arguments(RecordQuerySchema(), location="query")
 @blp.response(200, PatientRecordSchema)
 def patient_record(query, patient_id):

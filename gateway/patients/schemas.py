@@ -4,8 +4,10 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from common.bounds import INT4_MAX, Text, day, name_text, text
+from common.bounds import INT4_MAX, Text, day, name_text, page_limit, text
+from common.paging import PagedQuerySchema
 from gateway.patients.identity import FACILITY_PATTERN, card_problems, cccd_problems
+from gateway.patients.search import fold
 
 SEXES = ("male", "female", "unknown")
 PHONE_PATTERN = r"^(0|\+84)\d{9,10}$"
@@ -74,11 +76,38 @@ class PatientViewSchema(PatientSchema):
     current_coverage = fields.Nested(CoverageSchema, allow_none=True, dump_only=True)
 
 
-class PatientQuerySchema(Schema):
-    cccd = Text(required=True, validate=validate.Regexp(r"^\d{12}$", error="A CCCD is 12 digits."))
+CCCD_QUERY = r"^\d{12}$"
+SEARCHES = ("cccd", "name", "phone", "card")
 
 
-class CoverageQuerySchema(PatientQuerySchema):
+class CoverageListQuerySchema(PagedQuerySchema):
+    """A patient's cards, a page at a time."""
+
+
+class PatientQuerySchema(PagedQuerySchema):
+    """Find patients by exactly one of: CCCD, name (accent-insensitive prefix), phone, BHYT card or its
+    social-insurance number (the card's last 10 digits)."""
+
+    cccd = Text(validate=validate.Regexp(CCCD_QUERY, error="A CCCD is 12 digits."))
+    name = Text(validate=validate.Length(1, 100), metadata={
+        "description": "the start of the full name or of one of its words; accents and case do not matter"})
+    phone = Text(validate=validate.Regexp(r"^(0|\+84)\d{9,10}$", error="Not a Vietnamese phone number "
+                                                                       "(0xxxxxxxxx)."))
+    card = Text(validate=validate.Regexp(r"^([A-Za-z]{2}[1-5]\d{12}|\d{10})$", error=(
+        "A BHYT card number (2 letters, 13 digits) or its social-insurance number (10 digits).")))
+    limit = page_limit(20, 100)
+
+    @validates_schema
+    def _one_criterion(self, data, **kwargs):
+        given = [name for name in SEARCHES if data.get(name) is not None]
+        if len(given) != 1:
+            raise ValidationError("Search by exactly one of cccd, name, phone or card.", "_schema")
+        if given == ["name"] and not fold(data["name"]):
+            raise ValidationError("A name to search by needs at least one letter or digit.", "name")
+
+
+class CoverageQuerySchema(Schema):
+    cccd = Text(required=True, validate=validate.Regexp(CCCD_QUERY, error="A CCCD is 12 digits."))
     on = day(load_default=None)  # the day the card must be valid on; today (Vietnam time) when absent
 
 

@@ -1,20 +1,14 @@
 """Patient verbs: register a patient by CCCD, add BHYT cards, find the card valid on a day."""
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import peewee
 
-from common.errors import Conflict, NotFound
-from common.models import utcnow
+from common import clock
+from common.errors import Conflict, NotFound, get_or_404
+from common.paging import page
 from gateway.models import Coverage, Patient, db
-
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # card validity dates are Vietnamese calendar days
-
-
-def local_day(moment: datetime | None = None) -> date:
-    """Return the calendar day in Vietnam of a moment (now when absent)."""
-    return (moment or utcnow()).astimezone(LOCAL_TZ).date()
+from gateway.patients.search import fold
 
 
 def register_patient(fields: dict) -> Patient:
@@ -24,7 +18,7 @@ def register_patient(fields: dict) -> Patient:
         raise _already_registered(existing)
     try:
         with db.atomic():
-            return Patient.create(**fields)
+            return Patient.create(**fields, search_name=fold(fields["full_name"]))
     except peewee.IntegrityError:
         raise _already_registered(Patient.get(Patient.cccd == fields["cccd"])) from None
 
@@ -36,10 +30,8 @@ def _already_registered(patient: Patient) -> Conflict:
 
 def get_patient(patient_id: int) -> Patient:
     """Return a patient or raise 404."""
-    patient = Patient.get_or_none(Patient.id == patient_id)
-    if patient is None:
-        raise NotFound(f"No patient with id {patient_id}", code="PATIENT_NOT_FOUND")
-    return patient
+    return get_or_404(Patient, Patient.id == patient_id,
+                      detail=f"No patient with id {patient_id}", code="PATIENT_NOT_FOUND")
 
 
 def find_by_cccd(cccd: str) -> Patient | None:
@@ -87,9 +79,14 @@ def card_on(cards: list[Coverage], day: date) -> Coverage | None:
 
 def patient_view(patient: Patient) -> dict:
     """Return a patient with the card valid today, as reception sees them."""
-    view = {name: getattr(patient, name) for name in patient._meta.fields}
-    view["current_coverage"] = coverage_on(patient.id, local_day())
-    return view
+    return patient_views([patient])[0]
+
+
+def patient_views(patients: list[Patient]) -> list[dict]:
+    """Return patients with the card valid today, as reception sees them (their cards read in one query)."""
+    cards, today = cards_of_patients(patient.id for patient in patients), clock.local_day()
+    return [{**{name: getattr(patient, name) for name in patient._meta.fields},
+             "current_coverage": card_on(cards.get(patient.id, []), today)} for patient in patients]
 
 
 def coverages_of(patient_id: int) -> list[Coverage]:
@@ -99,12 +96,19 @@ def coverages_of(patient_id: int) -> list[Coverage]:
                 .order_by(Coverage.valid_from.desc(), Coverage.id.desc()))
 
 
+def list_coverages(patient_id: int, query: dict) -> list[Coverage]:
+    """Return one page of a patient's cards, latest first (the order of coverages_of)."""
+    get_patient(patient_id)
+    return page(Coverage.select().where(Coverage.patient == patient_id), Coverage.valid_from, query,
+                then=Coverage.id)
+
+
 def coverage_for_cccd(cccd: str, day: date | None) -> tuple[Patient, Coverage]:
     """Return the patient holding a CCCD and their card valid on `day` (today by default), or raise 404."""
     patient = find_by_cccd(cccd)
     if patient is None:
         raise NotFound("No patient is registered with this CCCD", code="PATIENT_NOT_FOUND")
-    coverage = coverage_on(patient.id, day or local_day())
+    coverage = coverage_on(patient.id, day or clock.local_day())
     if coverage is None:
         raise NotFound("The patient has no BHYT card valid on that day", code="NO_VALID_COVERAGE",
                        patient_id=str(patient.id))

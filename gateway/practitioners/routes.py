@@ -2,12 +2,11 @@
 
 from flask_smorest import Blueprint
 
-from common.auth import require_roles
+from common.auth import CARE_STAFF, require_roles
 from gateway.practitioners import services
 from gateway.practitioners.schemas import PractitionerChangesSchema, PractitionerQuerySchema, PractitionerSchema
 
 blp = Blueprint("practitioners", __name__, url_prefix="/api/v1", description="Practitioners (MA_BAC_SI)")
-READERS = ("cashier", "finance", "lab_tech", "lab_head", "pharmacist")
 
 
 @blp.route("/practitioners", methods=["POST"])
@@ -20,7 +19,7 @@ def register_practitioner(fields):
 
 
 @blp.route("/practitioners")
-@require_roles(*READERS)
+@require_roles(*CARE_STAFF)
 @blp.arguments(PractitionerQuerySchema(), location="query")
 @blp.response(200, PractitionerSchema(many=True))
 def list_practitioners(query):
@@ -29,7 +28,7 @@ def list_practitioners(query):
 
 
 @blp.route("/practitioners/<int:practitioner_id>")
-@require_roles(*READERS)
+@require_roles(*CARE_STAFF)
 @blp.response(200, PractitionerSchema)
 def get_practitioner(practitioner_id):
     """Show one practitioner."""

@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from common.bounds import code_text, name_text, page_limit, text
+from common.paging import PagedQuerySchema
 from gateway.patients.schemas import RecordId
 
 # Practising certificate (chứng chỉ hành nghề, CCHN) or, under the 2023 law, licence (giấy phép hành nghề, GPHN):
@@ -29,7 +30,7 @@ class PractitionerChangesSchema(Schema):
     active = fields.Boolean()
 
 
-class PractitionerQuerySchema(Schema):
+class PractitionerQuerySchema(PagedQuerySchema):
     department = text(100, 1)
     active = fields.Boolean()
     limit = page_limit(200)

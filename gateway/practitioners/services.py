@@ -2,7 +2,8 @@
 
 import peewee
 
-from common.errors import ApiError, Conflict, NotFound
+from common.errors import ApiError, Conflict, get_or_404
+from common.paging import page
 from gateway.models import Practitioner, db
 
 
@@ -18,10 +19,8 @@ def register_practitioner(fields: dict) -> Practitioner:
 
 def get_practitioner(practitioner_id: int) -> Practitioner:
     """Return a practitioner or raise 404."""
-    practitioner = Practitioner.get_or_none(Practitioner.id == practitioner_id)
-    if practitioner is None:
-        raise NotFound(f"No practitioner {practitioner_id}", code="PRACTITIONER_NOT_FOUND")
-    return practitioner
+    return get_or_404(Practitioner, Practitioner.id == practitioner_id,
+                      detail=f"No practitioner {practitioner_id}", code="PRACTITIONER_NOT_FOUND")
 
 
 def update_practitioner(practitioner_id: int, changes: dict) -> Practitioner:
@@ -45,12 +44,12 @@ def active_practitioner(practitioner_id: int | None) -> Practitioner | None:
 
 def list_practitioners(query: dict) -> list[Practitioner]:
     """List practitioners by name, optionally of one department or only the active ones."""
-    selection = Practitioner.select().order_by(Practitioner.full_name, Practitioner.id).limit(query["limit"])
+    selection = Practitioner.select()
     if query.get("department"):
         selection = selection.where(Practitioner.department.startswith(query["department"]))
     if query.get("active") is not None:
         selection = selection.where(Practitioner.active == query["active"])
-    return list(selection)
+    return page(selection, Practitioner.full_name, query, descending=False, then=Practitioner.id)
 
 
 def practitioner_snapshot(practitioner: Practitioner) -> dict:

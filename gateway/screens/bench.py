@@ -11,7 +11,6 @@ resubmitted form (a double Enter, a retry, later an offline outbox) is logged on
 """
 
 import re
-import uuid
 from dataclasses import dataclass
 
 from flask import request
@@ -20,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 
 from gateway.screens.api import Refusal, items
 from gateway.screens.formatting import day, moment, number
-from gateway.screens.pages import api, area_blueprint, passive, quoted, render
+from gateway.screens.pages import api, area_blueprint, is_uuid, passive, patient_or_none, quoted, render
 from gateway.screens.problems import explain
 
 blp = area_blueprint("bench")
@@ -101,7 +100,7 @@ def visit():
 def log_run():
     """Log a run on the scanned visit, forwarding the form's UUID as the Idempotency-Key; show what it used."""
     form = RunForm.from_request()
-    if not _is_uuid(form.submission_id):
+    if not is_uuid(form.submission_id):
         return render("common/_refusal.html", 422, message=_("This form has no submission number; reload the page."))
     found, patient = look_up_visit(form.visit)
     test_code = catalogue_code(form.test_code)
@@ -185,7 +184,7 @@ def worklist_view() -> list[dict]:
     names = {test["code"]: test["name"] for test in items(api().get("/api/v1/lab/tests"))}
     patients = {}
     for patient_id in dict.fromkeys(order["patient_id"] for order in orders):
-        patients[patient_id] = _patient_or_none(patient_id)
+        patients[patient_id] = patient_or_none(patient_id)
     rows = []
     for order in orders:
         patient = patients[order["patient_id"]]
@@ -193,17 +192,6 @@ def worklist_view() -> list[dict]:
         rows.append({**order, "patient": patient, "test_name": names.get(order["test_code"], ""),
                      "visit_open": open_visit})
     return rows
-
-
-def _patient_or_none(patient_id: str) -> dict | None:
-    if not patient_id.isdigit():
-        return None
-    try:
-        return api().get(f"/api/v1/patients/{patient_id}")
-    except Refusal as refusal:
-        if refusal.code == "PATIENT_NOT_FOUND":
-            return None
-        raise
 
 
 def reagent_units() -> dict[str, dict]:
@@ -214,7 +202,9 @@ def reagent_units() -> dict[str, dict]:
 def banner_view() -> dict:
     """Return what the banner shows: every reagent's usable stock and cover, and the open alerts in words."""
     reagents = api().get("/api/v1/lab/reports/forecast")["reagents"]
-    alerts = items(api().get("/api/v1/lab/alerts", state="open"))
+    # an alert the lab head acknowledged still holds: the bench keeps showing it until its condition clears
+    alerts = [alert for state in ("open", "acknowledged")
+              for alert in items(api().get("/api/v1/lab/alerts", state=state))]
     by_code = {reagent["reagent_code"]: reagent for reagent in reagents}
     flagged = {alert["reagent_code"] for alert in alerts if alert["kind"] in STOCK_ALERTS}
     return {"reagents": [{**reagent, "flagged": reagent["reagent_code"] in flagged} for reagent in reagents],
@@ -257,10 +247,3 @@ def shortages_view(refusal: Refusal) -> list[dict]:
                 for lot in reagent.get("lots", []) if lot.get("book_quantity", 0) > 0]
         shown.append({**shortage, "name": reagent.get("name", ""), "lots": lots})
     return shown
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        return str(uuid.UUID(value)) == value.lower()
-    except ValueError:
-        return False

@@ -1,11 +1,13 @@
-"""Pages every role shares: `/` (to one's home), sign-in, sign-out, the language switch."""
+"""Pages every role shares: `/` (to one's home), sign-in, sign-out, changing one's password (forced after an admin
+set it), the language switch."""
 
-from flask import Blueprint, current_app, redirect, request, send_from_directory, url_for
+from flask import Blueprint, current_app, g, redirect, request, send_from_directory, url_for
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from gateway.screens import i18n, session
 from gateway.screens.api import Api, Refusal
-from gateway.screens.pages import Forbidden, home_area, install_page_handlers, render
+from gateway.screens.pages import Forbidden, home_area, install_page_handlers, render, to_sign_in
 from gateway.screens.problems import explain
 
 blp = Blueprint("screens_common", __name__)
@@ -67,7 +69,43 @@ def submit_sign_in():
         return render("common/sign_in.html", 401 if refusal.status == 401 else refusal.status,
                       error=explain(refusal), username=username, next=target)
     session.begin(username, grant)
+    if grant.get("must_change_password"):  # an admin set this password: the person chooses their own first
+        return redirect(url_for(".change_password"))
     return redirect(target or home_url(grant["role"]))
+
+
+@blp.route("/password")
+def change_password():
+    """Show the change-password form (forced after an admin set the password; open to anyone signed in)."""
+    user, reason = session.current()
+    if user is None:
+        return to_sign_in(reason)
+    g.user = user
+    return render("common/password.html")
+
+
+@blp.route("/password", methods=["POST"])
+def submit_password():
+    """Change one's password through POST /api/v1/auth/password; its new token replaces the session's."""
+    user, reason = session.current()
+    if user is None:
+        return to_sign_in(reason)
+    if not session.csrf_ok():
+        raise Forbidden("csrf")
+    g.user = user
+    current, new = request.form.get("current_password", ""), request.form.get("new_password", "")
+    if new != request.form.get("new_password_again", ""):
+        return render("common/password.html", 422, error=gettext("The two new passwords differ."))
+    try:
+        grant = Api(user.token).post("/api/v1/auth/password", {"current_password": current,
+                                                               "new_password": new}).body
+    except Refusal as refusal:
+        if refusal.status == 401:
+            session.end()
+            return to_sign_in("expired")
+        return render("common/password.html", refusal.status, error=explain(refusal))
+    session.begin(user.username, grant)
+    return redirect(home_url(grant["role"]))
 
 
 @blp.route("/sign-out", methods=["POST"])

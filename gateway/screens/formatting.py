@@ -6,11 +6,11 @@ The values come from the API as JSON (ISO 8601 text), or as Python dates and dat
 """
 
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-HOSPITAL_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+from common.clock import local_time
+
 NBSP = "\u00a0"  # keeps the amount and its ₫ on one line
 
 
@@ -35,7 +35,7 @@ def _moment(value) -> datetime | None:
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(HOSPITAL_ZONE)
+    return local_time(moment)
 
 
 def day(value) -> str:

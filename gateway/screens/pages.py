@@ -6,10 +6,11 @@ signed in (else to the sign-in page), the area's role (else a 403 page), a CSRF 
 """
 
 import logging
+import uuid
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
@@ -94,6 +95,8 @@ def guard(area: Area | None):
         session.end()
         return to_sign_in(reason)
     g.user = user
+    if user.must_change_password:  # an admin set this password: nothing opens before the user chooses their own
+        return to_change_password()
     if area is not None and not may_open(user.role, area):
         raise Forbidden("role")
     if request.method == "POST" and not session.csrf_ok():
@@ -114,6 +117,14 @@ def to_sign_in(reason: str | None = None) -> Response:
     target = url_for("screens_common.sign_in", reason=reason if reason != "signed_out" else None, next=back)
     if is_htmx():
         return Response(status=401, headers={"HX-Redirect": target})
+    return redirect(target)
+
+
+def to_change_password() -> Response:
+    """Send the browser to the forced change-password page (htmx follows HX-Redirect)."""
+    target = url_for("screens_common.change_password")
+    if is_htmx():
+        return Response(status=403, headers={"HX-Redirect": target})
     return redirect(target)
 
 
@@ -154,6 +165,8 @@ def install_page_handlers(blueprint: Blueprint) -> None:
         if refusal.status == 401:  # the token ran out or was refused: sign in again
             session.end()
             return to_sign_in("expired")
+        if refusal.code == "PASSWORD_CHANGE_REQUIRED":
+            return to_change_password()
         return render("common/_refusal.html" if is_htmx() else "common/refusal.html", refusal.status,
                       message=explain(refusal))
 
@@ -169,3 +182,36 @@ def install_page_handlers(blueprint: Blueprint) -> None:
 def quoted(value: str) -> str:
     """Quote a value for a URL path segment."""
     return quote(str(value), safe="")
+
+
+def is_uuid(value: str) -> bool:
+    """Tell whether a form's submission id is a UUID as the browser writes it."""
+    try:
+        return str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False
+
+
+def form_submission_id() -> str | None:
+    """Return the form's browser-made UUID (the Idempotency-Key of what it asks), None when it has none."""
+    value = request.form.get("submission_id", "").strip()
+    return value if is_uuid(value) else None
+
+
+def patient_or_none(patient_id: str) -> dict | None:
+    """Return the gateway's patient of an id, or None when the id names none (a page shows "unknown patient")."""
+    if not str(patient_id).isdigit():
+        return None
+    try:
+        return api().get(f"/api/v1/patients/{patient_id}")
+    except Refusal as refusal:
+        if refusal.code == "PATIENT_NOT_FOUND":
+            return None
+        raise
+
+
+def relay(stream) -> Response:
+    """Give the browser an API download as it comes (its type and file name kept)."""
+    headers = {name: stream.headers[name] for name in ("Content-Disposition",) if name in stream.headers}
+    return Response(stream_with_context(stream.chunks), status=stream.status,
+                    content_type=stream.headers.get("Content-Type", "application/octet-stream"), headers=headers)

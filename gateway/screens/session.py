@@ -24,6 +24,7 @@ class SignedIn:
     username: str
     role: str
     token: str
+    must_change_password: bool = False  # an admin set the password: only the change-password page opens
 
 
 def now() -> float:
@@ -43,7 +44,8 @@ def begin(username: str, grant: dict) -> None:
     """Start a session from a token grant ({access_token, expires_in, role}) of POST /api/v1/auth/token."""
     session.clear()
     session.update(user=username, role=grant["role"], token=grant["access_token"], csrf=secrets.token_urlsafe(32),
-                   expires=int(now()) + int(grant["expires_in"]), seen=int(now()))
+                   expires=int(now()) + int(grant["expires_in"]), seen=int(now()),
+                   must_change=bool(grant.get("must_change_password")))
 
 
 def end() -> None:
@@ -59,7 +61,7 @@ def current() -> tuple[SignedIn | None, str | None]:
         return None, "expired"
     if now() - session.get("seen", 0) > current_app.config["SESSION_IDLE_MINUTES"] * 60:
         return None, "idle"
-    return SignedIn(session["user"], session["role"], session["token"]), None
+    return SignedIn(session["user"], session["role"], session["token"], session.get("must_change", False)), None
 
 
 def touch() -> None:

@@ -38,12 +38,14 @@
   function freshen(eventName) {
     document.querySelectorAll("form[data-fresh-on~='" + eventName + "']").forEach(freshForm);
   }
-  document.addEventListener("run-logged", function () { freshen("run-logged"); });
+  ["run-logged", "dispensed", "lot-received"].forEach(function (eventName) {
+    document.addEventListener(eventName, function () { freshen(eventName); });
+  });
   window.Screens = {uuid4: uuid4, fillSubmissionIds: fillSubmissionIds, freshForm: freshForm};  /* for outbox.js */
 
   document.addEventListener("click", function (event) {
     if (event.target.matches("[data-cancel]")) {
-      var result = event.target.closest("#run-result");
+      var result = event.target.closest("#run-result, [data-cancel-clears]");
       if (result) { result.innerHTML = ""; }
       var test = document.getElementById("test");
       if (test) { test.focus(); } else { focusScan(); }

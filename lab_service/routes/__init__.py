@@ -5,4 +5,3 @@ from lab_service.routes.reports import blp as reports_blp
 from lab_service.routes.runs import blp as runs_blp
 
 BLUEPRINTS = (catalogue_blp, runs_blp, reports_blp)
-READERS = ("lab_tech", "lab_head")

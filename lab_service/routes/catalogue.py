@@ -2,7 +2,7 @@
 
 from flask_smorest import Blueprint
 
-from common.auth import require_roles
+from common.auth import LAB_STAFF, require_roles
 from common.idempotency import idempotent
 from common.paging import page
 from lab_service import services
@@ -21,11 +21,10 @@ from lab_service.schemas import (
 )
 
 blp = Blueprint("lab_catalogue", __name__, url_prefix="/api/v1/lab", description="Reagents, lots, analyzers, tests")
-READERS = ("lab_tech", "lab_head")
 
 
 @blp.route("/reagents")
-@require_roles(*READERS)
+@require_roles(*LAB_STAFF)
 @blp.arguments(CatalogueQuerySchema(), location="query")
 @blp.response(200, ReagentSchema(many=True))
 def list_reagents(query):
@@ -44,7 +43,7 @@ def create_reagent(fields):
 
 
 @blp.route("/reagents/<code>")
-@require_roles(*READERS)
+@require_roles(*LAB_STAFF)
 @blp.response(200, ReagentStockSchema)
 def get_reagent(code):
     """Show a reagent with its lots and usable on-hand per lot and in total."""
@@ -61,12 +60,13 @@ def update_reagent(changes, code):
 
 
 @blp.route("/reagents/<code>/ledger")
-@require_roles(*READERS)
+@require_roles(*LAB_STAFF)
 @blp.arguments(StockCardQuerySchema(), location="query")
 @blp.response(200, StockCardSchema)
 def get_stock_card(query, code):
-    """Show the reagent's stock card: the latest ledger rows with the running balance."""
-    return services.stock_card(code, query["limit"])
+    """Show the reagent's stock card: the latest ledger rows with the running balance (older rows: the next page's
+    cursor)."""
+    return services.stock_card(code, query)
 
 
 @blp.route("/reagents/<code>/lots", methods=["POST"])
@@ -87,8 +87,16 @@ def release_lot(code, lot_id):
     return services.release_lot(code, lot_id)
 
 
+@blp.route("/reagents/<code>/lots/<int:lot_id>/quarantine", methods=["POST"])
+@require_roles("lab_head")
+@blp.response(200, LotSchema)
+def quarantine_lot(code, lot_id):
+    """Put a released lot back in quarantine (QC failed, a recall notice) until it is released again."""
+    return services.quarantine_lot(code, lot_id)
+
+
 @blp.route("/reagents/<code>/lots/<int:lot_id>/open", methods=["POST"])
-@require_roles(*READERS)
+@require_roles(*LAB_STAFF)
 @blp.response(200, LotSchema)
 def open_lot(code, lot_id):
     """Open a lot; its in-use stability clock starts."""
@@ -96,7 +104,7 @@ def open_lot(code, lot_id):
 
 
 @blp.route("/analyzers")
-@require_roles(*READERS)
+@require_roles(*LAB_STAFF)
 @blp.arguments(CatalogueQuerySchema(), location="query")
 @blp.response(200, AnalyzerSchema(many=True))
 def list_analyzers(query):
@@ -114,7 +122,7 @@ def create_analyzer(fields):
 
 
 @blp.route("/tests")
-@require_roles(*READERS)
+@require_roles(*LAB_STAFF)
 @blp.arguments(CatalogueQuerySchema(), location="query")
 @blp.response(200, LabTestSchema(many=True))
 def list_tests(query):
@@ -132,7 +140,7 @@ def create_test(fields):
 
 
 @blp.route("/tests/<code>")
-@require_roles(*READERS)
+@require_roles(*LAB_STAFF)
 @blp.response(200, LabTestSchema)
 def get_test(code):
     """Show a test with its recipe."""

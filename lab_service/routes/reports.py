@@ -21,6 +21,14 @@ def list_alerts(query):
     return services.list_alerts(query)
 
 
+@blp.route("/alerts/<int:alert_id>/acknowledge", methods=["POST"])
+@require_roles("lab_head")
+@blp.response(200, AlertSchema)
+def acknowledge_alert(alert_id):
+    """Mark an open alert as seen; it stays acknowledged until its condition clears (then it closes)."""
+    return services.acknowledge_alert(alert_id)
+
+
 @blp.route("/reports/reagent-yield")
 @require_roles("lab_head")
 @blp.arguments(YieldQuerySchema(), location="query")

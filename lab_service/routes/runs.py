@@ -2,8 +2,9 @@
 
 from flask_smorest import Blueprint
 
-from common.auth import require_roles
+from common.auth import LAB_STAFF, require_roles
 from common.idempotency import idempotent
+from common.read_audit import reads_patient_data
 from lab_service import services
 from lab_service.schemas import (
     CountSchema,
@@ -19,11 +20,10 @@ from lab_service.schemas import (
 )
 
 blp = Blueprint("lab_runs", __name__, url_prefix="/api/v1/lab", description="Test runs, worklist, counts")
-READERS = ("lab_tech", "lab_head")
 
 
 @blp.route("/test-runs", methods=["POST"])
-@require_roles(*READERS)
+@require_roles(*LAB_STAFF)
 @idempotent
 @blp.arguments(TestRunRequestSchema())
 @blp.response(201, TestRunSchema)
@@ -33,17 +33,19 @@ def log_test_run(fields):
 
 
 @blp.route("/test-runs")
-@require_roles(*READERS)
+@require_roles(*LAB_STAFF)
 @blp.arguments(TestRunQuerySchema(), location="query")
 @blp.response(200, TestRunSchema(many=True))
+@reads_patient_data("test-runs")
 def list_test_runs(query):
     """List runs, newest first."""
     return services.list_runs(query)
 
 
 @blp.route("/test-runs/<int:run_id>")
-@require_roles(*READERS, "finance")  # finance opens the run a claim finding or rejection points at
+@require_roles(*LAB_STAFF, "finance")  # finance opens the run a claim finding or rejection points at
 @blp.response(200, TestRunSchema)
+@reads_patient_data("test-run")
 def get_test_run(run_id):
     """Show a run with what it consumed."""
     return services.describe_run(run_id)
@@ -60,7 +62,7 @@ def void_test_run(body, run_id):
 
 
 @blp.route("/qc-runs", methods=["POST"])
-@require_roles(*READERS)
+@require_roles(*LAB_STAFF)
 @idempotent
 @blp.arguments(QcRunRequestSchema())
 @blp.response(201, TestRunSchema)
@@ -70,7 +72,7 @@ def log_qc_run(fields):
 
 
 @blp.route("/worklist", methods=["POST"])
-@require_roles(*READERS)
+@require_roles(*LAB_STAFF)
 @idempotent(required=False)
 @blp.arguments(WorklistOrderSchema())
 @blp.response(201, WorklistOrderSchema)
@@ -80,9 +82,10 @@ def order_test(fields):
 
 
 @blp.route("/worklist")
-@require_roles(*READERS)
+@require_roles(*LAB_STAFF)
 @blp.arguments(WorklistQuerySchema(), location="query")
 @blp.response(200, WorklistOrderSchema(many=True))
+@reads_patient_data("worklist")
 def list_worklist(query):
     """List the worklist (open orders by default), oldest first."""
     return services.list_worklist(query)
@@ -99,7 +102,7 @@ def count_lot(body, lot_id):
 
 
 @blp.route("/reagent-lots/<int:lot_id>/wastage", methods=["POST"])
-@require_roles(*READERS)
+@require_roles(*LAB_STAFF)
 @idempotent
 @blp.arguments(WastageSchema())
 @blp.response(201, MovementSchema)

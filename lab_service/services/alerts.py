@@ -8,15 +8,18 @@ import peewee
 import requests
 from flask import current_app
 
+from common import clock
+from common.auth import actor
 from common.clients import session
+from common.errors import Conflict, NotFound
 from common.paging import page
-from lab_service import clock
 from lab_service.models import LabAlert, LedgerEntry, Reagent, ReagentLot, RecipeLine, WorklistItem, db
 from lab_service.schemas import AlertSchema
 from lab_service.services import stock
 
 log = logging.getLogger(__name__)
 USE_KINDS = ("consumption", "void_reversal")
+HELD = ("open", "acknowledged")  # states that hold the condition's open_key: it does not open again meanwhile
 _ALERT_JSON = AlertSchema()
 
 
@@ -107,11 +110,11 @@ def evaluate_reagent_alerts(reagent_id: int) -> list[LabAlert]:
         return []
     conditions = {**_stock_conditions(reagent, stock.usable_quantity(reagent)), **_lot_conditions(reagent)}
     current = {a.open_key: a for a in LabAlert.select().where((LabAlert.reagent == reagent)
-                                                               & (LabAlert.state == "open"))}
+                                                               & LabAlert.state.in_(HELD))}
     for key, alert in current.items():
         if key not in conditions:
             LabAlert.update(state="closed", closed_at=clock.now(), open_key=None).where(
-                (LabAlert.id == alert.id) & (LabAlert.state == "open")).execute()
+                (LabAlert.id == alert.id) & LabAlert.state.in_(HELD)).execute()
     opened = []
     for key, condition in conditions.items():
         if key in current:
@@ -160,7 +163,21 @@ def alert_view(alert: LabAlert) -> dict:
     reagent = Reagent.get_by_id(alert.reagent_id)
     return {"id": alert.id, "kind": alert.kind, "state": alert.state, "reagent_code": reagent.code,
             "lot_number": alert.lot.lot_number if alert.lot_id else None, "message": alert.message,
-            "details": json.loads(alert.details), "opened_at": alert.opened_at, "closed_at": alert.closed_at}
+            "details": json.loads(alert.details), "opened_at": alert.opened_at, "closed_at": alert.closed_at,
+            "acknowledged_at": alert.acknowledged_at, "acknowledged_by": alert.acknowledged_by}
+
+
+def acknowledge_alert(alert_id: int) -> dict:
+    """Mark an open alert as seen by the lab head; it stays (and does not open again) until its condition clears."""
+    alert = LabAlert.get_or_none(LabAlert.id == alert_id)
+    if alert is None:
+        raise NotFound(f"No lab alert {alert_id}", code="ALERT_NOT_FOUND")
+    with db.atomic():
+        acknowledged = (LabAlert.update(state="acknowledged", acknowledged_at=clock.now(), acknowledged_by=actor())
+                        .where((LabAlert.id == alert.id) & (LabAlert.state == "open")).execute())
+    if not acknowledged:
+        raise Conflict(f"Lab alert {alert_id} is {alert.state}, not open", code="ALERT_NOT_OPEN")
+    return alert_view(LabAlert.get_by_id(alert.id))
 
 
 def list_alerts(query: dict) -> list[dict]:

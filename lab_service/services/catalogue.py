@@ -4,10 +4,11 @@ from dataclasses import dataclass
 
 import peewee
 
+from common import clock
 from common.bounds import MAX_AMOUNT, ensure_within
 from common.errors import Conflict, NotFound, ValidationFailed
 from common.paging import page
-from lab_service import clock, store
+from lab_service import store
 from lab_service.models import Analyzer, LabTest, Reagent, ReagentLot, RecipeLine, db
 from lab_service.services import stock
 from lab_service.services.alert_requests import request_alert_check
@@ -91,6 +92,19 @@ def release_lot(code: str, lot_id: int) -> dict:
                     .where((ReagentLot.id == lot.id) & (ReagentLot.state == "quarantined")).execute())
     if not released:
         raise Conflict(f"Lot {lot.lot_number} is not in quarantine", code="LOT_NOT_QUARANTINED")
+    request_alert_check(reagent.id)
+    return lot_view(ReagentLot.get_by_id(lot.id), reagent)
+
+
+def quarantine_lot(code: str, lot_id: int) -> dict:
+    """Put a released lot back in quarantine (a QC failure, a recall notice): no test takes from it until released."""
+    reagent = stock.reagent_by_code(code)
+    lot = stock.lot_by_id(lot_id, reagent)
+    with db.atomic():
+        quarantined = (ReagentLot.update(state="quarantined", released_at=None)
+                       .where((ReagentLot.id == lot.id) & (ReagentLot.state == "released")).execute())
+    if not quarantined:
+        raise Conflict(f"Lot {lot.lot_number} is already quarantined", code="LOT_ALREADY_QUARANTINED")
     request_alert_check(reagent.id)
     return lot_view(ReagentLot.get_by_id(lot.id), reagent)
 

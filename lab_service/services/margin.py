@@ -13,14 +13,14 @@ Periods are local (Asia/Ho_Chi_Minh) months or days. Billing unreachable: 503, n
 import csv
 import io
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import peewee
 import requests
 
+from common import clock
 from common.clients import call_service
 from common.errors import ApiError, ValidationFailed
-from lab_service import clock
 from lab_service.models import LabTest, LedgerEntry, Reagent, ReagentLot, TestRun
 
 DEFAULT_PERIOD_DAYS = 30
@@ -37,13 +37,8 @@ class BillingUnavailable(ApiError):
         super().__init__(detail, code="BILLING_UNAVAILABLE", status=503)
 
 
-def _window(start: date, end: date) -> tuple[datetime, datetime]:
-    return (datetime.combine(start, time.min, clock.HOSPITAL_TZ),
-            datetime.combine(end + timedelta(days=1), time.min, clock.HOSPITAL_TZ))
-
-
 def _period_of(moment: datetime, group: str) -> str:
-    day = clock.local_date(moment)
+    day = clock.local_day(moment)
     return day.isoformat() if group == "day" else day.strftime("%Y-%m")
 
 
@@ -122,7 +117,7 @@ def lab_margin(start: date | None = None, end: date | None = None, group: str = 
     start = start or end - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
     if start > end:
         raise ValidationFailed("'from' must not be after 'to'", errors={"from": ["must not be after 'to'"]})
-    since, until = _window(start, end)
+    since, until = clock.day_span(start, end)
     runs = list(TestRun.select(TestRun, LabTest).join(LabTest)
                 .where((TestRun.created_at >= since) & (TestRun.created_at < until)).order_by(TestRun.id))
     revenue, used = _revenue(since, until), _consumption([run.id for run in runs])

@@ -1,13 +1,13 @@
 """Lab reports: reagent yield per lot (tests logged vs billed vs unexplained loss) and the stock forecast."""
 
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import peewee
 from flask import current_app
 
+from common import clock
 from common.errors import ValidationFailed
-from lab_service import clock
 from lab_service.models import LabTest, LedgerEntry, Reagent, ReagentLot, TestRun
 from lab_service.services import stock
 from lab_service.services.alerts import per_test_quantity, used_recently
@@ -17,12 +17,6 @@ QUANTITY_FIELDS = ("received", "used_by_tests", "used_by_reruns", "used_by_qc_ca
                    "counted_loss", "unexplained_quantity")
 COUNT_FIELDS = ("expected_tests", "tests_logged", "tests_billed", "reruns", "voided_tests", "qc_runs",
                 "unexplained_tests")
-
-
-def _window(start: date, end: date) -> tuple[datetime, datetime]:
-    """Return the UTC instants bounding local dates start..end inclusive."""
-    return (datetime.combine(start, time.min, clock.HOSPITAL_TZ),
-            datetime.combine(end + timedelta(days=1), time.min, clock.HOSPITAL_TZ))
 
 
 def _quantities(since: datetime, until: datetime) -> dict[int, dict]:
@@ -100,7 +94,7 @@ def reagent_yield(start: date | None = None, end: date | None = None) -> dict:
     start = start or end - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
     if start > end:
         raise ValidationFailed("'from' must not be after 'to'", errors={"from": ["must not be after 'to'"]})
-    since, until = _window(start, end)
+    since, until = clock.day_span(start, end)
     quantities, counts = _quantities(since, until), _run_counts(since, until)
     lot_ids = set(quantities) | set(counts)
     lots = ReagentLot.select(ReagentLot, Reagent).join(Reagent).where(ReagentLot.id.in_(list(lot_ids))) \

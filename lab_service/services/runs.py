@@ -2,12 +2,13 @@
 
 import json
 
+from common import clock
 from common.auth import actor
 from common.charges import publish_charge_created, publish_charge_reversed
 from common.errors import Conflict, NotFound
 from common.paging import page
 from common.stock import stock_attempts
-from lab_service import clock, store
+from lab_service import store
 from lab_service.models import Analyzer, LabTest, LedgerEntry, ReagentLot, TestRun, WorklistItem, db
 from lab_service.services import catalogue, stock
 from lab_service.services.alert_requests import request_alert_check
@@ -92,12 +93,13 @@ def log_test_run(fields: dict) -> dict:
                 cost_amount=sum(line["cost_amount"] for line in consumption),
                 results=json.dumps(results, ensure_ascii=False), logged_by=actor(), created_at=clock.now(),
                 ordered_by_id=fields.get("ordered_by_id"), performed_by_id=fields.get("performed_by_id"))
-            shown = stock.write_consumption(consumption, run)
+            shown = stock.consumption_by_lot(consumption)
             if billed:
                 store.close_worklist_order(run)
                 reagent_lots = [{k: lot[k] for k in ("reagent_code", "lot_number", "quantity")} for lot in shown]
                 publish_charge_created(_charge_event(run, recipe, results, reagent_lots))
-            stock.take(pieces)
+            heads = stock.take(pieces)
+            stock.write_consumption(consumption, run, heads)  # chained while the lots are locked
             request_alert_check(*recipe_reagent_ids(recipe))
             return run_view(run, recipe.lab_test, recipe.analyzer, shown)
 
@@ -115,8 +117,9 @@ def log_qc_run(fields: dict) -> dict:
             run = store.add_run(kind=fields["kind"], lab_test=recipe.lab_test, analyzer=recipe.analyzer,
                                 billed=False, cost_amount=sum(line["cost_amount"] for line in consumption),
                                 logged_by=actor(), created_at=clock.now(), results=results)
-            shown = stock.write_consumption(consumption, run)
-            stock.take(pieces)
+            shown = stock.consumption_by_lot(consumption)
+            heads = stock.take(pieces)
+            stock.write_consumption(consumption, run, heads)
             request_alert_check(*recipe_reagent_ids(recipe))
             return run_view(run, recipe.lab_test, recipe.analyzer, shown)
 
@@ -144,13 +147,14 @@ def void_test_run(run_id: int, reason: str) -> dict:
             raise Conflict(f"Test run {run_id} was already voided", code="TEST_RUN_ALREADY_VOIDED")
         entries = list(LedgerEntry.select().where((LedgerEntry.test_run == run) & (LedgerEntry.kind == "consumption")))
         request_alert_check(*{entry.reagent_id for entry in entries})
-        for entry in entries:
+        for entry in sorted(entries, key=lambda entry: entry.lot_id):  # lots locked in id order
             given_back = ReagentLot.on_hand - entry.quantity  # entry.quantity is negative: this adds it back
             ReagentLot.update(on_hand=given_back).where(ReagentLot.id == entry.lot_id).execute()
-            LedgerEntry.create(reagent=entry.reagent_id, lot=entry.lot_id, kind="void_reversal",
-                               quantity=-entry.quantity, cost_amount=-entry.cost_amount, test_run=run,
-                               basis=entry.basis, reason=reason, recorded_by=actor(),
-                               created_at=clock.now())
+        if entries:
+            store.add_ledger_rows([{"reagent": entry.reagent_id, "lot": entry.lot_id, "kind": "void_reversal",
+                                    "quantity": -entry.quantity, "cost_amount": -entry.cost_amount,
+                                    "test_run": run.id, "basis": entry.basis, "reason": reason,
+                                    "recorded_by": actor(), "created_at": clock.now()} for entry in entries])
         if run.billed:
             publish_charge_reversed({
                 "key": f"lab:test-run:{run.id}:void", "charge_key": f"lab:test-run:{run.id}", "source": "lab",

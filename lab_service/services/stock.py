@@ -6,10 +6,12 @@ from decimal import Decimal
 
 import peewee
 
+from common import clock
 from common.auth import actor
 from common.errors import ApiError, InsufficientStock, NotFound
 from common.money import round_half_up
-from lab_service import clock, store
+from common.paging import page
+from lab_service import store
 from lab_service.models import LedgerEntry, Reagent, ReagentLot, db
 from lab_service.services.alert_requests import request_alert_check
 
@@ -67,7 +69,7 @@ def unusable_reason(lot: ReagentLot, reagent: Reagent) -> str | None:
 def effective_expiry(lot: ReagentLot, reagent: Reagent) -> date:
     """Return the date a lot stops being usable: its label expiry, or sooner once opened."""
     ends = stability_ends(lot, reagent)
-    return lot.expires_on if ends is None else min(lot.expires_on, clock.local_date(ends))
+    return lot.expires_on if ends is None else min(lot.expires_on, clock.local_day(ends))
 
 
 def usable_lots(reagents) -> dict[int, list[ReagentLot]]:
@@ -95,9 +97,11 @@ def record(lot: ReagentLot, kind: str, quantity: int, *, test_run=None, basis=No
            cost_amount: int | None = None) -> LedgerEntry:
     """Append one ledger row for a movement that has already been applied to the lot."""
     cost = cost_amount if cost_amount is not None else (cost_of(lot, abs(quantity)) * (1 if quantity >= 0 else -1))
-    return LedgerEntry.create(reagent=lot.reagent_id, lot=lot.id, kind=kind, quantity=quantity, cost_amount=cost,
-                              test_run=test_run, basis=basis, reason=reason, recorded_by=actor(),
-                              created_at=clock.now())
+    row = {"reagent": lot.reagent_id, "lot": lot.id, "kind": kind, "quantity": quantity, "cost_amount": cost,
+           "test_run": test_run.id if test_run is not None else None, "basis": basis, "reason": reason,
+           "recorded_by": actor(), "created_at": clock.now()}
+    [entry_id] = store.add_ledger_rows([row])
+    return LedgerEntry(id=entry_id, **row)
 
 
 def shortage_error(shortages: list[dict]) -> InsufficientStock:
@@ -158,15 +162,16 @@ def _split_by_basis(reagent: Reagent, parts: list[tuple[str, int]], taken: list[
     return pieces
 
 
-def take(pieces: list[Piece]) -> None:
+def take(pieces: list[Piece]) -> dict[int, str | None]:
     """Take the planned quantities off their lots (guarded decrements, StockMoved when a lot no longer holds them)
-    and start the stability clock of lots drawn from for the first time. Called last in the transaction, so the
-    lots' row locks are held as briefly as possible."""
+    and start the stability clock of lots drawn from for the first time; return the lots' chain heads. Called at
+    the end of the transaction, so the lots' row locks are held as briefly as possible."""
     per_lot: dict[int, int] = {}
     for piece in pieces:
         per_lot[piece.lot.id] = per_lot.get(piece.lot.id, 0) + piece.quantity
-    store.take(per_lot)
+    heads = store.take(per_lot)
     store.mark_opened({piece.lot.id for piece in pieces if piece.lot.opened_at is None}, clock.now())
+    return heads
 
 
 def consumption_lines(pieces: list[Piece]) -> list[dict]:
@@ -182,13 +187,18 @@ def consumption_lines(pieces: list[Piece]) -> list[dict]:
     return list(lines.values())
 
 
-def write_consumption(lines: list[dict], test_run) -> list[dict]:
-    """Write one consumption ledger row per lot and basis (one statement); return the consumption per lot."""
+def write_consumption(lines: list[dict], test_run, heads: dict[int, str | None]) -> None:
+    """Write one consumption ledger row per lot and basis (one statement), chained after the heads `take` read
+    under the lots' locks."""
     recorded_by, now = actor(), clock.now()
     store.add_ledger_rows([
         {"reagent": line["reagent_id"], "lot": line["lot"].id, "kind": "consumption", "quantity": -line["quantity"],
          "cost_amount": -line["cost_amount"], "test_run": test_run.id, "basis": line["basis"],
-         "recorded_by": recorded_by, "created_at": now} for line in lines])
+         "recorded_by": recorded_by, "created_at": now} for line in lines], heads)
+
+
+def consumption_by_lot(lines: list[dict]) -> list[dict]:
+    """The consumption per lot, as a run shows it."""
     by_lot: dict[int, dict] = {}
     for line in lines:
         shown = by_lot.setdefault(line["lot"].id, {"reagent_code": line["reagent_code"],
@@ -244,11 +254,13 @@ def reject_past_expiry(expires_on: date) -> None:
                        code="LOT_EXPIRED", status=422)
 
 
-def stock_card(code: str, limit: int = 500) -> dict:
-    """Return the reagent's latest `limit` ledger rows in order, with the running balance after each row."""
+def stock_card(code: str, query: dict) -> dict:
+    """Return one page of the reagent's ledger (the latest `limit` rows, or those before the cursor: older rows are
+    reached page by page) in order, with the running balance after each row; `balance` is the balance after the
+    page's newest row (on the first page, the reagent's balance now)."""
     reagent = reagent_by_code(code)
-    latest = list(LedgerEntry.select(LedgerEntry, ReagentLot).join(ReagentLot)
-                  .where(LedgerEntry.reagent == reagent).order_by(LedgerEntry.id.desc()).limit(limit))
+    latest = page(LedgerEntry.select(LedgerEntry, ReagentLot).join(ReagentLot).where(LedgerEntry.reagent == reagent),
+                  LedgerEntry.id, query)
     latest.reverse()
     balance = 0
     if latest:

@@ -5,6 +5,7 @@ from flask_smorest import Blueprint
 from common.auth import require_roles
 from common.idempotency import idempotent
 from common.paging import page
+from common.read_audit import reads_patient_data
 from pharmacy_service import services
 from pharmacy_service.models import Alert, Drug
 from pharmacy_service.schemas import (
@@ -18,10 +19,12 @@ from pharmacy_service.schemas import (
     LedgerQuerySchema,
     LotSchema,
     ReasonInSchema,
+    RecallInSchema,
     RecallSchema,
     ReceiveLotSchema,
     RecipientSchema,
     StockEntrySchema,
+    StockQuerySchema,
     StockRowSchema,
 )
 
@@ -63,7 +66,7 @@ def get_drug(code):
 @blp.response(200, StockEntrySchema(many=True))
 def get_stock_card(query, code):
     """Read the drug's stock card (append-only ledger), newest first, with running balances."""
-    return services.stock_card(code, query["limit"])
+    return services.stock_card(code, query)
 
 
 @blp.route("/drugs/<code>/lots", methods=["POST"])
@@ -135,16 +138,18 @@ def release_lot(fields, lot_id):
 @blp.route("/lots/<int:lot_id>/recall", methods=["POST"])
 @require_roles(PHARMACIST)
 @idempotent
-@blp.arguments(ReasonInSchema())
+@blp.arguments(RecallInSchema())
 @blp.response(201, RecallSchema)
 def recall_lot(fields, lot_id):
-    """Recall a lot: block it at once and flag every visit that received it."""
-    return services.recall_lot(lot_id, fields["reason"])
+    """Recall a lot: block it at once, flag every visit that received it and, as the recall's `money` says, take
+    back the charge of what each patient kept (billing reverses it, or writes a credit note on a paid bill)."""
+    return services.recall_lot(lot_id, fields)
 
 
 @blp.route("/lots/<int:lot_id>/recipients")
 @require_roles(PHARMACIST)
 @blp.response(200, RecipientSchema(many=True))
+@reads_patient_data("lot-recipients")
 def lot_recipients(lot_id):
     """List every patient and visit that received this lot."""
     return services.lot_recipients(lot_id)
@@ -152,10 +157,11 @@ def lot_recipients(lot_id):
 
 @blp.route("/stock")
 @require_roles(PHARMACIST)
+@blp.arguments(StockQuerySchema(), location="query")
 @blp.response(200, StockRowSchema(many=True))
-def stock():
-    """Show on-hand, usable and quarantined stock and its value at cost, for every drug."""
-    return services.stock_report()
+def stock(query):
+    """Show on-hand, usable and quarantined stock and its value at cost, for every drug by code (paged)."""
+    return services.stock_report(query)
 
 
 @blp.route("/alerts")

@@ -6,10 +6,10 @@ from collections import defaultdict
 import peewee
 from flask import current_app
 
+from common import clock
 from common.models import utcnow
 from common.queue import after_commit
 from pharmacy_service.models import Alert, Drug, DrugLot, db
-from pharmacy_service.services.moves import local_today
 
 
 def recheck_after_commit(drug_ids) -> None:
@@ -54,7 +54,7 @@ def _conditions(drug: Drug, lots: list[DrugLot], today) -> dict[str, dict]:
 
 def evaluate_drug_alerts(drug_ids: list[int]) -> dict[str, int]:
     """Open the alerts whose condition now holds for these drugs and resolve the ones that no longer hold."""
-    today = local_today()
+    today = clock.today()
     lots_by_drug = defaultdict(list)
     for lot in DrugLot.select().where(DrugLot.drug.in_(drug_ids) & (
             (DrugLot.quantity_on_hand > 0) | (DrugLot.quantity_quarantined > 0))):

@@ -2,11 +2,12 @@
 
 import peewee
 
+from common import clock
 from common.errors import ApiError, Conflict, ValidationFailed
-from pharmacy_service.gs1 import GS1Error, parse_gs1
+from common.gs1 import GS1Error, parse_gs1
 from pharmacy_service.models import Drug, DrugLot, db
 from pharmacy_service.services import alerts
-from pharmacy_service.services.moves import ensure_room, get_drug, local_today, move_stock
+from pharmacy_service.services.moves import ensure_room, get_drug, move_stock
 
 # DON_VI_TINH as the national drug lists write it, for the base units a catalogue usually names in English.
 NATIONAL_UNIT_NAMES = {"tablet": "Viên", "capsule": "Viên", "vial": "Lọ", "ampoule": "Ống", "bottle": "Chai",
@@ -65,7 +66,7 @@ def receive_lot(fields: dict, drug_code: str | None = None) -> DrugLot:
         fields, drug = _scanned_fields(fields, drug)
     if drug is None:
         raise ValidationFailed("Give the drug code in the URL or scan its GS1 code", code="DRUG_REQUIRED")
-    if fields["expires_on"] < local_today():
+    if fields["expires_on"] < clock.today():
         raise ApiError(f"Lot {fields['lot_number']} expired on {fields['expires_on']}; it cannot be received",
                        code="LOT_EXPIRED", status=422)
     with db.atomic():

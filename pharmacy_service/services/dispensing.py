@@ -2,9 +2,10 @@
 
 from collections import defaultdict
 
+from common import clock
 from common.auth import actor
 from common.charges import publish_charges_created
-from common.errors import ApiError, NotFound, ValidationFailed
+from common.errors import ApiError, ValidationFailed, get_or_404
 from common.models import utcnow
 from common.stock import stock_attempts
 from pharmacy_service import store
@@ -19,7 +20,7 @@ from pharmacy_service.models import (
     db,
 )
 from pharmacy_service.services import alerts, fefo
-from pharmacy_service.services.moves import local_today
+from pharmacy_service.services.moves import lot_condition
 
 
 def create_prescription(fields: dict) -> Prescription:
@@ -42,10 +43,8 @@ def create_prescription(fields: dict) -> Prescription:
 
 def get_prescription(prescription_id: int) -> Prescription:
     """Return a prescription or raise 404."""
-    prescription = Prescription.get_or_none(Prescription.id == prescription_id)
-    if prescription is None:
-        raise NotFound(f"No prescription {prescription_id}", code="PRESCRIPTION_NOT_FOUND")
-    return prescription
+    return get_or_404(Prescription, Prescription.id == prescription_id,
+                      detail=f"No prescription {prescription_id}", code="PRESCRIPTION_NOT_FOUND")
 
 
 def _requested_lines(prescription_id: int, requested: list[dict]) -> list[tuple[PrescriptionLine, int]]:
@@ -73,15 +72,18 @@ def _claim_lines(wanted: list[tuple[PrescriptionLine, int]]) -> None:
     refused = store.claim_lines({line.id: quantity for line, quantity in wanted})
     if refused is not None:
         line, quantity = next((line, quantity) for line, quantity in wanted if line.id == refused)
-        left = store.line_remainder(line.id)
-        raise ApiError(f"Line {line.id} ({line.drug.code}) has {left} {line.drug.base_unit} left to dispense, "
-                       f"not {quantity}", code="EXCEEDS_PRESCRIPTION", status=422, line_id=line.id, remaining=left)
+        raise _exceeds(line, quantity, store.line_remainder(line.id))
+
+
+def _exceeds(line: PrescriptionLine, quantity: int, left: int) -> ApiError:
+    return ApiError(f"Line {line.id} ({line.drug.code}) has {left} {line.drug.base_unit} left to dispense, "
+                    f"not {quantity}", code="EXCEEDS_PRESCRIPTION", status=422, line_id=line.id, remaining=left)
 
 
 def dispense(prescription_id: int, requested: list[dict]) -> dict:
     """Dispense prescription lines in one transaction: claim the lines, take stock FEFO, publish the charges."""
     wanted = _requested_lines(prescription_id, requested)
-    prescription, today = wanted[0][0].prescription, local_today()
+    prescription, today = wanted[0][0].prescription, clock.today()
     for attempt in stock_attempts():
         with attempt, db.atomic():
             _claim_lines(wanted)  # lines first (by id), then lots (by id): one lock order, no deadlocks
@@ -93,6 +95,48 @@ def dispense(prescription_id: int, requested: list[dict]) -> dict:
             balances = fefo.take_planned(plan, f"dispense:{record.id}", today)
             alerts.recheck_after_commit(fefo.drugs_to_recheck(plan, balances, wanted))
             return _view(record, lines)
+
+
+def plan_dispense(prescription_id: int, requested: list[dict]) -> dict:
+    """Show what dispensing these quantities (none given: every line's remainder) would take, FEFO, without taking
+    anything: per line the lots it would come from, what the usable lots cannot give, and every lot of the drug
+    holding stock with its condition (usable, quarantined, recalled, expired). The dispense plans the same way."""
+    if not requested:
+        requested = [{"line_id": line.id, "quantity": line.quantity - line.quantity_dispensed}
+                     for line in store.prescription_lines(prescription_id) if line.quantity > line.quantity_dispensed]
+    prescription = get_prescription(prescription_id)
+    wanted = _requested_lines(prescription_id, requested) if requested else []
+    for line, quantity in wanted:
+        if quantity > line.quantity - line.quantity_dispensed:
+            raise _exceeds(line, quantity, line.quantity - line.quantity_dispensed)
+    today, drug_ids = clock.today(), sorted({line.drug_id for line, _ in wanted})
+    usable = store.usable_lots(drug_ids, today)
+    allocation = fefo.allocate(wanted, usable)
+    held = (DrugLot.select().where(DrugLot.drug.in_(drug_ids)
+                                   & ((DrugLot.quantity_on_hand > 0) | (DrugLot.quantity_quarantined > 0)))
+            .order_by(DrugLot.expires_on, DrugLot.id))
+    lots_of: dict[int, list[DrugLot]] = defaultdict(list)
+    for lot in held:
+        lots_of[lot.drug_id].append(lot)
+    lines = []
+    for line, quantity in wanted:
+        picks, unmet = allocation[line.id]
+        taken = {lot.id: count for lot, count in picks}
+        drug = line.drug
+        lines.append({
+            "line_id": line.id, "drug_code": drug.code, "drug_name": f"{drug.name} {drug.strength}",
+            "unit": drug.base_unit, "prescribed": line.quantity, "dispensed": line.quantity_dispensed,
+            "remaining": line.quantity - line.quantity_dispensed, "requested": quantity, "served": quantity - unmet,
+            "unmet": unmet, "usable": sum(lot.quantity_on_hand for lot in usable[line.drug_id]),
+            "picks": [{"lot_id": lot.id, "lot_number": lot.lot_number, "expires_on": lot.expires_on,
+                       "quantity": count} for lot, count in picks],
+            "lots": [{"lot_id": lot.id, "lot_number": lot.lot_number, "expires_on": lot.expires_on,
+                      "quantity_on_hand": lot.quantity_on_hand, "quantity_quarantined": lot.quantity_quarantined,
+                      "status": lot.status, "status_reason": lot.status_reason,
+                      "condition": lot_condition(lot, today), "planned": taken.get(lot.id, 0)}
+                     for lot in lots_of[line.drug_id]]})
+    return {"prescription_id": prescription.id, "encounter_id": prescription.encounter_id,
+            "patient_id": prescription.patient_id, "lines": lines}
 
 
 def _write_lines(record: Dispense, wanted: list[tuple[PrescriptionLine, int]],
@@ -176,7 +220,5 @@ def dispense_view(dispense_id: int) -> dict:
 
 def get_dispense(dispense_id: int) -> Dispense:
     """Return a dispense or raise 404."""
-    record = Dispense.get_or_none(Dispense.id == dispense_id)
-    if record is None:
-        raise NotFound(f"No dispense {dispense_id}", code="DISPENSE_NOT_FOUND")
-    return record
+    return get_or_404(Dispense, Dispense.id == dispense_id, detail=f"No dispense {dispense_id}",
+                      code="DISPENSE_NOT_FOUND")

@@ -13,12 +13,12 @@ from pharmacy_service import store
 from pharmacy_service.models import DrugLot
 
 
-def plan_picks(wanted: list[tuple[object, int]], lots_by_drug: dict[int, list[DrugLot]]
-               ) -> dict[int, list[tuple[DrugLot, int]]]:
-    """Allocate each (prescription line, quantity) over its drug's usable lots, earliest expiry first; 409 when
-    short. Nothing is locked yet: take_planned does that."""
+def allocate(wanted: list[tuple[object, int]], lots_by_drug: dict[int, list[DrugLot]]
+             ) -> dict[int, tuple[list[tuple[DrugLot, int]], int]]:
+    """Allocate each (prescription line, quantity) over its drug's usable lots, earliest expiry first, as far as
+    they go; return each line's picks and what is left unmet (0 when served in full), by line id."""
     free = {lot.id: lot.quantity_on_hand for lots in lots_by_drug.values() for lot in lots}
-    plan: dict[int, list[tuple[DrugLot, int]]] = {}
+    allocation: dict[int, tuple[list[tuple[DrugLot, int]], int]] = {}
     for line, quantity in wanted:  # two lines of one drug share its lots
         needed, picks = quantity, []
         for lot in lots_by_drug.get(line.drug_id, ()):
@@ -29,13 +29,23 @@ def plan_picks(wanted: list[tuple[object, int]], lots_by_drug: dict[int, list[Dr
                 needed -= take
             if not needed:
                 break
-        if needed:
+        allocation[line.id] = (picks, needed)
+    return allocation
+
+
+def plan_picks(wanted: list[tuple[object, int]], lots_by_drug: dict[int, list[DrugLot]]
+               ) -> dict[int, list[tuple[DrugLot, int]]]:
+    """Allocate each line FEFO (see allocate); 409 for the first line its usable lots cannot serve in full.
+    Nothing is locked yet: take_planned does that."""
+    allocation = allocate(wanted, lots_by_drug)
+    for line, quantity in wanted:
+        _picks, unmet = allocation[line.id]
+        if unmet:
             drug = line.drug
-            usable = quantity - needed
+            usable = quantity - unmet
             raise InsufficientStock(f"{drug.name} {drug.strength}: {quantity} {drug.base_unit} asked, {usable} "
                                     "usable", drug_code=drug.code, requested=quantity, usable=usable)
-        plan[line.id] = picks
-    return plan
+    return {line_id: picks for line_id, (picks, _unmet) in allocation.items()}
 
 
 def take_planned(plan: dict[int, list[tuple[DrugLot, int]]], reference: str, today) -> dict[int, int]:
@@ -49,12 +59,13 @@ def take_planned(plan: dict[int, list[tuple[DrugLot, int]]], reference: str, tod
         for lot, take in picks:
             per_lot[lot.id] += take
             lots[lot.id] = lot
-    balances = store.take(per_lot, today)
+    taken = store.take(per_lot, today)
     who = actor()
     store.add_stock_entries([{"drug": lots[lot_id].drug_id, "lot": lot_id, "kind": "dispense", "bucket": "shelf",
                               "quantity_change": -per_lot[lot_id], "balance_after": balance,
-                              "reference": reference, "actor": who} for lot_id, balance in balances.items()])
-    return balances
+                              "reference": reference, "actor": who} for lot_id, (balance, _head) in taken.items()],
+                            {lot_id: head for lot_id, (_balance, head) in taken.items()})
+    return {lot_id: balance for lot_id, (balance, _head) in taken.items()}
 
 
 def drugs_to_recheck(plan: dict[int, list[tuple[DrugLot, int]]], balances: dict[int, int], lines) -> set[int]:

@@ -1,27 +1,19 @@
 """The one way stock changes: a guarded SQL update of a lot bucket plus an append-only stock-card entry."""
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
+from common import clock
 from common.auth import actor
 from common.bounds import MAX_AMOUNT, MAX_STOCK_QUANTITY, ensure_within
-from common.errors import NotFound
+from common.errors import NotFound, get_or_404
+from common.models import utcnow
+from pharmacy_service import store
 from pharmacy_service.models import Drug, DrugLot, StockEntry
-
-HOSPITAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def local_today() -> date:
-    """Return today's date at the hospital (expiry dates are local calendar days)."""
-    return datetime.now(HOSPITAL_TZ).date()
 
 
 def get_drug(code: str) -> Drug:
     """Return the drug with BHYT code `code` or raise 404."""
-    drug = Drug.get_or_none(Drug.code == code)
-    if drug is None:
-        raise NotFound(f"No drug with code {code}", code="DRUG_NOT_FOUND")
-    return drug
+    return get_or_404(Drug, Drug.code == code, detail=f"No drug with code {code}", code="DRUG_NOT_FOUND")
 
 
 def get_lot(lot_id: int) -> DrugLot:
@@ -37,17 +29,27 @@ def usable_condition(today: date):
     return (DrugLot.status == "available") & (DrugLot.expires_on >= today)
 
 
-def _guarded_update(lot_id: int, condition, column, change: int) -> int | None:
-    """Add `change` to `column` of lot `lot_id` where `condition` holds; return the new value, or None."""
-    rows = list(DrugLot.update({column: column + change}).where(condition).returning(column).tuples().execute())
-    return rows[0][0] if rows else None
+def lot_condition(lot: DrugLot, today: date | None = None) -> str:
+    """Say what a lot is good for today: recalled, quarantined, expired (past its expiry day) or usable."""
+    if lot.status in ("recalled", "quarantined"):
+        return lot.status
+    return "expired" if lot.expires_on < (today or clock.today()) else "usable"
+
+
+def _guarded_update(lot_id: int, condition, column, change: int) -> tuple[int, str | None] | None:
+    """Add `change` to `column` of lot `lot_id` where `condition` holds; return the new value and the lot's chain
+    head (read under the row lock the update took), or None."""
+    rows = list(DrugLot.update({column: column + change}).where(condition)
+                .returning(column, DrugLot.chain_head).tuples().execute())
+    return rows[0] if rows else None
 
 
 def take_from_lot(lot_id: int, quantity: int, today: date) -> int | None:
     """Take `quantity` from a usable lot's shelf with a guarded update; return the balance left, or None."""
     column = DrugLot.quantity_on_hand
     condition = (DrugLot.id == lot_id) & (column >= quantity) & usable_condition(today)
-    return _guarded_update(lot_id, condition, column, -quantity)
+    updated = _guarded_update(lot_id, condition, column, -quantity)
+    return None if updated is None else updated[0]
 
 
 def move_stock(lot_id: int, drug_id: int, change: int, *, kind: str, bucket: str = "shelf",
@@ -64,11 +66,19 @@ def move_stock(lot_id: int, drug_id: int, change: int, *, kind: str, bucket: str
         condition &= column >= -change
     if expect_balance is not None:
         condition &= column == expect_balance
-    balance = _guarded_update(lot_id, condition, column, change)
-    if balance is None:
+    updated = _guarded_update(lot_id, condition, column, change)
+    if updated is None:
         return None
-    return StockEntry.create(drug=drug_id, lot=lot_id, kind=kind, bucket=bucket, quantity_change=change,
-                             balance_after=balance, reason=reason, reference=reference, actor=actor())
+    balance, head = updated
+    return _append(dict(drug=drug_id, lot=lot_id, kind=kind, bucket=bucket, quantity_change=change,
+                        balance_after=balance, reason=reason, reference=reference, actor=actor(), created_at=utcnow()),
+                   {lot_id: head})
+
+
+def _append(row: dict, heads: dict | None = None) -> StockEntry:
+    """Write one stock-card row, chained after its lot's head (locked and read when not given)."""
+    [entry_id] = store.add_stock_entries([row], heads)
+    return StockEntry(id=entry_id, **row)
 
 
 def ensure_room(lot: DrugLot, change: int, *, received: bool = False) -> None:
@@ -84,5 +94,6 @@ def ensure_room(lot: DrugLot, change: int, *, received: bool = False) -> None:
 
 def note_on_card(lot: DrugLot, kind: str, reason: str) -> StockEntry:
     """Write a zero-quantity stock-card entry for a status change (quarantine, release, recall)."""
-    return StockEntry.create(drug=lot.drug_id, lot=lot.id, kind=kind, bucket="shelf", quantity_change=0,
-                             balance_after=lot.quantity_on_hand, reason=reason, actor=actor())
+    return _append(dict(drug=lot.drug_id, lot=lot.id, kind=kind, bucket="shelf", quantity_change=0,
+                        balance_after=lot.quantity_on_hand, reason=reason, reference=None, actor=actor(),
+                        created_at=utcnow()))

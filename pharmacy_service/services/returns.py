@@ -1,12 +1,13 @@
 """Returns of dispensed drugs: back to the lot they came from (quarantined if expired or recalled), charge reversed."""
 
+from common import clock
 from common.auth import actor
 from common.charges import publish_charge_reversed
 from common.errors import ApiError, ValidationFailed
 from pharmacy_service.models import Dispense, DispenseLine, DispenseLotPick, Drug, DrugLot, DrugReturn, ReturnLine, db
 from pharmacy_service.services import alerts
 from pharmacy_service.services.dispensing import get_dispense
-from pharmacy_service.services.moves import local_today, move_stock
+from pharmacy_service.services.moves import move_stock
 
 
 def _requested(record: Dispense, items: list[dict]) -> list[tuple[DispenseLine, dict]]:
@@ -29,7 +30,7 @@ def _requested(record: Dispense, items: list[dict]) -> list[tuple[DispenseLine, 
 def return_dispensed(dispense_id: int, fields: dict) -> DrugReturn:
     """Take drugs back from a dispense in one transaction and reverse their charges."""
     record = get_dispense(dispense_id)
-    today = local_today()
+    today = clock.today()
     pairs = _requested(record, fields["lines"])
     with db.atomic():
         drug_return = DrugReturn.create(dispense=record.id, reason=fields["reason"], returned_by=actor())

@@ -2,14 +2,15 @@
 
 from peewee import JOIN, Case, fn
 
+from common import clock
 from common.errors import Conflict, InsufficientStock
+from common.paging import page
 from pharmacy_service.models import Drug, DrugLot, StockEntry, db
 from pharmacy_service.services import alerts
 from pharmacy_service.services.moves import (
     ensure_room,
     get_drug,
     get_lot,
-    local_today,
     move_stock,
     note_on_card,
     usable_condition,
@@ -66,27 +67,33 @@ def set_lot_status(lot_id: int, status: str, reason: str) -> DrugLot:
     return get_lot(lot_id)
 
 
-def stock_card(drug_code: str, limit: int) -> list[StockEntry]:
-    """Return the drug's stock card, newest first, each entry with the drug's running balance after it."""
+def stock_card(drug_code: str, query: dict) -> list[StockEntry]:
+    """Return one page of the drug's stock card, newest first (older entries: the next page), each entry with the
+    drug's running balance after it."""
     drug = get_drug(drug_code)
-    running = fn.SUM(StockEntry.quantity_change).over(order_by=[StockEntry.id])
-    rows = (StockEntry.select(StockEntry, DrugLot.lot_number, running.alias("drug_balance_after"))
-            .join(DrugLot).where(StockEntry.drug == drug.id).order_by(StockEntry.id))
-    entries = list(rows.objects())
-    return list(reversed(entries))[:limit]
+    entries = page(StockEntry.select(StockEntry, DrugLot.lot_number).join(DrugLot)
+                   .where(StockEntry.drug == drug.id).objects(), StockEntry.id, query)
+    if entries:  # the balance after the newest entry of the page: every entry up to it
+        balance = int(StockEntry.select(fn.COALESCE(fn.SUM(StockEntry.quantity_change), 0))
+                      .where((StockEntry.drug == drug.id) & (StockEntry.id <= entries[0].id)).scalar())
+        for entry in entries:
+            entry.drug_balance_after = balance
+            balance -= entry.quantity_change
+    return entries
 
 
-def stock_report() -> list[dict]:
-    """Return on-hand, usable and quarantined quantities and their value at cost, for every drug."""
-    today = local_today()
+def stock_report(paging: dict) -> list[dict]:
+    """Return on-hand, usable and quarantined quantities and their value at cost, for one page of drugs by code."""
+    today = clock.today()
     usable = Case(None, [(usable_condition(today), DrugLot.quantity_on_hand)], 0)
     held = DrugLot.quantity_on_hand + DrugLot.quantity_quarantined
     query = (Drug.select(Drug, fn.COALESCE(fn.SUM(held), 0).alias("on_hand"),
                          fn.COALESCE(fn.SUM(usable), 0).alias("usable"),
                          fn.COALESCE(fn.SUM(DrugLot.quantity_quarantined), 0).alias("quarantined"),
                          fn.COALESCE(fn.SUM(held * DrugLot.unit_cost_amount), 0).alias("value_amount"))
-             .join(DrugLot, JOIN.LEFT_OUTER).group_by(Drug.id).order_by(Drug.code))
+             .join(DrugLot, JOIN.LEFT_OUTER).group_by(Drug.id))
     return [{"drug_code": d.code, "name": d.name, "strength": d.strength, "base_unit": d.base_unit,
              "on_hand": int(d.on_hand), "usable": int(d.usable), "quarantined": int(d.quarantined),
              "value_amount": int(d.value_amount), "reorder_level": d.reorder_level,
-             "below_reorder": int(d.usable) < d.reorder_level} for d in query.objects()]
+             "below_reorder": int(d.usable) < d.reorder_level}
+            for d in page(query, Drug.code, paging, descending=False)]

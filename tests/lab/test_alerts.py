@@ -4,7 +4,8 @@ from datetime import date, timedelta
 
 from flask import Flask, request
 
-from lab_service import clock, jobs
+from common import clock
+from lab_service import jobs
 from tests.lab.catalogue import (
     GLUCOSE_REAGENT,
     GLUCOSE_TEST,
@@ -125,3 +126,24 @@ def test_raising_the_reorder_level_above_the_stock_raises_the_alert_at_once(lab)
     assert open_alerts(lab) == [("below_reorder_level", "GLU-R1", None)]
     assert lab.patch("/api/v1/lab/reagents/GLU-R1", json={"reorder_level": 1}, headers=TECH).status_code == 403
     assert lab.patch("/api/v1/lab/reagents/GLU-R1", json={"code": "X"}, headers=HEAD).status_code == 422
+
+
+def test_the_lab_head_acknowledges_an_alert_it_stays_until_its_condition_clears(lab):
+    add_reagent(lab, GLUCOSE_REAGENT, reorder_level=4900)
+    add_test(lab, GLUCOSE_TEST)
+    receive(lab, "GLU-R1", "GL2603A", 5000, SOON)
+    ok(log_test(lab), 201)
+    [alert] = ok(lab.get("/api/v1/lab/alerts", headers=HEAD))
+    assert lab.post(f"/api/v1/lab/alerts/{alert['id']}/acknowledge", headers=TECH).status_code == 403
+    seen = ok(lab.post(f"/api/v1/lab/alerts/{alert['id']}/acknowledge", headers=HEAD))
+    assert seen["state"] == "acknowledged" and seen["acknowledged_at"] and seen["acknowledged_by"]
+    again = lab.post(f"/api/v1/lab/alerts/{alert['id']}/acknowledge", headers=HEAD)
+    assert again.status_code == 409 and again.get_json()["code"] == "ALERT_NOT_OPEN"
+    missing = lab.post("/api/v1/lab/alerts/999999/acknowledge", headers=HEAD)
+    assert missing.status_code == 404 and missing.get_json()["code"] == "ALERT_NOT_FOUND"
+    ok(log_test(lab), 201)  # the condition still holds: no second alert opens beside the acknowledged one
+    assert open_alerts(lab) == [] and open_alerts(lab, state="acknowledged") == [
+        ("below_reorder_level", "GLU-R1", None)]
+    receive(lab, "GLU-R1", "GL2611B", 5000, SOON)
+    assert open_alerts(lab, state="acknowledged") == []
+    assert [a["id"] for a in ok(lab.get("/api/v1/lab/alerts?state=closed", headers=HEAD))] == [alert["id"]]

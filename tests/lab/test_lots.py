@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from lab_service import clock
+from common import clock
 from tests.lab.catalogue import (
     HBA1C_REAGENT,
     HBA1C_TEST,
@@ -132,3 +132,18 @@ def test_the_first_test_from_a_lot_opens_it(lab):
     assert stock_of(lab)["lots"][0]["opened_at"] is None
     ok(log_test(lab), 201)
     assert stock_of(lab)["lots"][0]["opened_at"] is not None
+
+
+def test_a_released_lot_is_quarantined_again_and_nothing_takes_from_it_until_released(lab):
+    lot = glucose_in_stock(lab, ("GL2603A", 20_000, SOON))[0]
+    path = f"/api/v1/lab/reagents/GLU-R1/lots/{lot['id']}"
+    assert lab.post(f"{path}/quarantine", headers=TECH).status_code == 403
+    held = ok(lab.post(f"{path}/quarantine", headers=HEAD))
+    assert held["state"] == "quarantined" and held["usable"] is False and held["unusable_reason"] == "quarantined"
+    again = lab.post(f"{path}/quarantine", headers=HEAD)
+    assert again.status_code == 409 and again.get_json()["code"] == "LOT_ALREADY_QUARANTINED"
+    refused = log_test(lab)
+    assert refused.status_code == 409 and refused.get_json()["code"] == "INSUFFICIENT_STOCK"
+    assert ok(lab.post(f"{path}/release", headers=HEAD))["usable"] is True
+    ok(log_test(lab), 201)
+    assert lab.post("/api/v1/lab/reagents/GLU-R1/lots/999999/quarantine", headers=HEAD).status_code == 404

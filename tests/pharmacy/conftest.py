@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from pharmacy_service.services.moves import local_today
+from common import clock
 from seeds.pharmacy_service import DRUGS
 from tests.support import bearer
 
@@ -36,7 +36,7 @@ def pharmacy_tables_emptied_child_first(engine, database_urls):
 
 def days_from_today(days: int) -> str:
     """Return the ISO date `days` after today at the hospital."""
-    return (local_today() + timedelta(days=days)).isoformat()
+    return (clock.today() + timedelta(days=days)).isoformat()
 
 
 @pytest.fixture
@@ -112,7 +112,7 @@ def let_lot_expire(app, lot_id: int, days_ago: int = 1) -> None:
     from pharmacy_service.models import DrugLot
 
     with app.app_context():
-        DrugLot.update(expires_on=local_today() - timedelta(days=days_ago)).where(DrugLot.id == lot_id).execute()
+        DrugLot.update(expires_on=clock.today() - timedelta(days=days_ago)).where(DrugLot.id == lot_id).execute()
 
 
 def pending_events(client, event_type: str) -> list[dict]:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pharmacy_service.gs1 import GS1Error, gtin_check_digit, parse_gs1
+from common.gs1 import GS1Error, gtin_check_digit, parse_gs1
 
 GS = "\x1d"
 GTIN = "08936012345674"  # Vietnamese GS1 prefix 893, valid check digit

@@ -9,6 +9,8 @@ import pytest
 from bench.harness import CHROMIUM, CHROMIUM_ARGS
 from seeds import seed_service
 from tests.lab.conftest import lab_tables_emptied_child_first  # noqa: F401 (autouse: SQLite's lab tables)
+from tests.pharmacy.conftest import pharmacy_tables_emptied_child_first  # noqa: F401 (autouse: the pharmacy's)
+from tests.screens.finance_office import office  # noqa: F401 (fixture: the finance office's hospital)
 from tests.support import CI, PROJECT_ROOT
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
@@ -16,10 +18,10 @@ SCREEN_SETTINGS = {"SCREENS_POLL_SECONDS": 1, "SESSION_IDLE_MINUTES": 30}
 
 
 class Hospital:
-    """The demo hospital as `make run` seeds it: the gateway's app and URL, the lab's app."""
+    """The demo hospital as `make run` seeds it: the gateway's app and URL, the lab's and the pharmacy's apps."""
 
-    def __init__(self, gateway_app, gateway_url: str, lab_app):
-        self.gateway_app, self.url, self.lab_app = gateway_app, gateway_url, lab_app
+    def __init__(self, gateway_app, gateway_url: str, lab_app, pharmacy_app):
+        self.gateway_app, self.url, self.lab_app, self.pharmacy_app = gateway_app, gateway_url, lab_app, pharmacy_app
 
     def client(self):
         return self.gateway_app.test_client()
@@ -27,15 +29,17 @@ class Hospital:
 
 @pytest.fixture
 def hospital(make_app, live_server) -> Hospital:
-    """Lab, billing and the gateway live on their ports, lab and gateway with the demo seeds (the screens' data)."""
-    lab_app = make_app("lab_service")
+    """Lab, pharmacy, billing and the gateway live on their ports, all but billing with the demo seeds (the screens'
+    data)."""
+    lab_app, pharmacy_app = make_app("lab_service"), make_app("pharmacy_service")
     gateway_app = make_app("gateway", **SCREEN_SETTINGS)
-    for app in (lab_app, gateway_app):
+    for app in (lab_app, pharmacy_app, gateway_app):
         with app.app_context():
             seed_service(app.config["SERVICE_NAME"])
     live_server(lab_app)
+    live_server(pharmacy_app)
     live_server(make_app("billing_service"))
-    return Hospital(gateway_app, live_server(gateway_app), lab_app)
+    return Hospital(gateway_app, live_server(gateway_app), lab_app, pharmacy_app)
 
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

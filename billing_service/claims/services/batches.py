@@ -12,7 +12,7 @@ from peewee import JOIN, Case, Value, fn
 from billing_service.claims.models import Claim, ClaimBatch, ClaimLine
 from billing_service.claims.services.periods import period_bounds
 from billing_service.models import EncounterSnapshot, Invoice, InvoiceLine, db
-from common.errors import ApiError, Conflict, NotFound
+from common.errors import ApiError, Conflict, get_or_404
 from common.models import utcnow
 from common.paging import page
 
@@ -114,10 +114,8 @@ def _nothing_to_claim(period: str, earlier: list[ClaimBatch]) -> ApiError:
 
 def get_claim_batch(batch_id: int) -> ClaimBatch:
     """Return a batch or raise 404."""
-    batch = ClaimBatch.get_or_none(ClaimBatch.id == batch_id)
-    if batch is None:
-        raise NotFound(f"No claim batch {batch_id}", code="CLAIM_BATCH_NOT_FOUND")
-    return batch
+    return get_or_404(ClaimBatch, ClaimBatch.id == batch_id,
+                      detail=f"No claim batch {batch_id}", code="CLAIM_BATCH_NOT_FOUND")
 
 
 def list_claim_batches(query: dict) -> list[ClaimBatch]:

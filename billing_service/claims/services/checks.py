@@ -61,7 +61,8 @@ def _line_source(line: dict) -> dict | None:
 
 
 def _lines_of(claim_ids: list[int]) -> dict[int, list[dict]]:
-    rows = (ClaimLine.select(*LINE_COLUMNS).join(InvoiceLine).where(ClaimLine.claim.in_(claim_ids))
+    rows = (ClaimLine.select(*LINE_COLUMNS).join(InvoiceLine)
+            .where(ClaimLine.claim.in_(claim_ids) & ClaimLine.withdrawn_at.is_null())
             .order_by(ClaimLine.claim, ClaimLine.xml_table, ClaimLine.line_no).dicts())
     grouped: dict[int, list[dict]] = {claim_id: [] for claim_id in claim_ids}
     for row in rows:

@@ -2,11 +2,10 @@
 
 import re
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
+from common import clock
 from common.errors import ValidationFailed
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 PERIOD_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
@@ -17,11 +16,11 @@ def period_bounds(period: str) -> tuple[datetime, datetime]:
         raise ValidationFailed("A period is a month written YYYY-MM, e.g. 2026-11", code="PERIOD_INVALID",
                                errors={"period": ["Use YYYY-MM."]})
     year, month = int(match.group(1)), int(match.group(2))
-    start = datetime(year, month, 1, tzinfo=LOCAL_TZ)
-    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=LOCAL_TZ)
+    start = datetime(year, month, 1, tzinfo=clock.HOSPITAL_TZ)
+    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=clock.HOSPITAL_TZ)
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def period_of(moment: datetime) -> str:
     """Return the local month of an aware instant as YYYY-MM."""
-    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m")
+    return clock.local_time(moment).strftime("%Y-%m")

@@ -2,6 +2,7 @@
 
 from billing_service.claims.models import InsurancePrice
 from billing_service.models import db
+from common.paging import page
 
 
 def store_insurance_prices(rows: list[dict]) -> int:
@@ -17,8 +18,9 @@ def store_insurance_prices(rows: list[dict]) -> int:
 
 
 def list_insurance_prices(query: dict) -> list[InsurancePrice]:
-    """List the price list, by code, optionally of one code."""
-    selection = InsurancePrice.select().order_by(InsurancePrice.code, InsurancePrice.valid_from)
+    """List one page of the price list by code (a code's rows in the order they were first loaded), optionally of
+    one code."""
+    selection = InsurancePrice.select()
     if query.get("code"):
         selection = selection.where(InsurancePrice.code == query["code"])
-    return list(selection.limit(query["limit"]))
+    return page(selection, InsurancePrice.code, query, descending=False, then=InsurancePrice.id)

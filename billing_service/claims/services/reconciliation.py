@@ -93,8 +93,9 @@ def claims_against_charges(month: Month) -> Iterator[dict]:
                                 ClaimLine.code, ClaimLine.hospital_amount, ClaimLine.insurer_amount,
                                 InvoiceLine.quantity, InvoiceLine.hospital_amount, InvoiceLine.insurer_amount)
              .join_from(ClaimLine, InvoiceLine)
-             .where((InvoiceLine.quantity == 0) | (InvoiceLine.hospital_amount != ClaimLine.hospital_amount)
-                    | (InvoiceLine.insurer_amount != ClaimLine.insurer_amount))
+             .where(ClaimLine.withdrawn_at.is_null()  # withdrawn by a recall before it was sent: nothing claimed
+                    & ((InvoiceLine.quantity == 0) | (InvoiceLine.hospital_amount != ClaimLine.hospital_amount)
+                       | (InvoiceLine.insurer_amount != ClaimLine.insurer_amount)))
              .order_by(Claim.encounter_id, ClaimLine.xml_table, ClaimLine.line_no).tuples())
     for (encounter_id, invoice_id, line_id, charge_key, claim_line_id, table, line_no, code, claimed, claimed_bhyt,
          quantity, charged, charged_bhyt) in query.iterator():

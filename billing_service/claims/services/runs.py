@@ -2,14 +2,13 @@
 
 import json
 
-from billing_service.claims import jobs
 from billing_service.claims.models import ReconciliationRun
 from billing_service.claims.services.periods import period_bounds
 from billing_service.claims.services.report import reconcile
 from billing_service.models import db
-from common.errors import NotFound
+from common.errors import get_or_404
 from common.models import utcnow
-from common.queue import enqueue
+from common.queue import after_commit
 
 
 def start_reconciliation_run(period: str, actor: str) -> ReconciliationRun:
@@ -17,7 +16,7 @@ def start_reconciliation_run(period: str, actor: str) -> ReconciliationRun:
     period_bounds(period)  # refuse a bad month now, not in the worker
     with db.atomic():
         run = ReconciliationRun.create(period=period, requested_by=actor)
-    enqueue(jobs.reconcile_period, run.id)  # after commit: the worker must find the run
+        after_commit(db, "billing_service.claims.jobs.reconcile_period", run.id)  # the worker must find the run
     return ReconciliationRun.get_by_id(run.id)
 
 
@@ -50,7 +49,5 @@ def compute_run(run_id: int) -> str:
 
 def get_reconciliation_run(run_id: int) -> ReconciliationRun:
     """Return a run or raise 404."""
-    run = ReconciliationRun.get_or_none(ReconciliationRun.id == run_id)
-    if run is None:
-        raise NotFound(f"No reconciliation run {run_id}", code="RECONCILIATION_RUN_NOT_FOUND")
-    return run
+    return get_or_404(ReconciliationRun, ReconciliationRun.id == run_id,
+                      detail=f"No reconciliation run {run_id}", code="RECONCILIATION_RUN_NOT_FOUND")

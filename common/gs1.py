@@ -1,4 +1,5 @@
-"""Parse GS1 element strings scanned from drug-pack DataMatrix codes (GTIN, expiry, lot, serial).
+"""Parse GS1 element strings scanned from drug-pack DataMatrix codes (GTIN, expiry, lot, serial): `parse_gs1` for
+the API's `gs1` field, `read_scan` for a keyboard-wedge scan whose group separators may have been dropped.
 
 Accepted inputs:
 - the raw element string with FNC1 as the ASCII group separator ``\\x1d`` after variable-length fields,
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from dataclasses import dataclass
 from datetime import date
 
 GS = "\x1d"
@@ -161,3 +163,107 @@ def parse_gs1(text: str, *, today: date | None = None) -> dict:
         seen.add(ai)
         result[AI_SPECS[ai][0]] = _convert(ai, value, today)
     return result
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What a scanned pack says, as `read_scan` read it."""
+
+    gtin: str | None
+    expires_on: date | None
+    lot_number: str | None
+    serial: str | None
+    separator_missing: bool  # a variable field ended where the next AI began: its group separator was dropped
+    other_readings: int  # how many other readings fit as well (lot and serial split elsewhere): check by eye
+
+    @property
+    def complete(self) -> bool:
+        """Tell whether the scan carries what a receipt needs: GTIN (01), expiry (17) and lot (10)."""
+        return bool(self.gtin and self.expires_on and self.lot_number)
+
+    def element_string(self) -> str:
+        """Write the scan back as a raw element string with every separator in place (what parse_gs1 reads)."""
+        return element_string(self.gtin, self.expires_on, self.lot_number, self.serial)
+
+
+def element_string(gtin: str | None, expires_on: date | None, lot_number: str | None, serial: str | None) -> str:
+    """Write GTIN, expiry, lot and serial as a raw element string: fixed-length AIs first, a group separator
+    after each variable-length field that another follows."""
+    fixed = (f"01{gtin}" if gtin else "") + (f"17{expires_on:%y%m%d}" if expires_on else "")
+    variable = [f"{ai}{value}" for ai, value in (("10", lot_number), ("21", serial)) if value]
+    return fixed + GS.join(variable)
+
+
+Reading = tuple[tuple[tuple[str, str], ...], frozenset[str]]  # (AI, value) pairs; the AIs that ended early
+
+
+def _readings(run: str, today: date) -> list[Reading]:
+    """Every way to read one separator-free run of element data as (AI, value) pairs, each AI once.
+
+    A fixed-length AI takes its length and must be valid (GTIN check digit, a calendar date); a variable-length
+    one takes 1 to its maximum length, ending at the end of the run or where another AI reads on (its separator
+    was dropped: it "ended early"). Readings with shorter variable values come first.
+    """
+    found: list[Reading] = []
+
+    def walk(position: int, pairs: tuple[tuple[str, str], ...], early: frozenset[str]) -> None:
+        if position == len(run):
+            found.append((pairs, early))
+            return
+        ai = run[position:position + 2]
+        if ai not in AI_SPECS or any(seen == ai for seen, _ in pairs):
+            return
+        _key, length, variable = AI_SPECS[ai]
+        start = position + 2
+        if not variable:
+            value = run[start:start + length]
+            try:
+                _convert(ai, value, today)
+            except GS1Error:
+                return
+            walk(start + length, (*pairs, (ai, value)), early)
+            return
+        for end in range(start + 1, min(len(run), start + length) + 1):
+            if not CHARSET_82.fullmatch(run[end - 1]):
+                return
+            walk(end, (*pairs, (ai, run[start:end])), early | {ai} if end < len(run) else early)
+
+    walk(0, (), frozenset())
+    return found
+
+
+def read_scan(text: str, *, known_lots=(), today: date | None = None) -> Scan:
+    """Read a keyboard-wedge scan of a drug pack: raw (separators kept or dropped) or the (AI) form.
+
+    Where the group separator after a lot or serial was dropped, every split that reads as valid GS1 is
+    considered; a reading that carries GTIN, expiry and lot wins, then one whose lot is already on file
+    (`known_lots`: a further delivery), then the one with the most AIs, then the shortest lot.
+    `other_readings` says how many readings fitted as well, for the screen to ask the person to check.
+    Raises GS1Error when nothing fits.
+    """
+    today = today or date.today()
+    body = _strip_prefix(text.strip(" \t\r\n")).strip(" \t\r\n")
+    if not body:
+        raise GS1Error("empty GS1 element string")
+    if body.startswith("("):
+        parsed = parse_gs1(body, today=today)
+        return Scan(parsed["gtin"], parsed["expires_on"], parsed["lot_number"], parsed["serial"], False, 0)
+    combined: list[Reading] = [((), frozenset())]
+    for run in (run for run in body.split(GS) if run):
+        combined = [(pairs + more, early | more_early) for pairs, early in combined
+                    for more, more_early in _readings(run, today)
+                    if not {ai for ai, _ in pairs} & {ai for ai, _ in more}]
+    if not combined:
+        parse_gs1(body, today=today)  # raises its own precise reason (check digit, date, unknown AI...)
+        raise GS1Error("the scanned text does not read as GS1 element data")
+    known = set(known_lots)
+
+    def rank(reading: Reading) -> tuple:
+        values = dict(reading[0])
+        return {"01", "17", "10"} <= set(values), values.get("10") in known, len(values)
+
+    best = max(combined, key=rank)  # the first of equals: the shortest lot
+    values = dict(best[0])
+    return Scan(gtin=values.get("01"), expires_on=_convert("17", values["17"], today) if "17" in values else None,
+                lot_number=values.get("10"), serial=values.get("21"), separator_missing=bool(best[1]),
+                other_readings=sum(1 for reading in combined if rank(reading) == rank(best)) - 1)

@@ -1,0 +1,1 @@
+"""User accounts: the admin creates, disables, re-roles them and resets their passwords."""

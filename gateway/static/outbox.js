@@ -222,12 +222,15 @@
     return element && element.closest ? element.closest("[data-offline-template]") : null;
   }
 
+  /* Offline, a form of the outbox is kept at once; a look-up still goes out (the service worker may answer it
+     from its store) and shows its offline template only when nothing answers (htmx:sendError). */
   document.addEventListener("htmx:beforeRequest", function (event) {
-    var form = outboxForm(event.detail.elt), lookUp = offlineLookUpForm(event.detail.elt);
-    if (form) { form._outboxFields = fieldsOf(form); }
-    if (navigator.onLine === false && (form || lookUp)) {
+    var form = outboxForm(event.detail.elt);
+    if (!form) { return; }
+    form._outboxFields = fieldsOf(form);
+    if (navigator.onLine === false) {
       event.preventDefault();
-      if (form) { keep(form); } else { offlineLookUp(lookUp); }
+      keep(form);
     }
   });
 

@@ -10,7 +10,7 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
-from bench.harness import start_stack, token
+from bench.harness import keyed, start_stack, token
 from seeds.demo_visits import visit_of
 
 TIMEOUT = 30
@@ -288,3 +288,94 @@ def test_a_worklist_order_opens_its_log_form_offline_with_its_test_filled_in(sta
     kept = [item for item in items_in(page) if item["state"] == "pending"]
     assert [dict(item["fields"])["test"] for item in kept] == ["CBC"]
     assert dict(kept[0]["fields"])["visit"] == visit  # never sent: the context (and its IndexedDB) closes
+
+
+# --- the pharmacy counter -------------------------------------------------------------------------------------------
+
+COUNTER_LINES = (  # (demo patient, drug code, quantity): one prescription each, every drug on one only
+    ("Nguyễn Văn An", "40.566", 30),  # atorvastatin
+    ("Lê Văn Cường", "40.697", 2),  # insulin glargine: another counter gives all of it away meanwhile
+    ("Trần Thị Bích", "TPCN.0412", 20),  # glucosamine
+    ("Hoàng Minh Đức", "40.51", 10),  # paracetamol
+    ("Nguyễn Văn An", "40.1053", 3),  # sodium chloride
+)
+INSULIN = "40.697"
+
+
+def pharmacy(stack, method: str, path: str, **kwargs):
+    headers = token(stack["gateway"], "pharmacist")
+    if method == "POST":
+        headers = keyed(headers)
+    answer = requests.request(method, f"{stack['gateway']}/api/v1/pharmacy{path}", headers=headers, timeout=TIMEOUT,
+                              **kwargs)
+    assert answer.status_code < 300, answer.text
+    return answer.json()
+
+
+def on_hand(stack, drug_code: str) -> int:
+    return sum(lot["quantity_on_hand"] for lot in pharmacy(stack, "GET", f"/drugs/{drug_code}")["lots"])
+
+
+def prescribe(stack, patient_name: str, drug_code: str, quantity: int) -> dict:
+    visit, patient = visit_of(patient_name)
+    return pharmacy(stack, "POST", "/prescriptions", json={
+        "encounter_id": visit, "patient_id": patient, "prescriber": "BS.CKI Nguyễn Thị Hạnh",
+        "lines": [{"drug_code": drug_code, "quantity": quantity, "instructions": "Theo chỉ dẫn của bác sĩ"}]})
+
+
+def open_counter(context) -> Page:
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto("/pharmacy/")
+    page.get_by_label("Tên đăng nhập").fill("pharmacist")
+    page.get_by_label("Mật khẩu").fill("demo")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/pharmacy/$"))
+    page.wait_for_function("() => window.Outbox !== undefined && document.readyState === 'complete'")
+    return page
+
+
+STORED = """() => caches.open('hospital-pages-v1').then(cache => cache.keys())
+  .then(requests => requests.map(request => new URL(request.url).pathname + new URL(request.url).search))"""
+
+
+def test_five_dispenses_offline_one_no_longer_coverable_give_four_dispensed_and_one_refused_stock_exact(
+        stack, context, artifacts):
+    prescriptions = [prescribe(stack, *line) for line in COUNTER_LINES]
+    before = {code: on_hand(stack, code) for _name, code, _quantity in COUNTER_LINES}
+    page = controlled(open_counter(context))  # the queue's prescriptions are stored while online
+    wanted = {f"/pharmacy/prescription?number={p['id']}" for p in prescriptions}
+    wait_for(lambda: wanted <= set(page.evaluate(STORED)), "the queue's prescriptions stored for offline")
+
+    context.set_offline(True)
+    for number, prescription in enumerate(prescriptions, start=1):
+        page.locator("#scan").focus()
+        page.keyboard.type(str(prescription["id"]))
+        page.keyboard.press("Enter")
+        confirm = page.get_by_role("button", name="Phát thuốc")
+        expect(confirm).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(page.locator("#prescription-panel [data-queued]")).to_be_visible()
+        expect(pending(page)).to_have_text(str(number))
+    page.reload()
+    expect(pending(page)).to_have_text("5")
+
+    # meanwhile, at another counter that is online, the insulin is all given away
+    everything = before[INSULIN]
+    other = prescribe(stack, "Hoàng Minh Đức", INSULIN, everything)
+    pharmacy(stack, "POST", f"/prescriptions/{other['id']}/dispenses",
+             json={"lines": [{"line_id": other["lines"][0]["id"], "quantity": everything}]})
+
+    context.set_offline(False)
+    expect(pending(page)).to_have_text("0", timeout=60_000)
+    expect(page.locator("[data-outbox-item][data-state=sent]")).to_have_count(4)
+    refused = page.locator("[data-outbox-item][data-state=refused]")
+    expect(refused).to_have_count(1)
+    expect(refused).to_contain_text(f"{prescriptions[1]['id']}")
+    expect(refused.locator(".outbox-why")).not_to_be_empty()
+    page.screenshot(path=artifacts / "counter-offline-replayed.png", full_page=True)
+    for (_name, code, quantity), prescription in zip(COUNTER_LINES, prescriptions, strict=True):
+        expected = 0 if code == INSULIN else before[code] - quantity
+        assert on_hand(stack, code) == expected, code
+        dispensed = pharmacy(stack, "GET", f"/prescriptions/{prescription['id']}")["lines"][0]["quantity_dispensed"]
+        assert dispensed == (0 if code == INSULIN else quantity), code

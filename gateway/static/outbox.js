@@ -187,8 +187,8 @@
     var target = targetOf(form);
     if (!template || !target) { return; }
     var typed = {};
-    if (form.tagName === "FORM") {
-      new FormData(form).forEach(function (value, name) { typed[name] = String(value).trim(); });
+    if (form.tagName === "FORM") {  /* as sent: the form may have been reset after the request (hx-on) */
+      (form._lookUpFields || fieldsOf(form)).forEach(function (pair) { typed[pair[0]] = pair[1].trim(); });
     } else {
       try { typed = JSON.parse(form.getAttribute("data-offline-values") || "{}"); } catch (error) { typed = {}; }
     }
@@ -225,7 +225,8 @@
   /* Offline, a form of the outbox is kept at once; a look-up still goes out (the service worker may answer it
      from its store) and shows its offline template only when nothing answers (htmx:sendError). */
   document.addEventListener("htmx:beforeRequest", function (event) {
-    var form = outboxForm(event.detail.elt);
+    var lookUp = offlineLookUpForm(event.detail.elt), form = outboxForm(event.detail.elt);
+    if (lookUp && lookUp.tagName === "FORM") { lookUp._lookUpFields = fieldsOf(lookUp); }
     if (!form) { return; }
     form._outboxFields = fieldsOf(form);
     if (navigator.onLine === false) {

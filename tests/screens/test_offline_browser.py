@@ -78,6 +78,19 @@ def items_in(page: Page) -> list[dict]:
     return page.evaluate("window.Outbox.items()")
 
 
+def all_pending_again(page: Page) -> None:
+    """Put every item of the outbox back to pending, as if none of the answers had come back."""
+    page.evaluate("""() => window.Outbox.items().then(items => new Promise(done => {
+        const open = indexedDB.open('hospital-outbox', 1);
+        open.onsuccess = () => {
+          const tx = open.result.transaction('items', 'readwrite');
+          items.forEach(item => tx.objectStore('items').put({...item, state: 'pending'}));
+          tx.oncomplete = () => done(true);
+        };
+      }))""")
+    page.evaluate("window.Outbox.render()")
+
+
 def runs_on(stack, visit: str) -> list[dict]:
     answer = requests.get(f"{stack['gateway']}/api/v1/lab/test-runs", params={"encounter_id": visit, "limit": 100},
                           headers=token(stack["gateway"], "labhead"), timeout=TIMEOUT)
@@ -133,15 +146,7 @@ def test_ten_runs_logged_offline_survive_a_reload_and_are_sent_once_each(stack, 
     wait_for(lambda: len(lab_charges_of(stack, patient, visit)) == charges_before + 10, "10 charges on the record")
 
     # The whole queue sent again by hand (as if every answer had been lost): the server replays, nothing changes.
-    page.evaluate("""() => window.Outbox.items().then(items => new Promise(done => {
-        const open = indexedDB.open('hospital-outbox', 1);
-        open.onsuccess = () => {
-          const tx = open.result.transaction('items', 'readwrite');
-          items.forEach(item => tx.objectStore('items').put({...item, state: 'pending'}));
-          tx.oncomplete = () => done(true);
-        };
-      }))""")
-    page.evaluate("window.Outbox.render()")
+    all_pending_again(page)
     expect(pending(page)).to_have_text("10")
     page.get_by_role("button", name="Gửi lại").click()
     expect(pending(page)).to_have_text("0", timeout=60_000)
@@ -379,3 +384,12 @@ def test_five_dispenses_offline_one_no_longer_coverable_give_four_dispensed_and_
         assert on_hand(stack, code) == expected, code
         dispensed = pharmacy(stack, "GET", f"/prescriptions/{prescription['id']}")["lines"][0]["quantity_dispensed"]
         assert dispensed == (0 if code == INSULIN else quantity), code
+
+    # the whole queue sent again by hand: the four are answered from the first time, the fifth refused again
+    all_pending_again(page)
+    expect(pending(page)).to_have_text("5")
+    page.get_by_role("button", name="Gửi lại").click()
+    expect(pending(page)).to_have_text("0", timeout=60_000)
+    expect(refused).to_have_count(1)
+    for _name, code, quantity in COUNTER_LINES:
+        assert on_hand(stack, code) == (0 if code == INSULIN else before[code] - quantity), code

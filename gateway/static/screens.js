@@ -26,6 +26,9 @@
   }
 
   document.addEventListener("htmx:load", function (event) { fillSubmissionIds(event.target); });
+  /* A form sent before htmx:load reached it (a fast scanner, a slow PC) still carries its submission id: this runs
+     first (capture), before htmx or the browser reads the form. */
+  document.addEventListener("submit", function (event) { fillSubmissionIds(event.target); }, true);
 
   /* Forms marked data-fresh-on="<event>" start afresh (new submission id, first field focused) when the server
      answers with that event in HX-Trigger (a logged run): the event comes before the answer is swapped in. */

@@ -249,3 +249,11 @@ def test_every_lab_page_answers_in_vietnamese_with_labelled_fields(head):
         ids = set(re.findall(r'<(?:input|select)(?![^>]*type="hidden")[^>]*\bid="([^"]+)"', html))
         labelled = set(re.findall(r'<label[^>]*\bfor="([^"]+)"', html))
         assert ids <= labelled, (path, ids - labelled)
+
+
+def test_an_alert_reads_as_not_yet_acknowledged_and_a_lot_opens_without_saying_lot_twice(head):
+    client, _ = head
+    alerts = client.get("/lab/alerts").get_data(as_text=True)  # the seeded HbA1c alerts are open
+    assert "Chưa xác nhận" in alerts and "Mở lô" not in alerts  # an open alert is not an "open the lot" action
+    stock = client.get("/lab/reagents/CREA-R1").get_data(as_text=True)
+    assert re.search(r'aria-label="Mở lô CR2605">Mở</button>', stock)

@@ -300,3 +300,8 @@ def test_scanning_a_pack_on_the_stock_page_picks_out_its_lot_for_a_recall(hospit
     assert unknown_lot.status_code == 200 and "Lô NOPE của thuốc này không có trong kho" in text_of(unknown_lot)
     bad = client.get("/pharmacy/stock", query_string={"code": f"01{AMOXICILLIN_GTIN[:-1]}0"})
     assert bad.status_code == 422 and "Tồn kho và thu hồi" in text_of(bad)
+
+
+def test_the_counter_opens_a_prescription_not_a_lot(hospital):
+    page = signed_in_pharmacist(hospital)[0].get("/pharmacy/").get_data(as_text=True)
+    assert ">Mở</button>" in page and "Mở lô" not in page

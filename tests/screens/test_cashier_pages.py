@@ -154,3 +154,19 @@ def test_only_the_cashier_opens_the_desk(desk):
     sign_in(client, "labtech")
     assert client.get("/cashier/").status_code == 403
     assert client.get("/cashier/payment-requests/1/qr.png").status_code == 403
+
+
+def test_the_cashier_closes_a_visit_with_its_icd10_diagnosis_so_finance_can_claim_it(hospital):
+    client, csrf = signed_in_cashier(hospital)
+    page = text_of(client.get("/cashier/patients/1"))  # Nguyễn Văn An, visit 1 open
+    assert 'for="diagnosis_main"' in page and "Kết thúc lượt khám 1" in page
+    form = {"csrf_token": csrf, "submission_id": str(uuid.uuid4())}
+    refused = client.post("/cashier/visits/1/close", data={**form, "diagnosis_main": "đái tháo đường"})
+    assert refused.status_code == 422 and "chưa được điền đúng" in text_of(refused)
+    closed = client.post("/cashier/visits/1/close", data={**form, "submission_id": str(uuid.uuid4()),
+                                                         "diagnosis_main": "e11.9", "diagnosis_other": "I10"})
+    assert closed.status_code == 303 and closed.headers["Location"].endswith("/cashier/patients/1")
+    visit = hospital.client().get("/api/v1/encounters/1", headers=CASHIER).get_json()
+    assert (visit["status"], visit["diagnosis_main"]) == ("closed", "E11.9"), visit
+    page = text_of(client.get("/cashier/patients/1"))
+    assert "Kết thúc lượt khám 1" not in page and "đã đóng" in page and "Mở lượt khám" in page

@@ -113,6 +113,8 @@ def test_a_vietqr_is_shown_through_the_session_and_the_bank_notice_turns_the_bil
     assert status.status_code == 286 and "Đã thanh toán" in text_of(status)  # 286: htmx stops polling
     paid_display = client.get(f"{display_path}/status", headers={"HX-Request": "true"})
     assert paid_display.status_code == 286 and "Đã thanh toán" in text_of(paid_display)
+    paid_page = text_of(client.get(display_path))  # the customer is no longer asked to scan
+    assert "Đã thanh toán" in paid_page and "Quét bằng ứng dụng ngân hàng" not in paid_page
     forged = send(desk.url, notification("HD000001", 134_300, BANK_ACCOUNT), "not-the-bank-secret-000000000")
     assert forged.status_code == 401
 

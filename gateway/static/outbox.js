@@ -307,11 +307,15 @@
   }
 
   /* ---- the panel: badge, last synced, the items ---- */
+  /* dd/mm/yyyy hh:mm in the hospital's zone (Asia/Ho_Chi_Minh, UTC+7 all year: no summer time), as the server
+     writes times, whatever zone the PC's clock is set to */
+  var HOSPITAL_OFFSET_MS = 7 * 3600 * 1000;
+
   function clock(ms) {
-    var when = new Date(ms);
+    var when = new Date(ms + HOSPITAL_OFFSET_MS);
     var two = function (n) { return (n < 10 ? "0" : "") + n; };
-    return two(when.getDate()) + "/" + two(when.getMonth() + 1) + "/" + when.getFullYear() + " " +
-      two(when.getHours()) + ":" + two(when.getMinutes());
+    return two(when.getUTCDate()) + "/" + two(when.getUTCMonth() + 1) + "/" + when.getUTCFullYear() + " " +
+      two(when.getUTCHours()) + ":" + two(when.getUTCMinutes());
   }
 
   function button(text, action, seq) {

@@ -11,6 +11,7 @@ import requests
 from playwright.sync_api import Page, expect
 
 from bench.harness import start_stack, token
+from common import clock
 from seeds.demo_visits import visit_of
 
 TIMEOUT = 30
@@ -203,3 +204,19 @@ def test_two_tabs_offline_both_replaying_send_each_item_once(stack, context, loc
         expect(pending(tab)).to_have_text("0", timeout=60_000)
     assert len(sent) == 6 and set(sent.values()) == {1}, sent
     assert len(runs_on(stack, visit)) == runs_before + 6
+
+
+def test_the_outbox_writes_times_in_the_hospital_zone_whatever_the_pc_clock_zone(browser, stack):
+    elsewhere = browser.new_context(base_url=stack["gateway"], locale="vi-VN", timezone_id="Europe/Paris")
+    try:
+        page = controlled(open_bench(elsewhere))
+        elsewhere.set_offline(True)
+        log_glucose(page, visit_of("Lê Văn Cường")[0], kept=True)
+        logged_at = page.locator("[data-outbox-panel] [data-outbox-item]").first.inner_text()
+        elsewhere.set_offline(False)
+    finally:
+        elsewhere.close()
+    hospital_now, moment = clock.local_time(clock.now()), re.search(r"(\d\d/\d\d/\d{4}) (\d\d):(\d\d)", logged_at)
+    assert moment, logged_at
+    shown = hospital_now.replace(hour=int(moment.group(2)), minute=int(moment.group(3)))
+    assert moment.group(1) == hospital_now.strftime("%d/%m/%Y") and abs((hospital_now - shown).total_seconds()) < 180

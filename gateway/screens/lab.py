@@ -38,7 +38,7 @@ LOT_STATUS = {"usable": _l("usable"), "quarantined": _l("quarantined"), "expired
               "past_opened_stability": _l("past stability once opened"), "empty": _l("empty")}
 BASES = {"test": _l("per test"), "run": _l("per run (dead volume)"), "lot_opened": _l("when a run opens a new lot"),
          "day": _l("once a day (QC)")}
-ALERT_STATES = {"open": _l("Open, not yet seen"), "acknowledged": _l("Acknowledged"), "closed": _l("Closed")}
+ALERT_STATES = {"open": _l("Not acknowledged"), "acknowledged": _l("Acknowledged"), "closed": _l("Closed")}
 LOT_ACTIONS = {"release": _l("Lot %(lot)s released: tests may use it."),
                "quarantine": _l("Lot %(lot)s quarantined: no test takes from it until it is released."),
                "open": _l("Lot %(lot)s opened: its stability clock has started.")}

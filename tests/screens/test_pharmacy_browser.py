@@ -161,3 +161,19 @@ def test_a_lot_is_found_by_scanning_a_pack_and_recalled_by_keyboard(hospital, co
     counter.screenshot(path=artifacts / "pharmacy-lot-recalled.png", full_page=True)
     lot = hospital.client().get(f"/api/v1/pharmacy/lots/{first['id']}", headers=pharmacist).get_json()
     assert lot["condition"] == "recalled"
+
+
+def test_a_dispense_that_cannot_be_sent_says_so_and_goes_through_once_the_network_is_back(hospital, counter):
+    ready(counter)
+    scan(counter, "3")
+    confirm = counter.get_by_role("button", name="Phát thuốc")
+    expect(confirm).to_be_focused()
+    counter.context.set_offline(True)
+    counter.keyboard.press("Enter")
+    notice = counter.locator("#connection-lost")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("Chưa gửi được: mất kết nối")
+    counter.context.set_offline(False)
+    confirm.click()
+    expect(counter.locator("#prescription-panel")).to_contain_text("Đã phát")
+    expect(notice).to_be_hidden()

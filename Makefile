@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test test-sqlite test-postgres lint install clean translations browser
+.PHONY: run run-site test test-sqlite test-postgres lint install clean translations browser
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,10 @@ install: $(STAMP)
 
 run: install
 	$(PY) -m manage run
+
+# A district hospital's own stack on its LAN (README "A site runs alone"): as `make run`, the gateway on every address.
+run-site: install
+	GATEWAY_BIND_HOST=$${GATEWAY_BIND_HOST:-0.0.0.0} $(PY) -m manage run
 
 lint: install
 	$(PY) -m ruff check .

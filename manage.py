@@ -292,8 +292,9 @@ def procfile() -> str:
     """Return the process list: four services, the sweeper, and the worker when REDIS_URL is set."""
     host = os.environ.get("BIND_HOST", "127.0.0.1")
     workers = os.environ.get("WEB_CONCURRENCY", "1")  # one process per service on a 2-core host: see decisions
-    lines = [
-        f"{service}: {sys.executable} -m gunicorn --bind {host}:{port} --workers {workers} --worker-class gthread "
+    lines = [  # <SERVICE>_BIND_HOST: `make run-site` puts the gateway (only) on the LAN
+        f"{service}: {sys.executable} -m gunicorn --bind {os.environ.get(f'{service.upper()}_BIND_HOST', host)}:{port} "
+        f"--workers {workers} --worker-class gthread "
         f"--threads 8 --access-logfile - '{service}:create_app()'"
         for service, port in service_ports().items()
     ]
@@ -319,6 +320,9 @@ def run() -> None:
     for service, port in ports.items():
         print(f"  {service:17} http://127.0.0.1:{port}   docs: http://127.0.0.1:{port}/docs")
     print(f"  Public API (use this): http://127.0.0.1:{ports['gateway']}/api/v1/...")
+    if os.environ.get("GATEWAY_BIND_HOST", "127.0.0.1") != "127.0.0.1":
+        print(f"  On the LAN: http://<this server's address>:{ports['gateway']}/ (the gateway only; HTTPS in front "
+              "of it lets the benches open offline: see README 'A site runs alone')")
     print(f"  Demo logins (password 'demo'): {', '.join(DEMO_LOGINS)}")
     if _card_sandbox_wanted():
         print(f"  Card payments: Stripe-compatible sandbox (localstripe) at {os.environ['STRIPE_API_BASE']}")

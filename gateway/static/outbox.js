@@ -8,8 +8,8 @@
    answer back, never a second run. Two tabs never send the same item: the replay holds a Web Lock (Chromium,
    Firefox, Safari), and each item is claimed in IndexedDB with a lease before it is sent (browsers without locks).
    Each item is pending, sent or refused; a refusal keeps the server's explanation until the person acts on it.
-   A form marked data-offline-template="<template id>" (a look-up) shows that template instead when it cannot
-   reach the server, so the person can go on logging. The panel ([data-outbox-panel], common/_outbox.html) holds
+   A look-up (a form, or a button with data-offline-values) marked data-offline-template="<template id>" shows that
+   template instead when it cannot reach the server, so the person can go on logging. The panel ([data-outbox-panel], common/_outbox.html) holds
    the words in the person's language. Plain ES5 + Promises, no build step. */
 (function () {
   "use strict";
@@ -125,13 +125,14 @@
     return fields;
   }
 
+  /* What the item is, in words: data-outbox, then data-outbox-summary with each {field} replaced by its value. */
   function summary(form, fields) {
-    var wanted = (form.getAttribute("data-outbox-summary") || "").split(",");
-    var parts = [];
-    wanted.forEach(function (name) {
-      fields.forEach(function (pair) { if (pair[0] === name.trim() && pair[1]) { parts.push(pair[1]); } });
+    var values = {};
+    fields.forEach(function (pair) { values[pair[0]] = pair[1]; });
+    var detail = (form.getAttribute("data-outbox-summary") || "").replace(/\{(\w+)\}/g, function (all, name) {
+      return values[name] || "—";
     });
-    return form.getAttribute("data-outbox") + (parts.length ? ": " + parts.join(" · ") : "");
+    return form.getAttribute("data-outbox") + (detail ? " · " + detail : "");
   }
 
   function submissionId(form) {
@@ -186,7 +187,11 @@
     var target = targetOf(form);
     if (!template || !target) { return; }
     var typed = {};
-    new FormData(form).forEach(function (value, name) { typed[name] = String(value).trim(); });
+    if (form.tagName === "FORM") {  /* as sent: the form may have been reset after the request (hx-on) */
+      (form._lookUpFields || fieldsOf(form)).forEach(function (pair) { typed[pair[0]] = pair[1].trim(); });
+    } else {
+      try { typed = JSON.parse(form.getAttribute("data-offline-values") || "{}"); } catch (error) { typed = {}; }
+    }
     var copy = template.content.cloneNode(true);
     copy.querySelectorAll("[data-fill]").forEach(function (element) {
       var value = typed[element.getAttribute("data-fill")] || "";
@@ -207,21 +212,26 @@
     target.appendChild(copy);
     window.htmx.process(target);
     window.Screens.fillSubmissionIds(target);
-    form.reset();
+    if (form.tagName === "FORM") { form.reset(); }
     var first = target.querySelector("[autofocus]");
     if (first) { first.focus(); }
   }
 
+  /* A look-up: a form (its fields are what was typed) or a button (data-offline-values, JSON). */
   function offlineLookUpForm(element) {
-    return element && element.closest ? element.closest("form[data-offline-template]") : null;
+    return element && element.closest ? element.closest("[data-offline-template]") : null;
   }
 
+  /* Offline, a form of the outbox is kept at once; a look-up still goes out (the service worker may answer it
+     from its store) and shows its offline template only when nothing answers (htmx:sendError). */
   document.addEventListener("htmx:beforeRequest", function (event) {
-    var form = outboxForm(event.detail.elt), lookUp = offlineLookUpForm(event.detail.elt);
-    if (form) { form._outboxFields = fieldsOf(form); }
-    if (navigator.onLine === false && (form || lookUp)) {
+    var lookUp = offlineLookUpForm(event.detail.elt), form = outboxForm(event.detail.elt);
+    if (lookUp && lookUp.tagName === "FORM") { lookUp._lookUpFields = fieldsOf(lookUp); }
+    if (!form) { return; }
+    form._outboxFields = fieldsOf(form);
+    if (navigator.onLine === false) {
       event.preventDefault();
-      if (form) { keep(form); } else { offlineLookUp(lookUp); }
+      keep(form);
     }
   });
 
@@ -281,12 +291,22 @@
       return send(item).then(function (answer) {
         var result = outcome(answer);
         if (answer.status && !result.stop) { synced(); }
-        if (/stock-changed/.test(answer.trigger || "") && window.htmx) { window.htmx.trigger(document.body, "stock-changed"); }
+        announce(answer.trigger);
         return update(item.seq, result.changes).then(function () {
           changed();
           return result.stop ? null : replayLoop();
         });
       });
+    });
+  }
+
+  /* Tell the page what a replayed answer changed (its HX-Trigger events: the banner, the queue refresh), but not
+     the events that start a form afresh (data-fresh-on): the person may be typing in it. */
+  function announce(trigger) {
+    if (!trigger || !window.htmx) { return; }
+    trigger.split(",").forEach(function (name) {
+      name = name.trim();
+      if (name && !document.querySelector("form[data-fresh-on~='" + name + "']")) { window.htmx.trigger(document.body, name); }
     });
   }
 
@@ -307,15 +327,15 @@
   }
 
   /* ---- the panel: badge, last synced, the items ---- */
-  /* dd/mm/yyyy hh:mm in the hospital's zone (Asia/Ho_Chi_Minh, UTC+7 all year: no summer time), as the server
-     writes times, whatever zone the PC's clock is set to */
-  var HOSPITAL_OFFSET_MS = 7 * 3600 * 1000;
-
+  /* dd/mm/yyyy HH:MM in the hospital's time zone, as every page shows times. */
+  var HOSPITAL_TIME = {timeZone: "Asia/Ho_Chi_Minh", day: "2-digit", month: "2-digit", year: "numeric",
+                       hour: "2-digit", minute: "2-digit", hourCycle: "h23"};
   function clock(ms) {
-    var when = new Date(ms + HOSPITAL_OFFSET_MS);
-    var two = function (n) { return (n < 10 ? "0" : "") + n; };
-    return two(when.getUTCDate()) + "/" + two(when.getUTCMonth() + 1) + "/" + when.getUTCFullYear() + " " +
-      two(when.getUTCHours()) + ":" + two(when.getUTCMinutes());
+    var parts = {};
+    new Intl.DateTimeFormat("en-GB", HOSPITAL_TIME).formatToParts(new Date(ms)).forEach(function (part) {
+      parts[part.type] = part.value;
+    });
+    return parts.day + "/" + parts.month + "/" + parts.year + " " + parts.hour + ":" + parts.minute;
   }
 
   function button(text, action, seq) {
@@ -420,6 +440,17 @@
       });
     }, RETRY_MS);
     forgetOldSent().then(render).then(function () { if (navigator.onLine !== false) { replay(); } });
+    prefetch();
+  }
+
+  /* Store, while online, the partials the page names (data-offline-prefetch="<url>"), so that they open offline
+     too (the service worker keeps every GET of an offline area). Once per page load. */
+  function prefetch() {
+    if (navigator.onLine === false || !navigator.serviceWorker || !navigator.serviceWorker.controller) { return; }
+    document.querySelectorAll("[data-offline-prefetch]").forEach(function (element) {
+      fetch(element.getAttribute("data-offline-prefetch"), {credentials: "same-origin", headers: {"HX-Request": "true"}})
+        ["catch"](function () { return null; });
+    });
   }
 
   window.Outbox = {replay: replay, items: allItems, render: render};

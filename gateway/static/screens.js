@@ -26,6 +26,9 @@
   }
 
   document.addEventListener("htmx:load", function (event) { fillSubmissionIds(event.target); });
+  /* A form sent before htmx:load reached it (a fast scanner, a slow PC) still carries its submission id: this runs
+     first (capture), before htmx or the browser reads the form. */
+  document.addEventListener("submit", function (event) { fillSubmissionIds(event.target); }, true);
 
   /* Forms marked data-fresh-on="<event>" start afresh (new submission id, first field focused) when the server
      answers with that event in HX-Trigger (a logged run): the event comes before the answer is swapped in. */
@@ -42,6 +45,13 @@
     document.addEventListener(eventName, function () { freshen(eventName); });
   });
   window.Screens = {uuid4: uuid4, fillSubmissionIds: fillSubmissionIds, freshForm: freshForm};  /* for outbox.js */
+
+  /* After a swap that replaced the control a keyboard user pressed, put focus on what the answer marks
+     (data-focus-after-swap: what was just done), so the next Tab goes on from there instead of the page's top. */
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var mark = event.detail.target.querySelector("[data-focus-after-swap]");
+    if (mark) { mark.focus(); }
+  });
 
   document.addEventListener("click", function (event) {
     if (event.target.matches("[data-cancel]")) {

@@ -31,6 +31,7 @@ def create_app(config=None):
     from gateway.practitioners import routes as practitioner_routes
     from gateway.screens import register_screens
     from gateway.users import routes as user_routes
+    from gateway.users import standing
 
     app, api = build_app("gateway", "Hospital gateway", proxy=models.db, outbox_model=models.OutboxMessage,
                          idempotency_model=models.IdempotencyRecord, config=config,
@@ -52,6 +53,7 @@ def create_app(config=None):
     app.add_url_rule("/api/v1/<any(lab,pharmacy,billing):area>/<path:rest>", "proxy", proxy.forward,
                      methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     openapi.install(app, api)  # /openapi.json: the gateway's paths and every service's public ones
+    app.before_request(standing.check_standing)  # a disabled account stops at once, not when its token expires
     app.after_request(audit.audit_after_request)
     register_screens(app)
     app.extensions.setdefault("periodic_jobs", []).extend((audit_spool.drain_quietly,  # the sweeper drains it too

@@ -14,6 +14,7 @@ from common.paging import page
 from gateway import services as accounts
 from gateway import sign_in
 from gateway.models import User, db
+from gateway.users import standing
 
 TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/l/I to misread
 TEMPORARY_LENGTH = 12
@@ -58,6 +59,7 @@ def change_account(user_id: int, changes: dict) -> User:
     if changes:
         with db.atomic():
             User.update(**changes).where(User.id == user.id).execute()
+        standing.forget_standing(user.username)  # at once here; other processes within STANDING_CACHE_SECONDS
     return get_user(user.id)
 
 

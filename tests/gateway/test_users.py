@@ -202,3 +202,20 @@ def test_wrong_current_passwords_count_against_the_sign_in_limits(client):
                                                         "new_password": "Xet-nghiem-mau-7"}, headers=token)
     assert locked.status_code == 429 and locked.get_json()["code"] == "SIGN_IN_LOCKED"
     assert sign_in(client, "ttlan", "Tam-thoi-2026").status_code == 429
+
+
+def test_a_disabled_account_stops_at_once_with_the_token_it_already_holds(client):
+    made = create(client)
+    first = sign_in(client, "ttlan", "Tam-thoi-2026").get_json()["access_token"]
+    changed = client.post("/api/v1/auth/password", headers=with_token(first),
+                          json={"current_password": "Tam-thoi-2026", "new_password": "Lan-xet-nghiem-2026"})
+    token = with_token(changed.get_json()["access_token"])
+    assert client.get("/api/v1/lab/reagents", headers=token).status_code == 200
+
+    client.patch(f"/api/v1/users/{made['user']['id']}", json={"active": False}, headers=ADMIN)
+
+    refused = client.get("/api/v1/lab/reagents", headers=token)
+    assert refused.status_code == 401 and refused.get_json()["code"] == "ACCOUNT_DISABLED"
+    client.patch(f"/api/v1/users/{made['user']['id']}", json={"active": True, "role": "cashier"}, headers=ADMIN)
+    stale = client.get("/api/v1/lab/reagents", headers=token)
+    assert stale.status_code == 401 and stale.get_json()["code"] == "TOKEN_STALE"

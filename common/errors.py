@@ -160,7 +160,7 @@ def fault_of(exc: BaseException) -> ServiceUnavailable | None:
     return None
 
 
-def _from_http_exception(exc: HTTPException) -> ApiError:
+def problem_of_http_exception(exc: HTTPException) -> ApiError:
     """Translate werkzeug/webargs HTTP errors (404, 405, 413, bad JSON, schema errors) into ApiError."""
     status = exc.code or 500
     data = getattr(exc, "data", None) or {}
@@ -190,7 +190,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
-        return problem_response(_from_http_exception(exc))
+        return problem_response(problem_of_http_exception(exc))
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -19,3 +19,23 @@ def register_screens(app) -> None:
     formatting.install(app)
     for name in AREA_MODULES:
         app.register_blueprint(import_module(f"gateway.screens.{name}").blp)
+    app.register_error_handler(404, _not_found)
+
+
+MACHINE_PATHS = ("/api/", "/internal/", "/openapi.json", "/healthz", "/docs", "/assets/", "/static/")
+
+
+def _not_found(error):
+    """A mistyped page address gets a page in the person's language; the API and other machine paths keep
+    their problem+json."""
+    from flask import g, render_template, request
+
+    from common.errors import problem_of_http_exception, problem_response
+    from gateway.screens import session
+    from gateway.screens.pages import page_context
+
+    wants_page = request.accept_mimetypes.best_match(("application/json", "text/html")) == "text/html"
+    if request.path.startswith(MACHINE_PATHS) or not wants_page:
+        return problem_response(problem_of_http_exception(error))
+    g.user = session.current()[0]  # the page's header shows who is signed in, if anyone
+    return render_template("common/not_found.html", **page_context()), 404

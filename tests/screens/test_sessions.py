@@ -167,3 +167,14 @@ def test_a_return_address_off_the_site_is_not_followed(hospital):
     response = client.post("/sign-in", data={"username": "labtech", "password": "demo", "next": "//elsewhere.example",
                                              "csrf_token": csrf_of(client)})
     assert response.headers["Location"] == "/bench/"
+
+
+def test_a_mistyped_page_address_is_a_page_in_vietnamese_and_the_api_keeps_its_problem(hospital):
+    client = hospital.client()
+    sign_in(client, "cashier")
+    page = client.get("/cashier/register-typo", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert page.status_code == 404 and page.mimetype == "text/html"
+    assert "Không tìm thấy trang" in page.get_data(as_text=True) and "cashier" in page.get_data(as_text=True)
+    api = client.get("/api/v1/no-such-thing", headers={"Accept": "text/html"})
+    assert api.status_code == 404 and api.mimetype == "application/problem+json"
+    assert client.get("/no-such-page", headers={"Accept": "application/json"}).mimetype == "application/problem+json"

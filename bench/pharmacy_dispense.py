@@ -17,6 +17,7 @@ import requests
 
 from bench.harness import baseline_server, engine_argument, keyed, open_visits, start_stack, token
 from bench.load import interleave_wrk, wrk
+from common.bounds import MAX_LINE_QUANTITY
 
 CONNECTIONS = 16
 VISITS = 32
@@ -40,7 +41,7 @@ def dispense_bodies(gateway: str, headers: dict, visits: list[dict]) -> list[dic
     bodies = []
     for visit in visits * PRESCRIPTIONS_PER_VISIT:
         body = {**visit, "prescriber": "BS. Trần Thị Lan",
-                "lines": [{"drug_code": code, "quantity": 1_000_000, "instructions": "Ngày 1 viên"} for code in DRUGS]}
+                "lines": [{"drug_code": code, "quantity": MAX_LINE_QUANTITY, "instructions": "Ngày 1 viên"} for code in DRUGS]}
         response = requests.post(f"{gateway}/api/v1/pharmacy/prescriptions", json=body, headers=headers, timeout=30)
         response.raise_for_status()
         prescription = response.json()

@@ -41,7 +41,8 @@ def dispense_bodies(gateway: str, headers: dict, visits: list[dict]) -> list[dic
     bodies = []
     for visit in visits * PRESCRIPTIONS_PER_VISIT:
         body = {**visit, "prescriber": "BS. Trần Thị Lan",
-                "lines": [{"drug_code": code, "quantity": MAX_LINE_QUANTITY, "instructions": "Ngày 1 viên"} for code in DRUGS]}
+                "lines": [{"drug_code": code, "quantity": MAX_LINE_QUANTITY, "instructions": "Ngày 1 viên"}
+                          for code in DRUGS]}
         response = requests.post(f"{gateway}/api/v1/pharmacy/prescriptions", json=body, headers=headers, timeout=30)
         response.raise_for_status()
         prescription = response.json()

@@ -26,6 +26,7 @@ import peewee
 
 GENESIS = "0" * 64
 SINGLE = "all"  # the stream name of a chain that is one stream
+WALK_CHUNK = 5000  # rows per query of a walk
 HASH_LENGTH = 64
 DIFFERS = {
     "content": "the row's fields are not the ones its hash was made of (changed, or written outside the service)",
@@ -130,23 +131,33 @@ class Chain:
         return {_plain(k): h for k, h in query.tuples().iterator()}
 
     def _rows(self, stream=None):
-        """(id, stream, prev_hash, row_hash, {content}) of every chained row, in chain order, read as tuples (a walk
-        reads every row: no model instance per row)."""
+        """(id, stream, prev_hash, row_hash, {content}) of every chained row, in chain order: read as tuples (no
+        model instance per row), WALK_CHUNK rows per query by keyset (a ledger never sits in memory whole)."""
         model = self.model
         order = getattr(model, self.order)
         names = list(self.fields)
-        columns = [model._meta.primary_key, getattr(model, self.stream) if self.stream else order,
-                   model.prev_hash, model.row_hash, *[getattr(model, name) for name in names]]
-        query = model.select(*columns).where(order.is_null(False))  # (rows not placed yet: `pending`)
-        if self.stream is None:
-            query = query.order_by(order)
-        else:
-            if stream is not None:
-                query = query.where(getattr(model, self.stream) == stream)
-            query = query.order_by(getattr(model, self.stream), order)
-        for row_id, key, prev, stored, *values in query.tuples().iterator():
-            yield row_id, SINGLE if self.stream is None else _plain(key), prev, stored, dict(zip(names, values,
-                                                                                               strict=True))
+        stream_column = getattr(model, self.stream) if self.stream else order
+        columns = [model._meta.primary_key, stream_column, order, model.prev_hash, model.row_hash,
+                   *[getattr(model, name) for name in names]]
+        base = model.select(*columns).where(order.is_null(False))  # (rows not placed yet: `pending`)
+        if stream is not None:
+            base = base.where(stream_column == stream)
+        after = None
+        while True:
+            if after is None:
+                query = base
+            elif self.stream is None:
+                query = base.where(order > after[1])
+            else:
+                query = base.where(peewee.Tuple(stream_column, order) > peewee.Tuple(*after))
+            rows = list(query.order_by(*((order,) if self.stream is None else (stream_column, order)))
+                        .limit(WALK_CHUNK).tuples())
+            for row_id, key, _order, prev, stored, *values in rows:
+                yield (row_id, SINGLE if self.stream is None else _plain(key), prev, stored,
+                       dict(zip(names, values, strict=True)))
+            if len(rows) < WALK_CHUNK:
+                return
+            after = (rows[-1][1], rows[-1][2])
 
     def pending(self) -> int:
         """How many rows wait to be placed in the chain (the audit's lines until the drain chains them)."""

@@ -17,7 +17,9 @@ from marshmallow import Schema, fields
 
 from common import chain, clock
 from common.auth import require_roles
+from common.bounds import page_limit
 from common.models import utcnow
+from common.paging import PagedQuerySchema, page
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +148,10 @@ class IntegrityAlertSchema(Schema):
     closed_at = fields.AwareDateTime(allow_none=True)
 
 
+class IntegrityAlertQuerySchema(PagedQuerySchema):
+    limit = page_limit(200)
+
+
 def integrity_blueprint(app, url_prefix: str, service_chains: list[chain.Chain], alert_model) -> Blueprint:
     """Register the service's chains and the periodic check; return the admin endpoints' blueprint."""
     app.extensions["chains"] = service_chains
@@ -163,9 +169,10 @@ def integrity_blueprint(app, url_prefix: str, service_chains: list[chain.Chain],
 
     @blp.route("/integrity/alerts")
     @require_roles("admin", allow_service=True)
+    @blp.arguments(IntegrityAlertQuerySchema(), location="query")
     @blp.response(200, IntegrityAlertSchema(many=True))
-    def list_integrity_alerts():
-        """The breaks the periodic check found, open ones first, newest first."""
-        return list(alert_model.select().order_by(alert_model.state.desc(), alert_model.id.desc()).limit(200))
+    def list_integrity_alerts(query):
+        """The breaks the periodic check found, open ones first ("open" sorts after "closed"), newest first; paged."""
+        return page(alert_model.select(), alert_model.state, query, then=alert_model.id)
 
     return blp

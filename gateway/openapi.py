@@ -58,8 +58,10 @@ def merge(own: dict, services: dict[str, dict | None]) -> dict:
         for path, item in public_paths(service, document).items():
             merged["paths"][path] = {**item, **{method: proxied(operation, service) for method, operation
                                                 in item.items() if method in HTTP_METHODS}}
+        used = {tag for item in public_paths(service, document).values() for method, operation in item.items()
+                if method in HTTP_METHODS for tag in operation.get("tags", [])}
         for tag in document.get("tags", []):
-            if tag["name"] not in tags:
+            if tag["name"] in used and tag["name"] not in tags:
                 tags.add(tag["name"])
                 merged.setdefault("tags", []).append(tag)
     missing = [service for service, document in services.items() if document is None]
@@ -171,3 +173,7 @@ def install(app, api) -> None:
                                           mimetype="application/json")
 
     app.view_functions[endpoint] = openapi_json
+    # Tags folded, with a filter box: Swagger UI (5.35) stops drawing a list of every operation expanded at once
+    # when a document has more than about 110 paths; folded, each tag opens whole.
+    app.config["OPENAPI_SWAGGER_UI_CONFIG"] = {**app.config.get("OPENAPI_SWAGGER_UI_CONFIG", {}),
+                                               "docExpansion": "none", "filter": True}

@@ -125,7 +125,8 @@ def patient_context(patient_id: int, **extra) -> dict:
     doctors = [p for p in items(api().get("/api/v1/practitioners")) if p.get("profession") == "doctor"]
     context = {"patient": found, "visits": [{**visit, "bill": bills.get(visit["id"])} for visit in visits],
                "doctors": doctors, "departments": DEPARTMENTS, "card_form": {}, "visit_form": {},
-               "card_message": None, "visit_message": None, "registered": request.args.get("registered")}
+               "card_message": None, "visit_message": None, "close_form": {}, "close_message": None,
+               "registered": request.args.get("registered")}
     context.update(extra)
     return context
 
@@ -164,6 +165,23 @@ def open_visit(patient_id):
             raise
         return render("cashier/patient.html", refusal.status,
                       **patient_context(patient_id, visit_form=form, visit_message=explain(refusal)))
+    return to(url_for(".patient", patient_id=patient_id))
+
+
+@blp.route("/visits/<int:visit_id>/close", methods=["POST"])
+def close_visit(visit_id):
+    """Close (discharge) a visit with its ICD-10 diagnoses: finance claims the BHYT visits discharged in a month."""
+    form = request.form
+    patient_id = int(api().get(f"/api/v1/encounters/{visit_id}")["patient_id"])
+    body = {"diagnosis_main": form.get("diagnosis_main", "").strip().upper(),
+            "diagnosis_other": form.get("diagnosis_other", "").strip().upper() or None}
+    try:
+        api().post(f"/api/v1/encounters/{visit_id}/close", body, idempotency_key=submission_id())
+    except Refusal as refusal:
+        if refusal.status >= 500 or refusal.status == 401:
+            raise
+        return render("cashier/patient.html", refusal.status,
+                      **patient_context(patient_id, close_form=form, close_message=explain(refusal)))
     return to(url_for(".patient", patient_id=patient_id))
 
 

@@ -64,6 +64,8 @@ CHART_TOTALS = (("charged_amount", _l("Charged")), ("claimed_amount", _l("Claime
                 ("insurer_paid_amount", _l("Paid by the insurer")), ("patient_share_amount", _l("Patients' share")),
                 ("patient_paid_amount", _l("Paid by patients")))
 CHART_WIDTH = 420  # px of the longest bar
+CLAIMS_PAGE = 100  # claims per page of a batch, each with its lines: a page an old PC draws quickly
+REJECTIONS_PAGES = 20  # pages of claims read for the insurer's rejections after an upload (2 000 claims)
 
 
 @blp.context_processor
@@ -118,14 +120,14 @@ def batch(batch_id: int):
     """Show a batch: totals, the pre-submission findings with their sources, downloads, its claims and lines."""
     found = api().get(f"{BILLING}/claim-batches/{batch_id}")
     check = api().get(f"{BILLING}/claim-batches/{batch_id}/check")
-    return render("finance/batch.html", batch=found, check=check, claims=batch_claims(batch_id),
-                  formats=EXPORT_FORMATS, statuses=CLAIM_STATUSES, rules=RULES)
+    return render("finance/batch.html", batch=found, check=check, formats=EXPORT_FORMATS, rules=RULES,
+                  **claims_context(batch_id, request.args.get("cursor")))
 
 
 @blp.route("/batches/<int:batch_id>/claims")
 def claims(batch_id: int):
-    """Give a batch's claims and lines again (after a remittance is imported on the batch's page)."""
-    return render("finance/_claims.html", claims=batch_claims(batch_id), statuses=CLAIM_STATUSES)
+    """Give a page of a batch's claims and lines (the next page, or again after a remittance is imported)."""
+    return render("finance/_claims.html", **claims_context(batch_id, request.args.get("cursor")))
 
 
 @blp.route("/batches/<int:batch_id>/override", methods=["POST"])
@@ -242,9 +244,18 @@ def totals_chart(totals: dict) -> dict:
                      for index, (label, amount) in enumerate(rows)], "width": CHART_WIDTH}
 
 
-def batch_claims(batch_id: int) -> list[dict]:
-    """The first 100 claims of a batch with their lines, each line marked rejected or not."""
-    return [claim_view(claim) for claim in items(api().get(f"{BILLING}/claims", batch_id=batch_id, limit=100))]
+def claims_context(batch_id: int, cursor: str | None) -> dict:
+    """What a page of a batch's claims shows: the claims, where the next page starts, the status names."""
+    claims, next_cursor = batch_claims(batch_id, cursor)
+    return {"batch_id": batch_id, "claims": claims, "cursor": cursor, "next_cursor": next_cursor,
+            "statuses": CLAIM_STATUSES}
+
+
+def batch_claims(batch_id: int, cursor: str | None = None) -> tuple[list[dict], str | None]:
+    """A page of a batch's claims (CLAIMS_PAGE of them) with their lines, each line marked rejected or not, and
+    the cursor of the next page (None on the last)."""
+    answer = api().page(f"{BILLING}/claims", batch_id=batch_id, limit=CLAIMS_PAGE, cursor=cursor)
+    return [claim_view(claim) for claim in items(answer.body)], answer.next_cursor
 
 
 def claim_view(claim: dict) -> dict:
@@ -258,9 +269,16 @@ def line_rejected(line: dict) -> bool:
 
 
 def insurer_rejections(batch_id: int) -> list[dict]:
-    """The claimed lines of a batch the insurer rejected (wholly or partly), each with its claim."""
-    return [{**line, "ma_lk": claim["ma_lk"]} for claim in batch_claims(batch_id) for line in claim["lines"]
-            if line["rejected"]]
+    """The claimed lines of a batch the insurer rejected (wholly or partly), each with its claim, from its first
+    REJECTIONS_PAGES pages of claims (the reconciliation lists every one)."""
+    rejected, cursor = [], None
+    for _page in range(REJECTIONS_PAGES):
+        claims, cursor = batch_claims(batch_id, cursor)
+        rejected += [{**line, "ma_lk": claim["ma_lk"]} for claim in claims for line in claim["lines"]
+                     if line["rejected"]]
+        if cursor is None:
+            break
+    return rejected
 
 
 def remittance_type(filename: str, given: str | None) -> str:

@@ -2,7 +2,8 @@
 
 URL -> view -> template:
 /lab/ home -> lab/home.html (every reagent's stock and lots at a glance, the open alerts);
-/lab/reagents/<code> -> lab/reagent.html, its live part lab/_stock.html (lots, receive, count, wastage, stock card);
+/lab/reagents/<code> -> lab/reagent.html (POST .../settings: reorder level, cost, QC release, stability), its live
+  part lab/_stock.html (lots, receive, count, wastage, stock card);
   POST /lab/reagents/<code>/lots (receive), .../lots/<id>/{release,quarantine,open}, /lab/lots/{count,wastage}
   answer lab/_stock.html again, with what was done;
 /lab/recipes -> lab/recipes.html; /lab/recipes/<code> -> lab/recipe.html (PUT of the whole recipe);
@@ -37,7 +38,7 @@ LOT_STATUS = {"usable": _l("usable"), "quarantined": _l("quarantined"), "expired
               "past_opened_stability": _l("past stability once opened"), "empty": _l("empty")}
 BASES = {"test": _l("per test"), "run": _l("per run (dead volume)"), "lot_opened": _l("when a run opens a new lot"),
          "day": _l("once a day (QC)")}
-ALERT_STATES = {"open": _l("Open"), "acknowledged": _l("Acknowledged"), "closed": _l("Closed")}
+ALERT_STATES = {"open": _l("Not acknowledged"), "acknowledged": _l("Acknowledged"), "closed": _l("Closed")}
 LOT_ACTIONS = {"release": _l("Lot %(lot)s released: tests may use it."),
                "quarantine": _l("Lot %(lot)s quarantined: no test takes from it until it is released."),
                "open": _l("Lot %(lot)s opened: its stability clock has started.")}
@@ -52,14 +53,16 @@ def lot_status(lot: dict) -> str:
     return "usable" if lot.get("usable") else (lot.get("unusable_reason") or "empty")
 
 
+GROUPED = re.compile(r"-?(\d{1,18}|\d{1,3}([. ]\d{3}){1,5})")  # 200000, 200.000 or 200 000 (never a decimal comma)
+
+
 def whole(text: str | None):
-    """Read a typed whole number ("200.000", "200 000" or "200000"); anything else goes to the API as typed, which
-    refuses it naming the field. Empty is None."""
+    """Read a typed whole number ("200.000", "200 000" or "200000"); anything else ("1,5", "1.5", words) goes to
+    the API as typed, which refuses it naming the field. Empty is None."""
     text = (text or "").strip()
     if not text:
         return None
-    digits = re.sub(r"[.\s,]", "", text)
-    return int(digits) if re.fullmatch(r"-?\d{1,18}", digits) else text
+    return int(re.sub(r"[. ]", "", text)) if GROUPED.fullmatch(text) else text
 
 
 def submission_id() -> str:
@@ -98,17 +101,10 @@ def reagents_with_stock() -> list[dict]:
 def home():
     """Show every reagent's stock and lots at a glance, and how many alerts wait."""
     reagents = reagents_with_stock()
-    for reagent in reagents:
-        reagent["statuses"] = _count_statuses(reagent["lots"])
+    for one in reagents:
+        one["lots"] = [{**lot, "status": lot_status(lot)} for lot in one["lots"]]
     alerts = items(api().get("/api/v1/lab/alerts", state="open", limit=200))
     return render("lab/home.html", reagents=reagents, open_alerts=len(alerts), lot_status=LOT_STATUS)
-
-
-def _count_statuses(lots: list[dict]) -> dict[str, int]:
-    counted: dict[str, int] = {}
-    for lot in lots:
-        counted[lot_status(lot)] = counted.get(lot_status(lot), 0) + 1
-    return counted
 
 
 def stock_context(code: str, notice: str | None = None, movement: dict | None = None) -> dict:
@@ -124,6 +120,26 @@ def stock_context(code: str, notice: str | None = None, movement: dict | None = 
 def reagent(code):
     """Show a reagent: its lots (receive, quarantine or release, open), counts and wastage, its stock card."""
     return render("lab/reagent.html", **stock_context(code))
+
+
+@blp.route("/reagents/<code>/settings", methods=["POST"])
+def reagent_settings(code):
+    """Change a reagent's reorder level, unit cost, QC release and stability once opened (alerts are re-checked)."""
+    form = request.form
+    changes = {"reorder_level": whole(form.get("reorder_level")),
+               "unit_cost_amount": whole(form.get("unit_cost_amount")),
+               "stability_days_after_opening": whole(form.get("stability_days_after_opening")),
+               "requires_qc_release": form.get("requires_qc_release") == "on"}
+    changes = {name: value for name, value in changes.items()
+               if value is not None or name == "stability_days_after_opening"}
+    try:
+        api().call("PATCH", f"/api/v1/lab/reagents/{quoted(code)}", body=changes)
+    except Refusal as refusal:
+        if refusal.status == 401:
+            raise
+        return render("lab/reagent.html", refusal.status, settings_error=explain(refusal), **stock_context(code))
+    return render("lab/reagent.html", settings_notice=_("Settings of %(reagent)s saved.", reagent=code),
+                  **stock_context(code))
 
 
 def stock_answer(code: str, notice: str, movement: dict | None = None):

@@ -46,6 +46,13 @@
   });
   window.Screens = {uuid4: uuid4, fillSubmissionIds: fillSubmissionIds, freshForm: freshForm};  /* for outbox.js */
 
+  /* After a swap that replaced the control a keyboard user pressed, put focus on what the answer marks
+     (data-focus-after-swap: what was just done), so the next Tab goes on from there instead of the page's top. */
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var mark = event.detail.target.querySelector("[data-focus-after-swap]");
+    if (mark) { mark.focus(); }
+  });
+
   document.addEventListener("click", function (event) {
     if (event.target.matches("[data-cancel]")) {
       var result = event.target.closest("#run-result, [data-cancel-clears]");

@@ -18,7 +18,8 @@ def breaks(chain):
     return [(b["stream"], b["row_id"], b["differs"]) for b in chain["breaks"]]
 
 
-def test_charges_and_audit_lines_verify_and_a_changed_one_is_named(gateway_app, gateway):
+def test_charges_and_audit_lines_verify_and_a_changed_one_is_named(gateway_app, gateway, monkeypatch):
+    monkeypatch.setattr("common.chain.WALK_CHUNK", 2)
     patient = register(gateway)
     visit = open_visit(gateway, patient["id"])
     for run_id in (1, 2, 3):

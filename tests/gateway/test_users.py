@@ -189,3 +189,16 @@ def test_account_changes_and_password_changes_are_audited(client):
     assert ("ttlan", "POST /api/v1/auth/token", 200) in seen
     assert ("ttlan", "POST /api/v1/auth/password", 200) in seen
     assert not any("Tam-thoi" in str(line) for line in lines)
+
+
+def test_wrong_current_passwords_count_against_the_sign_in_limits(client):
+    create(client)
+    token = with_token(sign_in(client, "ttlan", "Tam-thoi-2026").get_json()["access_token"])
+    for _try in range(5):
+        wrong = client.post("/api/v1/auth/password", json={"current_password": "doan-mo-thoi",
+                                                           "new_password": "Xet-nghiem-mau-7"}, headers=token)
+        assert wrong.status_code == 422 and wrong.get_json()["code"] == "WRONG_PASSWORD"
+    locked = client.post("/api/v1/auth/password", json={"current_password": "Tam-thoi-2026",
+                                                        "new_password": "Xet-nghiem-mau-7"}, headers=token)
+    assert locked.status_code == 429 and locked.get_json()["code"] == "SIGN_IN_LOCKED"
+    assert sign_in(client, "ttlan", "Tam-thoi-2026").status_code == 429

@@ -58,7 +58,8 @@ def test_a_changed_row_is_named_and_clean_again_once_put_back(lab, lab_app):
     assert verify(lab)[0]["clean"]
 
 
-def test_a_deleted_row_an_inserted_row_and_two_rows_swapped_are_each_found(lab, lab_app):
+def test_a_deleted_row_an_inserted_row_and_two_rows_swapped_are_each_found(lab, lab_app, monkeypatch):
+    monkeypatch.setattr("common.chain.WALK_CHUNK", 2)  # the walk reads by keyset, a few rows at a time
     glucose_in_stock(lab, ("GL2611B", 5000, LATER))
     for _ in range(4):
         ok(log_test(lab), 201)
@@ -152,7 +153,8 @@ def test_a_whole_chain_rewritten_shows_against_the_kept_digest(make_app, tmp_pat
     assert [b["differs"] for b in chain["breaks"]] == ["digest"]
 
 
-def test_32_technicians_logging_at_once_on_4_lots_leave_4_chains_that_verify(make_app, live_server):
+def test_32_technicians_logging_at_once_on_4_lots_leave_4_chains_that_verify(make_app, live_server, monkeypatch):
+    monkeypatch.setattr("common.chain.WALK_CHUNK", 5)  # streams end inside and across the walk's chunks
     import threading
     import uuid
 

@@ -125,3 +125,11 @@ def test_a_scan_sent_before_the_page_script_loaded_still_opens_the_visit(hospita
     assert 'id="run-form"' in found and "Nguyễn Văn An" in found
     stopped = client.get("/bench/?visit=4")
     assert stopped.status_code == 409 and "đã đóng lúc" in stopped.get_data(as_text=True)
+
+
+def test_the_banner_writes_a_long_days_of_cover_with_thousands_dots(hospital):
+    client, csrf = signed_in_technician(hospital)
+    assert log(client, csrf, "1", "GLU").status_code == 200  # one run a week: years of glucose reagent left
+    banner = client.get("/bench/banner").get_data(as_text=True)
+    days = re.search(r'data-reagent="GLU-R1".*?<small>([\d.]+) ngày</small>', banner, re.S).group(1)
+    assert re.fullmatch(r"\d{1,3}(\.\d{3})+", days), days

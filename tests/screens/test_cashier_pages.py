@@ -113,6 +113,8 @@ def test_a_vietqr_is_shown_through_the_session_and_the_bank_notice_turns_the_bil
     assert status.status_code == 286 and "Đã thanh toán" in text_of(status)  # 286: htmx stops polling
     paid_display = client.get(f"{display_path}/status", headers={"HX-Request": "true"})
     assert paid_display.status_code == 286 and "Đã thanh toán" in text_of(paid_display)
+    paid_page = text_of(client.get(display_path))  # the customer is no longer asked to scan
+    assert "Đã thanh toán" in paid_page and "Quét bằng ứng dụng ngân hàng" not in paid_page
     forged = send(desk.url, notification("HD000001", 134_300, BANK_ACCOUNT), "not-the-bank-secret-000000000")
     assert forged.status_code == 401
 
@@ -154,3 +156,19 @@ def test_only_the_cashier_opens_the_desk(desk):
     sign_in(client, "labtech")
     assert client.get("/cashier/").status_code == 403
     assert client.get("/cashier/payment-requests/1/qr.png").status_code == 403
+
+
+def test_the_cashier_closes_a_visit_with_its_icd10_diagnosis_so_finance_can_claim_it(hospital):
+    client, csrf = signed_in_cashier(hospital)
+    page = text_of(client.get("/cashier/patients/1"))  # Nguyễn Văn An, visit 1 open
+    assert 'for="diagnosis_main"' in page and "Kết thúc lượt khám 1" in page
+    form = {"csrf_token": csrf, "submission_id": str(uuid.uuid4())}
+    refused = client.post("/cashier/visits/1/close", data={**form, "diagnosis_main": "đái tháo đường"})
+    assert refused.status_code == 422 and "chưa được điền đúng" in text_of(refused)
+    closed = client.post("/cashier/visits/1/close", data={**form, "submission_id": str(uuid.uuid4()),
+                                                         "diagnosis_main": "e11.9", "diagnosis_other": "I10"})
+    assert closed.status_code == 303 and closed.headers["Location"].endswith("/cashier/patients/1")
+    visit = hospital.client().get("/api/v1/encounters/1", headers=CASHIER).get_json()
+    assert (visit["status"], visit["diagnosis_main"]) == ("closed", "E11.9"), visit
+    page = text_of(client.get("/cashier/patients/1"))
+    assert "Kết thúc lượt khám 1" not in page and "đã đóng" in page and "Mở lượt khám" in page

@@ -14,6 +14,7 @@ from tests.screens.finance_office import (
     PERIOD,
     REJECTION,
     REMITTANCE,
+    UNSIGNED,
     october,
 )
 from tests.support import bearer
@@ -209,3 +210,16 @@ def test_an_import_is_listed_on_the_home_page_and_opens_with_its_rows(office):
     assert client.get("/finance/batches/99").status_code == 404
     reconcile = client.get(f"/finance/reconciliation?period={PERIOD}").get_data(as_text=True)
     assert 'id="run-period"' in reconcile and f'value="{PERIOD}"' in reconcile
+
+
+def test_a_batch_shows_its_claims_a_page_at_a_time(office, monkeypatch):
+    monkeypatch.setattr(finance, "CLAIMS_PAGE", 1)
+    october(office.billing_app, unsigned=True)
+    client, csrf = signed_in_finance(office)
+    batch_id = built(client, csrf)
+    first = client.get(f"/finance/batches/{batch_id}").get_data(as_text=True)
+    assert first.count("data-claim=") == 1 and 'data-page="next"' in first and 'data-page="first"' not in first
+    next_page = re.search(r'hx-get="(/finance/batches/\d+/claims\?cursor=[^"]+)"', first).group(1)
+    second = client.get(next_page.replace("&amp;", "&"), headers=HTMX).get_data(as_text=True)
+    shown = set(re.findall(r'data-claim="([^"]+)"', first + second))
+    assert shown == {CLEAN, UNSIGNED} and 'data-page="next"' not in second and 'data-page="first"' in second

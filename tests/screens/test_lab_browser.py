@@ -45,6 +45,7 @@ def test_the_lab_head_receives_quarantines_and_releases_a_lot_then_downloads_the
                                                                                        artifacts):
     expect(office.get_by_role("heading", name="Hóa chất và lô")).to_be_visible()
     expect(office.locator("tr[data-reagent='HBA1C-KIT']")).to_contain_text("đang cách ly")
+    office.screenshot(path=artifacts / "lab-home.png", full_page=True)
     press_on(office, office.get_by_role("link", name="CRP-R1"))
     expect(office.get_by_role("heading", name=re.compile("^CRP-R1"))).to_be_visible()
     assert office.evaluate(UNLABELLED) == []
@@ -68,6 +69,7 @@ def test_the_lab_head_receives_quarantines_and_releases_a_lot_then_downloads_the
 
     press_on(office, received.get_by_role("button", name="Cách ly"))
     expect(office.locator("#stock [data-notice]")).to_contain_text("Đã cách ly lô CP2612B")
+    expect(office.locator("#stock [data-notice]")).to_be_focused()  # the pressed button was replaced
     expect(lot_row(office, "CP2612B").locator("[data-lot-status]")).to_have_text("đang cách ly")
     stock = hospital.client().get("/api/v1/lab/reagents/CRP-R1", headers=HEAD).get_json()
     assert stock["on_hand"] == 90_000 and stock["unusable_quantity"] == 45_000

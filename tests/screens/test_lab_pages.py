@@ -45,7 +45,7 @@ def test_the_home_page_shows_every_reagent_with_its_lots_statuses(head):
     html = text(page)
     assert page.status_code == 200 and "Quản lý khoa xét nghiệm" in html
     assert 'data-reagent="HBA1C-KIT"' in html and "đang cách ly" in html  # HB2608 waits for QC release
-    assert "GLU-R1" in html and "600.000 uL" in html  # two lots of glucose
+    assert "GLU-R1" in html and "600.000 uL" in html and 'data-lot="GL2609B"' in html  # two lots of glucose
 
 
 def test_only_the_lab_head_opens_the_area(hospital):
@@ -144,6 +144,7 @@ def test_forms_without_a_submission_number_or_a_lot_or_csrf_are_refused(head, ho
     assert forged.status_code == 403
     assert client.get("/lab/reagents/NO-SUCH").status_code == 404
     assert post(client, csrf, "/lab/reagents/GLU-R1/lots/1/explode").status_code == 404
+    assert post(client, csrf, "/lab/reagents/GLU-R1/lots/99999999999999/release").status_code == 404
 
 
 def test_recipes_are_listed_and_a_recipe_is_replaced(head, hospital):
@@ -165,6 +166,7 @@ def test_recipes_are_listed_and_a_recipe_is_replaced(head, hospital):
     unknown = client.post("/lab/recipes/CBC", data={**form, "analyzer_code": ["NO-SUCH", "", ""]})
     assert unknown.status_code == 422 and 'role="alert"' in text(unknown)
     assert client.get("/lab/recipes/NO-SUCH").status_code == 404
+    assert client.post("/lab/recipes/NO-SUCH", data=form).status_code == 404
 
 
 def test_alerts_are_listed_by_state_and_acknowledged(head, hospital):
@@ -185,6 +187,7 @@ def test_alerts_are_listed_by_state_and_acknowledged(head, hospital):
     assert f'data-alert="{alert.group(1)}"' not in text(client.get("/lab/alerts"))
     assert client.get("/lab/alerts?state=nonsense").status_code == 200
     assert post(client, csrf, "/lab/alerts/999999/acknowledge").status_code == 404
+    assert post(client, csrf, "/lab/alerts/99999999999999/acknowledge").status_code == 404
 
 
 def test_the_forecast_is_drawn_and_downloads_as_csv(head):
@@ -249,3 +252,42 @@ def test_every_lab_page_answers_in_vietnamese_with_labelled_fields(head):
         ids = set(re.findall(r'<(?:input|select)(?![^>]*type="hidden")[^>]*\bid="([^"]+)"', html))
         labelled = set(re.findall(r'<label[^>]*\bfor="([^"]+)"', html))
         assert ids <= labelled, (path, ids - labelled)
+
+
+def test_a_reagents_settings_are_changed_and_bad_ones_refused(head, hospital):
+    client, csrf = head
+    form = {"csrf_token": csrf, "reorder_level": "25.000", "unit_cost_amount": "4", "stability_days_after_opening": "",
+            "requires_qc_release": "on"}
+    saved = client.post("/lab/reagents/UREA-R1/settings", data=form)
+    assert saved.status_code == 200 and "Đã lưu cài đặt của UREA-R1" in text(saved)
+    reagent = hospital.client().get("/api/v1/lab/reagents/UREA-R1", headers=HEAD).get_json()
+    assert (reagent["reorder_level"], reagent["unit_cost_amount"], reagent["stability_days_after_opening"],
+            reagent["requires_qc_release"]) == (25_000, 4, None, True)
+    bad = client.post("/lab/reagents/UREA-R1/settings", data={**form, "reorder_level": "-1"})
+    assert bad.status_code == 422 and "Một số ô chưa được điền đúng" in text(bad) and "reorder_level" in text(bad)
+    words = client.post("/lab/reagents/UREA-R1/settings", data={**form, "unit_cost_amount": "bốn đồng"})
+    assert words.status_code == 422 and "unit_cost_amount" in text(words)
+    assert client.post("/lab/reagents/NO-SUCH/settings", data=form).status_code == 404
+
+
+def test_the_lab_pages_switch_to_english(head):
+    client, _csrf = head
+    client.get("/language/en")
+    page = text(client.get("/lab/reagents/GLU-R1"))
+    assert 'lang="en"' in page and "Receive a lot" in page and "Stock card (latest movements)" in page
+    assert "Run-out forecast" in text(client.get("/lab/reports/forecast"))
+
+
+@pytest.mark.parametrize("typed, read", [("200000", 200_000), ("200.000", 200_000), ("1 200 000", 1_200_000),
+                                         ("-5", -5), ("", None), ("1,5", "1,5"), ("1.5", "1.5"),
+                                         ("12.34.567", "12.34.567"), ("mười", "mười")])
+def test_typed_whole_numbers_are_read_with_thousands_dots_and_nothing_else(typed, read):
+    from gateway.screens.lab import whole
+
+    assert whole(typed) == read
+def test_an_alert_reads_as_not_yet_acknowledged_and_a_lot_opens_without_saying_lot_twice(head):
+    client, _ = head
+    alerts = client.get("/lab/alerts").get_data(as_text=True)  # the seeded HbA1c alerts are open
+    assert "Chưa xác nhận" in alerts and "Mở lô" not in alerts  # an open alert is not an "open the lot" action
+    stock = client.get("/lab/reagents/CREA-R1").get_data(as_text=True)
+    assert re.search(r'aria-label="Mở lô CR2605">Mở</button>', stock)

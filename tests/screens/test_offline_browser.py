@@ -11,6 +11,7 @@ import requests
 from playwright.sync_api import Page, expect
 
 from bench.harness import keyed, start_stack, token
+from common import clock
 from seeds.demo_visits import visit_of
 
 TIMEOUT = 30
@@ -393,3 +394,17 @@ def test_five_dispenses_offline_one_no_longer_coverable_give_four_dispensed_and_
     expect(refused).to_have_count(1)
     for _name, code, quantity in COUNTER_LINES:
         assert on_hand(stack, code) == (0 if code == INSULIN else before[code] - quantity), code
+def test_the_outbox_writes_times_in_the_hospital_zone_whatever_the_pc_clock_zone(browser, stack):
+    elsewhere = browser.new_context(base_url=stack["gateway"], locale="vi-VN", timezone_id="Europe/Paris")
+    try:
+        page = controlled(open_bench(elsewhere))
+        elsewhere.set_offline(True)
+        log_glucose(page, visit_of("Lê Văn Cường")[0], kept=True)
+        logged_at = page.locator("[data-outbox-panel] [data-outbox-item]").first.inner_text()
+        elsewhere.set_offline(False)
+    finally:
+        elsewhere.close()
+    hospital_now, moment = clock.local_time(clock.now()), re.search(r"(\d\d/\d\d/\d{4}) (\d\d):(\d\d)", logged_at)
+    assert moment, logged_at
+    shown = hospital_now.replace(hour=int(moment.group(2)), minute=int(moment.group(3)))
+    assert moment.group(1) == hospital_now.strftime("%d/%m/%Y") and abs((hospital_now - shown).total_seconds()) < 180

@@ -300,3 +300,16 @@ def test_scanning_a_pack_on_the_stock_page_picks_out_its_lot_for_a_recall(hospit
     assert unknown_lot.status_code == 200 and "Lô NOPE của thuốc này không có trong kho" in text_of(unknown_lot)
     bad = client.get("/pharmacy/stock", query_string={"code": f"01{AMOXICILLIN_GTIN[:-1]}0"})
     assert bad.status_code == 422 and "Tồn kho và thu hồi" in text_of(bad)
+
+
+def test_the_counter_opens_a_prescription_not_a_lot(hospital):
+    page = signed_in_pharmacist(hospital)[0].get("/pharmacy/").get_data(as_text=True)
+    assert ">Mở</button>" in page and "Mở lô" not in page
+
+
+def test_the_stock_table_accounts_for_a_quarantined_lot_as_not_usable(hospital):
+    page = signed_in_pharmacist(hospital)[0].get("/pharmacy/stock").get_data(as_text=True)
+    row = re.search(r'<tr data-drug="40.527">(.*?)</tr>', page, re.S).group(1)  # losartan: its lot A is quarantined
+    cells = [text_of_cell.strip() for text_of_cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+    assert cells[2:5] == ["1.600", "1.000 viên", "600 viên"], cells  # on hand = usable + not usable
+    assert "Không dùng được" in page

@@ -294,7 +294,7 @@ def procfile() -> str:
     workers = os.environ.get("WEB_CONCURRENCY", "1")  # one process per service on a 2-core host: see decisions
     lines = [  # <SERVICE>_BIND_HOST: `make run-site` puts the gateway (only) on the LAN
         f"{service}: {sys.executable} -m gunicorn --bind {os.environ.get(f'{service.upper()}_BIND_HOST', host)}:{port} "
-        f"--workers {workers} --worker-class gthread "
+        f"--workers {workers} --worker-class gthread --no-control-socket "
         f"--threads 8 --access-logfile - '{service}:create_app()'"
         for service, port in service_ports().items()
     ]
@@ -310,6 +310,8 @@ def run() -> None:
     """Migrate, seed, print where everything is, and run all processes, restarting one that dies."""
     _load_demo_secrets()
     _default_card_provider()
+    print(f"Sign in: http://127.0.0.1:{service_ports()['gateway']}/   (ready when the list of services below shows; "
+          "demo logins, password 'demo')\n", flush=True)
     migrate()
     seed()
     path = var_dir() / "Procfile"

@@ -62,6 +62,21 @@
     }
   });
 
+  /* A form sent while the network is down: say that nothing was recorded (forms of the outbox are kept by it
+     instead; a refreshing GET that fails says nothing); the next answer that arrives takes the notice away. */
+  function connectionLost(shown) {
+    var notice = document.getElementById("connection-lost");
+    if (notice) { notice.hidden = !shown; }
+  }
+  document.addEventListener("htmx:sendError", function (event) {
+    var elt = event.detail.elt, verb = ((event.detail.requestConfig || {}).verb || "").toLowerCase();
+    var kept = elt && elt.closest && elt.closest("form[data-outbox], form[data-offline-template]");
+    if (verb && verb !== "get" && !kept) { connectionLost(true); }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.xhr && event.detail.xhr.status) { connectionLost(false); }
+  });
+
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") { focusScan(); }
   });

@@ -79,7 +79,7 @@ def test_a_charge_waits_in_the_outbox_while_the_gateway_is_down_then_arrives_onc
         assert stored_charges(gateway) == []
         port = service_ports["gateway"]
         receiver = start_process([PYTHON, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-                                  "gateway:create_app()"], env, scratch_dir / "gateway.log")
+                                  "--no-control-socket", "gateway:create_app()"], env, scratch_dir / "gateway.log")
         wait_until(lambda: outbox_row(lab, message_id).state == "delivered", timeout=30,
                    message="delivery after the gateway came back")
     finally:

@@ -20,6 +20,9 @@ def test_make_run_brings_every_service_up_with_demo_logins(scratch_dir):
         stop_process(process)
     output = log_path.read_text()
     assert "Demo logins" in output and "http://127.0.0.1:" in output
+    first = next(line for line in output.splitlines() if line.strip() and not line.startswith(("make", ".venv")))
+    assert first.startswith(f"Sign in: http://127.0.0.1:{ports['gateway']}/"), first  # the sign-in URL comes first
+    assert "Traceback" not in output and "Control server error" not in output
     assert (scratch_dir / "secrets.env").exists() and (scratch_dir / "gateway.db").exists()
     for port in ports.values():
         assert not healthy(f"http://127.0.0.1:{port}"), "every process stops with make run"

@@ -161,3 +161,23 @@ def test_a_lot_is_found_by_scanning_a_pack_and_recalled_by_keyboard(hospital, co
     counter.screenshot(path=artifacts / "pharmacy-lot-recalled.png", full_page=True)
     lot = hospital.client().get(f"/api/v1/pharmacy/lots/{first['id']}", headers=pharmacist).get_json()
     assert lot["condition"] == "recalled"
+
+
+def test_a_lot_received_with_the_network_down_says_so_and_goes_through_once_it_is_back(hospital, counter):
+    expires = clock.today() + timedelta(days=400)
+    counter.goto(hospital.url + "/pharmacy/receive")
+    ready(counter)
+    scan(counter, f"01{AMOXICILLIN_GTIN}17{expires:%y%m%d}10AMX2701Q21SN0001")
+    quantity = counter.get_by_label("Số lượng nhập (viên)")
+    expect(quantity).to_be_focused()
+    counter.keyboard.type("100")
+    counter.context.set_offline(True)  # receiving has no outbox: it must say that nothing was recorded
+    counter.keyboard.press("Enter")
+    notice = counter.locator("#connection-lost")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("Chưa gửi được: mất kết nối")
+    counter.context.set_offline(False)
+    quantity.focus()
+    counter.keyboard.press("Enter")
+    expect(counter.locator("#receipt-panel")).to_contain_text("Đã nhập")
+    expect(notice).to_be_hidden()

@@ -53,7 +53,9 @@ def _wrk_figures(output: str) -> dict:
         errors += sum(int(n) for n in socket_errors.groups())
     percentiles = dict(re.findall(r"^\s+(50|99)(?:\.000)?%\s+(\S+)$", output, re.MULTILINE))
     return {"rps": round((total - errors) / seconds, 1), "ok": total - errors, "errors": errors,
-            "seconds": round(seconds, 2), "p50_ms": millis(percentiles["50"]), "p99_ms": millis(percentiles["99"])}
+            "seconds": round(seconds, 2),  # wrk leaves its latency table out on some short turns: no figure then
+            "p50_ms": millis(percentiles["50"]) if "50" in percentiles else None,
+            "p99_ms": millis(percentiles["99"]) if "99" in percentiles else None}
 
 
 def interleave_wrk(loads: dict, duration_s: float, rounds: int = 4, pause_s: float = 1.0) -> dict[str, dict]:
@@ -71,10 +73,12 @@ def interleave_wrk(loads: dict, duration_s: float, rounds: int = 4, pause_s: flo
             total = totals[name]
             for field in ("ok", "errors", "seconds"):
                 total[field] += figures[field]
-            total["p99_ms"] = max(total["p99_ms"], figures["p99_ms"])
-            total["p50_ms"].append(figures["p50_ms"])
+            if figures["p99_ms"] is not None:
+                total["p99_ms"] = max(total["p99_ms"], figures["p99_ms"])
+                total["p50_ms"].append(figures["p50_ms"])
     return {name: {"rps": round(t["ok"] / t["seconds"], 1), "ok": t["ok"], "errors": t["errors"],
-                   "seconds": round(t["seconds"], 2), "p50_ms": sorted(t["p50_ms"])[len(t["p50_ms"]) // 2],
+                   "seconds": round(t["seconds"], 2),
+                   "p50_ms": sorted(t["p50_ms"])[len(t["p50_ms"]) // 2] if t["p50_ms"] else None,
                    "p99_ms": t["p99_ms"], "rounds": rounds} for name, t in totals.items()}
 
 

@@ -5,18 +5,14 @@ import json
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates, validates_schema
 
 from common.bounds import (
-    INT4_MAX,
     MAX_AMOUNT,
-    MAX_LINE_QUANTITY,
     MAX_STOCK_QUANTITY,
     Text,
     code_text,
     day,
     integer,
-    line_quantity,
     name_text,
     page_limit,
-    row_id,
     stock_quantity,
     text,
     unit_price,
@@ -24,11 +20,7 @@ from common.bounds import (
 from common.gs1 import gtin_check_digit
 from common.paging import PagedQuerySchema
 from pharmacy_service.models import (
-    Dispense,
     DrugLot,
-    PrescriptionLine,
-    ReturnLine,
-    StockEntry,
 )
 from pharmacy_service.services.moves import lot_condition
 
@@ -39,11 +31,11 @@ MAX_LINES = 50
 ADJUSTMENT_REASONS = ("damaged", "lost", "found", "destroyed", "returned_to_supplier", "sample", "other")
 
 
-def _code(**kwargs):
+def catalogue_code(**kwargs):
     return code_text(CODE, 40, **kwargs)
 
 
-def _reason(**kwargs):
+def reason_text(**kwargs):
     return text(500, 1, multiline=True, **kwargs)
 
 
@@ -53,7 +45,7 @@ class CatalogueQuerySchema(PagedQuerySchema):
 
 class DrugSchema(Schema):
     id = fields.Integer(dump_only=True)
-    code = _code(required=True)
+    code = catalogue_code(required=True)
     name = name_text(200, required=True)
     active_ingredient = name_text(200, required=True)
     strength = text(100, 1, required=True)
@@ -139,130 +131,6 @@ class ReceiveLotSchema(Schema):
             raise ValidationError(f"A receipt may be worth at most {MAX_AMOUNT:,} đồng at cost", "quantity")
 
 
-class PrescriptionLineInSchema(Schema):
-    drug_code = _code(required=True)
-    quantity = line_quantity(required=True)
-    instructions = text(500, load_default="", multiline=True)
-
-
-class PrescriptionInSchema(Schema):
-    encounter_id = text(100, 1, required=True)
-    patient_id = text(100, 1, required=True)
-    prescriber = name_text(200, required=True)
-    prescriber_id = text(100, 1, load_default=None, allow_none=True, metadata={
-        "description": "the gateway's practitioner id of the prescriber (MA_BAC_SI of the dispensed lines)"})
-    lines = fields.List(fields.Nested(PrescriptionLineInSchema), required=True, validate=validate.Length(1, MAX_LINES))
-
-
-class PrescriptionLineSchema(Schema):
-    id = fields.Integer()
-    drug_code = fields.Function(lambda line: line.drug.code)
-    drug_name = fields.Function(lambda line: f"{line.drug.name} {line.drug.strength}")
-    unit = fields.Function(lambda line: line.drug.base_unit)
-    quantity = fields.Integer()
-    quantity_dispensed = fields.Integer()
-    remaining = fields.Function(lambda line: line.quantity - line.quantity_dispensed)
-    instructions = fields.String()
-
-
-class PrescriptionSchema(Schema):
-    id = fields.Integer()
-    encounter_id = fields.String()
-    patient_id = fields.String()
-    prescriber = fields.String()
-    prescriber_id = fields.String(allow_none=True)
-    status = fields.Method("_status")
-    lines = fields.Method("_lines")
-    dispense_ids = fields.Method("_dispense_ids")
-    created_by = fields.String()
-    created_at = fields.AwareDateTime()
-
-    def _lines(self, prescription):
-        return PrescriptionLineSchema(many=True).dump(prescription.lines.order_by(PrescriptionLine.id))
-
-    def _status(self, prescription):
-        lines = list(prescription.lines)
-        if all(line.quantity_dispensed >= line.quantity for line in lines):
-            return "dispensed"
-        return "partially_dispensed" if any(line.quantity_dispensed for line in lines) else "open"
-
-    def _dispense_ids(self, prescription):
-        return [d.id for d in prescription.dispenses.order_by(Dispense.id)]
-
-
-class QuantityLineSchema(Schema):
-    line_id = row_id(required=True)
-    quantity = line_quantity(required=True)
-
-
-class DispenseInSchema(Schema):
-    lines = fields.List(fields.Nested(QuantityLineSchema), required=True, validate=validate.Length(1, MAX_LINES))
-
-
-class DispenseByPrescriptionSchema(DispenseInSchema):
-    prescription_id = row_id(required=True)
-
-
-class DispensedLotSchema(Schema):
-    lot_id = fields.Integer()
-    lot_number = fields.String()
-    expires_on = fields.String()
-    quantity = fields.Integer()
-    quantity_returned = fields.Integer()
-
-
-class DispenseLineSchema(Schema):
-    id = fields.Integer()
-    prescription_line_id = fields.Integer()
-    drug_code = fields.String()
-    unit = fields.String()
-    quantity = fields.Integer()
-    quantity_returned = fields.Integer()
-    unit_price_amount = fields.Integer()
-    amount = fields.Integer()
-    cost_amount = fields.Integer()
-    charge_key = fields.String()
-    lots = fields.List(fields.Nested(DispensedLotSchema))
-
-
-class DispenseSchema(Schema):
-    id = fields.Integer()
-    prescription_id = fields.Integer()
-    encounter_id = fields.String()
-    patient_id = fields.String()
-    dispensed_by = fields.String()
-    created_at = fields.AwareDateTime()
-    lines = fields.List(fields.Nested(DispenseLineSchema))
-    total_amount = fields.Integer()
-
-
-class ReturnLineInSchema(QuantityLineSchema):
-    lot_id = row_id(load_default=None, allow_none=True)
-
-
-class ReturnInSchema(Schema):
-    lines = fields.List(fields.Nested(ReturnLineInSchema), required=True, validate=validate.Length(1, MAX_LINES))
-    reason = _reason(required=True)
-
-
-class ReturnSchema(Schema):
-    id = fields.Integer()
-    dispense_id = fields.Integer(attribute="dispense_id")
-    reason = fields.String()
-    returned_by = fields.String()
-    created_at = fields.AwareDateTime()
-    lines = fields.Method("_lines")
-
-    def _lines(self, drug_return):
-        out = []
-        for line in drug_return.lines.order_by(ReturnLine.id):
-            entries = StockEntry.select().where(StockEntry.reference == f"return-line:{line.id}")
-            out.append({"line_id": line.dispense_line_id, "quantity": line.quantity, "amount": line.amount,
-                        "lots": [{"lot_id": e.lot_id, "quantity": e.quantity_change, "bucket": e.bucket}
-                                 for e in entries.order_by(StockEntry.id)]})
-        return out
-
-
 class StockEntrySchema(Schema):
     id = fields.Integer()
     lot_id = fields.Integer(attribute="lot_id")
@@ -288,7 +156,7 @@ class StockQuerySchema(PagedQuerySchema):
 
 class CountInSchema(Schema):
     counted_quantity = stock_quantity(minimum=0, required=True)
-    reason = _reason(required=True)
+    reason = reason_text(required=True)
 
 
 class AdjustmentInSchema(Schema):
@@ -299,7 +167,7 @@ class AdjustmentInSchema(Schema):
 
 
 class ReasonInSchema(Schema):
-    reason = _reason(required=True)
+    reason = reason_text(required=True)
 
 
 class RecipientDispenseSchema(Schema):
@@ -323,7 +191,7 @@ RECALL_MONEY = ("all", "defective_only", "none")
 
 
 class RecallInSchema(Schema):
-    reason = _reason(required=True)
+    reason = reason_text(required=True)
     kind = fields.String(load_default="defective", validate=validate.OneOf(RECALL_KINDS),
                          metadata={"description": "defective (the product is faulty) or precautionary"})
     money = fields.String(load_default="defective_only", validate=validate.OneOf(RECALL_MONEY), metadata={
@@ -373,77 +241,5 @@ class AlertSchema(Schema):
 class AlertQuerySchema(PagedQuerySchema):
     status = fields.String(load_default="open", validate=validate.OneOf(("open", "resolved", "all")))
     kind = text(20)
-    drug_code = _code()
+    drug_code = catalogue_code()
     limit = page_limit(200)
-
-
-class PrescriptionQuerySchema(PagedQuerySchema):
-    encounter_id = text(100)
-    patient_id = text(100)
-    state = fields.String(load_default="all", validate=validate.OneOf(("all", "open")), metadata={
-        "description": "open: prescriptions with something left to dispense (open or partially dispensed)"})
-    order = fields.String(load_default="newest", validate=validate.OneOf(("newest", "oldest")))
-    limit = page_limit(100)
-
-
-class DispenseLineSourceSchema(DispenseSchema):
-    line_id = fields.Integer()
-
-
-class DispensePlanQuerySchema(Schema):
-    """The quantities to plan, `line=<prescription line id>:<quantity>` repeated; none: every line's remainder."""
-
-    line = fields.List(text(20, 3, pattern=r"^\d{1,10}:\d{1,6}$"), load_default=list, validate=validate.Length(
-        0, MAX_LINES), metadata={"description": "line_id:quantity, e.g. 12:30; repeat per line"})
-
-    @post_load
-    def _lines(self, data, **_):
-        lines = []
-        for item in data["line"]:
-            line_id, quantity = (int(part) for part in item.split(":"))
-            if not 1 <= line_id <= INT4_MAX or not 1 <= quantity <= MAX_LINE_QUANTITY:
-                raise ValidationError(f"{item}: a line id and a quantity of 1 to {MAX_LINE_QUANTITY}", "line")
-            lines.append({"line_id": line_id, "quantity": quantity})
-        return {"lines": lines}
-
-
-class PlannedPickSchema(Schema):
-    lot_id = fields.Integer()
-    lot_number = fields.String()
-    expires_on = fields.Date()
-    quantity = fields.Integer()
-
-
-class PlanLotSchema(Schema):
-    lot_id = fields.Integer()
-    lot_number = fields.String()
-    expires_on = fields.Date()
-    quantity_on_hand = fields.Integer()
-    quantity_quarantined = fields.Integer()
-    status = fields.String()
-    status_reason = fields.String(allow_none=True)
-    condition = fields.String(metadata={"description": "usable, quarantined, recalled or expired"})
-    planned = fields.Integer(metadata={"description": "what this plan takes from the lot"})
-
-
-class PlanLineSchema(Schema):
-    line_id = fields.Integer()
-    drug_code = fields.String()
-    drug_name = fields.String()
-    unit = fields.String()
-    prescribed = fields.Integer()
-    dispensed = fields.Integer()
-    remaining = fields.Integer()
-    requested = fields.Integer()
-    served = fields.Integer(metadata={"description": "what the usable lots give of `requested`, FEFO"})
-    unmet = fields.Integer(metadata={"description": "what they cannot give (requested - served)"})
-    usable = fields.Integer(metadata={"description": "the drug's usable stock on the shelves"})
-    picks = fields.List(fields.Nested(PlannedPickSchema))
-    lots = fields.List(fields.Nested(PlanLotSchema), metadata={"description": "every lot of the drug holding stock"})
-
-
-class DispensePlanSchema(Schema):
-    prescription_id = fields.Integer()
-    encounter_id = fields.String()
-    patient_id = fields.String()
-    lines = fields.List(fields.Nested(PlanLineSchema))

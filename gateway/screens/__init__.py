@@ -1,6 +1,6 @@
 """The people's screens, served by the gateway at /: sign-in, then each role's area (see docs/foundation.md).
 
-One module per area; its URL prefix, module name and template folder are the same word (/bench/... ->
+One module (or package, when it grows) per area; its URL prefix, module name and template folder are the same word (/bench/... ->
 gateway/screens/bench.py -> gateway/templates/bench/). Pages read and act only through the gateway's public API
 (gateway/screens/api.py), never on the tables.
 """

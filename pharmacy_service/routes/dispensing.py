@@ -8,8 +8,7 @@ from common.idempotency import idempotent
 from common.paging import page
 from common.read_audit import reads_patient_data
 from pharmacy_service import services
-from pharmacy_service.models import Prescription, PrescriptionLine
-from pharmacy_service.schemas import (
+from pharmacy_service.dispensing_schemas import (
     DispenseByPrescriptionSchema,
     DispenseInSchema,
     DispenseLineSourceSchema,
@@ -22,6 +21,7 @@ from pharmacy_service.schemas import (
     ReturnInSchema,
     ReturnSchema,
 )
+from pharmacy_service.models import Prescription, PrescriptionLine
 
 blp = Blueprint("pharmacy_dispensing", __name__, url_prefix="/api/v1/pharmacy",
                 description="Prescriptions, dispensing and returns")

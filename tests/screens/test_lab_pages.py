@@ -282,7 +282,7 @@ def test_the_lab_pages_switch_to_english(head):
                                          ("-5", -5), ("", None), ("1,5", "1,5"), ("1.5", "1.5"),
                                          ("12.34.567", "12.34.567"), ("mười", "mười")])
 def test_typed_whole_numbers_are_read_with_thousands_dots_and_nothing_else(typed, read):
-    from gateway.screens.lab import whole
+    from gateway.screens.lab.shared import whole
 
     assert whole(typed) == read
 def test_an_alert_reads_as_not_yet_acknowledged_and_a_lot_opens_without_saying_lot_twice(head):

@@ -1,8 +1,8 @@
 """The people's screens, served by the gateway at /: sign-in, then each role's area (see docs/foundation.md).
 
-One module (or package, when it grows) per area; its URL prefix, module name and template folder are the same word (/bench/... ->
-gateway/screens/bench.py -> gateway/templates/bench/). Pages read and act only through the gateway's public API
-(gateway/screens/api.py), never on the tables.
+One module (a package when it grows: lab/, pharmacy/) per area; its URL prefix, module name and template folder are
+the same word (/bench/... -> gateway/screens/bench.py -> gateway/templates/bench/). Pages read and act only through
+the gateway's public API (gateway/screens/api.py), never on the tables.
 """
 
 from importlib import import_module

@@ -14,6 +14,14 @@ from importlib import import_module
 
 from common.config import SERVICE_PORTS, database_url_for, development_secrets, service_ports, var_dir
 from common.supervisor import supervise
+from seeds.demo_payments import (
+    CARD_SANDBOX_PORT,
+    bank_transfer,
+    card_sandbox,
+    card_sandbox_wanted,
+    card_terminal,
+    default_card_provider,
+)
 
 SERVICES = tuple(SERVICE_PORTS)
 DEMO_LOGINS = ("labtech", "labhead", "pharmacist", "cashier", "finance", "admin")
@@ -193,94 +201,6 @@ def worker(burst: bool = False) -> None:
     SimpleWorker(queues, connection=redis_connection(url)).work(with_scheduler=not burst, burst=burst)
 
 
-CARD_SANDBOX_PORT = 8420  # localstripe's own default, and billing's default STRIPE_API_BASE
-
-
-def card_sandbox(port: int) -> None:
-    """Run localstripe (the Stripe-compatible card API of the demo) with billing's webhook already registered.
-
-    localstripe pickles its state to a fixed file in /tmp on every write: the sandbox keeps it in memory instead (a
-    fresh sandbox per start; billing keeps what was paid) and binds loopback only (its own launcher binds all).
-    """
-    import localstripe.resources
-    from aiohttp import web
-    from localstripe.server import app
-    from localstripe.webhooks import register_webhook
-
-    localstripe.resources.Store.dump_to_disk = lambda self: None
-    billing = f"http://127.0.0.1:{service_ports()['billing_service']}/api/v1/billing/webhooks/stripe"
-    register_webhook("billing", billing, os.environ["STRIPE_WEBHOOK_SECRET"], None)
-    print(f"card sandbox: Stripe-compatible API on http://127.0.0.1:{port}, webhooks to {billing}", flush=True)
-    web.run_app(app, host="127.0.0.1", port=port, print=None)
-
-
-def _default_card_provider() -> None:
-    """Billing pays cards through the demo's sandbox unless STRIPE_API_BASE names a provider."""
-    port = os.environ.get("CARD_SANDBOX_PORT", CARD_SANDBOX_PORT)
-    os.environ.setdefault("STRIPE_API_BASE", f"http://127.0.0.1:{port}")
-
-
-def _card_sandbox_wanted() -> bool:
-    """Start the card sandbox unless a card provider was configured (STRIPE_API_BASE set to another address)."""
-    own = f"http://127.0.0.1:{os.environ.get('CARD_SANDBOX_PORT', CARD_SANDBOX_PORT)}"
-    return os.environ.get("STRIPE_API_BASE", own).rstrip("/") == own
-
-
-def bank_transfer(reference: str, amount: int | None) -> None:
-    """Send the signed bank notification of a transfer paying a bill's issued VietQR (demo only)."""
-    from billing_service.models import PaymentRequest
-    from common.bank_simulator import notification, send
-
-    if os.environ.get("APP_ENV", "production") == "production":
-        sys.exit("bank-transfer: a simulated bank is for demo hospitals only (APP_ENV=production)")
-    billing = _app("billing_service")
-    reference = reference.strip().upper()
-    with billing.app_context():
-        issued = (PaymentRequest.select().where((PaymentRequest.reference == reference)
-                                                & (PaymentRequest.method == "vietqr")
-                                                & (PaymentRequest.state.in_(("pending", "partially_paid"))))
-                  .order_by(PaymentRequest.id.desc()).first())
-        if issued is None and amount is None:
-            sys.exit(f"bank-transfer: bill {reference} has no VietQR waiting to be paid; issue one at the cashier "
-                     "desk (or give --amount)")
-        amount = amount or issued.amount - issued.paid_amount
-    gateway = f"http://127.0.0.1:{service_ports()['gateway']}"
-    notice = notification(reference, amount, billing.config["HOSPITAL_BANK_ACCOUNT"])
-    answer = send(gateway, notice, os.environ["BANK_WEBHOOK_SECRET"])
-    print(f"bank-transfer: {amount:,} đ".replace(",", ".") + f" for {reference} sent as {notice['transaction_id']}: "
-          f"{answer.status_code} {answer.text.strip()}")
-    if answer.status_code != 200:
-        sys.exit(1)
-
-
-def card_terminal(reference: str, payment_method: str) -> None:
-    """Play the card terminal (demo only): pay a bill's waiting card request with a sandbox test card; billing then
-    learns the outcome from the sandbox's signed webhook, as from a real provider."""
-    import requests
-
-    from billing_service.models import PaymentRequest
-
-    if os.environ.get("APP_ENV", "production") == "production":
-        sys.exit("card-terminal: a simulated card terminal is for demo hospitals only (APP_ENV=production)")
-    _default_card_provider()
-    billing = _app("billing_service")
-    reference = reference.strip().upper()
-    with billing.app_context():
-        waiting = (PaymentRequest.select().where((PaymentRequest.reference == reference)
-                                                 & (PaymentRequest.method == "card")
-                                                 & (PaymentRequest.state.in_(("pending", "failed"))))
-                   .order_by(PaymentRequest.id.desc()).first())
-        if waiting is None:
-            sys.exit(f"card-terminal: bill {reference} has no card payment waiting; press 'Pay by card' at the desk")
-    base, key = billing.config["STRIPE_API_BASE"], billing.config["STRIPE_SECRET_KEY"]
-    headers = {"Authorization": f"Bearer {key}"}
-    intent = f"{base}/v1/payment_intents/{waiting.provider_reference}"
-    requests.post(intent, data={"payment_method": payment_method}, headers=headers, timeout=10).raise_for_status()
-    answer = requests.post(f"{intent}/confirm", headers=headers, timeout=10)
-    print(f"card-terminal: {waiting.provider_reference} with {payment_method}: {answer.json().get('status')}"
-          " (the bill turns paid when the signed webhook reaches billing)")
-
-
 def _load_demo_secrets() -> None:
     """Generate the demo's secrets once into var/secrets.env and put them in the environment."""
     for name, value in development_secrets().items():
@@ -299,7 +219,7 @@ def procfile() -> str:
         for service, port in service_ports().items()
     ]
     lines.append(f"sweeper: {sys.executable} -m manage sweep")
-    if _card_sandbox_wanted():
+    if card_sandbox_wanted():
         lines.append(f"card_sandbox: {sys.executable} -m manage card-sandbox")
     if os.environ.get("REDIS_URL"):
         lines.append(f"worker: {sys.executable} -m manage worker")
@@ -309,7 +229,7 @@ def procfile() -> str:
 def run() -> None:
     """Migrate, seed, print where everything is, and run all processes, restarting one that dies."""
     _load_demo_secrets()
-    _default_card_provider()
+    default_card_provider()
     print(f"Sign in: http://127.0.0.1:{service_ports()['gateway']}/   (ready when the list of services below shows; "
           "demo logins, password 'demo')\n", flush=True)
     migrate()
@@ -326,7 +246,7 @@ def run() -> None:
         print(f"  On the LAN: http://<this server's address>:{ports['gateway']}/ (the gateway only; HTTPS in front "
               "of it lets the benches open offline: see README 'A site runs alone')")
     print(f"  Demo logins (password 'demo'): {', '.join(DEMO_LOGINS)}")
-    if _card_sandbox_wanted():
+    if card_sandbox_wanted():
         print(f"  Card payments: Stripe-compatible sandbox (localstripe) at {os.environ['STRIPE_API_BASE']}")
     print("  Demo bank: python -m manage bank-transfer HD000001   (pays the bill's VietQR with a signed notice)")
     print("  Demo card terminal: python -m manage card-terminal HD000001   (confirms its card payment, test card)")

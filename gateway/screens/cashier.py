@@ -139,14 +139,7 @@ def add_card(patient_id):
             "registered_facility": form.get("registered_facility", "").strip().upper(),
             "valid_from": form.get("valid_from", ""), "valid_to": form.get("valid_to", ""),
             "benefit_level": _integer(form.get("benefit_level"))}
-    try:
-        api().post(f"/api/v1/patients/{patient_id}/coverages", body, idempotency_key=submission_id())
-    except Refusal as refusal:
-        if refusal.status >= 500 or refusal.status == 401:
-            raise
-        return render("cashier/patient.html", refusal.status,
-                      **patient_context(patient_id, card_form=form, card_message=explain(refusal)))
-    return to(url_for(".patient", patient_id=patient_id))
+    return sent_from_patient_page(patient_id, "card", f"/api/v1/patients/{patient_id}/coverages", body)
 
 
 @blp.route("/patients/<int:patient_id>/visits", methods=["POST"])
@@ -158,14 +151,7 @@ def open_visit(patient_id):
             "practitioner_id": form.get("practitioner_id") or None}
     if form.get("out_of_network") == "on":
         body.update(in_network=False, network_rate=_integer(form.get("network_rate")))
-    try:
-        api().post("/api/v1/encounters", body, idempotency_key=submission_id())
-    except Refusal as refusal:
-        if refusal.status >= 500 or refusal.status == 401:
-            raise
-        return render("cashier/patient.html", refusal.status,
-                      **patient_context(patient_id, visit_form=form, visit_message=explain(refusal)))
-    return to(url_for(".patient", patient_id=patient_id))
+    return sent_from_patient_page(patient_id, "visit", "/api/v1/encounters", body)
 
 
 @blp.route("/visits/<int:visit_id>/close", methods=["POST"])
@@ -175,14 +161,7 @@ def close_visit(visit_id):
     patient_id = int(api().get(f"/api/v1/encounters/{visit_id}")["patient_id"])
     body = {"diagnosis_main": form.get("diagnosis_main", "").strip().upper(),
             "diagnosis_other": form.get("diagnosis_other", "").strip().upper() or None}
-    try:
-        api().post(f"/api/v1/encounters/{visit_id}/close", body, idempotency_key=submission_id())
-    except Refusal as refusal:
-        if refusal.status >= 500 or refusal.status == 401:
-            raise
-        return render("cashier/patient.html", refusal.status,
-                      **patient_context(patient_id, close_form=form, close_message=explain(refusal)))
-    return to(url_for(".patient", patient_id=patient_id))
+    return sent_from_patient_page(patient_id, "close", f"/api/v1/encounters/{visit_id}/close", body)
 
 
 @blp.route("/visits/<int:visit_id>/bill")
@@ -285,6 +264,19 @@ def receipt(invoice_id):
 def demo_mode() -> bool:
     """Tell whether this is a demo hospital (`make run`): the bill then says how to play the bank."""
     return current_app.config["APP_ENV"] == "development"
+
+
+def sent_from_patient_page(patient_id: int, form_name: str, path: str, body: dict):
+    """POST a form of the patient's page (a card, a visit, a discharge), then show the page again; a refusal shows
+    it with that form as typed and the reason above it."""
+    try:
+        api().post(path, body, idempotency_key=submission_id())
+    except Refusal as refusal:
+        if refusal.status >= 500 or refusal.status == 401:
+            raise
+        return render("cashier/patient.html", refusal.status, **patient_context(
+            patient_id, **{f"{form_name}_form": request.form, f"{form_name}_message": explain(refusal)}))
+    return to(url_for(".patient", patient_id=patient_id))
 
 
 def submission_id() -> str:

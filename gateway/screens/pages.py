@@ -198,6 +198,14 @@ def form_submission_id() -> str | None:
     return value if is_uuid(value) else None
 
 
+def required_submission_id() -> str:
+    """Return the form's submission UUID, or refuse the form (422 NO_SUBMISSION_ID, explained like an API refusal)."""
+    value = form_submission_id()
+    if value is None:
+        raise Refusal(422, {"code": "NO_SUBMISSION_ID", "detail": "no submission id"})
+    return value
+
+
 def patient_or_none(patient_id: str) -> dict | None:
     """Return the gateway's patient of an id, or None when the id names none (a page shows "unknown patient")."""
     if not str(patient_id).isdigit():

@@ -8,6 +8,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 MESSAGES = {
+    "NO_SUBMISSION_ID": _l("This form has no submission number; reload the page."),  # a page's own refusal
     "INVALID_CREDENTIALS": _l("Wrong username or password."),
     "TOO_MANY_REQUESTS": _l("Too many attempts; wait a moment and try again."),
     "FORBIDDEN": _l("Your role may not do this."),

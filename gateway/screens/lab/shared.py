@@ -3,11 +3,10 @@
 import re
 from functools import wraps
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from gateway.screens.api import Refusal
-from gateway.screens.pages import area_blueprint, form_submission_id, is_htmx, render
+from gateway.screens.pages import area_blueprint, is_htmx, render
 from gateway.screens.problems import explain
 
 blp = area_blueprint("lab")
@@ -43,13 +42,6 @@ def whole(text: str | None):
     return int(re.sub(r"[. ]", "", text)) if GROUPED.fullmatch(text) else text
 
 
-def submission_id() -> str:
-    """Return the form's UUID (the Idempotency-Key), or stop with 422 when it has none."""
-    value = form_submission_id()
-    if value:
-        return value
-    raise Refusal(422, {"code": "NO_SUBMISSION_ID", "detail": "no submission id"})
-
 
 def acting(view):
     """Answer an API refusal of a form above the form (its values stay as typed), in the user's language."""
@@ -60,8 +52,6 @@ def acting(view):
         except Refusal as refusal:
             if refusal.status == 401 or not is_htmx():
                 raise
-            message = (_("This form has no submission number; reload the page.")
-                       if refusal.code == "NO_SUBMISSION_ID" else explain(refusal))
-            html, status = render("common/_refusal.html", refusal.status, message=message)
+            html, status = render("common/_refusal.html", refusal.status, message=explain(refusal))
             return html, status, {"HX-Retarget": "#outcome", "HX-Reswap": "innerHTML"}
     return wrapper

@@ -17,10 +17,9 @@ from gateway.screens.lab.shared import (
     acting,
     blp,
     lot_status,
-    submission_id,
     whole,
 )
-from gateway.screens.pages import api, is_htmx, quoted, render
+from gateway.screens.pages import api, is_htmx, quoted, render, required_submission_id
 from gateway.screens.problems import explain
 
 # --- reagents and lots -------------------------------------------------------------------------------------------
@@ -88,7 +87,7 @@ def stock_answer(code: str, notice: str, movement: dict | None = None):
 @acting
 def receive_lot(code):
     """Receive a lot into stock (quarantined first when the reagent needs QC release)."""
-    key, form = submission_id(), request.form
+    key, form = required_submission_id(), request.form
     body = {"lot_number": form.get("lot_number", "").strip(), "supplier": form.get("supplier", "").strip(),
             "expires_on": form.get("expires_on", "").strip(), "quantity": whole(form.get("quantity"))}
     if whole(form.get("cost_amount")) is not None:
@@ -112,7 +111,7 @@ def _unit(code: str) -> str:
 def lot_action(code, lot_id, action):
     """Release, quarantine or open a lot."""
     lot = api().post(f"/api/v1/lab/reagents/{quoted(code)}/lots/{lot_id}/{action}",
-                     idempotency_key=submission_id()).body
+                     idempotency_key=required_submission_id()).body
     return stock_answer(code, str(LOT_ACTIONS[action]) % {"lot": lot["lot_number"]})
 
 
@@ -120,7 +119,7 @@ def lot_action(code, lot_id, action):
 @acting
 def lot_movement(kind):
     """Record a physical count (the difference becomes an adjustment) or wastage on the chosen lot."""
-    key, form = submission_id(), request.form
+    key, form = required_submission_id(), request.form
     code, reason = form.get("reagent", ""), form.get("reason", "").strip()
     lot_id = whole(form.get("lot"))
     if not isinstance(lot_id, int) or not 1 <= lot_id < 2**31:

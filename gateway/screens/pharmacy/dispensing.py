@@ -9,10 +9,10 @@ from flask_babel import gettext as _
 from gateway.screens.api import Refusal, items
 from gateway.screens.pages import (
     api,
-    form_submission_id,
     passive,
     patient_or_none,
     render,
+    required_submission_id,
 )
 from gateway.screens.pharmacy.shared import (
     API,
@@ -58,9 +58,7 @@ def prescription():
 def dispense():
     """Dispense the confirmed quantities (form fields in the module docstring); show what came from which lot."""
     form = request.form
-    submission_id = form_submission_id()
-    if submission_id is None:
-        return render("common/_refusal.html", 422, message=_("This form has no submission number; reload the page."))
+    submission_id = required_submission_id()
     found = look_up_prescription(form.get("prescription", ""))
     quantities = quantities_from(form)
     lines = [{"line_id": line_id, "quantity": quantity} for line_id, quantity in sorted(quantities.items())
@@ -178,9 +176,7 @@ def find_return():
 def return_drugs():
     """Take the typed quantities back into stock (form: dispense, submission_id, reason, qty_<dispense line id>)."""
     form = request.form
-    submission_id = form_submission_id()
-    if submission_id is None:
-        return render("common/_refusal.html", 422, message=_("This form has no submission number; reload the page."))
+    submission_id = required_submission_id()
     dispense_id = prescription_number(form.get("dispense", ""))
     if dispense_id is None:
         raise Stopped(404, _("This form names no dispense; find the prescription again."))

@@ -10,10 +10,10 @@ from common.gs1 import GS1Error, element_string, read_scan
 from gateway.screens.api import Refusal, items
 from gateway.screens.pages import (
     api,
-    form_submission_id,
     patient_or_none,
     quoted,
     render,
+    required_submission_id,
 )
 from gateway.screens.pharmacy.shared import API, Stopped, blp, whole_number
 
@@ -44,9 +44,7 @@ def receive_scan():
 def receive_lot():
     """Receive the scanned lot with the confirmed quantity and cost; show the lot as it now stands."""
     form = request.form
-    submission_id = form_submission_id()
-    if submission_id is None:
-        return render("common/_refusal.html", 422, message=_("This form has no submission number; reload the page."))
+    submission_id = required_submission_id()
     try:
         expires_on = date.fromisoformat(form.get("expires_on", ""))
     except ValueError:
@@ -130,9 +128,7 @@ def lot(lot_id: int):
 @blp.route("/stock/lots/<int:lot_id>/recall", methods=["POST"])
 def recall(lot_id: int):
     """Recall a lot (form: submission_id, reason): blocked at once; show who received it."""
-    submission_id = form_submission_id()
-    if submission_id is None:
-        return render("common/_refusal.html", 422, message=_("This form has no submission number; reload the page."))
+    submission_id = required_submission_id()
     answer = api().post(f"{API}/lots/{lot_id}/recall", {"reason": request.form.get("reason", "").strip()},
                         idempotency_key=submission_id)
     recalled = answer.body

@@ -116,12 +116,12 @@ def _send_batch(model, destination: str, batch: list) -> dict[str, int]:
         response = call_service("POST", destination, EVENTS_PATH, data=_batch_body(batch),
                                 headers={"Content-Type": "application/json"})
     except requests.RequestException as exc:
-        return _retry_all(model, batch, f"{type(exc).__name__}: {exc}"[:500])
+        return _retry_all(model, destination, batch, f"{type(exc).__name__}: {exc}"[:500])
     if response.status_code != 200:
         # The batch as a whole was not taken (receiver down, restarting, misconfigured): nothing is refused for
         # good on the strength of an envelope-level answer; every message is tried again later.
         log.error("outbox batch of %s to %s not taken: HTTP %s", len(batch), destination, response.status_code)
-        return _retry_all(model, batch, f"HTTP {response.status_code}: {response.text[:300]}")
+        return _retry_all(model, destination, batch, f"HTTP {response.status_code}: {response.text[:300]}")
     results = {result["key"]: result for result in response.json()["results"]}
     delivered, counts = [], {}
     for message in batch:
@@ -159,7 +159,9 @@ def _retry_or_give_up(model, message, destination: str, error: str) -> str:
     limit = current_app.config["OUTBOX_MAX_ATTEMPTS"]
     if message.attempts >= limit and message.last_error == error:
         return _reject(model, message, destination, f"failed the same way {message.attempts} times: {error}")
-    return _retry_later(model, message, error)
+    delay = _retry_later(model, message, error)
+    log.warning("outbox message %s not taken by %s (%s); retry in %ss", message.key, destination, error, delay)
+    return "pending"
 
 
 def requeue(message_id: int) -> bool:
@@ -169,17 +171,22 @@ def requeue(message_id: int) -> bool:
                 .where((model.id == message_id) & (model.state == "rejected")).execute())
 
 
-def _retry_all(model, batch: list, error: str) -> dict[str, int]:
-    for message in batch:
-        _retry_later(model, message, error)
+def _retry_all(model, destination: str, batch: list, error: str) -> dict[str, int]:
+    """Try a batch the receiver did not take again later, said in one log line: at INFO when every message was on
+    its first try (a receiver still starting, as under `make run`), as a warning once they keep failing."""
+    delays = [_retry_later(model, message, error) for message in batch]
+    if batch:
+        level = logging.INFO if all(message.attempts <= 1 for message in batch) else logging.WARNING
+        log.log(level, "%s outbox message(s) to %s not delivered (%s); retry in %ss", len(batch), destination,
+                error, min(delays))
     return {"pending": len(batch)} if batch else {}
 
 
-def _retry_later(model, message, error: str) -> str:
+def _retry_later(model, message, error: str) -> int:
+    """Send `message` again after its back-off; return the back-off in seconds."""
     delay = _backoff(message.attempts, current_app.config["OUTBOX_MAX_BACKOFF_SECONDS"])
     model.update(next_attempt_at=utcnow() + delay, last_error=error).where(model.id == message.id).execute()
-    log.warning("outbox message %s not delivered (%s); retry in %ss", message.key, error, delay.seconds)
-    return "pending"
+    return delay.seconds
 
 
 def sweep(limit: int = SWEEP_BATCH) -> dict[str, int]:

@@ -132,3 +132,22 @@ def test_the_internal_intake_needs_the_service_token(make_app):
     event = {**glucose_charge(), "occurred_at": datetime.now(UTC).isoformat()}
     assert client.post("/internal/charges", json=event).status_code == 401
     assert client.post("/internal/charges", json=event, headers=bearer("admin")).status_code == 401
+
+
+def test_a_receiver_still_starting_is_an_info_line_and_a_lasting_outage_a_warning(make_app, caplog):
+    """Under `make run` the gateway may send before billing listens: one quiet line per batch, not a warning per
+    message; the warning comes once a message has failed more than once."""
+    lab = make_app("lab_service")
+    with caplog.at_level("INFO", logger="common.outbox"):
+        message_ids = [publish_in_transaction(lab, glucose_charge(number)) for number in (1, 2)]
+        first = [r for r in caplog.records if "not delivered" in r.getMessage()]
+        assert [r.levelname for r in first] == ["INFO", "INFO"]  # one batch of one message each, first tries
+        caplog.clear()
+        with lab.app_context():
+            model = lab.extensions["outbox_model"]
+            model.update(next_attempt_at=datetime(2000, 1, 1, tzinfo=UTC)).execute()
+            outbox.flush()
+    again = [r for r in caplog.records if "not delivered" in r.getMessage()]
+    assert len(again) == 1 and again[0].levelname == "WARNING"
+    assert "2 outbox message(s)" in again[0].getMessage()
+    assert all(outbox_row(lab, m).state == "pending" and outbox_row(lab, m).attempts == 2 for m in message_ids)

@@ -138,6 +138,8 @@ class StockEntrySchema(Schema):
     kind = fields.String()
     bucket = fields.String()
     quantity_change = fields.Integer()
+    balance_before = fields.Function(lambda entry: entry.balance_after - entry.quantity_change, metadata={
+        "description": "the bucket's balance before this entry: for a count, what the book said"})
     balance_after = fields.Integer()
     drug_balance_after = fields.Integer()
     reason = fields.String(allow_none=True)

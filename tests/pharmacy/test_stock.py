@@ -22,6 +22,7 @@ def test_a_count_that_finds_fewer_tablets_books_the_difference(pharmacy, paracet
     assert response.status_code == 201
     entry = response.get_json()
     assert (entry["kind"], entry["quantity_change"], entry["balance_after"]) == ("count", -15, 985)
+    assert entry["balance_before"] == 1_000  # what the book said: the screens show it beside the count
     assert lots_on_hand(pharmacy, "40.51") == {"PCM2712G": 985}
 
 

@@ -80,6 +80,10 @@ MESSAGES = {
     "LOT_ALREADY_RECALLED": _l("This lot is already recalled."),
     "LOT_EXPIRY_MISMATCH": _l("This lot is on file with another expiry date; check the pack."),
     "LOT_TOO_LARGE": _l("That quantity would take the lot past what one lot may hold or be worth."),
+    "DRUG_EXISTS": _l("A drug with this code or GTIN is already in the catalogue."),
+    "UNIT_NAME_REQUIRED": _l("Write the unit as the national drug list does (Viên, Lọ, Ống...) for this base unit."),
+    "STOCK_CHANGED": _l("The lot kept changing while the count was recorded (dispensing); nothing was recorded. Count "
+                        "again when the counter is quiet."),
     # finance: claim batches, remittances, reconciliation (billing_service/claims)
     "PERIOD_INVALID": _l("Write the month as YYYY-MM, e.g. 2026-10."),
     "NO_CLAIMABLE_VISITS": _l("No closed, insured visit with charges was discharged in this month: nothing to claim."),

@@ -22,6 +22,13 @@ PRESCRIPTION_STATES = {"open": _l("open"), "partially_dispensed": _l("partly dis
 UNIT_WORDS = {"tablet": _l("tablet"), "capsule": _l("capsule"), "vial": _l("vial"), "ampoule": _l("ampoule"),
               "bottle": _l("bottle"), "bag": _l("bag"), "pen": _l("pen"), "sachet": _l("sachet"), "tube": _l("tube"),
               "box": _l("box")}
+ADJUSTMENT_REASONS = {"damaged": _l("damaged, broken"), "lost": _l("lost"), "found": _l("found (more than the book)"),
+                      "destroyed": _l("destroyed (expired, recalled)"),
+                      "returned_to_supplier": _l("returned to the supplier"), "sample": _l("taken as a sample"),
+                      "other": _l("other (say what in the note)")}  # the API's list (pharmacy_service.schemas)
+MOVEMENTS = {"receipt": _l("receipt"), "dispense": _l("dispensed"), "return": _l("taken back"), "count": _l("count"),
+             "adjustment": _l("adjustment"), "quarantine": _l("quarantined"), "release": _l("released"),
+             "recall": _l("recalled")}
 QUANTITY_FIELD = re.compile(r"^qty_(\d{1,10})$")
 API = "/api/v1/pharmacy"
 
@@ -51,6 +58,22 @@ def unit_word(base_unit: str) -> str:
     return str(UNIT_WORDS.get(str(base_unit).lower(), base_unit))
 
 
+
+
+@blp.app_template_filter("stock_movement")
+def movement_name(kind: str) -> str:
+    """Say a stock card entry's kind (receipt, dispense, count, adjustment...) in the user's language."""
+    return str(MOVEMENTS.get(kind, kind))
+
+
+@blp.app_template_filter("adjustment_reason")
+def adjustment_reason(reason: str | None) -> str:
+    """Say an adjustment's reason ("damaged" or "damaged: Vỡ 2 lọ", as the stock card keeps it) in the user's
+    language; any other reason as it was written."""
+    code, _sep, note = (reason or "").partition(": ")
+    if code not in ADJUSTMENT_REASONS:
+        return reason or ""
+    return f"{ADJUSTMENT_REASONS[code]}: {note}" if note else str(ADJUSTMENT_REASONS[code])
 
 
 def refusal_text(refusal: Refusal) -> str:

@@ -2,20 +2,38 @@
 
 import re
 from datetime import date
+from functools import wraps
 
-from flask import request
+from flask import redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from common.gs1 import GS1Error, element_string, read_scan
 from gateway.screens.api import Refusal, items
+from gateway.screens.formatting import number
 from gateway.screens.pages import (
     api,
+    is_htmx,
     patient_or_none,
     quoted,
     render,
     required_submission_id,
 )
-from gateway.screens.pharmacy.shared import API, Stopped, blp, whole_number
+from gateway.screens.pharmacy.shared import ADJUSTMENT_REASONS, API, Stopped, blp, unit_word, whole_number
+from gateway.screens.problems import explain
+
+LOT_CARD_ROWS = 8  # the lot's latest stock card rows shown on its panel
+LOT_FOCUS = ("recall", "count", "adjust")  # the field a lot's panel focuses when it opens
+# What each field of the count and adjustment forms must be, said when the API refuses it.
+COUNT_HINTS = {
+    "counted_quantity": _l("Type the quantity counted on the shelf: a whole number from 0 to 100.000.000."),
+    "reason": _l("Give the reason (at most 500 characters)."),
+}
+ADJUSTMENT_HINTS = {
+    "quantity_change": _l("Type how many units to add or take off: a whole number from 1 to 100.000.000."),
+    "reason": _l("Choose a reason from the list."),
+    "note": _l("The note may hold at most 500 characters."),
+}
 
 # --- receiving by scan -----------------------------------------------------------------------------------------------
 
@@ -115,14 +133,101 @@ def stock():
 
 @blp.route("/stock/drug")
 def drug_lots():
-    """Show a drug's lots, each with its condition, with the way to its recipients and recall."""
-    return render("pharmacy/_drug_lots.html", **drug_lots_context(request.args.get("code", "")))
+    """Show a drug's lots, each with its condition, with the ways to its count, recipients and recall (`quiet=1`:
+    read again after a lot changed, focus left where it is)."""
+    return render("pharmacy/_drug_lots.html", quiet=bool(request.args.get("quiet")),
+                  **drug_lots_context(request.args.get("code", "")))
 
 
 @blp.route("/stock/lots/<int:lot_id>")
 def lot(lot_id: int):
-    """Show a lot, who received it (patients, visits, prescriptions), and the recall form."""
-    return render("pharmacy/_lot.html", **lot_context(lot_id))
+    """Show a lot: its count and adjustment forms, its latest stock card rows, who received it (patients, visits,
+    prescriptions), the recall form. Without htmx, the whole stock page with the lot's drug and the lot open."""
+    focus = request.args.get("focus") if request.args.get("focus") in LOT_FOCUS else "recall"
+    context = lot_context(lot_id)
+    if is_htmx():
+        return render("pharmacy/_lot.html", focus=focus, **context)
+    return render("pharmacy/stock.html", rows=api().get(f"{API}/stock"), panel="pharmacy/_drug_lots.html",
+                  lot_panel="pharmacy/_lot.html", focus=focus, scanned_lot=None, quiet=True, **context)
+
+
+def lot_form(hints: dict):
+    """Answer a refusal of a lot's count or adjustment in the lot's panel, above its forms (what was typed stays),
+    in the user's language, naming the lot and, by `hints`, what a refused field must be; without htmx, as a page."""
+    def decorate(view):
+        @wraps(view)
+        def wrapper(lot_id: int):
+            try:
+                return view(lot_id)
+            except Refusal as refusal:
+                if refusal.status == 401 or refusal.code == "PASSWORD_CHANGE_REQUIRED" or not is_htmx():
+                    raise
+                html, status = render("common/_refusal.html", refusal.status,
+                                      message=movement_refusal(refusal, lot_id, hints))
+                return html, status, {"HX-Retarget": "#lot-outcome", "HX-Reswap": "innerHTML"}
+        return wrapper
+    return decorate
+
+
+@blp.route("/stock/lots/<int:lot_id>/counts", methods=["POST"])
+@lot_form(COUNT_HINTS)
+def count(lot_id: int):
+    """Record a physical count of the lot's shelf (form: submission_id, counted_quantity, reason); show what the
+    book said, what was counted and the difference (the API writes it on the stock card)."""
+    form, submission_id = request.form, required_submission_id()
+    counted = whole_number(form.get("counted_quantity", ""))
+    body = {"counted_quantity": form.get("counted_quantity", "").strip() if counted is None else counted,
+            "reason": form.get("reason", "").strip()}
+    answer = api().post(f"{API}/lots/{lot_id}/counts", body, idempotency_key=submission_id)
+    return moved(lot_id, "count", answer)
+
+
+@blp.route("/stock/lots/<int:lot_id>/adjustments", methods=["POST"])
+@lot_form(ADJUSTMENT_HINTS)
+def adjust(lot_id: int):
+    """Add units to the lot's shelf or take them off for a reason (form: submission_id, direction add|remove,
+    quantity, reason, note); show the shelf before and after."""
+    form, submission_id = request.form, required_submission_id()
+    quantity = whole_number(form.get("quantity", ""))
+    if quantity is None or quantity < 1:
+        raise Refusal(422, {"code": "VALIDATION_FAILED", "errors": {"quantity_change": ["not a whole number"]}})
+    reason = form.get("reason", "")
+    body = {"quantity_change": quantity if form.get("direction") == "add" else -quantity,
+            "reason": reason, "note": form.get("note", "").strip()}
+    answer = api().post(f"{API}/lots/{lot_id}/adjustments", body, idempotency_key=submission_id)
+    return moved(lot_id, "adjustment", answer)
+
+
+def moved(lot_id: int, kind: str, answer):
+    """The lot's panel again, with what was just recorded on top; the drug's lots are read again."""
+    if not is_htmx():
+        return redirect(url_for(".lot", lot_id=lot_id), 303)
+    html, status = render("pharmacy/_lot.html", focus=None, moved=answer.body, moved_kind=kind,
+                          replayed=answer.replayed, **lot_context(lot_id))
+    return html, status, {"HX-Trigger": "lot-changed"}
+
+
+def movement_refusal(refusal: Refusal, lot_id: int, hints: dict) -> str:
+    """Say why a count or an adjustment was not recorded, naming the lot and the figures it is about."""
+    if refusal.code == "LOT_NOT_FOUND":
+        return _("There is no lot %(lot)s.", lot=lot_id)
+    try:
+        found = api().get(f"{API}/lots/{lot_id}")
+        unit = api().get(f"{API}/drugs/{quoted(found['drug_code'])}")["base_unit"]
+    except Refusal:
+        found, unit = None, ""
+    problem, errors = refusal.problem, refusal.problem.get("errors")
+    if refusal.code == "INSUFFICIENT_STOCK" and found is not None and "requested" in problem:
+        text = _("only %(on_hand)s %(unit)s are on the shelf, %(requested)s cannot be taken off; if the shelf holds "
+                 "another quantity, count the lot.", on_hand=number(problem["usable"]), unit=unit_word(unit),
+                 requested=number(problem["requested"]))
+    elif refusal.code == "VALIDATION_FAILED" and isinstance(errors, dict) and set(errors) <= set(hints):
+        text = " ".join(str(hints[name]) for name in hints if name in errors)
+    else:
+        text = explain(refusal)
+    if found is None:
+        return text
+    return _("Not recorded on lot %(lot)s: %(why)s", lot=found["lot_number"], why=text)
 
 
 @blp.route("/stock/lots/<int:lot_id>/recall", methods=["POST"])
@@ -161,7 +266,7 @@ def drug_lots_context(code: str) -> dict:
 
 
 def lot_context(lot_id: int, recipients: bool = True) -> dict:
-    """A lot, its drug, and (unless told otherwise) who received it."""
+    """A lot, its drug, its latest stock card rows, and (unless told otherwise) who received it."""
     try:
         found = api().get(f"{API}/lots/{lot_id}")
     except Refusal as refusal:
@@ -170,7 +275,9 @@ def lot_context(lot_id: int, recipients: bool = True) -> dict:
         raise
     drug = api().get(f"{API}/drugs/{quoted(found['drug_code'])}")
     listed = recipients_view(api().get(f"{API}/lots/{lot_id}/recipients")) if recipients else []
-    return {"lot": found, "drug": drug, "recipients": listed}
+    card = [entry for entry in api().get(f"{API}/drugs/{quoted(found['drug_code'])}/ledger", limit=200)
+            if entry["lot_id"] == lot_id][:LOT_CARD_ROWS]
+    return {"lot": found, "drug": drug, "recipients": listed, "card": card, "reasons": ADJUSTMENT_REASONS}
 
 
 def recipients_view(recipients: list[dict]) -> list[dict]:

@@ -147,7 +147,7 @@ def test_a_lot_is_found_by_scanning_a_pack_and_recalled_by_keyboard(hospital, co
     expect(counter.get_by_label(re.compile("^Thuốc \\(mã thuốc"))).to_be_focused()
     scan(counter, f"01{AMOXICILLIN_GTIN}17{expires}10{first['lot_number']}21SN55501")
     picked = counter.locator(f"#drug-panel tr[data-scanned][data-lot='{first['lot_number']}']")
-    expect(picked.get_by_role("button")).to_be_focused()
+    expect(picked.get_by_role("button", name="Người đã nhận và thu hồi")).to_be_focused()
     counter.keyboard.press("Enter")
     recipients = counter.locator("#lot-panel table.recipients")
     expect(recipients).to_contain_text("Nguyễn Văn An")

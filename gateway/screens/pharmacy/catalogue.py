@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from common.gs1 import GS1Error, read_scan
 from gateway.screens.api import Refusal, items
 from gateway.screens.pages import api, is_htmx, quoted, render, required_submission_id
-from gateway.screens.pharmacy.shared import API, UNIT_WORDS, blp, whole_number
+from gateway.screens.pharmacy.shared import API, blp, whole_number
 from gateway.screens.pharmacy.stock import drug_by_gtin, looks_scanned
 from gateway.screens.problems import explain
 
@@ -40,6 +40,9 @@ FIELD_HINTS = {
     "insurance_rate": _l("Type a whole percentage from 0 to 100."),
     "reorder_level": _l("Type a whole number of units, 0 or more."),
 }
+BASE_UNITS = {"tablet": _l("a tablet"), "capsule": _l("a capsule"), "vial": _l("a vial"), "ampoule": _l("an ampoule"),
+              "bottle": _l("a bottle"), "bag": _l("a bag"), "pen": _l("a pen"), "sachet": _l("a sachet"),
+              "tube": _l("a tube"), "box": _l("a box")}  # the units the screens name (shared.UNIT_WORDS)
 INSURANCE_SCOPES = {"1": _l("in the BHYT list"), "2": _l("outside the BHYT list")}
 ROUTES = ("Uống", "Tiêm tĩnh mạch", "Tiêm bắp", "Tiêm dưới da", "Tiêm truyền tĩnh mạch", "Ngậm dưới lưỡi",
           "Dùng ngoài", "Nhỏ mắt", "Nhỏ mũi", "Đặt trực tràng", "Hít")  # DUONG_DUNG words a catalogue uses
@@ -159,7 +162,7 @@ def form_context(typed: dict) -> dict:
     """What the add-a-drug form shows: the values (typed, or the defaults), the choices."""
     defaults = {"base_unit": "tablet", "insurance_scope": "1", "insurance_rate": "100", "reorder_level": "0"}
     return {"typed": {name: typed.get(name) or defaults.get(name, "") for name in FIELDS}, "errors": {},
-            "focus": "gtin", "units": UNIT_WORDS, "scopes": INSURANCE_SCOPES, "routes": ROUTES,
+            "focus": "gtin", "units": BASE_UNITS, "scopes": INSURANCE_SCOPES, "routes": ROUTES,
             "dosage_forms": DOSAGE_FORMS}
 
 

@@ -232,3 +232,14 @@ def test_a_lot_opens_as_a_whole_page_and_a_plain_post_comes_back_to_it(hospital)
         "counted_quantity": "199", "reason": "Kiểm kê", "submission_id": str(uuid.uuid4()), "csrf_token": csrf})
     assert plain.status_code == 303 and plain.headers["Location"].endswith(f"/pharmacy/stock/lots/{lot['id']}")
     assert lots_of(hospital, "40.158.2")["AMX2705D"]["quantity_on_hand"] == 199
+
+
+def test_a_pack_not_in_the_catalogue_at_receiving_leads_to_the_form_with_its_gtin(hospital):
+    client, _csrf = signed_in_pharmacist(hospital)
+    expires = clock.today() + timedelta(days=400)
+    unknown = client.get("/pharmacy/receive/scan", query_string={"code": f"010{GTIN}17{expires:%y%m%d}10X1"},
+                         headers=HTMX)
+    link = re.search(r'<a href="([^"]+)" data-add-drug>', unknown.get_data(as_text=True)).group(1)
+    assert unknown.status_code == 404 and link == f"/pharmacy/catalogue?gtin=0{GTIN}"
+    form = client.get(link).get_data(as_text=True)
+    assert f'name="gtin" value="0{GTIN}"' in form and re.search(r'id="drug-code"[^>]*autofocus', form)

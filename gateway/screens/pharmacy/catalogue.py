@@ -54,8 +54,10 @@ DOSAGE_FORMS = ("Viên nén", "Viên nén bao phim", "Viên nang cứng", "Viên
 def catalogue():
     """Show the drug catalogue (a page at a time, by code) under the form that adds a drug."""
     typed = {"gtin": request.args.get("gtin", "").strip()[:14]}  # from "not in the catalogue" at receiving
-    return render("pharmacy/catalogue.html", **{**form_context(typed), **list_context(request.args.get("cursor"))},
-                  added=request.args.get("added"))
+    context = {**form_context(typed), **list_context(request.args.get("cursor"))}
+    if typed["gtin"]:
+        context["focus"] = "code"
+    return render("pharmacy/catalogue.html", **context, added=request.args.get("added"))
 
 
 @blp.route("/catalogue/list")

@@ -36,9 +36,9 @@ API = "/api/v1/pharmacy"
 class Stopped(Exception):  # noqa: N818 (the counter's answer, not a fault)
     """The counter will not go on with this number or scan: it names nothing known, or cannot be read."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, gtin: str | None = None):
         super().__init__(message)
-        self.status, self.message = status, message
+        self.status, self.message, self.gtin = status, message, gtin  # gtin: a scanned pack not in the catalogue
 
 
 @blp.errorhandler(Stopped)

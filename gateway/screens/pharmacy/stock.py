@@ -45,7 +45,8 @@ def receive():
         try:
             panel, context = "pharmacy/_receipt.html", receipt_context(request.args["code"])
         except Stopped as stop:
-            panel, status, context = "pharmacy/_scan_refused.html", stop.status, {"message": stop.message}
+            panel, status, context = "pharmacy/_scan_refused.html", stop.status, {"message": stop.message,
+                                                                                  "gtin": stop.gtin}
     return render("pharmacy/receive.html", status, panel=panel, **context)
 
 
@@ -55,7 +56,7 @@ def receive_scan():
     try:
         return render("pharmacy/_receipt.html", **receipt_context(request.args.get("code", "")))
     except Stopped as stop:
-        return render("pharmacy/_scan_refused.html", stop.status, message=stop.message)
+        return render("pharmacy/_scan_refused.html", stop.status, message=stop.message, gtin=stop.gtin)
 
 
 @blp.route("/lots", methods=["POST"])
@@ -96,7 +97,7 @@ def receipt_context(code: str) -> dict:
     drug = drug_by_gtin(scan.gtin)
     if drug is None:
         raise Stopped(404, _("GTIN %(gtin)s is not in the drug catalogue. Add the drug to the catalogue first.",
-                             gtin=scan.gtin))
+                             gtin=scan.gtin), gtin=scan.gtin)
     detail = api().get(f"{API}/drugs/{quoted(drug['code'])}")
     scan = read_scan(code, known_lots=[lot["lot_number"] for lot in detail["lots"]])
     known = next((lot for lot in detail["lots"] if lot["lot_number"] == scan.lot_number), None)

@@ -26,6 +26,12 @@
   }
 
   document.addEventListener("htmx:load", function (event) { fillSubmissionIds(event.target); });
+  /* A page answering a refused form focuses the first field the server refused with its text selected, so what is
+     typed next replaces it. */
+  document.addEventListener("DOMContentLoaded", function () {
+    var wrong = document.querySelector("input[aria-invalid=true][autofocus]");
+    if (wrong) { wrong.focus(); wrong.select(); }
+  });
   /* A form sent before htmx:load reached it (a fast scanner, a slow PC) still carries its submission id: this runs
      first (capture), before htmx or the browser reads the form. */
   document.addEventListener("submit", function (event) { fillSubmissionIds(event.target); }, true);

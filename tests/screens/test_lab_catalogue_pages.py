@@ -176,3 +176,31 @@ def test_the_catalogue_pages_have_labelled_fields_and_switch_to_english(head):
         assert html.count('class="required"') >= 2
     client.get("/language/en")
     assert "Add a test" in text(client.get("/lab/catalogue/tests"))
+
+
+def test_a_lab_that_does_not_answer_keeps_the_form_as_typed(head, monkeypatch):
+    from gateway.screens.api import Refusal
+    from gateway.screens.lab import catalogue
+
+    class Down:
+        def post(self, *args, **kwargs):
+            raise Refusal(503, {"code": "UPSTREAM_UNAVAILABLE", "detail": "lab_service is not answering"})
+
+        page = post
+
+    client, csrf = head
+    monkeypatch.setattr(catalogue, "api", Down)
+    refused = add(client, csrf, "tests", **CALCIUM_TEST)
+    html = text(refused)
+    assert refused.status_code == 503 and "không phản hồi" in html and "Không đọc được danh sách" in html
+    assert 'value="Định lượng Calci toàn phần [Máu]"' in html and 'value="17861-6"' in html
+
+
+
+def test_a_lab_with_no_reagent_yet_is_pointed_to_the_catalogue(head, monkeypatch):
+    from gateway.screens.lab import stock
+
+    client, _csrf = head
+    monkeypatch.setattr(stock, "reagents_with_stock", lambda: [])
+    home = text(client.get("/lab/"))
+    assert "Danh mục chưa có hóa chất nào" in home and 'href="/lab/catalogue/reagents"' in home

@@ -61,11 +61,17 @@ def listed(kind: str, cursor: str | None = None) -> tuple[list[dict], str | None
 
 def catalogue_context(kind: str, values: dict | None = None, **shown) -> dict:
     """What a catalogue page shows: its list (first page, or the one after `cursor`), its form and the units."""
-    rows, next_cursor = listed(kind, request.args.get("cursor") or None)
+    try:
+        rows, next_cursor = listed(kind, request.args.get("cursor") or None)
+        unlisted = False
+    except Refusal as refusal:
+        if refusal.status < 500 or shown.get("error") is None:
+            raise
+        rows, next_cursor, unlisted = [], None, True  # the lab is not answering: the form keeps what was typed
     units = sorted(set(UNITS) | {reagent["base_unit"] for reagent in rows}) if kind == "reagents" else UNITS
     context = {"kind": kind, "kinds": KINDS, "rows": rows, "next_cursor": next_cursor,
                "values": values or dict(BLANK[kind]), "units": units, "invalid": set(), "error": None, "added": None,
-               "existing": None, "notice": None, **shown}
+               "existing": None, "notice": None, "unlisted": unlisted, **shown}
     context["first_invalid"] = next((name for name, _sort in FIELDS[kind] if name in context["invalid"]), None)
     return context
 

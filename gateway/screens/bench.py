@@ -1,13 +1,14 @@
 """The lab bench (lab_tech): the worklist, logging a run by scanning the visit and the test, the stock banner.
 
 URL -> view -> template: /bench/ home -> bench/worklist.html; /bench/visit -> bench/_visit.html (or _stopped);
-/bench/runs (POST) -> bench/_logged.html (or _confirm, _short); /bench/banner -> bench/_banner.html (polled);
-/bench/worklist -> bench/_worklist.html.
+/bench/runs (POST) -> bench/_logged.html (or _confirm, _short); /bench/qc-runs (POST) -> bench/_qc_logged.html (or
+_short); /bench/banner -> bench/_banner.html (polled); /bench/worklist -> bench/_worklist.html.
 
 A run is logged only on an open visit the gateway knows (looked up first: the API itself would take any id and
 leave finance to find the flagged charge); a test ordered for another patient than the visit's needs an explicit
 confirmation. Each log form carries a UUID made in the browser, forwarded as the API's Idempotency-Key, so a
-resubmitted form (a double Enter, a retry, later an offline outbox) is logged once.
+resubmitted form (a double Enter, a retry, later an offline outbox) is logged once. A QC or calibration run (F2
+reaches its test field) consumes reagent too and is logged the same way, on no visit and never billed.
 """
 
 import re
@@ -19,11 +20,22 @@ from flask_babel import lazy_gettext as _l
 
 from gateway.screens.api import Refusal, items
 from gateway.screens.formatting import day, moment, number
-from gateway.screens.pages import api, area_blueprint, is_uuid, passive, patient_or_none, quoted, render
+from gateway.screens.pages import (
+    api,
+    area_blueprint,
+    is_uuid,
+    passive,
+    patient_or_none,
+    quoted,
+    render,
+    required_submission_id,
+)
 from gateway.screens.problems import explain
 
 blp = area_blueprint("bench")
 STOCK_ALERTS = ("below_reorder_level", "low_cover", "worklist_short")
+QC_KINDS = {"qc": _l("QC (control material)"), "calibration": _l("Calibration")}
+QC_LEVELS = 2  # what the form proposes: two control levels a day, as chemistry QC is usually run
 UNUSABLE = {"quarantined": _l("quarantined until QC releases it"), "expired": _l("expired"),
             "past_opened_stability": _l("past its stability once opened"), "empty": _l("empty")}
 
@@ -70,7 +82,8 @@ def home():
             panel, context = "bench/_visit.html", log_form_context(*look_up_visit(request.args["visit"]))
         except Stopped as stop:
             panel, status, context = "bench/_stopped.html", stop.status, {"message": stop.message}
-    reference = {"tests": items(api().get("/api/v1/lab/tests")), "analyzers": items(api().get("/api/v1/lab/analyzers"))}
+    reference = {"tests": items(api().get("/api/v1/lab/tests")), "analyzers": items(api().get("/api/v1/lab/analyzers")),
+                 "qc_kinds": QC_KINDS, "qc_levels": QC_LEVELS}
     return render("bench/worklist.html", status, banner=banner_view(), worklist=worklist_view(), panel=panel,
                   **{**reference, **context})
 
@@ -118,6 +131,27 @@ def log_run():
     html, status = render("bench/_logged.html", run=answer.body, replayed=answer.replayed, patient=patient,
                           units=reagent_units())
     return html, status, {"HX-Trigger": "stock-changed, run-logged"}
+
+
+@blp.route("/qc-runs", methods=["POST"])
+def log_qc_run():
+    """Log a QC or calibration run (it consumes reagent, never billed), forwarding the form's UUID as the
+    Idempotency-Key; show what it used per lot."""
+    key, form = required_submission_id(), request.form
+    levels = form.get("levels", "").strip()
+    body = {"test_code": catalogue_code(form.get("test", "").strip()), "analyzer_code": form.get("analyzer") or None,
+            "kind": form.get("kind") or "qc"}
+    if levels:
+        body["levels"] = int(levels) if re.fullmatch(r"\d{1,2}", levels) else levels  # else the API names the field
+    try:
+        answer = api().post("/api/v1/lab/qc-runs", body, idempotency_key=key)
+    except Refusal as refusal:
+        if refusal.code != "INSUFFICIENT_STOCK":
+            raise
+        return render("bench/_short.html", 409, shortages=shortages_view(refusal), message=explain(refusal))
+    html, status = render("bench/_qc_logged.html", run=answer.body, replayed=answer.replayed,
+                          levels=body.get("levels", 1), units=reagent_units())
+    return html, status, {"HX-Trigger": "stock-changed, qc-logged"}
 
 
 def visit_number(scanned: str) -> str | None:

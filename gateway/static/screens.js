@@ -26,6 +26,12 @@
   }
 
   document.addEventListener("htmx:load", function (event) { fillSubmissionIds(event.target); });
+  /* A page answering a refused form focuses the first field the server refused with its text selected, so what is
+     typed next replaces it. */
+  document.addEventListener("DOMContentLoaded", function () {
+    var wrong = document.querySelector("input[aria-invalid=true][autofocus]");
+    if (wrong) { wrong.focus(); wrong.select(); }
+  });
   /* A form sent before htmx:load reached it (a fast scanner, a slow PC) still carries its submission id: this runs
      first (capture), before htmx or the browser reads the form. */
   document.addEventListener("submit", function (event) { fillSubmissionIds(event.target); }, true);
@@ -33,7 +39,11 @@
   /* Forms marked data-fresh-on="<event>" start afresh (new submission id, first field focused) when the server
      answers with that event in HX-Trigger (a logged run): the event comes before the answer is swapped in. */
   function freshForm(form) {
+    var kept = Array.prototype.map.call(form.querySelectorAll("[data-keep]"), function (field) {
+      return [field, field.value];
+    });
     form.reset();
+    kept.forEach(function (pair) { pair[0].value = pair[1]; });  /* what stays for the next entry (the analyzer) */
     form.querySelectorAll("input[data-submission-id]").forEach(function (input) { input.value = uuid4(); });
     var first = form.querySelector("[autofocus]");
     if (first) { first.focus(); }
@@ -41,7 +51,7 @@
   function freshen(eventName) {
     document.querySelectorAll("form[data-fresh-on~='" + eventName + "']").forEach(freshForm);
   }
-  ["run-logged", "dispensed", "lot-received"].forEach(function (eventName) {
+  ["run-logged", "qc-logged", "dispensed", "lot-received"].forEach(function (eventName) {
     document.addEventListener(eventName, function () { freshen(eventName); });
   });
   window.Screens = {uuid4: uuid4, fillSubmissionIds: fillSubmissionIds, freshForm: freshForm};  /* for outbox.js */
@@ -77,7 +87,17 @@
     if (event.detail.xhr && event.detail.xhr.status) { connectionLost(false); }
   });
 
+  /* Esc comes back to the scan field; a function key named by an element's data-shortcut (F2: the bench's QC
+     test field) brings focus there from anywhere. */
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape") { focusScan(); }
+    if (event.key === "Escape") { focusScan(); return; }
+    if (/^F\d{1,2}$/.test(event.key)) {
+      var target = document.querySelector("[data-shortcut~='" + event.key + "']");
+      if (target) {
+        event.preventDefault();
+        target.focus();
+        if (target.select) { target.select(); }
+      }
+    }
   });
 })();

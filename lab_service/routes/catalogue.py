@@ -114,6 +114,7 @@ def list_analyzers(query):
 
 @blp.route("/analyzers", methods=["POST"])
 @require_roles("lab_head")
+@idempotent(required=False)
 @blp.arguments(AnalyzerSchema())
 @blp.response(201, AnalyzerSchema)
 def create_analyzer(fields):
@@ -132,6 +133,7 @@ def list_tests(query):
 
 @blp.route("/tests", methods=["POST"])
 @require_roles("lab_head")
+@idempotent(required=False)
 @blp.arguments(LabTestSchema())
 @blp.response(201, LabTestSchema)
 def create_test(fields):

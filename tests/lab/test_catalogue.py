@@ -51,3 +51,13 @@ def test_a_reagent_shows_when_it_is_below_its_reorder_level(lab):
     add_reagent(lab, GLUCOSE_REAGENT, reorder_level=10_000)
     reagent = ok(lab.get("/api/v1/lab/reagents/GLU-R1", headers=TECH))
     assert reagent["on_hand"] == 0 and reagent["below_reorder_level"] is True and reagent["lots"] == []
+
+
+def test_a_catalogue_entry_sent_twice_with_one_key_is_added_once(lab):
+    add_reagent(lab, GLUCOSE_REAGENT)
+    for path, body in (("/api/v1/lab/analyzers", AU480), ("/api/v1/lab/tests", GLUCOSE_TEST)):
+        headers = {**HEAD, "Idempotency-Key": f"catalogue-{path}"}
+        first, again = (lab.post(path, json=body, headers=headers) for _ in range(2))
+        assert first.status_code == again.status_code == 201, path
+        assert again.headers["Idempotent-Replayed"] == "true" and again.get_json() == first.get_json()
+    assert len(ok(lab.get("/api/v1/lab/tests", headers=TECH))) == 1

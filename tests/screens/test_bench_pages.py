@@ -3,6 +3,8 @@
 import re
 import uuid
 
+import pytest
+
 from seeds.demo_visits import CLOSED_VISITS, OPEN_VISITS
 from tests.screens.conftest import csrf_of, sign_in
 from tests.support import bearer
@@ -133,3 +135,62 @@ def test_the_banner_writes_a_long_days_of_cover_with_thousands_dots(hospital):
     banner = client.get("/bench/banner").get_data(as_text=True)
     days = re.search(r'data-reagent="GLU-R1".*?<small>([\d.]+) ngày</small>', banner, re.S).group(1)
     assert re.fullmatch(r"\d{1,3}(\.\d{3})+", days), days
+
+
+def log_qc(client, csrf: str, test: str, submission_id: str | None = None, **fields):
+    form = {"test": test, "analyzer": "AU480", "kind": "qc", "levels": "2",
+            "submission_id": submission_id or str(uuid.uuid4()), **fields}
+    return client.post("/bench/qc-runs", data=form, headers={"X-CSRF-Token": csrf, "HX-Request": "true"})
+
+
+def on_hand(hospital, reagent: str) -> int:
+    return hospital.client().get(f"/api/v1/lab/reagents/{reagent}", headers=TECH).get_json()["on_hand"]
+
+
+def test_the_bench_has_a_qc_form_reached_by_f2(hospital):
+    client, _csrf = signed_in_technician(hospital)
+    page = client.get("/bench/").get_data(as_text=True)
+    assert 'id="qc-form"' in page and 'data-shortcut="F2"' in page and "Ghi lần chạy QC hoặc hiệu chuẩn" in page
+    assert 'id="qc-test-codes"' in page and '<option value="COBAS-C311">' in page
+    assert re.search(r'id="qc-levels"[^>]*value="2"', page)
+
+
+def test_a_qc_run_shows_what_it_used_per_lot_and_a_resubmitted_form_logs_once(hospital):
+    client, csrf = signed_in_technician(hospital)
+    submission = str(uuid.uuid4())
+    first = log_qc(client, csrf, "glu", submission)  # on AU480: 2 levels × 200 uL plus 20 uL of dead volume
+    page = first.get_data(as_text=True)
+    assert first.status_code == 200 and first.headers["HX-Trigger"] == "stock-changed, qc-logged"
+    assert "Đã ghi lần chạy QC" in page and "AU480, 2 mức" in page and "Không tính phí" in page
+    assert re.search(r'data-reagent="GLU-R1".*?GL2603A.*?420 uL', page, re.S)
+    again = log_qc(client, csrf, "2345-7", submission)  # the same form, the test scanned by its LOINC
+    assert again.status_code == 200 and "không ghi hai lần" in again.get_data(as_text=True)
+    assert on_hand(hospital, "GLU-R1") == 600_000 - 420
+    calibration = log_qc(client, csrf, "CREA", kind="calibration", levels="3", analyzer="")
+    assert calibration.status_code == 200 and "Đã ghi hiệu chuẩn" in calibration.get_data(as_text=True)
+    assert on_hand(hospital, "CREA-R1") == 150_000 - 3 * 150  # no analyzer: the default recipe, no dead volume
+    assert [(run["kind"], run["test_code"], run["billed"]) for run in runs(hospital)] == [
+        ("calibration", "CREA", False), ("qc", "GLU", False)]
+
+
+@pytest.mark.parametrize("fields, status, said", [
+    ({"test": "NOPE"}, 404, "Không có xét nghiệm với mã này"),
+    ({"analyzer": "AU5800"}, 404, "Không có máy xét nghiệm với mã này"),
+    ({"levels": "7"}, 422, "levels"),
+    ({"levels": "hai"}, 422, "levels"),
+    ({"kind": "patient"}, 422, "kind"),
+    ({"submission_id": "not-a-uuid"}, 422, "tải lại trang"),
+])
+def test_a_refused_qc_run_is_explained_and_takes_nothing(hospital, fields, status, said):
+    client, csrf = signed_in_technician(hospital)
+    refused = log_qc(client, csrf, fields.pop("test", "GLU"), **fields)
+    assert refused.status_code == status and said in refused.get_data(as_text=True)
+    assert 'role="alert"' in refused.get_data(as_text=True)
+    assert on_hand(hospital, "GLU-R1") == 600_000
+
+
+def test_a_qc_run_short_of_reagent_names_the_lot_that_is_not_usable(hospital):
+    client, csrf = signed_in_technician(hospital)
+    refused = log_qc(client, csrf, "HBA1C", analyzer="")
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and "không đủ hóa chất dùng được" in text and "Lô HB2608" in text

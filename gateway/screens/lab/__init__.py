@@ -1,4 +1,4 @@
-"""The lab head's office (lab_head): reagents and lots, recipes, alerts, counts and wastage, and the reports.
+"""The lab head's office (lab_head): reagents and lots, the catalogue, recipes, alerts, counts and wastage, reports.
 
 URL -> view -> template:
 /lab/ home -> lab/home.html (every reagent's stock and lots at a glance, the open alerts);
@@ -6,6 +6,8 @@ URL -> view -> template:
   part lab/_stock.html (lots, receive, count, wastage, stock card);
   POST /lab/reagents/<code>/lots (receive), .../lots/<id>/{release,quarantine,open}, /lab/lots/{count,wastage}
   answer lab/_stock.html again, with what was done;
+/lab/catalogue[/reagents|tests|analyzers] -> lab/catalogue.html (a list by code, paged: .../rows ->
+  lab/_catalogue_rows.html; the form adding one: lab/_new_<kind>.html; POST adds it, a new test goes on to its recipe);
 /lab/recipes -> lab/recipes.html; /lab/recipes/<code> -> lab/recipe.html (PUT of the whole recipe);
 /lab/alerts -> lab/alerts.html; POST /lab/alerts/<id>/acknowledge -> lab/_alert.html;
 /lab/counts -> lab/counts.html (every count adjustment and wastage: the discrepancies);
@@ -16,5 +18,5 @@ forwarded as the Idempotency-Key (as at the bench), so a double submit receives,
 is shown above the form (HX-Retarget) so what the lab head typed stays in the form.
 """
 
-from gateway.screens.lab import reports, stock  # noqa: F401 (their views are on the area's blueprint)
+from gateway.screens.lab import catalogue, reports, stock  # noqa: F401 (their views are on the area's blueprint)
 from gateway.screens.lab.shared import blp  # noqa: F401 (gateway.screens registers it)

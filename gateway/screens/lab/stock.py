@@ -177,8 +177,11 @@ def recipe_context(code: str, lines: list[dict] | None = None) -> dict:
 
 @blp.route("/recipes/<code>")
 def recipe(code):
-    """Show a test's recipe as a form: one row per line, blank rows to add one, an empty quantity removes one."""
-    return render("lab/recipe.html", **recipe_context(code))
+    """Show a test's recipe as a form: one row per line, blank rows to add one, an empty quantity removes one (a
+    test just added comes here from the catalogue)."""
+    notice = _("Test %(test)s added to the catalogue. Now give its recipe: what one test consumes.", test=code) \
+        if request.args.get("added") else None
+    return render("lab/recipe.html", notice=notice, **recipe_context(code))
 
 
 @blp.route("/recipes/<code>", methods=["POST"])

@@ -1,11 +1,14 @@
 """What an API refusal means, in the user's language: one message per stable problem `code`.
 
 An area with a refusal that needs more than a sentence (INSUFFICIENT_STOCK at the bench names the lots) explains
-it itself and falls back on this table for the rest. A code not listed here shows the API's own detail.
+it itself and falls back on this table for the rest. A code not listed here shows the API's own detail. The fields a
+VALIDATION_FAILED names are said by their labels (gateway/screens/fields.py).
 """
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+
+from gateway.screens import fields
 
 MESSAGES = {
     "NO_SUBMISSION_ID": _l("This form has no submission number; reload the page."),  # a page's own refusal
@@ -108,7 +111,7 @@ def explain(refusal) -> str:
     message = MESSAGES.get(refusal.code)
     if message is None:
         return gettext("The system refused: %(detail)s", detail=refusal.problem.get("detail", refusal.code))
-    if refusal.code == "VALIDATION_FAILED" and refusal.problem.get("errors"):
-        return gettext("%(message)s (%(fields)s)", message=message,
-                       fields=", ".join(sorted(map(str, refusal.problem["errors"]))))
+    named = fields.labels(refusal.problem.get("errors")) if refusal.code == "VALIDATION_FAILED" else []
+    if named:  # the fields as the form names them, in the user's language (not the API's field names)
+        return gettext("%(message)s Check: %(fields)s.", message=message, fields=", ".join(named))
     return str(message)

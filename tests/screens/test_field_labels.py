@@ -140,3 +140,12 @@ def test_every_field_of_every_api_operation_the_screens_call_has_a_label(make_ap
     assert len(matched) > 50, sorted(matched)  # the screens call most of the API: the matching works
     missing = sorted(wanted - set(fields.LABELS))
     assert missing == [], ", ".join(missing)
+
+
+@pytest.mark.parametrize("code", ["STOCK_BUSY", "DATABASE_BUSY", "DATABASE_UNAVAILABLE", "NOT_FOUND",
+                                  "PRACTITIONER_NOT_FOUND", "TEST_RUN_NOT_FOUND", "IDEMPOTENCY_KEY_INVALID"])
+def test_refusals_a_screen_can_meet_are_explained_not_shown_in_the_services_english(gateway_app, code):
+    refusal = Refusal(409, {"code": code, "detail": "An English detail from the service"})
+    with in_language(gateway_app, "vi"):
+        said = explain(refusal)
+    assert "Hệ thống từ chối" not in said and "English detail" not in said and said

@@ -186,7 +186,6 @@ def parse_day(text: str) -> date | None:
     return None
 
 
-
 @blp.route("/integrity")
 def integrity():
     """Each service's integrity alerts (the periodic check opens one per broken chain), open ones first."""

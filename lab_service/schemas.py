@@ -235,7 +235,11 @@ class LedgerRowSchema(Schema):
     balance = fields.Integer()
     cost_amount = fields.Integer()
     test_run_id = fields.Integer(allow_none=True)
-    reason = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True, metadata={"description": "a person's words, or the lab's in English "
+                                                                     "when reason_code is set"})
+    reason_code = fields.String(allow_none=True, metadata={
+        "description": "set when the lab wrote the reason: received_from (reason_params.supplier) or received"})
+    reason_params = fields.Dict(allow_none=True)
     recorded_by = fields.String()
     created_at = fields.AwareDateTime()
 

@@ -59,6 +59,25 @@ class CheckedVisit:
     department_code: str
 
 
+@dataclass(frozen=True)
+class Said:
+    """What a rule found: the English sentence (the API's `message`), and the same as a stable code with its values
+    (`message_code`, `message_params`: amounts in đồng end in `_amount`, days in `_on`, moments in `_at`), so a
+    screen says it in its user's language."""
+
+    code: str
+    text: str
+    params: dict
+
+
+def said(code: str, text: str, /, **params) -> Said:
+    return Said(code, text, params)
+
+
+def _local_minute(moment: datetime) -> str:
+    return _minute(moment).isoformat()
+
+
 class PriceList:
     """The BHYT price list by code: [(valid_from, valid_to or None, price)], looked up by service date."""
 
@@ -87,111 +106,141 @@ def _minute(moment: datetime) -> datetime:
     return clock.local_time(moment).replace(second=0, microsecond=0)
 
 
-def card_not_valid(line: dict, visit: CheckedVisit, prices: PriceList) -> str | None:
+def card_not_valid(line: dict, visit: CheckedVisit, prices: PriceList) -> Said | None:
     """BHYT pays the line but the visit's card is not valid on the service date."""
     if line["insurer_amount"] <= 0:
         return None
     card, day = visit.card, service_day(line)
     if card is None:
-        return f"BHYT pays {line['insurer_amount']} đ but the visit has no card"
+        return said("no_card", f"BHYT pays {line['insurer_amount']} đ but the visit has no card",
+                    insurer_amount=line["insurer_amount"])
     valid_from, valid_to = (date.fromisoformat(str(card[k])) for k in ("valid_from", "valid_to"))
     if valid_from <= day <= valid_to:
         return None
-    return f"Card {card['card_number']} is valid {valid_from}..{valid_to}, not on the service date {day}"
+    return said("card_not_valid_on_day",
+                f"Card {card['card_number']} is valid {valid_from}..{valid_to}, not on the service date {day}",
+                card_number=card["card_number"], starts_on=valid_from.isoformat(), ends_on=valid_to.isoformat(),
+                service_on=day.isoformat())
 
 
-def practitioner_missing(line: dict, visit: CheckedVisit, prices: PriceList) -> str | None:
+def practitioner_missing(line: dict, visit: CheckedVisit, prices: PriceList) -> Said | None:
     """No practitioner orders the line: MA_BAC_SI would be empty."""
     if line["ordered_by_code"] or visit.doctor_code:
         return None
-    return "Neither the line nor the visit names the practitioner who ordered it (MA_BAC_SI)"
+    return said("no_practitioner", "Neither the line nor the visit names the practitioner who ordered it (MA_BAC_SI)")
 
 
-def performer_missing(line: dict, visit: CheckedVisit, prices: PriceList) -> str | None:
+def performer_missing(line: dict, visit: CheckedVisit, prices: PriceList) -> Said | None:
     """A lab service says nobody performed it: NGUOI_THUC_HIEN would be empty."""
     if line["xml_table"] != "XML3" or line["source"] != "lab" or line["performed_by_code"]:
         return None
-    return "The test run names no one who performed it (NGUOI_THUC_HIEN)"
+    return said("no_performer", "The test run names no one who performed it (NGUOI_THUC_HIEN)")
 
 
-def price_above_list(line: dict, visit: CheckedVisit, prices: PriceList) -> str | None:
+def price_above_list(line: dict, visit: CheckedVisit, prices: PriceList) -> Said | None:
     """DON_GIA_BH is above the BHYT price list on the service date."""
     listed = prices.price_on(line["code"], service_day(line)) if line["insurer_amount"] > 0 else None
     if listed is None or line["insurance_unit_price_amount"] <= listed:
         return None
-    return f"DON_GIA_BH {line['insurance_unit_price_amount']} đ is above the BHYT price {listed} đ of {line['code']}"
+    return said("price_above_list", f"DON_GIA_BH {line['insurance_unit_price_amount']} đ is above the BHYT price "
+                f"{listed} đ of {line['code']}", price_amount=line["insurance_unit_price_amount"],
+                list_price_amount=listed, code=line["code"])
 
 
-def out_of_scope_billed(line: dict, visit: CheckedVisit, prices: PriceList) -> str | None:
+def out_of_scope_billed(line: dict, visit: CheckedVisit, prices: PriceList) -> Said | None:
     """BHYT pays a line outside its list."""
     if line["insurer_amount"] <= 0:
         return None
     if line["insurance_scope"] == 2 or line["insurance_rate"] == 0:
-        return f"{line['code']} is outside the BHYT list (PHAM_VI 2) yet BHYT pays {line['insurer_amount']} đ"
+        return said("outside_bhyt_list",
+                    f"{line['code']} is outside the BHYT list (PHAM_VI 2) yet BHYT pays {line['insurer_amount']} đ",
+                    code=line["code"], insurer_amount=line["insurer_amount"])
     if prices.loaded and prices.price_on(line["code"], service_day(line)) is None:
-        return f"{line['code']} is not on the BHYT price list on {service_day(line)} yet BHYT pays for it"
+        return said("not_on_price_list",
+                    f"{line['code']} is not on the BHYT price list on {service_day(line)} yet BHYT pays for it",
+                    code=line["code"], service_on=service_day(line).isoformat())
     return None
 
 
-def outside_visit(line: dict, visit: CheckedVisit, prices: PriceList) -> str | None:
+def outside_visit(line: dict, visit: CheckedVisit, prices: PriceList) -> Said | None:
     """The service date lies outside the visit's NGAY_VAO..NGAY_RA."""
     at = _minute(line["occurred_at"])
     if at < _minute(visit.opened_at):
-        return f"NGAY_YL {at:%d/%m/%Y %H:%M} is before the visit opened ({_minute(visit.opened_at):%d/%m/%Y %H:%M})"
+        return said("before_visit", f"NGAY_YL {at:%d/%m/%Y %H:%M} is before the visit opened "
+                    f"({_minute(visit.opened_at):%d/%m/%Y %H:%M})",
+                    service_at=at.isoformat(), opened_at=_local_minute(visit.opened_at))
     if visit.discharged_at is not None and at > _minute(visit.discharged_at):
-        return f"NGAY_YL {at:%d/%m/%Y %H:%M} is after discharge ({_minute(visit.discharged_at):%d/%m/%Y %H:%M})"
+        return said("after_discharge",
+                    f"NGAY_YL {at:%d/%m/%Y %H:%M} is after discharge ({_minute(visit.discharged_at):%d/%m/%Y %H:%M})",
+                    service_at=at.isoformat(), discharged_at=_local_minute(visit.discharged_at))
     return None
 
 
-def totals_do_not_add_up(line: dict, visit: CheckedVisit, prices: PriceList) -> str | None:
+def totals_do_not_add_up(line: dict, visit: CheckedVisit, prices: PriceList) -> Said | None:
     """The line's money columns contradict each other."""
     parts = line["insurer_amount"] + line["copay_amount"] + line["patient_outside_amount"] + line[
         "other_funding_amount"]
     if parts != line["hospital_amount"]:
-        return f"T_BHTT + T_BNCCT + T_BNTT + T_NGUONKHAC = {parts} đ, THANH_TIEN_BV = {line['hospital_amount']} đ"
+        return said("parts_not_total",
+                    f"T_BHTT + T_BNCCT + T_BNTT + T_NGUONKHAC = {parts} đ, THANH_TIEN_BV = {line['hospital_amount']} đ",
+                    parts_amount=parts, hospital_amount=line["hospital_amount"])
     if line["hospital_amount"] != line["quantity"] * line["unit_price_amount"]:
-        return (f"THANH_TIEN_BV {line['hospital_amount']} đ ≠ SO_LUONG {line['quantity']} × DON_GIA "
-                f"{line['unit_price_amount']} đ")
+        return said("total_not_quantity_times_price", f"THANH_TIEN_BV {line['hospital_amount']} đ ≠ SO_LUONG "
+                    f"{line['quantity']} × DON_GIA {line['unit_price_amount']} đ",
+                    hospital_amount=line["hospital_amount"], quantity=line["quantity"],
+                    unit_price_amount=line["unit_price_amount"])
     if line["insured_amount"] > line["hospital_amount"]:
-        return f"THANH_TIEN_BH {line['insured_amount']} đ is above THANH_TIEN_BV {line['hospital_amount']} đ"
+        return said("insured_above_total",
+                    f"THANH_TIEN_BH {line['insured_amount']} đ is above THANH_TIEN_BV {line['hospital_amount']} đ",
+                    insured_amount=line["insured_amount"], hospital_amount=line["hospital_amount"])
     funded = sum(line[name] for name in FUNDING_PARTS)
     if funded != line["other_funding_amount"]:
-        return f"The parts of T_NGUONKHAC add up to {funded} đ, not {line['other_funding_amount']} đ"
+        return said("funding_parts_not_total",
+                    f"The parts of T_NGUONKHAC add up to {funded} đ, not {line['other_funding_amount']} đ",
+                    parts_amount=funded, other_funding_amount=line["other_funding_amount"])
     return None
 
 
-def charge_changed(line: dict, visit: CheckedVisit, prices: PriceList) -> str | None:
+def charge_changed(line: dict, visit: CheckedVisit, prices: PriceList) -> Said | None:
     """The charge behind the line changed after the batch was built (a reversal or a new split)."""
     if line["current_quantity"] == 0:
-        return "The charge was reversed after the batch was built: the line claims a service no longer charged"
+        return said("charge_reversed",
+                    "The charge was reversed after the batch was built: the line claims a service no longer charged")
     if (line["current_hospital_amount"], line["current_insurer_amount"]) != (line["hospital_amount"],
                                                                              line["insurer_amount"]):
-        return (f"The charge is now {line['current_hospital_amount']} đ (BHYT {line['current_insurer_amount']} đ); "
-                f"the batch claims {line['hospital_amount']} đ (BHYT {line['insurer_amount']} đ)")
+        return said("charge_changed", f"The charge is now {line['current_hospital_amount']} đ (BHYT "
+                    f"{line['current_insurer_amount']} đ); the batch claims {line['hospital_amount']} đ (BHYT "
+                    f"{line['insurer_amount']} đ)", now_amount=line["current_hospital_amount"],
+                    now_insurer_amount=line["current_insurer_amount"], claimed_amount=line["hospital_amount"],
+                    claimed_insurer_amount=line["insurer_amount"])
     return None
 
 
-def unit_not_national(line: dict, visit: CheckedVisit, prices: PriceList) -> str | None:
+def unit_not_national(line: dict, visit: CheckedVisit, prices: PriceList) -> Said | None:
     """DON_VI_TINH is empty or an English word rather than the national list's name."""
     unit = (line["unit"] or "").strip()
     if unit and unit.lower() not in ENGLISH_UNITS:
         return None
-    return f"DON_VI_TINH {unit!r} is not as the national list writes it (Viên, Lọ, Ống, Lần...)"
+    return said("unit_not_national", f"DON_VI_TINH {unit!r} is not as the national list writes it (Viên, Lọ, Ống, "
+                "Lần...)", unit=unit)
 
 
-def lot_expired(line: dict, visit: CheckedVisit, prices: PriceList) -> str | None:
+def lot_expired(line: dict, visit: CheckedVisit, prices: PriceList) -> Said | None:
     """A drug lot the line came from had expired on the service date."""
     day = service_day(line)
     expired = [lot for lot in line["details"].get("lots") or []
                if lot.get("expires_on") and date.fromisoformat(str(lot["expires_on"])) < day]
     if line["xml_table"] != "XML2" or not expired:
         return None
-    return "Dispensed from expired lot(s) " + ", ".join(f"{lot['lot_number']} ({lot['expires_on']})" for lot in expired)
+    return said("expired_lots", "Dispensed from expired lot(s) " + ", ".join(
+        f"{lot['lot_number']} ({lot['expires_on']})" for lot in expired),
+        lots=[{"lot_number": lot["lot_number"], "expires_on": str(lot["expires_on"])} for lot in expired])
 
 
-def department_missing(line: dict, visit: CheckedVisit, prices: PriceList) -> str | None:
+def department_missing(line: dict, visit: CheckedVisit, prices: PriceList) -> Said | None:
     """MA_KHOA would be empty."""
-    return None if visit.department_code else "The visit's department has no MA_KHOA code (K01, K26...)"
+    return None if visit.department_code else said("no_department",
+                                                   "The visit's department has no MA_KHOA code (K01, K26...)")
 
 
 LINE_RULES = (
@@ -213,10 +262,11 @@ PRICE_LIST_MISSING = Rule("price_list_missing", "warning", True, None)
 RULES = (*LINE_RULES, DUPLICATE_LINE, DIAGNOSIS_MISSING, PRICE_LIST_MISSING)
 
 
-def finding(rule: Rule, message: str, visit: CheckedVisit | None = None, line: dict | None = None,
+def finding(rule: Rule, message: Said, visit: CheckedVisit | None = None, line: dict | None = None,
             source: dict | None = None) -> dict:
     """Return one finding, named by its rule, on a line, a visit or the batch."""
-    return {"rule": rule.name, "severity": rule.severity, "overridable": rule.overridable, "message": message,
+    return {"rule": rule.name, "severity": rule.severity, "overridable": rule.overridable, "message": message.text,
+            "message_code": message.code, "message_params": message.params,
             "ma_lk": visit.ma_lk if visit else None, "table": line["xml_table"] if line else None,
             "line_no": line["line_no"] if line else None, "claim_line_id": line["id"] if line else None,
             "invoice_line_id": line["invoice_line"] if line else None, "code": line["code"] if line else None,
@@ -226,7 +276,8 @@ def finding(rule: Rule, message: str, visit: CheckedVisit | None = None, line: d
 def check_visit(visit: CheckedVisit, lines: list[dict], prices: PriceList, source_of) -> Iterator[dict]:
     """Run every rule over one visit and its lines (in STT order); yield the findings."""
     if not ICD10.fullmatch(visit.diagnosis_main or ""):
-        yield finding(DIAGNOSIS_MISSING, f"MA_BENH_CHINH {visit.diagnosis_main!r} is not an ICD-10 code", visit)
+        yield finding(DIAGNOSIS_MISSING, said("diagnosis_not_icd10", f"MA_BENH_CHINH {visit.diagnosis_main!r} is not "
+                                              "an ICD-10 code", diagnosis=visit.diagnosis_main), visit)
     seen: dict[tuple, dict] = {}
     for line in lines:
         source = source_of(line)
@@ -237,7 +288,8 @@ def check_visit(visit: CheckedVisit, lines: list[dict], prices: PriceList, sourc
         same = (line["code"], _minute(line["occurred_at"]))
         if same in seen:
             first = seen[same]
-            yield finding(DUPLICATE_LINE, f"Same code and minute as {first['xml_table']} line {first['line_no']}",
-                          visit, line, source)
+            yield finding(DUPLICATE_LINE, said("same_code_and_minute", f"Same code and minute as {first['xml_table']} "
+                                               f"line {first['line_no']}", table=first["xml_table"],
+                                               line_no=first["line_no"]), visit, line, source)
         else:
             seen[same] = line

@@ -178,9 +178,16 @@ class ClaimSchema(Schema):
     lines = fields.List(fields.Nested(ClaimLineSchema))
 
 
+SAID_PARAMS = ("its values by name: amounts in đồng end in _amount, days (ISO) in _on, moments (ISO) in _at; "
+               "the rest as text or numbers")
+
+
 class RejectedRowSchema(Schema):
     line = fields.Integer()
-    reason = fields.String()
+    reason = fields.String(metadata={"description": "in English; reason_code and reason_params say the same"})
+    reason_code = fields.String(metadata={"description": "why the row is not used, a stable code (e.g. "
+                                                         "no_claimed_line)"})
+    reason_params = fields.Dict(metadata={"description": SAID_PARAMS})
 
 
 class RemittanceImportSchema(Schema):
@@ -218,7 +225,10 @@ class DiscrepancySchema(Schema):
     expected_amount = MONEY()
     actual_amount = MONEY()
     amount = MONEY()
-    detail = fields.String()
+    detail = fields.String(metadata={"description": "in English (a rejection: the insurer's reason as it came); "
+                                                    "detail_code and detail_params say the same"})
+    detail_code = fields.String(metadata={"description": "what disagrees, a stable code (e.g. charged_not_claimed)"})
+    detail_params = fields.Dict(metadata={"description": SAID_PARAMS})
     source = fields.Dict(allow_none=True)  # rejections: the lab test run or dispense line to fix, with its lots
 
 
@@ -260,7 +270,9 @@ class FindingSchema(Schema):
     rule = fields.String()
     severity = fields.String()  # critical | warning
     overridable = fields.Boolean()
-    message = fields.String()
+    message = fields.String(metadata={"description": "in English; message_code and message_params say the same"})
+    message_code = fields.String(metadata={"description": "what was found, a stable code (e.g. card_not_valid_on_day)"})
+    message_params = fields.Dict(metadata={"description": SAID_PARAMS})
     ma_lk = fields.String(allow_none=True)
     table = fields.String(allow_none=True)
     line_no = fields.Integer(allow_none=True)

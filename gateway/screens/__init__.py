@@ -12,11 +12,12 @@ AREA_MODULES = ("common", "bench", "lab", "pharmacy", "cashier", "finance", "adm
 
 def register_screens(app) -> None:
     """Install sessions, languages, the formatting filters and every area's pages on the gateway app."""
-    from gateway.screens import formatting, i18n, session
+    from gateway.screens import formatting, i18n, session, texts
 
     session.configure(app)
     i18n.configure(app)
     formatting.install(app)
+    texts.install(app)
     for name in AREA_MODULES:
         app.register_blueprint(import_module(f"gateway.screens.{name}").blp)
     app.register_error_handler(404, _not_found)

@@ -1,11 +1,14 @@
-"""Administration (admin): user accounts and the audit log.
+"""Administration (admin): user accounts, the audit log, and the ledgers' integrity.
 
 URL -> view -> template: /admin/ home and /admin/users -> admin/users.html (the list, filters, a new account);
 /admin/users (POST) creates one; /admin/users/<id>/role, /active, /password-reset (POST) change one; each answers
 admin/users.html with what was done (a temporary password is shown there once, never put in a URL).
 /admin/audit -> admin/audit.html (filters by user, action or path, patient, status and days; older pages by cursor).
+/admin/integrity?service=<area> -> admin/integrity.html (each service's integrity alerts, open ones first, older
+pages by cursor); /admin/integrity/check (POST) checks every chain now and shows the report on the same page.
 
-Everything goes through the admin API (/api/v1/users, /api/v1/audit), which audits each change.
+Everything goes through the admin API (/api/v1/users, /api/v1/audit, /api/v1/admin/integrity,
+/api/v1/<area>/integrity/alerts), which audits each change.
 """
 
 import re
@@ -13,6 +16,7 @@ from datetime import date, datetime
 
 from flask import request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from common.auth import ROLES
 from common.clock import day_span
@@ -22,6 +26,25 @@ from gateway.screens.problems import explain
 
 blp = area_blueprint("admin")
 
+# The services whose ledgers are chained, by the area of their API (/api/v1/<area>/integrity/alerts).
+INTEGRITY_AREAS = {"gateway": ("gateway", _l("Gateway: charges and the audit log")),
+                   "lab": ("lab_service", _l("Laboratory")), "pharmacy": ("pharmacy_service", _l("Pharmacy")),
+                   "billing": ("billing_service", _l("Billing"))}
+CHAINS = {"lab.reagent_lot_ledger": _l("Reagent stock ledger (a chain per lot)"),
+          "pharmacy.drug_lot_stock_card": _l("Drug stock card (a chain per lot)"),
+          "billing.invoice_ledger": _l("Bill ledger (a chain per bill)"),
+          "billing.invoice_payments": _l("Payments (a chain per bill)"),
+          "gateway.charges": _l("Charges received (a chain per source: lab, pharmacy)"),
+          "gateway.audit": _l("Audit log (one chain)")}
+DIFFERS = {  # common.chain: what does not match at the first bad row of a stream
+    "content": _l("The row's content is not what its hash was made of: changed, or written outside the system."),
+    "link": _l("The row does not follow the row before it: a row was deleted, inserted or moved."),
+    "head": _l("The last row is not the head the stream records: rows were deleted at the end, or added."),
+    "unchained": _l("The row has no hash: written outside the system."),
+    "digest": _l("A row the kept daily digest names has changed: the chain was rewritten."),
+}
+ALERT_STATES = {"open": _l("Still open"), "closed": _l("Closed (the chain verifies again)")}
+ALERTS_PAGE = 50
 USER_FILTERS = ("q", "role", "active")
 AUDIT_FILTERS = ("actor", "action", "patient_id", "status", "from", "to")
 PAGE = 50
@@ -162,3 +185,42 @@ def parse_day(text: str) -> date | None:
         return found if 1900 <= found.year <= 2100 else None
     return None
 
+
+@blp.route("/integrity")
+def integrity():
+    """Each service's integrity alerts (the periodic check opens one per broken chain), open ones first."""
+    return integrity_page()
+
+
+@blp.route("/integrity/check", methods=["POST"])
+def check_integrity():
+    """Check every chain of every service now (a full walk: it takes a while on a large ledger) and show it."""
+    return integrity_page(report=api().get("/api/v1/admin/integrity"))
+
+
+def integrity_page(status: int = 200, report: dict | None = None):
+    """The integrity page: a tab per service with its open alerts counted (open ones come first, so the first page
+    counts them; a first page of open ones only shows as "50+"), the chosen one's alerts a page at a time, and the
+    report of a check when one was just run."""
+    chosen = request.args.get("service", "")
+    chosen = chosen if chosen in INTEGRITY_AREAS else next(iter(INTEGRITY_AREAS))
+    cursor = request.args.get("cursor") or None
+    tabs, alerts, next_cursor, unavailable = [], [], None, False
+    for area, (_service, title) in INTEGRITY_AREAS.items():
+        path = f"/api/v1/{area}/integrity/alerts"
+        try:
+            first, first_next = one_page(path, {"limit": ALERTS_PAGE})
+            if area == chosen:
+                alerts, next_cursor = one_page(path, {"limit": ALERTS_PAGE, "cursor": cursor}) if cursor else (
+                    first, first_next)
+        except Refusal as refusal:
+            if refusal.status < 500:
+                raise
+            tabs.append({"area": area, "title": title, "open": None})  # the service does not answer now
+            unavailable = unavailable or area == chosen
+            continue
+        opened = sum(alert["state"] == "open" for alert in first)
+        tabs.append({"area": area, "title": title, "open": opened, "more": opened == len(first) and first_next})
+    return render("admin/integrity.html", status, tabs=tabs, chosen=chosen, alerts=alerts, next_cursor=next_cursor,
+                  unavailable=unavailable, report=report, chains=CHAINS, differs=DIFFERS, states=ALERT_STATES,
+                  services={service: title for service, title in INTEGRITY_AREAS.values()})

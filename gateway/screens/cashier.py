@@ -29,6 +29,7 @@ PAGE_SIZE = 20
 CARD = re.compile(r"^[A-Za-z]{2}[1-5]\d{12}$")
 PHONE = re.compile(r"^(0|\+84)\d{9,10}$")
 SETTLED = ("paid", "refunded", "void")
+OPTIONAL = ("phone", "address")  # a registration may leave them empty (the API then has none)
 DEPARTMENTS = ("K01 Khoa Khám bệnh", "K02 Khoa Nhi", "K03 Khoa Nội tổng hợp", "K19 Khoa Ngoại tổng hợp",
                "K26 Khoa Xét nghiệm")
 
@@ -100,6 +101,7 @@ def register_patient():
     body = {"full_name": form.get("full_name", "").strip(), "cccd": form.get("cccd", "").strip(),
             "birth_date": form.get("birth_date", ""), "sex": form.get("sex", ""),
             "phone": form.get("phone", "").strip(), "address": form.get("address", "").strip()}
+    body = {name: value for name, value in body.items() if value or name not in OPTIONAL}  # left empty: not given
     try:
         patient = api().post("/api/v1/patients", body, idempotency_key=submission_id()).body
     except Refusal as refusal:

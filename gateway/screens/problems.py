@@ -1,11 +1,14 @@
 """What an API refusal means, in the user's language: one message per stable problem `code`.
 
 An area with a refusal that needs more than a sentence (INSUFFICIENT_STOCK at the bench names the lots) explains
-it itself and falls back on this table for the rest. A code not listed here shows the API's own detail.
+it itself and falls back on this table for the rest. A code not listed here shows the API's own detail. The fields a
+VALIDATION_FAILED names are said by their labels (gateway/screens/fields.py).
 """
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+
+from gateway.screens import fields
 
 MESSAGES = {
     "NO_SUBMISSION_ID": _l("This form has no submission number; reload the page."),  # a page's own refusal
@@ -52,6 +55,17 @@ MESSAGES = {
     "UPSTREAM_TIMEOUT": _l("A service of the hospital system took too long to answer; try again shortly."),
     "SERVICE_UNAVAILABLE": _l("The system is busy or being restarted; try again shortly."),
     "INTERNAL_ERROR": _l("Something went wrong on our side; it has been logged. Try again in a moment."),
+    "NOT_FOUND": _l("What this page asked for does not exist (any more)."),
+    "PAYLOAD_TOO_LARGE": _l("What was sent is larger than the system takes at once."),
+    "DATABASE_BUSY": _l("The system is busy with other work; nothing was done. Try again in a moment."),
+    "DATABASE_UNAVAILABLE": _l("The database is not answering; nothing was done. Try again shortly."),
+    "QUEUE_UNAVAILABLE": _l("The system's job queue is not answering; try again shortly."),
+    "STOCK_BUSY": _l("Many people are taking from the same stock right now; nothing was taken. Send it again."),
+    "IDEMPOTENCY_KEY_REQUIRED": _l("This form has no submission number; reload the page."),
+    "IDEMPOTENCY_KEY_INVALID": _l("This form's submission number is not valid; reload the page."),
+    "PRACTITIONER_NOT_FOUND": _l("This doctor is not in the practitioners' list, or no longer active."),
+    "TEST_RUN_NOT_FOUND": _l("There is no lab test run with this number."),
+    "DISPENSE_LINE_NOT_FOUND": _l("There is no dispensed line with this number."),
     # the cashier desk
     "PATIENT_ALREADY_REGISTERED": _l("A patient with this CCCD is already registered."),
     "CARD_BELONGS_TO_ANOTHER_PATIENT": _l("This card's social-insurance number belongs to another patient."),
@@ -115,7 +129,7 @@ def explain(refusal) -> str:
     message = MESSAGES.get(refusal.code)
     if message is None:
         return gettext("The system refused: %(detail)s", detail=refusal.problem.get("detail", refusal.code))
-    if refusal.code == "VALIDATION_FAILED" and refusal.problem.get("errors"):
-        return gettext("%(message)s (%(fields)s)", message=message,
-                       fields=", ".join(sorted(map(str, refusal.problem["errors"]))))
+    named = fields.labels(refusal.problem.get("errors")) if refusal.code == "VALIDATION_FAILED" else []
+    if named:  # the fields as the form names them, in the user's language (not the API's field names)
+        return gettext("%(message)s Check: %(fields)s.", message=message, fields=", ".join(named))
     return str(message)

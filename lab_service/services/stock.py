@@ -254,6 +254,16 @@ def reject_past_expiry(expires_on: date) -> None:
                        code="LOT_EXPIRED", status=422)
 
 
+def reason_said(entry: LedgerEntry) -> dict:
+    """The reason of a row the lab wrote itself (a receipt's "received from <supplier>", in English on the row) as a
+    code and its values, for a screen to say in its user's language; a person's own reason has no code."""
+    if entry.kind != "receipt":
+        return {"reason_code": None, "reason_params": None}
+    supplier = entry.lot.supplier
+    return {"reason_code": "received_from" if supplier else "received",
+            "reason_params": {"supplier": supplier} if supplier else {}}
+
+
 def stock_card(code: str, query: dict) -> dict:
     """Return one page of the reagent's ledger (the latest `limit` rows, or those before the cursor: older rows are
     reached page by page) in order, with the running balance after each row; `balance` is the balance after the
@@ -272,5 +282,5 @@ def stock_card(code: str, query: dict) -> dict:
         rows.append({"id": entry.id, "lot_id": entry.lot_id, "lot_number": entry.lot.lot_number, "kind": entry.kind,
                      "basis": entry.basis, "quantity": entry.quantity, "balance": balance,
                      "cost_amount": entry.cost_amount, "test_run_id": entry.test_run_id, "reason": entry.reason,
-                     "recorded_by": entry.recorded_by, "created_at": entry.created_at})
+                     **reason_said(entry), "recorded_by": entry.recorded_by, "created_at": entry.created_at})
     return {"reagent_code": reagent.code, "base_unit": reagent.base_unit, "balance": balance, "entries": rows}

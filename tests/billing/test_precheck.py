@@ -100,6 +100,9 @@ def test_a_line_paid_by_a_card_the_visit_no_longer_shows_is_found(client):
     found = [f for f in check(client)["findings"] if f["rule"] == "card_not_valid_on_service_date"]
     assert [(f["table"], f["severity"]) for f in found] == [("XML2", "critical"), ("XML3", "critical")]
     assert "2026-10-14" in found[0]["message"]
+    assert (found[0]["message_code"], found[0]["message_params"]) == ("card_not_valid_on_day", {  # said by a screen
+        "card_number": "DN4010123450000", "starts_on": "2026-10-21", "ends_on": "2027-10-20",
+        "service_on": "2026-10-14"})
 
 
 def test_a_card_valid_on_the_service_date_passes(client):
@@ -145,6 +148,8 @@ def test_a_price_above_the_insurance_list_is_found(client):
 
     found = the(check(client), "price_above_insurance_list")
     assert found["severity"] == "critical" and "21500" in found["message"]
+    assert (found["message_code"], found["message_params"]) == ("price_above_list", {
+        "price_amount": 25_000, "list_price_amount": 21_500, "code": "23.0075.1494"})
 
 
 def test_a_price_at_the_insurance_list_passes(client):

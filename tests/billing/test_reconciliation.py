@@ -97,6 +97,12 @@ def test_reconciling_october_lists_every_discrepancy_and_nothing_else(client, oc
     duplicate = report["discrepancies"][5]
     assert (duplicate["charge_key"], duplicate["detail"]) == (
         "lab:test-run:2002", "Same item and minute as charge lab:test-run:2001")
+    # the same, as a code and its values (a screen says it in its user's language)
+    assert (rejected["detail_code"], rejected["detail_params"]) == (
+        "insurer_reason", {"reason": "Chỉ định xét nghiệm không phù hợp chẩn đoán, xuất toán"})
+    assert (duplicate["detail_code"], duplicate["detail_params"]) == (
+        "same_item_and_minute", {"first_charge": "lab:test-run:2001"})
+    assert all(row["detail_code"] and isinstance(row["detail_params"], dict) for row in report["discrepancies"])
 
 
 def test_october_totals_add_up_charges_claims_the_insurer_and_patients(client, october):

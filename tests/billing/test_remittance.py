@@ -97,6 +97,10 @@ def test_bad_rows_are_reported_with_their_line_numbers_and_the_good_ones_kept(cl
     assert reasons[7] == "No claimed XML3 line 7 for MA_LK LK-2026-1001."
     assert reasons[8].startswith("paid_amount: ")
     assert reasons[10].startswith("paid_on: ")
+    codes = {row["line"]: (row["reason_code"], row["reason_params"]) for row in report["rejected"]}
+    assert codes[3] == ("no_claimed_line", {"table": "XML3", "line_no": 1, "ma_lk": "LK-2026-9999"})
+    assert codes[5] == ("invalid_columns", {"columns": ["approved_amount"]})
+    assert codes[10] == ("invalid_columns", {"columns": ["paid_on"]})
     assert client.get(f"/api/v1/billing/remittances/{report['id']}", headers=FINANCE).get_json()["rejected"] == \
         report["rejected"]
 
@@ -119,6 +123,8 @@ def test_a_changed_answer_under_the_same_payment_reference_is_refused(client, cl
     assert response.status_code == 422
     [row] = response.get_json()["rejected"]
     assert row["line"] == 2 and "payment reference 'BHXH-HN-2026-11-0042'" in row["reason"]
+    assert (row["reason_code"], row["reason_params"]) == ("payment_reference_conflict",
+                                                          {"payment_reference": "BHXH-HN-2026-11-0042"})
 
 
 def test_json_lines_are_imported_and_fractional_money_refused(client, claimed):
@@ -137,6 +143,7 @@ def test_json_lines_are_imported_and_fractional_money_refused(client, claimed):
     assert (report["format"], report["accepted_count"], report["rejected_count"]) == ("ndjson", 1, 3)
     assert {row["line"]: row["reason"] for row in report["rejected"]} == {
         2: "approved_amount: Must be a whole number of đồng.", 3: "Not a JSON object.", 4: "Not valid JSON."}
+    assert [row["reason_code"] for row in report["rejected"]] == ["invalid_columns", "not_json_object", "not_json"]
 
 
 def test_a_csv_without_the_required_columns_is_refused(client, claimed):

@@ -37,6 +37,19 @@ def test_receiving_a_lot_writes_a_receipt_on_the_stock_card(lab):
     card = ok(lab.get("/api/v1/lab/reagents/GLU-R1/ledger", headers=TECH))
     assert [(e["kind"], e["quantity"], e["balance"], e["lot_number"]) for e in card["entries"]] == [
         ("receipt", 20_000, 20_000, "GL2603A")]
+    [receipt] = card["entries"]  # the lab's own words: English on the row, a code and values for a screen
+    assert (receipt["reason"], receipt["reason_code"], receipt["reason_params"]) == (
+        "received from Công ty TNHH Thiết bị Y tế Việt Đức", "received_from",
+        {"supplier": "Công ty TNHH Thiết bị Y tế Việt Đức"})
+
+
+def test_a_count_keeps_the_persons_reason_without_a_code(lab):
+    lot = glucose_in_stock(lab, ("GL2603A", 1000, SOON))[0]
+    ok(lab.post(f"/api/v1/lab/reagent-lots/{lot['id']}/counts", json={"counted_quantity": 990, "reason": "Đếm lại"},
+                headers=HEAD), 201)
+    card = ok(lab.get("/api/v1/lab/reagents/GLU-R1/ledger", headers=TECH))
+    assert [(e["kind"], e["reason"], e["reason_code"]) for e in card["entries"]][-1] == (
+        "count_adjustment", "Đếm lại", None)
 
 
 def test_a_lot_number_is_received_once_per_reagent(lab):

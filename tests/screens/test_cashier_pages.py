@@ -67,13 +67,23 @@ def test_the_cashier_registers_a_patient_their_card_and_a_visit(desk):
     assert client.post(f"/cashier/patients/{patient_id}/cards", data=card).status_code == 303
     wrong_level = {**card, "card_number": "HC4010111222334", "benefit_level": "100"}
     refused = client.post(f"/cashier/patients/{patient_id}/cards", data=wrong_level)
-    assert refused.status_code == 422 and "card_number" in text_of(refused)
+    assert refused.status_code == 422 and "Hãy kiểm tra: Số thẻ BHYT." in text_of(refused)
     visit = {"kind": "outpatient", "department": "K01", "csrf_token": csrf}
     assert client.post(f"/cashier/patients/{patient_id}/visits", data=visit).status_code == 303
     page = text_of(client.get(f"/cashier/patients/{patient_id}"))
     assert "HC4010111222333" in page and "Vũ Thị Ngọc Lan" in page and "chưa có khoản nào" in page
     found = client.get("/cashier/patients?q=vu+thi+ngoc+lan", headers={"HX-Request": "true"})
     assert "HC4010111222333" in text_of(found)
+
+
+def test_a_patient_is_registered_without_a_phone_or_an_address(desk):
+    client, csrf = signed_in_cashier(desk)
+    form = {**NEW_PATIENT, "cccd": "001090123456", "birth_date": "1990-03-02", "sex": "male", "phone": "",
+            "address": " ", "csrf_token": csrf}
+    registered = client.post("/cashier/patients", data=form)
+    assert registered.status_code == 303, text_of(registered)  # was refused: "" is not a phone number
+    patient_id = re.search(r"/patients/(\d+)", registered.headers["Location"]).group(1)
+    assert client.get(f"/api/v1/patients/{patient_id}", headers=CASHIER).get_json()["phone"] == ""
 
 
 def test_the_bill_shows_the_insurer_co_pay_and_outside_split_per_line(desk):

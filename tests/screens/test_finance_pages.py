@@ -99,6 +99,9 @@ def test_critical_findings_block_the_download_until_an_audited_override(office):
     batch_id = built(client, csrf)
     page = client.get(f"/finance/batches/{batch_id}").get_data(as_text=True)
     assert 'data-exportable="no"' in page and 'data-rule="practitioner_missing"' in page
+    # what the rule found, in Vietnamese (billing sends it in English with a code and its values)
+    assert "Cả dòng và lượt khám đều không ghi bác sĩ chỉ định (MA_BAC_SI)." in page
+    assert "Neither the line nor the visit" not in page
     assert 'data-source="lab_test_run"' in page and "/finance/source?url=" in page
     assert "format=bhyt-4750" not in page
     refused = client.get(f"/finance/batches/{batch_id}/export?format=bhyt-4750")
@@ -123,6 +126,7 @@ def test_a_remittance_shows_each_bad_row_and_the_line_the_insurer_rejected(offic
     page = answer.get_data(as_text=True)
     assert answer.status_code == 200, page
     assert 'data-file-line="4"' in page  # the row naming a line never claimed
+    assert f"Không có dòng XML3 số 9 đã đề nghị thanh toán cho MA_LK {CLEAN}." in page and "No claimed" not in page
     assert REJECTION in page and "data-rejected-line=" in page
     claims = office.client().get(f"/api/v1/billing/claims?batch_id={batch_id}", headers=bearer("finance"))
     assert claims.get_json()[0]["status"] == "partially_rejected"
@@ -164,6 +168,8 @@ def test_a_reconciliation_run_shows_progress_then_every_discrepancy_and_a_chart(
     assert 'data-state="done"' in page  # jobs run inline in tests; polled until done otherwise
     assert '<svg xmlns="http://www.w3.org/2000/svg" role="img"' in page and "<rect" in page
     assert 'data-kind="rejected_by_insurer"' in page and 'data-kind="patient_share_unpaid"' in page
+    assert f"Lý do của BHXH: {REJECTION}" in page and "Hóa đơn HD000001: phần người bệnh phải trả" in page
+    assert "patient share" not in page
     csv = client.get(f"/finance/reconciliation-runs/{run_id}/csv")
     assert csv.mimetype == "text/csv" and b"rejected_by_insurer" in csv.data
     whole = client.get(f"/finance/reconciliation-runs/{run_id}")
@@ -187,11 +193,12 @@ def test_other_roles_may_not_open_the_finance_office(office):
 
 
 def test_a_running_reconciliation_shows_its_progress_and_asks_again_by_itself(office):
-    running = {"id": 7, "period": PERIOD, "state": "running", "progress": 40, "step": "insurer_assessment",
+    running = {"id": 7, "period": PERIOD, "state": "running", "progress": 40, "step": "insurer assessment",
                "result": None, "error": None}
     with office.gateway_app.test_request_context("/finance/reconciliation-runs/7", headers=HTMX):
         html, status = finance.run_page(running)
     assert status == 200 and '<progress max="100" value="40"' in html and "40 %" in html
+    assert "bước “kết quả giám định của BHXH”" in html
     assert 'hx-get="/finance/reconciliation-runs/7" hx-trigger="load delay:1s"' in html
     with office.gateway_app.test_request_context("/finance/reconciliation-runs/7", headers=HTMX):
         html, _status = finance.run_page({**running, "state": "failed", "error": "OperationalError: timeout"})

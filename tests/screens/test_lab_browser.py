@@ -68,6 +68,8 @@ def test_the_lab_head_receives_quarantines_and_releases_a_lot_then_downloads_the
     received = lot_row(office, "CP2612B")
     expect(received.locator("[data-lot-status]")).to_have_text("dùng được")
     expect(received).to_contain_text(expires.strftime("%d/%m/%Y"))
+    receipt = office.locator("table.card-rows tr[data-kind=receipt]").filter(has_text="CP2612B")
+    expect(receipt).to_contain_text("nhập từ Công ty CP Dược phẩm và Thiết bị Y tế Hà Nội")  # not "received from"
 
     press_on(office, received.get_by_role("button", name="Cách ly"))
     expect(office.locator("#stock [data-notice]")).to_contain_text("Đã cách ly lô CP2612B")

@@ -22,6 +22,7 @@ from billing_service.claims.precheck import (
     PriceList,
     check_visit,
     finding,
+    said,
 )
 from billing_service.claims.services.batches import get_claim_batch
 from billing_service.claims.sources import source_of
@@ -75,8 +76,8 @@ def batch_findings(batch: ClaimBatch) -> tuple[list[dict], int]:
     """Run the rule set over every line of the batch; return (findings, lines checked)."""
     prices, findings, checked, last_stt = _price_list(), [], 0, 0
     if not prices.loaded:
-        findings.append(finding(PRICE_LIST_MISSING, "No BHYT price list is loaded: prices and scope were not "
-                                                    "checked (POST /api/v1/billing/insurance-prices)"))
+        findings.append(finding(PRICE_LIST_MISSING, said("no_price_list", "No BHYT price list is loaded: prices and "
+                                                     "scope were not checked (POST /api/v1/billing/insurance-prices)")))
     while True:
         page = list(Claim.select(Claim, EncounterSnapshot)
                     .join(EncounterSnapshot, on=(EncounterSnapshot.encounter_id == Claim.encounter_id), attr="snapshot")

@@ -26,6 +26,7 @@ from peewee import JOIN, fn
 
 from billing_service import store
 from billing_service.claims.models import Claim, ClaimBatch, ClaimLine
+from billing_service.claims.precheck import Said, said
 from billing_service.claims.services.periods import period_bounds
 from billing_service.claims.sources import source_of
 from billing_service.models import BankTransfer, EncounterSnapshot, Invoice, InvoiceLine
@@ -45,13 +46,14 @@ class Month:
         return cls(period, *period_bounds(period))
 
 
-def discrepancy(kind: str, expected: int, actual: int, detail: str, **where) -> dict:
-    """Return one discrepancy row; `where` names the visit, bill, line or claim line it is about."""
+def discrepancy(kind: str, expected: int, actual: int, detail: Said, **where) -> dict:
+    """Return one discrepancy row; `where` names the visit, bill, line or claim line it is about. Its `detail` is
+    English; `detail_code` and `detail_params` say the same for a screen to say in its user's language."""
     row = {"kind": kind, "encounter_id": None, "invoice_id": None, "invoice_line_id": None, "charge_key": None,
            "claim_line_id": None, "table": None, "line_no": None, "code": None}
     row.update(where)
     row.update(expected_amount=int(expected), actual_amount=int(actual), amount=abs(int(expected) - int(actual)),
-               detail=detail)
+               detail=detail.text, detail_code=detail.code, detail_params=detail.params)
     return row
 
 
@@ -81,7 +83,8 @@ def charged_not_claimed(month: Month) -> Iterator[dict]:
              .order_by(Invoice.encounter_id, InvoiceLine.id).tuples())
     for encounter_id, invoice_id, line_id, charge_key, code, hospital, insurer in query.iterator():
         yield discrepancy("charged_not_claimed", hospital, 0,
-                          f"Charged {hospital} đ (BHYT share {insurer} đ) on a closed insured visit, in no claim",
+                          said("charged_not_claimed", f"Charged {hospital} đ (BHYT share {insurer} đ) on a closed "
+                               "insured visit, in no claim", hospital_amount=hospital, insurer_amount=insurer),
                           encounter_id=encounter_id, invoice_id=invoice_id, invoice_line_id=line_id,
                           charge_key=charge_key, code=code)
 
@@ -104,13 +107,17 @@ def claims_against_charges(month: Month) -> Iterator[dict]:
                  "code": code}
         if quantity == 0:
             yield discrepancy("claimed_not_charged", 0, claimed,
-                              f"Claimed {claimed} đ but the charge was reversed after the claim", **where)
+                              said("charge_reversed_after_claim", f"Claimed {claimed} đ but the charge was reversed "
+                                   "after the claim", claimed_amount=claimed), **where)
         elif charged != claimed:
             yield discrepancy("amount_mismatch", charged, claimed,
-                              f"Charged {charged} đ now, claimed {claimed} đ", **where)
+                              said("charge_changed_after_claim", f"Charged {charged} đ now, claimed {claimed} đ",
+                                   charged_amount=charged, claimed_amount=claimed), **where)
         else:
             yield discrepancy("amount_mismatch", charged_bhyt, claimed_bhyt,
-                              f"BHYT share is {charged_bhyt} đ now, claimed {claimed_bhyt} đ", **where)
+                              said("insurer_share_changed", f"BHYT share is {charged_bhyt} đ now, claimed "
+                                   f"{claimed_bhyt} đ", charged_insurer_amount=charged_bhyt,
+                                   claimed_insurer_amount=claimed_bhyt), **where)
 
 
 def insurer_assessment(month: Month) -> Iterator[dict]:
@@ -129,14 +136,18 @@ def insurer_assessment(month: Month) -> Iterator[dict]:
         where = {"encounter_id": encounter_id, "invoice_id": invoice_id, "invoice_line_id": line_id,
                  "claim_line_id": claim_line_id, "table": table, "line_no": line_no, "code": code}
         if approved < claimed:
-            yield discrepancy("rejected_by_insurer", claimed, approved, reason or "No reason given", **where,
+            insurer_said = (said("insurer_reason", reason, reason=reason) if reason  # the insurer's own words
+                            else said("no_reason_given", "No reason given"))
+            yield discrepancy("rejected_by_insurer", claimed, approved, insurer_said, **where,
                               charge_key=charge_key, source=source_of(charge_key, json.loads(details_json or "{}")))
         elif approved > claimed:
             yield discrepancy("amount_mismatch", claimed, approved,
-                              f"The insurer approved {approved} đ, more than the {claimed} đ claimed", **where)
+                              said("approved_above_claim", f"The insurer approved {approved} đ, more than the "
+                                   f"{claimed} đ claimed", approved_amount=approved, claimed_amount=claimed), **where)
         if paid < approved:
-            yield discrepancy("paid_less_than_approved", approved, paid, f"Approved {approved} đ, paid {paid} đ",
-                              **where)
+            yield discrepancy("paid_less_than_approved", approved, paid,
+                              said("paid_less_than_approved", f"Approved {approved} đ, paid {paid} đ",
+                                   approved_amount=approved, paid_amount=paid), **where)
 
 
 def duplicate_charges(month: Month) -> Iterator[dict]:
@@ -153,7 +164,9 @@ def duplicate_charges(month: Month) -> Iterator[dict]:
                                 copies.c.code, copies.c.amount, copies.c.first_key)
              .from_(copies).where(copies.c.copy_no > 1).order_by(copies.c.encounter_id, copies.c.line_id).tuples())
     for encounter_id, invoice_id, line_id, charge_key, code, amount, first_key in query.iterator():
-        yield discrepancy("duplicate_charge", 0, amount, f"Same item and minute as charge {first_key}",
+        yield discrepancy("duplicate_charge", 0, amount,
+                          said("same_item_and_minute", f"Same item and minute as charge {first_key}",
+                               first_charge=first_key),
                           encounter_id=encounter_id, invoice_id=invoice_id, invoice_line_id=line_id,
                           charge_key=charge_key, code=code)
 
@@ -168,7 +181,9 @@ def patient_balances(month: Month) -> Iterator[dict]:
     for encounter_id, invoice_id, reference, share_amount, paid_amount in query.iterator():
         kind = "patient_share_unpaid" if paid_amount < share_amount else "overpaid"
         yield discrepancy(kind, share_amount, paid_amount,
-                          f"Bill {reference}: patient share {share_amount} đ, paid {paid_amount} đ",
+                          said("patient_share_and_paid", f"Bill {reference}: patient share {share_amount} đ, paid "
+                               f"{paid_amount} đ", reference=reference, share_amount=share_amount,
+                               paid_amount=paid_amount),
                           encounter_id=encounter_id, invoice_id=invoice_id)
 
 
@@ -178,7 +193,9 @@ def payments_without_bill(month: Month) -> Iterator[dict]:
              .where((BankTransfer.state == "unmatched") & (BankTransfer.occurred_at >= month.start)
                     & (BankTransfer.occurred_at < month.end)).order_by(BankTransfer.id).tuples())
     for transaction_id, amount, memo in query.iterator():
-        yield discrepancy("payment_without_bill", 0, amount, f"Transfer {transaction_id} ({memo!r}) matches no bill")
+        yield discrepancy("payment_without_bill", 0, amount,
+                          said("transfer_matches_no_bill", f"Transfer {transaction_id} ({memo!r}) matches no bill",
+                               transaction_id=transaction_id, memo=memo))
 
 
 STEPS = (("charges not claimed", charged_not_claimed), ("claims against charges", claims_against_charges),

@@ -19,6 +19,7 @@ from marshmallow import EXCLUDE, ValidationError
 
 from billing_service import store
 from billing_service.claims.models import ClaimLine, RemittanceImport, RemittanceLine
+from billing_service.claims.precheck import Said, said
 from billing_service.claims.schemas import RemittanceRowSchema
 from billing_service.models import db
 from common.errors import ApiError, Conflict, NotFound, ValidationFailed
@@ -79,26 +80,34 @@ def _ndjson_rows(text: str):
         try:
             record = json.loads(line, parse_float=Decimal)  # never a binary float near money
         except (ValueError, RecursionError):  # RecursionError: nested too deep to be a row
-            yield number, "Not valid JSON."
+            yield number, said("not_json", "Not valid JSON.")
             continue
-        yield number, record if isinstance(record, dict) else "Not a JSON object."
+        yield number, record if isinstance(record, dict) else said("not_json_object", "Not a JSON object.")
 
 
-def _reason(messages: dict) -> str:
-    return "; ".join(f"{name}: {' '.join(map(str, texts)) if isinstance(texts, list) else texts}"
+def _reason(messages: dict) -> Said:
+    """Why a row's values were refused: in English, and as the columns it names."""
+    text = "; ".join(f"{name}: {' '.join(map(str, texts)) if isinstance(texts, list) else texts}"
                      for name, texts in sorted(messages.items()))
+    return said("invalid_columns", text, columns=sorted(messages))
+
+
+def _rejected(line: int, reason: Said) -> dict:
+    """A row of the file that is not used: its line, why in English (`reason`), and the same as `reason_code` and
+    `reason_params`, for a screen to say in its user's language."""
+    return {"line": line, "reason": reason.text, "reason_code": reason.code, "reason_params": reason.params}
 
 
 def _valid_rows(rows, check: RowCheck) -> list[tuple[int, dict]]:
     schema, valid = RemittanceRowSchema(), []
     for line, record in rows:
-        if isinstance(record, str):
-            check.rejected.append({"line": line, "reason": record})
+        if isinstance(record, Said):
+            check.rejected.append(_rejected(line, record))
             continue
         try:
             row = schema.load(record, unknown=EXCLUDE)
         except ValidationError as exc:
-            check.rejected.append({"line": line, "reason": _reason(exc.messages)})
+            check.rejected.append(_rejected(line, _reason(exc.messages)))
             continue
         row.update({name: row[name].strip() for name in ("ma_lk", "rejection_reason", "payment_reference")})
         valid.append((line, row))
@@ -140,16 +149,18 @@ def check_rows(rows) -> RowCheck:
     for line, row in valid:
         claim_line_id = claim_lines.get((row["ma_lk"], row["table"], row["line_no"]))
         if claim_line_id is None:
-            check.rejected.append({"line": line, "reason": f"No claimed {row['table']} line {row['line_no']} "
-                                                           f"for MA_LK {row['ma_lk']}."})
+            check.rejected.append(_rejected(line, said(
+                "no_claimed_line", f"No claimed {row['table']} line {row['line_no']} for MA_LK {row['ma_lk']}.",
+                table=row["table"], line_no=row["line_no"], ma_lk=row["ma_lk"])))
             continue
         key, fingerprint = (claim_line_id, row["payment_reference"]), _fingerprint(row)
         if seen.get(key) == fingerprint:
             check.duplicates += 1
         elif key in seen:
-            check.rejected.append({"line": line, "reason": "This line already has a row with payment reference "
-                                   f"'{row['payment_reference']}' and other amounts; send a correction with its "
-                                   "own payment reference."})
+            check.rejected.append(_rejected(line, said(
+                "payment_reference_conflict", "This line already has a row with payment reference "
+                f"'{row['payment_reference']}' and other amounts; send a correction with its own payment reference.",
+                payment_reference=row["payment_reference"])))
         else:
             seen[key] = fingerprint
             check.accepted.append({**row, "claim_line": claim_line_id, "source_line": line})

@@ -131,6 +131,15 @@ class ReceiveLotSchema(Schema):
             raise ValidationError(f"A receipt may be worth at most {MAX_AMOUNT:,} đồng at cost", "quantity")
 
 
+def reason_said(entry) -> tuple[str | None, dict | None]:
+    """The reason of an entry the pharmacy wrote itself (a receipt's "Received from <supplier>", in English on the
+    chained entry) as a code and its values, for a screen to say in its user's language; a person's has none."""
+    supplier = getattr(entry, "supplier", None)
+    if entry.kind != "receipt" or not supplier:
+        return None, None
+    return "received_from", {"supplier": supplier}
+
+
 class StockEntrySchema(Schema):
     id = fields.Integer()
     lot_id = fields.Integer(attribute="lot_id")
@@ -142,7 +151,11 @@ class StockEntrySchema(Schema):
         "description": "the bucket's balance before this entry: for a count, what the book said"})
     balance_after = fields.Integer()
     drug_balance_after = fields.Integer()
-    reason = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True, metadata={"description": "a person's words, or the pharmacy's in "
+                                                                     "English when reason_code is set"})
+    reason_code = fields.Function(lambda entry: reason_said(entry)[0], metadata={
+        "description": "set when the pharmacy wrote the reason: received_from (reason_params.supplier)"})
+    reason_params = fields.Function(lambda entry: reason_said(entry)[1])
     reference = fields.String(allow_none=True)
     actor = fields.String()
     created_at = fields.AwareDateTime()

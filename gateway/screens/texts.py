@@ -66,7 +66,8 @@ REMITTANCE_ROWS = {  # billing_service/claims/services/remittances.py: the rejec
     "payment_reference_conflict": _l("This line already has a row with payment reference “%(payment_reference)s” "
                                      "and other amounts; send a correction with its own payment reference."),
 }
-LEDGER_REASONS = {  # lab_service/services/stock.py: a stock card row's reason_code (a person's reason has none)
+LEDGER_REASONS = {  # lab_service/services/stock.py and pharmacy_service/schemas.py: a stock card row's reason_code
+    # (a person's reason has none)
     "received_from": _l("received from %(supplier)s"),
     "received": _l("received"),
 }

@@ -71,7 +71,7 @@ def stock_card(drug_code: str, query: dict) -> list[StockEntry]:
     """Return one page of the drug's stock card, newest first (older entries: the next page), each entry with the
     drug's running balance after it."""
     drug = get_drug(drug_code)
-    entries = page(StockEntry.select(StockEntry, DrugLot.lot_number).join(DrugLot)
+    entries = page(StockEntry.select(StockEntry, DrugLot.lot_number, DrugLot.supplier).join(DrugLot)
                    .where(StockEntry.drug == drug.id).objects(), StockEntry.id, query)
     if entries:  # the balance after the newest entry of the page: every entry up to it
         balance = int(StockEntry.select(fn.COALESCE(fn.SUM(StockEntry.quantity_change), 0))

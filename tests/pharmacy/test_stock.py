@@ -77,3 +77,14 @@ def test_an_unknown_lot_or_drug_is_a_404(pharmacy):
         "LOT_NOT_FOUND"
     assert pharmacy.get("/api/v1/pharmacy/drugs/40.999/ledger", headers=PHARMACIST).get_json()["code"] == \
         "DRUG_NOT_FOUND"
+
+
+def test_a_receipt_on_the_stock_card_says_its_supplier_as_a_code_for_the_screens(pharmacy, paracetamol_lot):
+    card = pharmacy.get("/api/v1/pharmacy/drugs/" + paracetamol_lot["drug_code"] + "/ledger",
+                        headers=PHARMACIST).get_json()
+    receipt = next(entry for entry in card if entry["kind"] == "receipt")
+    assert receipt["reason"].startswith("Received from ")  # as chained, for API clients
+    assert receipt["reason_code"] == "received_from"
+    assert receipt["reason_params"] == {"supplier": receipt["reason"].removeprefix("Received from ")}
+    count = post(pharmacy, f"/lots/{paracetamol_lot['id']}/counts", {"counted_quantity": 999, "reason": "Kiểm kê"})
+    assert count.get_json()["reason_code"] is None  # a person's reason has no code

@@ -227,6 +227,7 @@ def test_a_lot_opens_as_a_whole_page_and_a_plain_post_comes_back_to_it(hospital)
     page = client.get(f"/pharmacy/stock/lots/{lot['id']}")
     shown = text_of(page)
     assert page.status_code == 200 and "Tồn kho và thu hồi" in shown and "Thẻ kho lô AMX2705D" in shown
+    assert "nhập từ Công ty CP Dược phẩm Domesco" in shown and "Received from" not in shown  # the receipt's row
     assert 'data-drug="40.158.2"' in page.get_data(as_text=True)
     plain = client.post(f"/pharmacy/stock/lots/{lot['id']}/counts", data={
         "counted_quantity": "199", "reason": "Kiểm kê", "submission_id": str(uuid.uuid4()), "csrf_token": csrf})

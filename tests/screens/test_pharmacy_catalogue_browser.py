@@ -144,6 +144,7 @@ def test_the_pharmacist_adds_a_drug_receives_it_counts_and_adjusts_its_lot_by_ke
     expect(recorded).to_be_focused()
     expect(counter.locator("#lot-panel [data-lot-card] tr[data-discrepancy]")).to_have_count(1)
     expect(counter.locator("#drug-panel tr[data-lot='AMX2705D']")).to_contain_text("196 viên")
+    expect(counter.locator("#stock-rows tr[data-drug='40.158.2']")).to_contain_text("196 viên")  # every drug's too
     counter.screenshot(path=artifacts / "pharmacy-lot-counted.png", full_page=True)
 
     counter.get_by_label("Lý do *", exact=True).nth(1).select_option("damaged")
@@ -155,6 +156,7 @@ def test_the_pharmacist_adds_a_drug_receives_it_counts_and_adjusts_its_lot_by_ke
     expect(adjusted.locator("[data-shelf]")).to_have_text("Trên kệ: 196 → 194 viên.")
     expect(counter.locator("#lot-panel .lot > p").first).to_contain_text("194 viên trên kệ")
     expect(counter.locator("#drug-panel tr[data-lot='AMX2705D']")).to_contain_text("194 viên")
+    expect(counter.locator("#stock-rows tr[data-drug='40.158.2']")).to_contain_text("194 viên")
     assert counter.evaluate(UNLABELLED) == []
     counter.screenshot(path=artifacts / "pharmacy-lot-adjusted.png", full_page=True)
 

@@ -132,6 +132,12 @@ def stock():
     return render("pharmacy/stock.html", status, rows=api().get(f"{API}/stock"), panel=panel, **context)
 
 
+@blp.route("/stock/rows")
+def stock_rows():
+    """Every drug's stock again (after a lot's count, adjustment or recall changed it)."""
+    return render("pharmacy/_stock_rows.html", rows=api().get(f"{API}/stock"))
+
+
 @blp.route("/stock/drug")
 def drug_lots():
     """Show a drug's lots, each with its condition, with the ways to its count, recipients and recall (`quiet=1`:

@@ -188,6 +188,7 @@ class PaymentRequest(BaseModel):
     client_secret = peewee.CharField(max_length=200, null=True)
     provider_status = peewee.CharField(max_length=40, null=True)
     failure_message = peewee.CharField(max_length=500, null=True)
+    failure_code = peewee.CharField(max_length=60, null=True)  # the provider's decline_code, else its error code
     paid_amount = peewee.BigIntegerField(default=0)
     created_by = peewee.CharField(max_length=100)
     created_at = UtcDateTimeField(default=utcnow)

@@ -160,7 +160,9 @@ class PaymentRequestSchema(Schema):
     payment_intent_id = fields.String(attribute="provider_reference", allow_none=True)
     client_secret = fields.String(allow_none=True)
     provider_status = fields.String(allow_none=True)
-    failure_message = fields.String(allow_none=True)
+    failure_message = fields.String(allow_none=True, metadata={"description": "the card provider's words"})
+    failure_code = fields.String(allow_none=True, metadata={
+        "description": "the provider's decline code (e.g. insufficient_funds), else its error code (card_declined)"})
     created_by = fields.String()
     created_at = fields.AwareDateTime()
 

@@ -103,6 +103,7 @@ def receive_stripe_event(raw_body: bytes, signature_header: str) -> dict:
             error = intent.get("last_payment_error") or {}
             PaymentRequest.update(state="failed", provider_status=str(intent.get("status", ""))[:40],
                                   failure_message=str(error.get("message") or error.get("code") or "declined")[:500],
+                                  failure_code=str(error.get("decline_code") or error.get("code") or "")[:60] or None,
                                   updated_at=utcnow()).where(
                 (PaymentRequest.id == request.id) & (PaymentRequest.state.in_(("pending", "failed")))).execute()
             return _outcome(event, "payment_failed")

@@ -6,7 +6,8 @@ forms); /cashier/bills/<id> -> cashier/bill.html, its state polled at /cashier/b
 cashier/_status.html; /cashier/bills/<id>/qr (POST) -> cashier/_qr.html, /cash and /card (POST) -> _cash.html,
 _card.html; /cashier/payment-requests/<id>/display -> cashier/display.html, the customer-facing page for a second
 screen (its state polled at .../display/status -> cashier/_display_status.html); /cashier/payment-requests/<id>/
-qr.png: the QR image through the session; /cashier/bills/<id>/receipt -> cashier/receipt.html (printable).
+qr.png: the QR image through the session; /cashier/payment-requests/<id>/card -> cashier/_card.html (a card
+request's state, polled while it waits); /cashier/bills/<id>/receipt -> cashier/receipt.html (printable).
 
 The search box takes what the patient hands over: a CCCD (12 digits), a BHYT card (2 letters, 13 digits) or its
 social-insurance number, a phone number, or a name typed without accents. Money forms carry the browser's UUID as
@@ -227,6 +228,16 @@ def take_card(invoice_id):
     answer = api().post(f"/api/v1/billing/invoices/{invoice_id}/payment-requests", {"method": "card"},
                         idempotency_key=submission_id())
     return render("cashier/_card.html", card=answer.body, demo=demo_mode())
+
+
+@blp.route("/payment-requests/<int:request_id>/card")
+@passive
+def card_status(request_id):
+    """A card request as it stands (the bill page polls it while it waits, so a declined card is said at once, with
+    the reason in the cashier's language; 286 stops the polling once the provider has answered)."""
+    card = api().get(f"/api/v1/billing/payment-requests/{request_id}")
+    html, _status = render("cashier/_card.html", card=card, demo=demo_mode())
+    return html, 200 if card["state"] == "pending" else 286
 
 
 @blp.route("/payment-requests/<int:request_id>/qr.png")

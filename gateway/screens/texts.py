@@ -71,6 +71,20 @@ LEDGER_REASONS = {  # lab_service/services/stock.py and pharmacy_service/schemas
     "received_from": _l("received from %(supplier)s"),
     "received": _l("received"),
 }
+CARD_DECLINES = {  # billing_service/services/webhooks.py: a failed card request's failure_code (the provider's)
+    "card_declined": _l("the card's bank declined it"),
+    "generic_decline": _l("the card's bank declined it"),
+    "do_not_honor": _l("the card's bank declined it"),
+    "insufficient_funds": _l("not enough money on the card"),
+    "expired_card": _l("the card has expired"),
+    "incorrect_cvc": _l("the security code (CVC) is wrong"),
+    "incorrect_number": _l("the card number is wrong"),
+    "lost_card": _l("the card was reported lost"),
+    "stolen_card": _l("the card was reported stolen"),
+    "card_velocity_exceeded": _l("the card's limit is reached"),
+    "processing_error": _l("the card provider could not process it; try again"),
+    "payment_intent_authentication_failure": _l("the patient did not confirm the payment (3-D Secure)"),
+}
 RUN_STEPS = {  # billing_service/claims/services/report.py and runs.py: a reconciliation run's step, as it is
     "starting": _l("starting"),
     "charges not claimed": _l("charges not claimed"),
@@ -131,12 +145,16 @@ def ledger_reason(row: dict) -> str:
     return say(LEDGER_REASONS, row.get("reason_code"), row.get("reason_params"), row.get("reason"))
 
 
+def card_decline(card: dict) -> str:
+    return say(CARD_DECLINES, card.get("failure_code"), {}, card.get("failure_message"))
+
+
 def run_step(step: str | None) -> str:
     return str(RUN_STEPS.get(step or "", step or ""))
 
 
 FILTERS = {"finding_text": finding_text, "discrepancy_text": discrepancy_text, "row_reason": row_reason,
-           "ledger_reason": ledger_reason, "run_step": run_step}
+           "ledger_reason": ledger_reason, "card_decline": card_decline, "run_step": run_step}
 
 
 def install(app: Flask) -> None:

@@ -88,7 +88,21 @@ def test_a_payment_failed_event_is_recorded_on_the_request(client, intent_id):
     assert response.get_json()["status"] == "payment_failed"
     request = client.get("/api/v1/billing/payment-requests/1", headers=bearer("cashier")).get_json()
     assert (request["state"], request["failure_message"]) == ("failed", "Your card was declined.")
+    assert request["failure_code"] == "card_declined"
     assert invoice_of(client)["state"] == "open"
+
+
+def test_a_decline_code_is_kept_over_the_error_code(client, intent_id):
+    raw = json.dumps({"id": "evt_funds", "type": "payment_intent.payment_failed", "data": {"object": {
+        "id": intent_id, "status": "requires_payment_method", "last_payment_error": {
+            "code": "card_declined", "decline_code": "insufficient_funds",
+            "message": "Your card has insufficient funds."}}}}).encode()
+
+    send(client, raw, stripe_signature(raw, int(time.time())))
+
+    request = client.get("/api/v1/billing/payment-requests/1", headers=bearer("cashier")).get_json()
+    assert (request["failure_code"], request["failure_message"]) == ("insufficient_funds",
+                                                                      "Your card has insufficient funds.")
 
 
 def test_an_event_for_an_intent_we_never_issued_is_acknowledged_and_ignored(client, intent_id):

@@ -161,6 +161,29 @@ def test_a_card_payment_goes_through_the_stripe_compatible_api_and_its_webhook(d
     assert "thẻ" in text_of(client.get(f"/cashier/bills/{desk.bill['id']}"))
 
 
+def test_a_declined_card_is_said_at_once_in_the_cashiers_language(desk):
+    client, csrf = signed_in_cashier(desk)
+    asked = client.post(f"/cashier/bills/{desk.bill['id']}/card", data={"submission_id": str(uuid.uuid4())},
+                        headers=htmx(csrf))
+    page = asked.get_data(as_text=True)
+    request_id = re.search(r'data-card-request="(\d+)"', page).group(1)
+    assert f'hx-get="/cashier/payment-requests/{request_id}/card"' in page  # it polls while the terminal works
+    waiting = client.get(f"/cashier/payment-requests/{request_id}/card", headers=htmx(csrf))
+    assert waiting.status_code == 200 and 'data-state="pending"' in waiting.get_data(as_text=True)
+    intent = re.search(r"\((pi_[A-Za-z0-9_]+)\)", text_of(asked)).group(1)
+    terminal = {"Authorization": "Bearer sk_test_terminal"}
+    requests.post(f"{desk.localstripe}/v1/payment_intents/{intent}", headers=terminal, timeout=5,
+                  data={"payment_method": "pm_card_chargeCustomerFail"}).raise_for_status()
+    declined = requests.post(f"{desk.localstripe}/v1/payment_intents/{intent}/confirm", headers=terminal, timeout=5)
+    assert declined.status_code == 402
+    wait_until(lambda: client.get(f"/cashier/payment-requests/{request_id}/card").status_code == 286,
+               message="the payment_failed webhook")
+    answered = client.get(f"/cashier/payment-requests/{request_id}/card", headers=htmx(csrf))
+    assert "Thẻ bị từ chối: ngân hàng phát hành thẻ từ chối" in text_of(answered)
+    assert "hx-get" not in answered.get_data(as_text=True) and "declined" not in text_of(answered)
+    assert bill_now(desk, desk.bill["id"])["state"] == "open"
+
+
 def test_only_the_cashier_opens_the_desk(desk):
     client = desk.client()
     sign_in(client, "labtech")

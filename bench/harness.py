@@ -27,10 +27,49 @@ SERVICES = ("gateway", "lab_service", "pharmacy_service", "billing_service")
 PYTHON = sys.executable
 
 
+# free_port hands out ports from a block that this process holds alone, claimed with an flock in the temp folder:
+# runs at once (both engines, pytest-xdist workers, a benchmark) never get the same port. Bind-to-0 could give two
+# processes the same one (a port one of them checked and let go is the next one the kernel hands out). The blocks lie
+# below Linux's ephemeral range (32768-60999), where bind-to-0 and outgoing connections take their ports.
+PORT_BLOCKS = range(10_000, 32_000, 1_000)
+PORT_BLOCK_SIZE = 1_000
+_ports = {"block": None, "next": 0, "lock_file": None}
+_ports_lock = threading.Lock()
+
+
+def _claim_port_block() -> int:
+    import fcntl
+    import tempfile
+
+    folder = Path(tempfile.gettempdir()) / "hospital-ports"
+    folder.mkdir(exist_ok=True)
+    for start in PORT_BLOCKS:
+        lock_file = open(folder / f"block-{start}.lock", "a")  # held open: the claim lasts as long as the process
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock_file.close()
+            continue
+        _ports.update(block=start, next=0, lock_file=lock_file, pid=os.getpid())
+        return start
+    raise RuntimeError(f"every port block in {folder} is held by another process")
+
+
 def free_port() -> int:
-    with closing(socket.socket()) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port of 127.0.0.1 that nothing listens on and that no other process using free_port is handed."""
+    with _ports_lock:
+        if _ports["block"] is None or _ports.get("pid") != os.getpid():  # a forked child claims its own block
+            _claim_port_block()
+        for _ in range(PORT_BLOCK_SIZE):
+            port = _ports["block"] + _ports["next"]
+            _ports["next"] = (_ports["next"] + 1) % PORT_BLOCK_SIZE
+            with closing(socket.socket()) as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    continue  # in use, or still closing: the next one
+                return port
+        raise RuntimeError(f"no free port in {_ports['block']}-{_ports['block'] + PORT_BLOCK_SIZE - 1}")
 
 
 def percentile(sorted_values: list, fraction: float):

@@ -37,10 +37,10 @@ browser:
 			|| echo "chromium could not be installed: the browser tests will skip (fail with CI=true)"; \
 	else echo "Browser tests skip: /usr/bin/chromium is missing and only root with apt-get can install it here"; fi
 
-# Each engine's suite runs on PYTEST_WORKERS pytest-xdist workers (0: in pytest's own process); the tests of a module
-# that share a module-scoped stack of real processes stay on one worker (tests/conftest.py).
+# Each engine's suite runs on PYTEST_WORKERS pytest-xdist workers (0: in pytest's own process). worksteal hands each
+# worker a run of consecutive tests, so a module's shared stack of real processes mostly starts once.
 PYTEST_WORKERS ?= 2
-PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist worksteal
 
 test-sqlite: install
 	TEST_ENGINE=sqlite $(PY) -m pytest $(PYTEST_PARALLEL)

@@ -198,12 +198,3 @@ def scratch_dir():
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
 
-
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the groups
-def pytest_collection_modifyitems(items):
-    """With pytest-xdist (`make test`: `--dist loadgroup`), the tests of a module that share a module-scoped fixture
-    (a stack of real processes, most of them) run on one worker, so that it starts once."""
-    for item in items:
-        info = getattr(item, "_fixtureinfo", None)
-        if info and any(d.scope == "module" for defs in info.name2fixturedefs.values() for d in defs):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))

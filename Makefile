@@ -37,11 +37,16 @@ browser:
 			|| echo "chromium could not be installed: the browser tests will skip (fail with CI=true)"; \
 	else echo "Browser tests skip: /usr/bin/chromium is missing and only root with apt-get can install it here"; fi
 
+# Each engine's suite runs on PYTEST_WORKERS pytest-xdist workers (0: in pytest's own process). worksteal hands each
+# worker a run of consecutive tests, so a module's shared stack of real processes mostly starts once.
+PYTEST_WORKERS ?= 2
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist worksteal
+
 test-sqlite: install
-	TEST_ENGINE=sqlite $(PY) -m pytest
+	TEST_ENGINE=sqlite $(PY) -m pytest $(PYTEST_PARALLEL)
 
 test-postgres: install
-	TEST_ENGINE=postgres $(PY) -m pytest
+	TEST_ENGINE=postgres $(PY) -m pytest $(PYTEST_PARALLEL)
 
 # The screens' messages (gateway/translations; the compiled .mo files are committed, so a fresh clone needs no step):
 # extract from the code and templates, merge into each language, then translate the new entries of vi, and compile.

@@ -27,10 +27,49 @@ SERVICES = ("gateway", "lab_service", "pharmacy_service", "billing_service")
 PYTHON = sys.executable
 
 
+# free_port hands out ports from a block that this process holds alone, claimed with an flock in the temp folder:
+# runs at once (both engines, pytest-xdist workers, a benchmark) never get the same port. Bind-to-0 could give two
+# processes the same one (a port one of them checked and let go is the next one the kernel hands out). The blocks lie
+# below Linux's ephemeral range (32768-60999), where bind-to-0 and outgoing connections take their ports.
+PORT_BLOCKS = range(10_000, 32_000, 1_000)
+PORT_BLOCK_SIZE = 1_000
+_ports = {"block": None, "next": 0, "lock_file": None}
+_ports_lock = threading.Lock()
+
+
+def _claim_port_block() -> int:
+    import fcntl
+    import tempfile
+
+    folder = Path(tempfile.gettempdir()) / "hospital-ports"
+    folder.mkdir(exist_ok=True)
+    for start in PORT_BLOCKS:
+        lock_file = open(folder / f"block-{start}.lock", "a")  # held open: the claim lasts as long as the process
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock_file.close()
+            continue
+        _ports.update(block=start, next=0, lock_file=lock_file, pid=os.getpid())
+        return start
+    raise RuntimeError(f"every port block in {folder} is held by another process")
+
+
 def free_port() -> int:
-    with closing(socket.socket()) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port of 127.0.0.1 that nothing listens on and that no other process using free_port is handed."""
+    with _ports_lock:
+        if _ports["block"] is None or _ports.get("pid") != os.getpid():  # a forked child claims its own block
+            _claim_port_block()
+        for _ in range(PORT_BLOCK_SIZE):
+            port = _ports["block"] + _ports["next"]
+            _ports["next"] = (_ports["next"] + 1) % PORT_BLOCK_SIZE
+            with closing(socket.socket()) as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    continue  # in use, or still closing: the next one
+                return port
+        raise RuntimeError(f"no free port in {_ports['block']}-{_ports['block'] + PORT_BLOCK_SIZE - 1}")
 
 
 def percentile(sorted_values: list, fraction: float):
@@ -154,7 +193,7 @@ def _wait_healthy(urls, processes, timeout=60):
                 pass
             if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
                 raise RuntimeError(f"{url} did not become healthy")
-            time.sleep(0.2)
+            time.sleep(0.05)
 
 
 def _stop(processes):
@@ -197,9 +236,9 @@ class Stack:
     def _log(self, name: str):
         return open(self.log_dir / f"{name}.log", "ab") if self.log_dir else None
 
-    def start(self, service: str) -> None:
+    def start(self, service: str, wait: bool = True) -> None:
         """Start one service, or a sweeper or rq worker (a name starting with 'sweeper' or 'worker', so several
-        can run), and wait until a service answers."""
+        can run), and wait until a service answers (unless `wait` is false: see `wait_healthy`)."""
         if service.startswith("sweeper"):
             self.processes[service] = _manage_process(["sweep"], self.env, self._log(service))
         elif service.startswith("worker"):
@@ -207,7 +246,12 @@ class Stack:
         else:
             self.processes[service] = gunicorn(f"{service}:create_app()", self.ports[service], self.env,
                                                workers=self.workers, log=self._log(service))
-            _wait_healthy([self.urls[service]], [self.processes[service]])
+            if wait:
+                self.wait_healthy([service])
+
+    def wait_healthy(self, services) -> None:
+        """Wait until each of these services answers /healthz (fails when one of them exits)."""
+        _wait_healthy([self.urls[s] for s in services], [self.processes[s] for s in services])
 
     def logs(self) -> str:
         """Everything the processes wrote so far (with a log_dir)."""
@@ -254,11 +298,12 @@ def start_stack(env_overrides: dict | None = None, sweeper: bool = True, redis_u
     _create_databases(names)
     stack = Stack(env, ports, workers, log_dir)
     try:
-        for command in ("migrate", "seed") if seed else ("migrate",):
-            subprocess.run([PYTHON, "-m", "manage", command], cwd=ROOT, env=env, check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for service in SERVICES:
-            stack.start(service)
+        steps = "manage.migrate(); manage.seed()" if seed else "manage.migrate()"  # one interpreter for both
+        subprocess.run([PYTHON, "-c", f"import manage; {steps}"], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for service in SERVICES:  # all four start at once (each imports for about a second), then answer
+            stack.start(service, wait=False)
+        stack.wait_healthy(SERVICES)
         if sweeper:
             stack.start("sweeper")
         if redis_url:

@@ -2,7 +2,6 @@
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import threading
@@ -18,7 +17,7 @@ from flask.testing import FlaskClient
 from werkzeug.datastructures import Headers
 from werkzeug.serving import make_server
 
-from bench.harness import IDEMPOTENCY_KEY, keyed
+from bench.harness import IDEMPOTENCY_KEY, free_port, keyed  # noqa: F401 (free_port: the tests' own)
 from common.auth import issue_token
 from common.config import SERVICE_PORTS
 
@@ -110,12 +109,6 @@ def unique_name(prefix: str = "t") -> str:
 QUEUE_PREFIX = unique_name("test") + ":"  # this run's rq queues, apart from other runs on the same Redis
 
 
-def free_port() -> int:
-    with closing(socket.socket()) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def bearer(role: str, subject: str | None = None, ttl: int = 8 * 3600, secret: str = JWT_SECRET) -> dict:
     """Headers of a signed-in user with `role` (long-lived: modules build them at import, runs can be long)."""
     return {"Authorization": f"Bearer {issue_token(secret, subject or USERS[role], role, ttl)}"}
@@ -141,10 +134,13 @@ class KeyedClient(FlaskClient):
 class LiveServer:
     """A real HTTP server for an app, in a thread, on 127.0.0.1."""
 
+    POLL_SECONDS = 0.02  # how often serve_forever looks for a shutdown (werkzeug's 0.5 s made each stop cost that)
+
     def __init__(self, app, port: int):
         self.server = make_server("127.0.0.1", port, app, threaded=True)
         self.url = f"http://127.0.0.1:{port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": self.POLL_SECONDS},
+                                       daemon=True)
         self.thread.start()
 
     def stop(self) -> None:
@@ -206,6 +202,7 @@ def start_make_run(scratch_dir: Path, timeout: float = 120) -> tuple[subprocess.
     env = {"PATH": f"{PROJECT_ROOT / '.venv' / 'bin'}:/usr/local/bin:/usr/bin:/bin", "VAR_DIR": str(scratch_dir),
            "WEB_CONCURRENCY": "1", "HOME": str(scratch_dir), "LOG_LEVEL": "WARNING"}
     env.update({f"{service.upper()}_PORT": str(port) for service, port in ports.items()})
+    env["CARD_SANDBOX_PORT"] = str(free_port())  # not localstripe's 8420: another run's sandbox may hold it
     log_path = scratch_dir / "make-run.log"
     process = start_process(["make", "-s", "run"], env, log_path)
     try:

@@ -92,8 +92,19 @@ def ensure_room(lot: DrugLot, change: int, *, received: bool = False) -> None:
                   code="LOT_TOO_LARGE")
 
 
-def note_on_card(lot: DrugLot, kind: str, reason: str) -> StockEntry:
-    """Write a zero-quantity stock-card entry for a status change (quarantine, release, recall)."""
+def change_status(lot_id: int, condition, status: str, reason: str) -> tuple[int, str | None] | None:
+    """Set a lot's status where `condition` holds (a guarded update); return its shelf balance and chain head, read
+    under the row lock the update took, or None."""
+    rows = list(DrugLot.update(status=status, status_reason=reason).where((DrugLot.id == lot_id) & condition)
+                .returning(DrugLot.quantity_on_hand, DrugLot.chain_head).tuples().execute())
+    return rows[0] if rows else None
+
+
+def note_on_card(lot: DrugLot, kind: str, reason: str, changed: tuple[int, str | None]) -> StockEntry:
+    """Write a zero-quantity stock-card entry for a status change (quarantine, release, recall), chained after the
+    head that `change_status` read. Locking the row again here (FOR UPDATE, stronger than the update's lock) could
+    deadlock with a dispense that holds the key-share lock of its lot picks and waits to take from the lot."""
+    balance, head = changed
     return _append(dict(drug=lot.drug_id, lot=lot.id, kind=kind, bucket="shelf", quantity_change=0,
-                        balance_after=lot.quantity_on_hand, reason=reason, reference=None, actor=actor(),
-                        created_at=utcnow()))
+                        balance_after=balance, reason=reason, reference=None, actor=actor(), created_at=utcnow()),
+                   {lot.id: head})

@@ -9,7 +9,7 @@ from common.contracts import ENCOUNTER_FLAGGED, ENCOUNTER_FLAGS_PATH, EncounterF
 from common.errors import Conflict
 from pharmacy_service.models import Dispense, DispenseLine, DispenseLotPick, DrugLot, Recall, db
 from pharmacy_service.services import alerts
-from pharmacy_service.services.moves import get_lot, note_on_card
+from pharmacy_service.services.moves import change_status, get_lot, note_on_card
 
 _flag_schema = EncounterFlagSchema()
 
@@ -40,14 +40,13 @@ def recall_lot(lot_id: int, fields: dict) -> dict:
     reason = fields["reason"]
     with db.atomic():
         lot = get_lot(lot_id)
-        blocked = (DrugLot.update(status="recalled", status_reason=reason)
-                   .where((DrugLot.id == lot_id) & (DrugLot.status != "recalled")).execute())
-        if not blocked:
+        blocked = change_status(lot_id, DrugLot.status != "recalled", "recalled", reason)
+        if blocked is None:
             raise Conflict(f"Lot {lot.lot_number} is already recalled", code="LOT_ALREADY_RECALLED")
         fixes_money = takes_money_back(fields["kind"], fields["money"])
         recall = Recall.create(lot=lot_id, reason=reason, recalled_by=actor(), kind=fields["kind"],
                                money=fields["money"], money_fixed=fixes_money)
-        note_on_card(lot, "recall", reason)
+        note_on_card(lot, "recall", reason, blocked)
         # Read after the guarded update: any dispense of this lot that committed first is now visible.
         recipients = lot_recipients(lot_id)
         flagged = [visit for visit in recipients if visit["quantity"] > visit["quantity_returned"]]

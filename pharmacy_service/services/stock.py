@@ -8,6 +8,7 @@ from common.paging import page
 from pharmacy_service.models import Drug, DrugLot, StockEntry, db
 from pharmacy_service.services import alerts
 from pharmacy_service.services.moves import (
+    change_status,
     ensure_room,
     get_drug,
     get_lot,
@@ -57,12 +58,11 @@ def set_lot_status(lot_id: int, status: str, reason: str) -> DrugLot:
     expected = {"quarantined": "available", "available": "quarantined"}[status]
     with db.atomic():
         lot = get_lot(lot_id)
-        changed = (DrugLot.update(status=status, status_reason=reason)
-                   .where((DrugLot.id == lot_id) & (DrugLot.status == expected)).execute())
-        if not changed:
+        changed = change_status(lot_id, DrugLot.status == expected, status, reason)
+        if changed is None:
             raise Conflict(f"Lot {lot.lot_number} is {lot.status}; only a lot that is {expected} can be made {status}",
                            code="LOT_STATUS_CONFLICT", lot_status=lot.status)
-        note_on_card(lot, "quarantine" if status == "quarantined" else "release", reason)
+        note_on_card(lot, "quarantine" if status == "quarantined" else "release", reason, changed)
     alerts.recheck_after_commit([lot.drug_id])
     return get_lot(lot_id)
 

@@ -176,9 +176,9 @@ def test_a_qc_run_shows_what_it_used_per_lot_and_a_resubmitted_form_logs_once(ho
 @pytest.mark.parametrize("fields, status, said", [
     ({"test": "NOPE"}, 404, "Không có xét nghiệm với mã này"),
     ({"analyzer": "AU5800"}, 404, "Không có máy xét nghiệm với mã này"),
-    ({"levels": "7"}, 422, "levels"),
-    ({"levels": "hai"}, 422, "levels"),
-    ({"kind": "patient"}, 422, "kind"),
+    ({"levels": "7"}, 422, "Hãy kiểm tra: Số mức"),  # the field by its label, not the API's "levels"
+    ({"levels": "hai"}, 422, "Hãy kiểm tra: Số mức"),
+    ({"kind": "patient"}, 422, "Hãy kiểm tra: Loại"),
     ({"submission_id": "not-a-uuid"}, 422, "tải lại trang"),
 ])
 def test_a_refused_qc_run_is_explained_and_takes_nothing(hospital, fields, status, said):

@@ -2,7 +2,8 @@
 
 import requests
 
-from tests.support import healthy, start_make_run, stop_process
+from common.supervisor import STOP_GRACE
+from tests.support import healthy, start_make_run, stop_process, wait_until
 
 
 def test_make_run_brings_every_service_up_with_demo_logins(scratch_dir):
@@ -24,5 +25,6 @@ def test_make_run_brings_every_service_up_with_demo_logins(scratch_dir):
     assert first.startswith(f"Sign in: http://127.0.0.1:{ports['gateway']}/"), first  # the sign-in URL comes first
     assert "Traceback" not in output and "Control server error" not in output
     assert (scratch_dir / "secrets.env").exists() and (scratch_dir / "gateway.db").exists()
-    for port in ports.values():
-        assert not healthy(f"http://127.0.0.1:{port}"), "every process stops with make run"
+    # make itself exits on the signal at once; the supervisor then stops each process, SIGKILL after STOP_GRACE
+    wait_until(lambda: not any(healthy(f"http://127.0.0.1:{port}") for port in ports.values()),
+               timeout=STOP_GRACE + 10, message="every process stops with make run")

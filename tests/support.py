@@ -92,8 +92,13 @@ def pg_url(name: str) -> str:
 
 
 def create_pg_database(name: str) -> str:
+    """Create a database of the tests. Its commits do not wait for the WAL to reach the disk (synchronous_commit
+    off: what a transaction wrote is seen by others as soon as it commits, as before; only a crash of the server
+    could lose the last few, and the tests' databases do not outlive the run). The stacks of real processes
+    (bench.harness.start_stack) make their own databases, with the server's settings."""
     with closing(pg_admin()) as conn, conn.cursor() as cur:
         cur.execute(f'CREATE DATABASE "{name}"')
+        cur.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     return pg_url(name)
 
 

@@ -33,8 +33,10 @@ def office(hospital, page: Page):
 
 def press_on(page: Page, locator) -> None:
     """Reach a control by keyboard focus and press Enter on it, as a keyboard user does (once htmx has settled the
-    last answer: a form swapped in a moment ago is wired to htmx only then, a person is never that quick)."""
-    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+    last answer: a form swapped in a moment ago is wired to htmx only then, a person is never that quick; and once a
+    page just opened has loaded htmx, or a link meant for htmx is followed as a plain one)."""
+    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'"
+                           " && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
     locator.focus()
     page.keyboard.press("Enter")
 

@@ -84,7 +84,7 @@ def timed_loop(operation, clients: int = 16, duration_s: float = 10, max_operati
     """Run `operation(state) -> bool` from `clients` threads until time or the count runs out; report rps and p99.
 
     `state` is per thread: a requests session and a `number` unique across threads (i, i + clients, ...).
-    `keep_latencies`, when given, receives every latency (ns), so rounds can be summed up by `interleave`.
+    `keep_latencies`, when given, receives every latency (ns), so a caller can sum up several rounds.
     """
     latencies: list[int] = []
     counts = {"ok": 0, "errors": 0}
@@ -134,30 +134,6 @@ def run_load(url: str, method: str = "GET", headers: dict | None = None, json_bo
         return response.status_code in ok_statuses
 
     return timed_loop(request, clients, duration_s, max_requests, keep_latencies)
-
-
-def interleave(loads: dict, duration_s: float, rounds: int = 2, pause_s: float = 1.0) -> dict[str, dict]:
-    """Measure several loads in turns (a, b, a, b...), `duration_s` in all for each, and sum up each one's rounds.
-
-    `loads` maps a name to `load(seconds, keep_latencies) -> figures` (a run_load call). Taking turns makes a
-    ratio between them fair when the machine's speed drifts during the run (other work, CPU clock); the pause
-    lets one load's background work (outbox, alerts) finish before the next is measured.
-    """
-    totals = {name: {"ok": 0, "errors": 0, "seconds": 0.0, "latencies": []} for name in loads}
-    for _round in range(rounds):
-        for name, load in loads.items():
-            time.sleep(pause_s)
-            figures = load(duration_s / rounds, totals[name]["latencies"])
-            for field in ("ok", "errors", "seconds"):
-                totals[name][field] += figures[field]
-    summary = {}
-    for name, total in totals.items():
-        latencies = sorted(total["latencies"])
-        summary[name] = {"rps": round(total["ok"] / total["seconds"], 1),
-                         "p50_ms": round(percentile(latencies, 0.50) / 1e6, 2),
-                         "p99_ms": round(percentile(latencies, 0.99) / 1e6, 2), "ok": total["ok"],
-                         "errors": total["errors"], "seconds": round(total["seconds"], 2), "rounds": rounds}
-    return summary
 
 
 def _admin():

@@ -179,6 +179,12 @@ def install_page_handlers(blueprint: Blueprint) -> None:
                                                              "logged. Try again in a moment."))
 
 
+def ends_the_form(refusal: Refusal) -> bool:
+    """Tell whether a refusal is about the session, not the form (the token ran out, the password must change):
+    a form that shows its own refusals lets these go to the blueprint's handler, which signs in again."""
+    return refusal.status == 401 or refusal.code == "PASSWORD_CHANGE_REQUIRED"
+
+
 def quoted(value: str) -> str:
     """Quote a value for a URL path segment."""
     return quote(str(value), safe="")

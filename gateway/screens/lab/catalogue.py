@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from gateway.screens.api import Refusal, items
 from gateway.screens.lab.shared import blp, whole
-from gateway.screens.pages import api, form_submission_id, is_htmx, render
+from gateway.screens.pages import api, ends_the_form, form_submission_id, is_htmx, render
 from gateway.screens.problems import explain
 
 PAGE_SIZE = 50  # rows per page of a catalogue list; "more" fetches the next page (the API's cursor)
@@ -104,7 +104,7 @@ def catalogue_add(kind):
     try:
         answer = api().post(PATHS[kind], body_of(kind, values), idempotency_key=form_submission_id())
     except Refusal as refusal:
-        if refusal.status == 401 or refusal.code == "PASSWORD_CHANGE_REQUIRED":
+        if ends_the_form(refusal):
             raise
         invalid = {"code"} if refusal.code in EXISTS else {str(name) for name in refusal.problem.get("errors") or {}}
         return render("lab/catalogue.html", refusal.status, **catalogue_context(

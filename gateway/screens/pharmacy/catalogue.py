@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from common.gs1 import GS1Error, read_scan
 from gateway.screens.api import Refusal, items
-from gateway.screens.pages import api, is_htmx, quoted, render, required_submission_id
+from gateway.screens.pages import api, ends_the_form, is_htmx, quoted, render, required_submission_id
 from gateway.screens.pharmacy.shared import API, blp, whole_number
 from gateway.screens.pharmacy.stock import drug_by_gtin, looks_scanned
 from gateway.screens.problems import explain
@@ -75,7 +75,7 @@ def add_drug():
     try:
         answer = api().post(f"{API}/drugs", body, idempotency_key=required_submission_id())
     except Refusal as refusal:
-        if refusal.status == 401 or refusal.code == "PASSWORD_CHANGE_REQUIRED":
+        if ends_the_form(refusal):
             raise
         message, errors = drug_refusal(refusal, body)
         return form_answer(typed, refusal.status, message=message, errors=errors)

@@ -13,6 +13,7 @@ from gateway.screens.api import Refusal, items
 from gateway.screens.formatting import number
 from gateway.screens.pages import (
     api,
+    ends_the_form,
     is_htmx,
     patient_or_none,
     quoted,
@@ -167,7 +168,7 @@ def lot_form(hints: dict):
             try:
                 return view(lot_id)
             except Refusal as refusal:
-                if refusal.status == 401 or refusal.code == "PASSWORD_CHANGE_REQUIRED" or not is_htmx():
+                if ends_the_form(refusal) or not is_htmx():
                     raise
                 html, status = render("common/_refusal.html", refusal.status,
                                       message=movement_refusal(refusal, lot_id, hints))

@@ -7,6 +7,7 @@ from peewee import fn
 
 from billing_service.claims.models import ClaimLine
 from billing_service.models import Invoice, InvoiceLine, LineReversal
+from billing_service.other_funding.models import OtherFunding
 from common import sql
 from common.chain import Chain
 
@@ -20,6 +21,45 @@ def locked_invoice(invoice_id: int) -> Invoice | None:
     if Invoice._meta.database.for_update:
         query = query.for_update()
     return query.first()
+
+
+def locked_invoices(encounter_ids) -> list[Invoice]:
+    """Read the bills of these visits and hold their row locks until the transaction ends, taken in id order (so
+    concurrent deliveries lock bills in one order: no deadlock). SQLite's write transaction holds the database."""
+    encounter_ids = sorted(set(encounter_ids))
+    if not encounter_ids:
+        return []
+    query = Invoice.select().where(Invoice.encounter_id.in_(encounter_ids)).order_by(Invoice.id)
+    if Invoice._meta.database.for_update:
+        query = query.for_update()
+    return list(query)
+
+
+def bills_with_grants(invoice_ids) -> set[int]:
+    """Which of these bills have active grants of other funding."""
+    invoice_ids = sorted(set(invoice_ids))
+    if not invoice_ids:
+        return set()
+    query = (OtherFunding.select(OtherFunding.invoice).distinct()
+             .where(OtherFunding.invoice.in_(invoice_ids) & (OtherFunding.state == "active")))
+    return {row.invoice_id for row in query}
+
+
+def append_chained_rows(chain: Chain, rows: list[dict], heads: dict[int, str | None]) -> None:
+    """Append rows to several bills' chained ledgers at once, the bills locked by the caller with their heads as
+    read under those locks ({invoice id: head}): link the rows, insert them in one statement and move the heads in
+    another."""
+    rows = [sql.with_defaults(chain.model, row) for row in rows]
+    moved = chain.link(rows, heads)
+    sql.insert(chain.model, rows)
+    sql.update_many(Invoice, [{"id": invoice_id, chain.head_field: moved[invoice_id]}
+                              for invoice_id in sorted({row["invoice"] for row in rows})], (chain.head_field,))
+
+
+def save_bills(invoices: list[Invoice], names: tuple[str, ...]) -> None:
+    """Store these columns of bills as the instances hold them, in one statement."""
+    sql.update_many(Invoice, [{"id": invoice.id, **{name: getattr(invoice, name) for name in names}}
+                              for invoice in invoices], names)
 
 
 def append_chained(chain: Chain, row: dict) -> int:

@@ -86,3 +86,25 @@ def joined(models: tuple[type[peewee.Model], ...], text: str, params=()) -> list
                 for field, value in zip(fields, values, strict=True)}))
         rows.append(tuple(instances))
     return rows
+
+
+@lru_cache(maxsize=128)
+def _update_text(model: type[peewee.Model], names: tuple[str, ...], rows: int) -> str:
+    fields, table = model._meta.fields, model._meta.table_name
+    columns = [fields[name].column_name for name in names]
+    group = "(" + ", ".join(["%s"] * (len(names) + 1)) + ")"
+    return (f"WITH v(row_id, {', '.join(columns)}) AS (VALUES " + ", ".join([group] * rows) + ") "
+            f'UPDATE "{table}" SET ' + ", ".join(f'"{column}" = v.{column}' for column in columns)
+            + f' FROM v WHERE "{table}".id = v.row_id')
+
+
+def update_many(model: type[peewee.Model], rows: list[dict], names: tuple[str, ...]) -> None:
+    """Set the `names` columns of several rows, each to its own values ({"id": ..., name: value}), in one
+    statement (UPDATE ... FROM a VALUES list, on both engines). Values must not be NULL: PostgreSQL cannot type a
+    VALUES column of NULLs."""
+    if not rows:
+        return
+    fields = model._meta.fields
+    params = [value for row in rows for value in
+              (row["id"], *(fields[name].db_value(row[name]) for name in names))]
+    execute(model._meta.database, _update_text(model, names, len(rows)), params)

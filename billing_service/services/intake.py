@@ -20,11 +20,14 @@ from billing_service.models import EncounterSnapshot, Invoice, InvoiceLine, Line
 from billing_service.other_funding.grants import active_grants, store_applied
 from billing_service.other_funding.rules import LineMoney, fund_lines
 from billing_service.services.invoices import (
-    add_to_totals,
+    ledger_row,
     lock_invoice,
-    open_invoice,
+    open_invoices,
     record_ledger,
+    record_ledgers,
     refresh_invoice,
+    save_bill_totals,
+    with_lines_added,
 )
 from billing_service.services.recall_money import settle_recalled_line
 from common import clock
@@ -51,11 +54,20 @@ def _snapshot_row(encounter: dict) -> dict:
     }
 
 
-def _keep_snapshot(encounter: dict) -> tuple[EncounterSnapshot, str]:
+def _keep_snapshots(encounters: list[dict]) -> dict[str, tuple[EncounterSnapshot, str]]:
+    """Keep the latest snapshot of each of these visits (those stored read in one query): {encounter id: (snapshot,
+    what happened)} (see _keep_snapshot)."""
+    stored = {snapshot.encounter_id: snapshot for snapshot in EncounterSnapshot.select().where(
+        EncounterSnapshot.encounter_id.in_(sorted(encounter["id"] for encounter in encounters)))}
+    return {encounter["id"]: _keep_snapshot(encounter, stored.get(encounter["id"])) for encounter in encounters}
+
+
+def _keep_snapshot(encounter: dict, existing: EncounterSnapshot | None = None) -> tuple[EncounterSnapshot, str]:
     """Store the latest snapshot of a visit (a closed visit is never replaced by an older open one); return it and
-    what happened: "created", "changed" or "same"."""
+    what happened: "created", "changed" or "same". `existing`: the stored one, when the caller has read it."""
     row = _snapshot_row(encounter)
-    existing = EncounterSnapshot.get_or_none(EncounterSnapshot.encounter_id == row["encounter_id"])
+    if existing is None:
+        existing = EncounterSnapshot.get_or_none(EncounterSnapshot.encounter_id == row["encounter_id"])
     if existing is None:
         try:
             with db.atomic():
@@ -192,50 +204,77 @@ def receive_charges(events: list[dict]) -> list[tuple[InvoiceLine, bool]]:
 
 
 def _bill_new_charges(events: list[dict], keys: list[str]) -> tuple[dict, dict]:
-    """Bill the charges not billed yet, per visit in visit-id order; return (lines known before, lines added)."""
+    """Bill the charges not billed yet; return (lines known before, lines added).
+
+    What a delivery's visits need is read together: their snapshots (the latest kept first), their bills (locked in
+    id order), which bills have grants, which charges have reversals waiting. The visits whose new lines alone need
+    a split (_split_only_new_lines: the usual case) are then written together, their lines, totals and ledger rows
+    one statement each; any other visit has its whole bill split again.
+    """
     known = store.lines_by_keys(keys)
     by_visit: dict[str, dict[str, dict]] = {}
     for event in events:
         if event["charge"]["key"] not in known:
             by_visit.setdefault(event["charge"]["encounter_id"], {}).setdefault(event["charge"]["key"], event)
+    charges = {visit: list(by_key.values()) for visit, by_key in sorted(by_visit.items())}
     added: dict[str, InvoiceLine] = {}
     with db.atomic():
-        for encounter_id in sorted(by_visit):
-            added.update(_bill_visit_charges(list(by_visit[encounter_id].values())))
+        snapshots = _keep_snapshots([visit_charges[-1]["encounter"] for visit_charges in charges.values()])
+        invoices = open_invoices({visit: visit_charges[0]["charge"]["patient_id"]
+                                  for visit, visit_charges in charges.items()})
+        with_grants = store.bills_with_grants(invoice.id for invoice in invoices.values())
+        waiting = store.keys_with_waiting_reversals(added_key for by_key in by_visit.values() for added_key in by_key)
+        split_alone = []
+        for visit, visit_charges in charges.items():
+            (snapshot, kept), invoice = snapshots[visit], invoices[visit]
+            lines = [_new_line(invoice, event["charge"], event["encounter"].get("coverage"))
+                     for event in visit_charges]
+            simple = (kept == "same" and invoice.id not in with_grants
+                      and not waiting.intersection(line.charge_key for line in lines))
+            visit_level = _split_only_new_lines(invoice, snapshot, lines) if simple else None
+            if visit_level is None:
+                _bill_whole_visit(invoice, snapshot, lines)
+            else:
+                split_alone.append((invoice, lines, visit_level))
+            added.update((line.charge_key, line) for line in lines)
+        _add_to_bills(split_alone)
     return known, added
 
 
-def _bill_visit_charges(events: list[dict]) -> dict[str, InvoiceLine]:
-    """Put a visit's new charges on its bill (the latest snapshot kept first); return the lines by charge key.
+def _charge_reference(lines: list[InvoiceLine]) -> tuple[str, str | None]:
+    """The ledger row's reference (the charge keys) and note for a visit's new lines."""
+    return ", ".join(line.charge_key for line in lines), f"{len(lines)} charge(s)" if len(lines) > 1 else None
 
-    Usually only the new lines need a split (_split_only_new_lines); otherwise the whole bill is split again.
-    """
-    snapshot, kept = _keep_snapshot(events[-1]["encounter"])
-    first = events[0]["charge"]
-    invoice = open_invoice(first["encounter_id"], first["patient_id"])
-    lines = [_new_line(invoice, event["charge"], event["encounter"].get("coverage")) for event in events]
-    reference = ", ".join(line.charge_key for line in lines)
-    note = f"{len(lines)} charge(s)" if len(lines) > 1 else None
-    visit_level = _split_only_new_lines(invoice, snapshot, lines) if kept == "same" else None
-    if visit_level is not None:
-        store.add_lines(lines)
-        record_ledger(invoice.id, "charge", reference, SYSTEM_ACTOR, before=invoice,
-                      after=add_to_totals(invoice, lines, visit_level), note=note)
-    else:
-        store.add_lines(lines)
-        for line in lines:
-            _apply_waiting_reversals(line)
-        settle_invoice(invoice, "charge", reference, note=note, snapshot=snapshot)
-    return {line.charge_key: line for line in lines}
+
+def _add_to_bills(bills: list[tuple[Invoice, list[InvoiceLine], object]]) -> None:
+    """Add new lines, split alone, to their locked bills at each visit's level: the lines, the bills' new totals
+    and one ledger row per bill, each in one statement for all the bills."""
+    if not bills:
+        return
+    store.add_lines([line for _invoice, lines, _level in bills for line in lines])
+    afters = [with_lines_added(invoice, lines, visit_level) for invoice, lines, visit_level in bills]
+    save_bill_totals(afters)
+    rows = []
+    for (invoice, lines, _level), after in zip(bills, afters, strict=True):
+        reference, note = _charge_reference(lines)
+        rows.append(ledger_row(invoice.id, "charge", reference, SYSTEM_ACTOR, before=invoice, after=after, note=note))
+    record_ledgers(rows, [invoice for invoice, _lines, _level in bills])
+
+
+def _bill_whole_visit(invoice: Invoice, snapshot: EncounterSnapshot, lines: list[InvoiceLine]) -> None:
+    """Put a visit's new lines on its bill, apply the reversals that waited for them and split the whole bill."""
+    store.add_lines(lines)
+    for line in lines:
+        _apply_waiting_reversals(line)
+    reference, note = _charge_reference(lines)
+    settle_invoice(invoice, "charge", reference, note=note, snapshot=snapshot)
 
 
 def _split_only_new_lines(invoice: Invoice, snapshot: EncounterSnapshot, lines: list[InvoiceLine]):
-    """Split the new lines alone when the bill's other lines keep theirs: no other funding on the bill, no reversal
-    waiting for the new charges, and the visit's insured total stays on the same side of the 15 % threshold (the
-    only way a new line changes the others' level). Return the visit's level then; None when the whole bill must be
-    split again."""
-    if active_grants(invoice.id) or store.keys_with_waiting_reversals(line.charge_key for line in lines):
-        return None
+    """Split the new lines alone when the bill's other lines keep theirs: the caller has checked that the bill has
+    no other funding and no reversal waits for the new charges; the visit's insured total must stay on the same side
+    of the 15 % threshold (the only way a new line changes the others' level). Return the visit's level then; None
+    when the whole bill must be split again."""
     cards = [_line_card(line, snapshot.coverage) for line in lines]
     money = [_line_money(line, card is None) for line, card in zip(lines, cards, strict=True)]
     total = invoice.insured_amount + sum(insured for (_, insured), card in zip(money, cards, strict=True) if card)

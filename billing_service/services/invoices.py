@@ -40,6 +40,15 @@ def open_invoice(encounter_id: str, patient_id: str) -> Invoice:
     return lock_invoice(existing.id)
 
 
+def open_invoices(visits: dict[str, str]) -> dict[str, Invoice]:
+    """Return the bills of these visits ({encounter id: patient id}), locked: those that exist in one read, in id
+    order; then, in visit order, the bill of a visit's first charge is created."""
+    invoices = {invoice.encounter_id: invoice for invoice in store.locked_invoices(visits)}
+    for encounter_id in sorted(set(visits) - set(invoices)):
+        invoices[encounter_id] = open_invoice(encounter_id, visits[encounter_id])
+    return invoices
+
+
 def invoice_state(invoice: Invoice, has_lines: bool) -> str:
     """Derive a bill's state from its totals: refunded, void, paid, partially_paid or open."""
     if invoice.refunded_amount > 0 and invoice.paid_amount > 0 and invoice.net_paid_amount <= 0:
@@ -68,16 +77,20 @@ def refresh_invoice(invoice_id: int) -> Invoice:
     return invoice
 
 
-def add_to_totals(invoice: Invoice, lines: list[InvoiceLine], benefit_level) -> Invoice:
-    """Add new lines' money to a locked bill's totals (its other lines unchanged), at the visit's benefit level;
-    return the bill as stored."""
+def with_lines_added(invoice: Invoice, lines: list[InvoiceLine], benefit_level) -> Invoice:
+    """A locked bill as it is once new lines' money is added to its totals (its other lines unchanged), at the
+    visit's benefit level; not stored yet (save_bill_totals)."""
     totals = {column: getattr(invoice, column) + sum(getattr(line, column) for line in lines)
               for column in TOTAL_COLUMNS}
-    totals["benefit_level"] = benefit_level
     after = Invoice(**{**{name: getattr(invoice, name) for name in Invoice._meta.fields}, **totals})
+    after.benefit_level, after.updated_at = benefit_level, utcnow()
     after.state = invoice_state(after, has_lines=True)
-    Invoice.update(updated_at=utcnow(), state=after.state, **totals).where(Invoice.id == invoice.id).execute()
     return after
+
+
+def save_bill_totals(invoices: list[Invoice]) -> None:
+    """Store bills' totals, benefit levels and states (from with_lines_added), one statement for all."""
+    store.save_bills(invoices, (*TOTAL_COLUMNS, "benefit_level", "state", "updated_at"))
 
 
 def add_paid(invoice_id: int, amount: int) -> None:
@@ -97,13 +110,24 @@ def add_refunded(invoice_id: int, amount: int) -> None:
 def record_ledger(invoice_id: int, kind: str, reference: str, actor: str, *, before: Invoice | None = None,
                   after: Invoice | None = None, cash_amount: int = 0, note: str | None = None) -> None:
     """Append one ledger row with the change of the bill's totals between `before` and `after`."""
+    store.append_chained(LEDGER_CHAIN, ledger_row(invoice_id, kind, reference, actor, before=before, after=after,
+                                                  cash_amount=cash_amount, note=note))
+
+
+def record_ledgers(rows: list[dict], bills: list[Invoice]) -> None:
+    """Append ledger rows (ledger_row) to several locked bills, as read under their locks, in one statement."""
+    store.append_chained_rows(LEDGER_CHAIN, rows, {bill.id: bill.ledger_head for bill in bills})
+
+
+def ledger_row(invoice_id: int, kind: str, reference: str, actor: str, *, before: Invoice | None = None,
+               after: Invoice | None = None, cash_amount: int = 0, note: str | None = None) -> dict:
+    """A ledger row with the change of the bill's totals between `before` and `after`."""
     def delta(column: str) -> int:
         if before is None or after is None:
             return 0
         return getattr(after, column) - getattr(before, column)
 
-    store.append_chained(LEDGER_CHAIN, {
-        "invoice": invoice_id, "kind": kind, "reference": reference[:200], "actor": actor[:100],
-        "hospital_amount": delta("hospital_amount"), "insurer_amount": delta("insurer_amount"),
-        "patient_amount": delta("patient_amount"), "cash_amount": cash_amount, "note": note[:500] if note else None,
-        "created_at": utcnow()})
+    return {"invoice": invoice_id, "kind": kind, "reference": reference[:200], "actor": actor[:100],
+            "hospital_amount": delta("hospital_amount"), "insurer_amount": delta("insurer_amount"),
+            "patient_amount": delta("patient_amount"), "cash_amount": cash_amount,
+            "note": note[:500] if note else None, "created_at": utcnow()}

@@ -10,6 +10,7 @@ from tests.billing.factories import (
     GLUCOSE,
     HBA1C,
     NOW,
+    billable,
     charge,
     coverage,
     encounter,
@@ -242,3 +243,50 @@ def test_a_bill_built_charge_by_charge_is_the_bill_split_again_from_scratch(clie
         {k: line[k] for k in money} for line in built["lines"]]
     assert {k: again[k] for k in ("hospital_amount", "insurer_amount", "patient_amount", "benefit_level", "state")} == {
         k: built[k] for k in ("hospital_amount", "insurer_amount", "patient_amount", "benefit_level", "state")}
+
+
+def _deliver(client, bodies: list[dict]):
+    """One batched delivery (/internal/events), as the gateway's outbox sends it."""
+    events = [{"key": body["charge"]["key"], "path": "/internal/charges", "payload": body} for body in bodies]
+    response = client.post("/internal/events", json={"events": events}, headers=service_headers("gateway"))
+    assert response.status_code == 200, response.get_json()
+    return [result["status"] for result in response.get_json()["results"]]
+
+
+def test_one_delivery_for_several_visits_bills_each_as_charges_sent_one_by_one_would(client):
+    """A delivery's visits are read, locked and written together: each bill ends as the same charges sent one at a
+    time leave it, with one ledger row per visit and delivery, and every bill's ledger chain verifies."""
+    from tests.billing.test_chain import verify
+
+    def visits(prefix: str):
+        return [(f"{prefix}-1", 1, 80), (f"{prefix}-2", 2, None), (f"{prefix}-3", 3, 95)]
+
+    rounds = [[(GLUCOSE, 1), (HBA1C, 1)], [(CEFTRIAXONE, 3)], [(BLOOD_COUNT, 2), (GLUCOSE, 1), (HBA1C, 2)]]
+    client.post("/internal/charge-reversals", json=reversal("lab:B-3:0:1"), headers=service_headers())
+    client.post("/internal/charge-reversals", json=reversal("lab:A-3:0:1"), headers=service_headers())
+    for number, items in enumerate(rounds):
+        batch = []
+        for prefix in ("A", "B"):
+            for visit, person, level in visits(prefix):
+                for index, (item, quantity) in enumerate(items):
+                    body = billable(charge(item, key=f"lab:{visit}:{number}:{index}", quantity=quantity,
+                                           encounter_id=visit, number=person),
+                                    encounter(visit, level=level, number=person))
+                    if prefix == "A":
+                        assert post_charge(client, body["charge"], body["encounter"]).status_code == 201
+                    else:
+                        batch.append(body)
+        assert _deliver(client, batch + batch[:1]) == [201] * len(batch) + [200]
+    money = ("hospital_amount", "insured_amount", "insurer_amount", "copay_amount", "patient_outside_amount",
+             "benefit_level", "self_pay", "quantity")
+    for (one_by_one, _, _), (delivered, _, _) in zip(visits("A"), visits("B"), strict=True):
+        alone, together = invoice_of(client, one_by_one), invoice_of(client, delivered)
+        assert [{k: line[k] for k in money} for line in together["lines"]] == [
+            {k: line[k] for k in money} for line in alone["lines"]]
+        totals = ("hospital_amount", "insurer_amount", "patient_amount", "benefit_level", "state")
+        assert {k: together[k] for k in totals} == {k: alone[k] for k in totals}
+        ledger = client.get(f"/api/v1/billing/invoices/{together['id']}/ledger", headers=bearer("finance"))
+        assert [row["kind"] for row in ledger.get_json()] == ["charge"] * len(rounds)
+        assert sum(row["hospital_amount"] for row in ledger.get_json()) == together["hospital_amount"]
+    report, _chains = verify(client)
+    assert report["clean"], report

@@ -4,8 +4,9 @@ A proxied change is committed by the service behind the gateway before the gatew
 of a patient's record is answered before its line is written. Writing such a line straight to the gateway's
 database would turn a database fault into a 500 after the work was done. Instead the line is appended to a spool
 file under VAR_DIR (no database involved), and a drain moves spooled lines into `audit_entry` later: right after
-the request in this process (a background thread; at once under JOBS_INLINE_SYNC), and every 2 s from the sweeper,
-which shares VAR_DIR. While the database is down the lines wait in the spool; nothing is lost.
+the request in this process (a background thread, at most every AUDIT_DRAIN_INTERVAL_MS; at once under
+JOBS_INLINE_SYNC), and every 2 s from the sweeper, which shares VAR_DIR. While the database is down the lines
+wait in the spool; nothing is lost.
 
 A drain first renames the spool to a batch file (under a lock, so an append never lands in a file being drained),
 then inserts the batch and deletes it. Every line carries its own key (`entry_key`, unique): a batch inserted but
@@ -18,6 +19,7 @@ import logging
 import os
 import re
 import threading
+import time
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -163,7 +165,8 @@ def _wake_drainer() -> None:
 
 
 def _drainer(app, wake: threading.Event) -> None:
-    """Drain whenever woken; while lines are left (the database is down), try again every RETRY_SECONDS."""
+    """Drain whenever woken, at most once per AUDIT_DRAIN_INTERVAL_MS (the lines of a busy moment share a drain);
+    while lines are left (the database is down), try again every RETRY_SECONDS."""
     left = False
     while True:
         wake.wait(timeout=RETRY_SECONDS if left else None)
@@ -172,6 +175,7 @@ def _drainer(app, wake: threading.Event) -> None:
             with app_connection(app):
                 drain()
             left = False
+            time.sleep(app.config["AUDIT_DRAIN_INTERVAL_MS"] / 1000)
         except Exception as exc:  # the database is down: the lines wait in the spool
             log.warning("audit spool not drained yet (%s: %s); retrying in %s s", type(exc).__name__, exc,
                         RETRY_SECONDS)

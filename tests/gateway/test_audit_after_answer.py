@@ -2,10 +2,11 @@
 after the answer through a spool that survives the database being away, and odd request ids or paths fit."""
 
 import shutil
+import time
 
 from gateway import audit_spool
 from tests.gateway.conftest import NGUYEN_VAN_AN
-from tests.support import bearer
+from tests.support import bearer, wait_until
 
 
 def audit_lines(client, **query) -> list[dict]:
@@ -67,3 +68,33 @@ def test_audit_lines_wait_in_the_spool_while_the_database_is_away_and_land_once(
     lines = audit_lines(gateway, actor="labtech")
     assert sorted(line["request_id"] for line in lines) == ["req-0", "req-1", "req-2"]  # ...each line stored once
     assert not list(folder.glob("audit-*.jsonl"))
+
+
+def test_the_drainer_thread_stores_lines_soon_and_lets_a_busy_moment_share_a_drain(make_app):
+    """Out of the inline mode a line is drained right after it is spooled; lines spooled just after a drain wait
+    for the next one, AUDIT_DRAIN_INTERVAL_MS later, and land together."""
+    app = make_app("gateway", JOBS_INLINE_SYNC=False, AUDIT_DRAIN_INTERVAL_MS=800)
+    client = app.test_client()
+
+    def stored() -> set[str]:
+        return {line["request_id"] for line in audit_lines(client, actor="labtech")}
+
+    def spool_line(request_id: str) -> None:
+        audit_spool.record_later(audit_spool.clean_line("labtech", "lab_tech", "POST /api/v1/lab/test-runs", 201,
+                                                        request_id))
+
+    with app.test_request_context():
+        spool_line("first")
+        wait_until(lambda: "first" in stored(), timeout=10, message="the first line drained")
+        for number in range(5):
+            spool_line(f"next-{number}")
+        time.sleep(0.2)
+        assert stored() == {"first"}  # the drainer waits out its interval...
+        wait_until(lambda: len(stored()) == 6, timeout=10, message="the next lines drained")
+    spool = audit_spool_file(app)
+    assert not spool.exists() or not spool.read_text()  # ...then takes them all
+
+
+def audit_spool_file(app):
+    with app.test_request_context():
+        return audit_spool.spool_dir() / audit_spool.SPOOL

@@ -68,9 +68,8 @@ def add_ledger_rows(rows: list[dict], heads: dict[int, str | None] | None = None
         heads = lock_heads({row["lot"] for row in rows})
     heads = LEDGER_CHAIN.link(rows, heads)
     ids = [row_id for (row_id,) in sql.insert(LedgerEntry, rows, returning=("id",))]
-    for lot_id in sorted({row["lot"] for row in rows}):
-        sql.execute(ReagentLot._meta.database, "UPDATE reagent_lot SET chain_head = %s WHERE id = %s",
-                    (heads[lot_id], lot_id))
+    moved = sorted({row["lot"] for row in rows})
+    sql.update_many(ReagentLot, [{"id": lot_id, "chain_head": heads[lot_id]} for lot_id in moved], ("chain_head",))
     return ids
 
 

@@ -10,6 +10,7 @@ from common import sql
 from common.stock import StockMoved
 from pharmacy_service.models import (
     STOCK_CARD_CHAIN,
+    Dispense,
     DispenseLine,
     DispenseLotPick,
     Drug,
@@ -19,22 +20,30 @@ from pharmacy_service.models import (
     StockEntry,
 )
 
+_PRESCRIPTION_LINES = (f"SELECT {sql.columns(PrescriptionLine, 'pl')}, {sql.columns(Prescription, 'p')}, "
+                       f"{sql.columns(Drug, 'd')} FROM prescription_line pl "
+                       "JOIN prescription p ON p.id = pl.prescription_id JOIN drug d ON d.id = pl.drug_id "
+                       "WHERE pl.prescription_id = %s ORDER BY pl.id")
+
 
 def prescription_lines(prescription_id: int) -> list[PrescriptionLine]:
     """Read a prescription's lines with their prescription and drug attached, in line-id order."""
-    return list(PrescriptionLine.select(PrescriptionLine, Prescription, Drug)
-                .join(Prescription).switch(PrescriptionLine).join(Drug)
-                .where(PrescriptionLine.prescription == prescription_id).order_by(PrescriptionLine.id))
+    lines = []
+    for line, prescription, drug in sql.joined((PrescriptionLine, Prescription, Drug), _PRESCRIPTION_LINES,
+                                               (prescription_id,)):
+        line.prescription, line.drug = prescription, drug
+        lines.append(line)
+    return lines
 
 
 def claim_lines(quantities: dict[int, int]) -> int | None:
     """Count quantities against their prescription lines' remainders with guarded updates, in line-id order (one
     lock order for every dispense); return the first line that has less left than asked, or None."""
+    database = PrescriptionLine._meta.database
     for line_id, quantity in sorted(quantities.items()):
-        claimed = (PrescriptionLine.update(quantity_dispensed=PrescriptionLine.quantity_dispensed + quantity)
-                   .where((PrescriptionLine.id == line_id)
-                          & (PrescriptionLine.quantity_dispensed + quantity <= PrescriptionLine.quantity)).execute())
-        if not claimed:
+        claimed = sql.execute(database, "UPDATE prescription_line SET quantity_dispensed = quantity_dispensed + %s"
+                              " WHERE id = %s AND quantity_dispensed + %s <= quantity", (quantity, line_id, quantity))
+        if claimed.rowcount != 1:
             return line_id
     return None
 
@@ -48,25 +57,31 @@ def line_remainder(line_id: int) -> int:
 def usable_lots(drug_ids, today: date) -> dict[int, list[DrugLot]]:
     """Read each drug's dispensable lots with stock on the shelf, earliest expiry first, by drug id."""
     found: dict[int, list[DrugLot]] = {drug_id: [] for drug_id in drug_ids}
-    for lot in (DrugLot.select()
-                .where(DrugLot.drug.in_(sorted(found)) & (DrugLot.status == "available")
-                       & (DrugLot.expires_on >= today) & (DrugLot.quantity_on_hand > 0))
-                .order_by(DrugLot.expires_on, DrugLot.id)):
+    if not found:
+        return found
+    ids = sorted(found)
+    for lot in sql.select(DrugLot, "SELECT t.* FROM drug_lot t WHERE t.drug_id IN (" + ", ".join(["%s"] * len(ids))
+                          + ") AND t.status = %s AND t.expires_on >= %s AND t.quantity_on_hand > 0"
+                          " ORDER BY t.expires_on, t.id", (*ids, "available", sql.db_value(DrugLot.expires_on, today))):
         found[lot.drug_id].append(lot)
     return found
 
 
+def add_dispense(**values) -> Dispense:
+    """Write a dispense."""
+    [(dispense_id,)] = sql.insert(Dispense, [values], returning=("id",))
+    return Dispense(id=dispense_id, **sql.with_defaults(Dispense, values))
+
+
 def add_dispense_lines(rows: list[dict]) -> dict[int, int]:
     """Write dispense lines (one statement); return each one's id by its prescription line."""
-    inserted = (DispenseLine.insert_many(rows)
-                .returning(DispenseLine.id, DispenseLine.prescription_line).tuples().execute())
+    inserted = sql.insert(DispenseLine, rows, returning=("id", "prescription_line"))
     return {prescription_line_id: line_id for line_id, prescription_line_id in inserted}
 
 
 def add_lot_picks(rows: list[dict]) -> None:
     """Write which lots each dispense line came from (one statement)."""
-    if rows:
-        DispenseLotPick.insert_many(rows).execute()
+    sql.insert(DispenseLotPick, rows)
 
 
 def take(quantities: dict[int, int], today: date) -> dict[int, tuple[int, str | None]]:
@@ -75,12 +90,13 @@ def take(quantities: dict[int, int], today: date) -> dict[int, tuple[int, str | 
     lot no longer holds what was planned (or when taking it ran into another verb's locks the other way round: plan
     again)."""
     taken_from = {}
+    database, until = DrugLot._meta.database, sql.db_value(DrugLot.expires_on, today)
     try:
         for lot_id, quantity in sorted(quantities.items()):
-            taken = list(DrugLot.update(quantity_on_hand=DrugLot.quantity_on_hand - quantity)
-                         .where((DrugLot.id == lot_id) & (DrugLot.quantity_on_hand >= quantity)
-                                & (DrugLot.status == "available") & (DrugLot.expires_on >= today))
-                         .returning(DrugLot.quantity_on_hand, DrugLot.chain_head).tuples().execute())
+            taken = sql.execute(database, "UPDATE drug_lot SET quantity_on_hand = quantity_on_hand - %s WHERE id = %s"
+                                " AND quantity_on_hand >= %s AND status = %s AND expires_on >= %s"
+                                " RETURNING quantity_on_hand, chain_head",
+                                (quantity, lot_id, quantity, "available", until)).fetchall()
             if not taken:
                 raise StockMoved(lot_id)
             taken_from[lot_id] = taken[0]
@@ -102,9 +118,8 @@ def add_stock_entries(rows: list[dict], heads: dict[int, str | None] | None = No
         heads = lock_heads({row["lot"] for row in rows})
     heads = STOCK_CARD_CHAIN.link(rows, heads)
     ids = [row_id for (row_id,) in sql.insert(StockEntry, rows, returning=("id",))]
-    for lot_id in sorted({row["lot"] for row in rows}):
-        sql.execute(DrugLot._meta.database, "UPDATE drug_lot SET chain_head = %s WHERE id = %s",
-                    (heads[lot_id], lot_id))
+    moved = sorted({row["lot"] for row in rows})
+    sql.update_many(DrugLot, [{"id": lot_id, "chain_head": heads[lot_id]} for lot_id in moved], ("chain_head",))
     return ids
 
 

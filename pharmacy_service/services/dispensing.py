@@ -88,8 +88,8 @@ def dispense(prescription_id: int, requested: list[dict]) -> dict:
         with attempt, db.atomic():
             _claim_lines(wanted)  # lines first (by id), then lots (by id): one lock order, no deadlocks
             plan = fefo.plan_picks(wanted, store.usable_lots([line.drug_id for line, _ in wanted], today))
-            record = Dispense.create(prescription=prescription, encounter_id=prescription.encounter_id,
-                                     patient_id=prescription.patient_id, dispensed_by=actor(), created_at=utcnow())
+            record = store.add_dispense(prescription=prescription, encounter_id=prescription.encounter_id,
+                                        patient_id=prescription.patient_id, dispensed_by=actor(), created_at=utcnow())
             lines = _write_lines(record, wanted, plan)
             publish_charges_created([_charge(record, line, picks) for line, picks in lines])
             balances = fefo.take_planned(plan, f"dispense:{record.id}", today)
@@ -149,7 +149,8 @@ def _write_lines(record: Dispense, wanted: list[tuple[PrescriptionLine, int]],
             dispense=record.id, prescription_line=prescribed.id, drug=drug, quantity=quantity, quantity_returned=0,
             unit_price_amount=drug.price_amount, amount=drug.price_amount * quantity,
             cost_amount=sum(lot.unit_cost_amount * taken for lot, taken in plan[prescribed.id]))
-    ids = store.add_dispense_lines([{name: getattr(line, name) for name in _LINE_FIELDS} for line in lines.values()])
+    ids = store.add_dispense_lines([{name: getattr(line, column) for name, column in _LINE_FIELDS}
+                                    for line in lines.values()])
     for prescribed_id, line in lines.items():
         line.id = ids[prescribed_id]
     store.add_lot_picks([{"dispense_line": line.id, "lot": lot.id, "quantity": taken, "quantity_returned": 0,
@@ -158,8 +159,9 @@ def _write_lines(record: Dispense, wanted: list[tuple[PrescriptionLine, int]],
     return [(line, plan[prescribed_id]) for prescribed_id, line in lines.items()]
 
 
-_LINE_FIELDS = ("dispense", "prescription_line", "drug", "quantity", "quantity_returned", "unit_price_amount",
-                "amount", "cost_amount")
+_LINE_FIELDS = tuple((name, name + "_id" if name in ("dispense", "prescription_line", "drug") else name)
+                     for name in ("dispense", "prescription_line", "drug", "quantity", "quantity_returned",
+                                  "unit_price_amount", "amount", "cost_amount"))  # ids, not a read of each row
 
 
 def _charge(record: Dispense, line: DispenseLine, picks: list[tuple[DrugLot, int]]) -> dict:

@@ -28,26 +28,31 @@ def select(model: type[peewee.Model], text: str, params=()) -> list[peewee.Model
 
 
 @lru_cache(maxsize=256)
-def _insert_text(model: type[peewee.Model], names: tuple[str, ...], rows: int, returning: tuple[str, ...]) -> str:
+def _insert_text(model: type[peewee.Model], names: tuple[str, ...], rows: int, returning: tuple[str, ...],
+                 unless: tuple[str, ...] = ()) -> str:
     fields = model._meta.fields
     columns = ", ".join(f'"{fields[name].column_name}"' for name in names)
     group = "(" + ", ".join(["%s"] * len(names)) + ")"
     text = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ' + ", ".join([group] * rows)
+    if unless:
+        text += " ON CONFLICT (" + ", ".join(f'"{fields[name].column_name}"' for name in unless) + ") DO NOTHING"
     if returning:
         text += " RETURNING " + ", ".join(f'"{fields[name].column_name}"' for name in returning)
     return text
 
 
-def insert(model: type[peewee.Model], rows: list[dict], returning: tuple[str, ...] = ()) -> list[tuple]:
+def insert(model: type[peewee.Model], rows: list[dict], returning: tuple[str, ...] = (),
+           unless: tuple[str, ...] = ()) -> list[tuple]:
     """Insert rows (field names as keys, every row the same fields; defaults filled in as peewee would) in one
-    statement; return the `returning` columns of each row inserted."""
+    statement; return the `returning` columns of each row inserted. `unless`: the fields of a unique index; a row
+    whose values are there already is left out (ON CONFLICT ... DO NOTHING), and is not returned."""
     if not rows:
         return []
     full = [with_defaults(model, row) for row in rows]
     names = tuple(full[0])
     fields = model._meta.fields
     params = [fields[name].db_value(row[name]) for row in full for name in names]
-    cursor = execute(model._meta.database, _insert_text(model, names, len(full), returning), params)
+    cursor = execute(model._meta.database, _insert_text(model, names, len(full), returning, unless), params)
     return cursor.fetchall() if returning else []
 
 

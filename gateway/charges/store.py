@@ -1,6 +1,7 @@
 """What charge intake needs from the database: each function one read or one write, the same on SQLite and
 PostgreSQL. The verbs (charges/services.py) call these inside their own `with db.atomic():`."""
 
+from common import sql
 from gateway.models import Charge, ChargeReversal
 
 
@@ -9,9 +10,7 @@ def insert_new(rows: list[dict]) -> dict[str, int]:
     key index's locks in one order); return {key: id} of those inserted."""
     if not rows:
         return {}
-    inserted = (Charge.insert_many(sorted(rows, key=lambda row: row["key"]))
-                .on_conflict(conflict_target=[Charge.key], action="nothing")
-                .returning(Charge.id, Charge.key).tuples().execute())
+    inserted = sql.insert(Charge, sorted(rows, key=lambda row: row["key"]), returning=("id", "key"), unless=("key",))
     return {key: charge_id for charge_id, key in inserted}
 
 

@@ -63,9 +63,10 @@ def interleave_wrk(loads: dict, duration_s: float, rounds: int = 4, pause_s: flo
 
     `loads` maps a name to `load(seconds) -> figures` (a wrk call). Taking turns makes a ratio between them fair
     when the machine's speed drifts during the run; the pause lets one load's background work (outbox deliveries,
-    the billing hand-off, alerts) settle before the next is measured. p99 is the worst turn's.
+    the billing hand-off, alerts) settle before the next is measured. p99 is the worst turn's (None when no turn
+    had a latency table).
     """
-    totals = {name: {"ok": 0, "errors": 0, "seconds": 0.0, "p99_ms": 0.0, "p50_ms": []} for name in loads}
+    totals = {name: {"ok": 0, "errors": 0, "seconds": 0.0, "p99_ms": None, "p50_ms": []} for name in loads}
     for _round in range(rounds):
         for name, load in loads.items():
             time.sleep(pause_s)
@@ -74,7 +75,7 @@ def interleave_wrk(loads: dict, duration_s: float, rounds: int = 4, pause_s: flo
             for field in ("ok", "errors", "seconds"):
                 total[field] += figures[field]
             if figures["p99_ms"] is not None:
-                total["p99_ms"] = max(total["p99_ms"], figures["p99_ms"])
+                total["p99_ms"] = max(total["p99_ms"] or 0.0, figures["p99_ms"])
                 total["p50_ms"].append(figures["p50_ms"])
     return {name: {"rps": round(t["ok"] / t["seconds"], 1), "ok": t["ok"], "errors": t["errors"],
                    "seconds": round(t["seconds"], 2),

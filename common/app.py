@@ -83,7 +83,8 @@ class BoundedJSONProvider(DefaultJSONProvider):
 def _reject_malformed_json():
     """Answer 400 for a body that claims to be JSON and is not, or nests too deep, before any schema sees it."""
     if request.is_json and request.content_length != 0 and request.get_data(cache=True):
-        load_json(request.get_data(cache=True))
+        if request.get_json(silent=True) is None:  # parsed once: the schemas read it from the request's cache
+            load_json(request.get_data(cache=True))  # why it is not JSON (or a body of `null`, which passes)
 
 
 def _healthz():

@@ -42,11 +42,17 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _LIMITS = {"actor": 64, "role": 20, "action": 300, "request_id": 64, "patient_id": 64}
 
 
-def spool_dir() -> Path:
-    """The folder of this host's audit spool (under VAR_DIR, shared with the sweeper)."""
+def spool_dir(make: bool = False) -> Path:
+    """The folder of this host's audit spool (under VAR_DIR, shared with the sweeper); made the first time this
+    process asks for it (or again when `make`: it was removed since)."""
     folder = Path(current_app.config.get("AUDIT_SPOOL_DIR") or var_dir() / "audit-spool")
-    folder.mkdir(parents=True, exist_ok=True)
+    if make or folder not in _made:
+        folder.mkdir(parents=True, exist_ok=True)
+        _made.add(folder)
     return folder
+
+
+_made: set[Path] = set()
 
 
 def clean_line(actor: str, role: str, action: str, status_code: int, request_id: str | None,
@@ -83,10 +89,12 @@ def record_later(line: dict) -> None:
 def append(line: dict) -> bool:
     """Add one audit line to the spool, stamped with its time and its own key; False (logged) if it could not."""
     entry = {**line, "occurred_at": utcnow().isoformat(), "entry_key": uuid.uuid4().hex}
+    text = json.dumps(entry, ensure_ascii=False) + "\n"
     try:
-        folder = spool_dir()
-        with _locked(folder), open(folder / SPOOL, "a", encoding="utf-8") as spool:
-            spool.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        try:
+            _append_to(spool_dir(), text)
+        except FileNotFoundError:  # the folder was removed since this process made it
+            _append_to(spool_dir(make=True), text)
     except OSError:
         # The disk is the last resort; the log line keeps what the audit log could not.
         log.exception("audit line could not be spooled: %s", json.dumps(entry, ensure_ascii=False))
@@ -94,10 +102,15 @@ def append(line: dict) -> bool:
     return True
 
 
+def _append_to(folder: Path, text: str) -> None:
+    with _locked(folder), open(folder / SPOOL, "a", encoding="utf-8") as spool:
+        spool.write(text)
+
+
 def drain() -> int:
     """Move every spooled audit line into the database; return how many were stored. Lines stay spooled while the
     database does not answer (the fault is raised to the caller, who tries again later)."""
-    folder = spool_dir()
+    folder = spool_dir(make=True)
     with _locked(folder):
         if (folder / SPOOL).exists() and (folder / SPOOL).stat().st_size:
             (folder / SPOOL).rename(folder / f"{BATCH_PREFIX}{uuid.uuid4().hex}.jsonl")

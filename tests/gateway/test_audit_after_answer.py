@@ -98,3 +98,14 @@ def test_the_drainer_thread_stores_lines_soon_and_lets_a_busy_moment_share_a_dra
 def audit_spool_file(app):
     with app.test_request_context():
         return audit_spool.spool_dir() / audit_spool.SPOOL
+
+
+def test_a_spool_folder_removed_while_the_gateway_runs_is_made_again(gateway_app, gateway):
+    with gateway_app.test_request_context():
+        line = audit_spool.clean_line("labtech", "lab_tech", "POST /api/v1/lab/test-runs", 201, "req-before")
+        assert audit_spool.append(line)
+        shutil.rmtree(audit_spool.spool_dir())
+        assert audit_spool.append({**line, "request_id": "req-after"})
+        with gateway_app.extensions["database"].connection_context():
+            assert audit_spool.drain() == 1
+    assert [line["request_id"] for line in audit_lines(gateway, actor="labtech")] == ["req-after"]

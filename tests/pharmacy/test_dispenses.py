@@ -211,3 +211,37 @@ def test_a_dispense_whose_lot_moved_is_undone_and_planned_again(pharmacy, monkey
     read = pharmacy.get(f"/api/v1/pharmacy/prescriptions/{prescription['id']}", headers=PHARMACIST).get_json()
     assert read["dispense_ids"] == [body["id"]] and read["lines"][0]["remaining"] == 0
     assert [event["key"] for event in pending_events(pharmacy, "charge.created")] == [body["lines"][0]["charge_key"]]
+
+
+def test_a_three_line_dispense_reads_its_prescription_once_and_no_row_per_line(pharmacy):
+    """The lines are written from ids already in hand: no lazy read of the dispense, its prescription or a
+    prescription line for each line dispensed (each cost a statement per line, three per dispense here)."""
+    import logging
+
+    codes = [add_drug(pharmacy, name)["code"] for name in ("amoxicillin", "paracetamol", "omeprazole")]
+    for number, code in enumerate(codes):
+        receive(pharmacy, code, f"LOT26{number:02d}A", expires_in_days=300, quantity=100)
+    prescription = prescribe(pharmacy, [(code, 10) for code in codes])
+    statements: list[str] = []
+
+    class Recorder(logging.Handler):
+        def emit(self, record):
+            if isinstance(record.msg, tuple):
+                statements.append(str(record.msg[0]))
+
+    recorder, peewee_log = Recorder(level=logging.DEBUG), logging.getLogger("peewee")
+    level = peewee_log.level
+    peewee_log.setLevel(logging.DEBUG)
+    peewee_log.addHandler(recorder)
+    try:
+        response = dispense(pharmacy, prescription)
+    finally:
+        peewee_log.removeHandler(recorder)
+        peewee_log.setLevel(level)
+    assert response.status_code == 201, response.get_json()
+
+    def reads(table: str) -> int:
+        return sum(1 for text in statements if text.lstrip().upper().startswith("SELECT")
+                   and (f'FROM "{table}"' in text or f"FROM {table} " in text))
+
+    assert reads("prescription_line") == 1 and reads("dispense") == 0 and reads("prescription") == 0, statements

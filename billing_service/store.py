@@ -120,14 +120,13 @@ def lines_by_keys(keys) -> dict[str, InvoiceLine]:
 
 def add_lines(lines: list[InvoiceLine]) -> None:
     """Write new bill lines (one statement, in key order) and give each its id."""
-    rows = sorted(({field.name: getattr(line, getattr(field, "object_id_name", field.name)) for field in _LINE_FIELDS}
-                   for line in lines), key=lambda row: row["charge_key"])
+    rows = sorted((sql.row_of(line, _LINE_FIELDS) for line in lines), key=lambda row: row["charge_key"])
     ids = dict((key, line_id) for line_id, key in sql.insert(InvoiceLine, rows, returning=("id", "charge_key")))
     for line in lines:
         line.id = ids[line.charge_key]
 
 
-_LINE_FIELDS = tuple(field for field in InvoiceLine._meta.sorted_fields if field.name != "id")
+_LINE_FIELDS = tuple(field.name for field in InvoiceLine._meta.sorted_fields if field.name != "id")
 
 
 def keys_with_waiting_reversals(keys) -> set[str]:

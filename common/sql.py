@@ -56,6 +56,13 @@ def insert(model: type[peewee.Model], rows: list[dict], returning: tuple[str, ..
     return cursor.fetchall() if returning else []
 
 
+def row_of(instance: peewee.Model, names: tuple[str, ...]) -> dict:
+    """These fields of a model instance as a row for `insert`: a foreign key by the id it holds, never a read of
+    the row it names."""
+    fields = instance._meta.fields
+    return {name: getattr(instance, getattr(fields[name], "object_id_name", name)) for name in names}
+
+
 def with_defaults(model: type[peewee.Model], values: dict) -> dict:
     """The row peewee would insert for `values`: every default filled in (callables called once)."""
     row = dict(values)

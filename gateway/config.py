@@ -22,9 +22,9 @@ def settings() -> dict:
         "SCREENS_POLL_SECONDS": env_int("SCREENS_POLL_SECONDS", 5, minimum=1),
         # the hospital's name on the cashier's customer display and receipts (billing's BHYT_FACILITY_NAME)
         "HOSPITAL_NAME": env_str("BHYT_FACILITY_NAME", "Bệnh viện Đa khoa tỉnh"),
-        # how long a process trusts what it read of an account (disabled, role) before reading it again
-        # drains of the audit spool start at least this far apart, so a busy minute's lines go in a few statements
+        # drains of the audit spool start at least this far apart, so a busy moment's lines go in a few statements
         "AUDIT_DRAIN_INTERVAL_MS": env_int("AUDIT_DRAIN_INTERVAL_MS", 500, minimum=0),
+        # how long a process trusts what it read of an account (disabled, role) before reading it again
         "STANDING_CACHE_SECONDS": env_int("STANDING_CACHE_SECONDS", 5, minimum=0),
         "SIGN_IN_MAX_FAILURES": env_int("SIGN_IN_MAX_FAILURES", 5, minimum=1),
         "SIGN_IN_MAX_FAILURES_PER_ADDRESS": env_int("SIGN_IN_MAX_FAILURES_PER_ADDRESS", 20, minimum=1),

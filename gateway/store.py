@@ -50,15 +50,10 @@ def chain_audit_lines() -> int:
         entry.chain_seq, entry.prev_hash = length, head or "0" * 64
         head = entry.row_hash = row_hash(entry.prev_hash, AUDIT_CHAIN.content(entry))
         placed.append(entry)
-    database = AuditEntry._meta.database
     for start in range(0, len(placed), AUDIT_CHUNK):
-        chunk = placed[start:start + AUDIT_CHUNK]
-        params = [value for entry in chunk for value in (entry.id, entry.chain_seq, entry.prev_hash, entry.row_hash)]
-        sql.execute(database, "WITH placed(entry_id, seq, prev, hash) AS (VALUES "
-                    + ", ".join(["(%s, %s, %s, %s)"] * len(chunk)) + ") UPDATE audit_entry SET chain_seq = placed.seq,"
-                    " prev_hash = placed.prev, row_hash = placed.hash"
-                    " FROM placed WHERE audit_entry.id = placed.entry_id",
-                    params)
+        sql.update_many(AuditEntry, [{"id": entry.id, "chain_seq": entry.chain_seq, "prev_hash": entry.prev_hash,
+                                      "row_hash": entry.row_hash} for entry in placed[start:start + AUDIT_CHUNK]],
+                        ("chain_seq", "prev_hash", "row_hash"))
     move_heads(AUDIT_CHAIN, {"all": head}, {"all": len(placed)})
     return len(placed)
 

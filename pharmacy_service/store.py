@@ -73,10 +73,14 @@ def add_dispense(**values) -> Dispense:
     return Dispense(id=dispense_id, **sql.with_defaults(Dispense, values))
 
 
-def add_dispense_lines(rows: list[dict]) -> dict[int, int]:
+def add_dispense_lines(lines: list[DispenseLine]) -> dict[int, int]:
     """Write dispense lines (one statement); return each one's id by its prescription line."""
+    rows = [sql.row_of(line, _DISPENSE_LINE_FIELDS) for line in lines]
     inserted = sql.insert(DispenseLine, rows, returning=("id", "prescription_line"))
     return {prescription_line_id: line_id for line_id, prescription_line_id in inserted}
+
+
+_DISPENSE_LINE_FIELDS = tuple(field.name for field in DispenseLine._meta.sorted_fields if field.name != "id")
 
 
 def add_lot_picks(rows: list[dict]) -> None:

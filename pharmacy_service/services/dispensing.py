@@ -149,19 +149,13 @@ def _write_lines(record: Dispense, wanted: list[tuple[PrescriptionLine, int]],
             dispense=record.id, prescription_line=prescribed.id, drug=drug, quantity=quantity, quantity_returned=0,
             unit_price_amount=drug.price_amount, amount=drug.price_amount * quantity,
             cost_amount=sum(lot.unit_cost_amount * taken for lot, taken in plan[prescribed.id]))
-    ids = store.add_dispense_lines([{name: getattr(line, column) for name, column in _LINE_FIELDS}
-                                    for line in lines.values()])
+    ids = store.add_dispense_lines(list(lines.values()))
     for prescribed_id, line in lines.items():
         line.id = ids[prescribed_id]
     store.add_lot_picks([{"dispense_line": line.id, "lot": lot.id, "quantity": taken, "quantity_returned": 0,
                           "unit_cost_amount": lot.unit_cost_amount}
                          for prescribed_id, line in lines.items() for lot, taken in plan[prescribed_id]])
     return [(line, plan[prescribed_id]) for prescribed_id, line in lines.items()]
-
-
-_LINE_FIELDS = tuple((name, name + "_id" if name in ("dispense", "prescription_line", "drug") else name)
-                     for name in ("dispense", "prescription_line", "drug", "quantity", "quantity_returned",
-                                  "unit_price_amount", "amount", "cost_amount"))  # ids, not a read of each row
 
 
 def _charge(record: Dispense, line: DispenseLine, picks: list[tuple[DrugLot, int]]) -> dict:

@@ -59,15 +59,18 @@ def _keep_snapshots(encounters: list[dict]) -> dict[str, tuple[EncounterSnapshot
     what happened)} (see _keep_snapshot)."""
     stored = {snapshot.encounter_id: snapshot for snapshot in EncounterSnapshot.select().where(
         EncounterSnapshot.encounter_id.in_(sorted(encounter["id"] for encounter in encounters)))}
-    return {encounter["id"]: _keep_snapshot(encounter, stored.get(encounter["id"])) for encounter in encounters}
+    return {encounter["id"]: _store_snapshot(encounter, stored.get(encounter["id"])) for encounter in encounters}
 
 
-def _keep_snapshot(encounter: dict, existing: EncounterSnapshot | None = None) -> tuple[EncounterSnapshot, str]:
+def _keep_snapshot(encounter: dict) -> tuple[EncounterSnapshot, str]:
     """Store the latest snapshot of a visit (a closed visit is never replaced by an older open one); return it and
-    what happened: "created", "changed" or "same". `existing`: the stored one, when the caller has read it."""
+    what happened: "created", "changed" or "same"."""
+    return _store_snapshot(encounter, EncounterSnapshot.get_or_none(EncounterSnapshot.encounter_id == encounter["id"]))
+
+
+def _store_snapshot(encounter: dict, existing: EncounterSnapshot | None) -> tuple[EncounterSnapshot, str]:
+    """_keep_snapshot, given the snapshot stored for the visit as the caller read it (None: none yet)."""
     row = _snapshot_row(encounter)
-    if existing is None:
-        existing = EncounterSnapshot.get_or_none(EncounterSnapshot.encounter_id == row["encounter_id"])
     if existing is None:
         try:
             with db.atomic():

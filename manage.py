@@ -102,7 +102,7 @@ def sweep(interval_seconds: int = 2, once: bool = False) -> None:
             try:
                 # A fresh connection each round: one broken while PostgreSQL was down is not kept.
                 with app_connection(app):
-                    sweep_outbox()
+                    sweep_outbox(settled_ms=app.config["OUTBOX_SWEEP_SETTLE_MS"])
                     for job in app.extensions.get("periodic_jobs", []):
                         job()
             except Exception as exc:  # a down database must not stop the sweeper; it tries again

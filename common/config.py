@@ -127,6 +127,8 @@ def base_settings(service: str, env: Mapping[str, str] | None = None) -> dict:
         "OUTBOX_MAX_BACKOFF_SECONDS": env_int("OUTBOX_MAX_BACKOFF_SECONDS", 300, minimum=1, env=env),
         "OUTBOX_MAX_ATTEMPTS": env_int("OUTBOX_MAX_ATTEMPTS", 10, minimum=1, env=env),
         "OUTBOX_FLUSH_INTERVAL_MS": env_int("OUTBOX_FLUSH_INTERVAL_MS", 250, minimum=0, env=env),
+        # The sweeper leaves a message due less than this long ago to the after-commit flush (common.outbox.sweep)
+        "OUTBOX_SWEEP_SETTLE_MS": env_int("OUTBOX_SWEEP_SETTLE_MS", 2000, minimum=0, env=env),
         "ALERT_CHECK_INTERVAL_MS": env_int("ALERT_CHECK_INTERVAL_MS", 250, minimum=0, env=env),
         "IDEMPOTENCY_RETENTION_HOURS": env_int("IDEMPOTENCY_RETENTION_HOURS", 72, minimum=72, env=env),
         "INTEGRITY_CHECK_SECONDS": env_int("INTEGRITY_CHECK_SECONDS", 900, minimum=0, env=env),

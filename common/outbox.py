@@ -75,13 +75,15 @@ def _backoff(attempts: int, cap: int) -> timedelta:
     return timedelta(seconds=min(cap, 2 ** min(attempts, 16)))
 
 
-def _claim_due(model, limit: int) -> list:
-    """Claim up to `limit` due pending messages, oldest first: count the attempt and push their next try back past
-    the time a delivery may take (the service-call timeout), so no other deliverer sends them meanwhile."""
+def _claim_due(model, limit: int, settled_ms: int = 0) -> list:
+    """Claim up to `limit` pending messages due at least `settled_ms` ago, oldest first: count the attempt and push
+    their next try back past the time a delivery may take (the service-call timeout), so no other deliverer sends
+    them meanwhile."""
     now = utcnow()
     lease = max(_backoff(1, current_app.config["OUTBOX_MAX_BACKOFF_SECONDS"]),
                 timedelta(milliseconds=2 * current_app.config["HTTP_TIMEOUT_MS"]))
-    due = (model.select(model.id).where((model.state == "pending") & (model.next_attempt_at <= now))
+    due_by = now - timedelta(milliseconds=settled_ms)
+    due = (model.select(model.id).where((model.state == "pending") & (model.next_attempt_at <= due_by))
            .order_by(model.id).limit(limit))
     if model._meta.database.for_update:
         due = due.for_update(skip_locked=True)
@@ -90,10 +92,11 @@ def _claim_due(model, limit: int) -> list:
     return sorted(claim.objects(model).execute(), key=lambda message: message.id)
 
 
-def flush(limit: int = FLUSH_BATCH) -> dict[str, int]:
-    """Deliver up to `limit` due messages now, one request per receiver; return how many ended in each state."""
+def flush(limit: int = FLUSH_BATCH, settled_ms: int = 0) -> dict[str, int]:
+    """Deliver up to `limit` due messages now (those due at least `settled_ms` ago), one request per receiver;
+    return how many ended in each state."""
     model = current_app.extensions["outbox_model"]
-    messages = _claim_due(model, limit)
+    messages = _claim_due(model, limit, settled_ms)
     by_destination: dict[str, list] = {}
     for message in messages:
         by_destination.setdefault(message.destination, []).append(message)
@@ -189,12 +192,17 @@ def _retry_later(model, message, error: str) -> int:
     return delay.seconds
 
 
-def sweep(limit: int = SWEEP_BATCH) -> dict[str, int]:
-    """Deliver every due pending message, a batch at a time, up to `limit`; return how many ended in each state."""
+def sweep(limit: int = SWEEP_BATCH, settled_ms: int = 0) -> dict[str, int]:
+    """Deliver every due pending message, a batch at a time, up to `limit`; return how many ended in each state.
+
+    `settled_ms`: leave the messages due less than this long ago. The sweeper process passes
+    OUTBOX_SWEEP_SETTLE_MS: a message just committed is the after-commit flush's to send (within
+    OUTBOX_FLUSH_INTERVAL_MS), and a sweeper chasing it would post the live traffic again in small batches, one
+    after another, beside that flush."""
     counts: dict[str, int] = {}
     sent = 0
     while sent < limit:
-        round_counts = flush(min(FLUSH_BATCH, limit - sent))
+        round_counts = flush(min(FLUSH_BATCH, limit - sent), settled_ms)
         if not round_counts:
             break
         for state, number in round_counts.items():

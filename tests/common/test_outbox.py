@@ -1,7 +1,7 @@
 """The outbox: an event written with the business change is delivered once, even across a receiver outage."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -151,3 +151,21 @@ def test_a_receiver_still_starting_is_an_info_line_and_a_lasting_outage_a_warnin
     assert len(again) == 1 and again[0].levelname == "WARNING"
     assert "2 outbox message(s)" in again[0].getMessage()
     assert all(outbox_row(lab, m).state == "pending" and outbox_row(lab, m).attempts == 2 for m in message_ids)
+
+
+def test_the_sweeper_leaves_a_message_just_committed_to_the_flush_after_its_commit(make_app, live_server):
+    """A sweeper round that chased the live traffic would post it again in small batches beside the after-commit
+    flush: it takes only what has been due for OUTBOX_SWEEP_SETTLE_MS (2 s unless set)."""
+    lab, gateway = make_app("lab_service"), make_app("gateway")
+    live_server(gateway)
+    assert lab.config["OUTBOX_SWEEP_SETTLE_MS"] == 2000
+    message_id = publish_in_transaction(lab, glucose_charge(11))
+    with lab.app_context():
+        model = lab.extensions["outbox_model"]
+        sent_again = model.update(state="pending", next_attempt_at=datetime.now(UTC)).where(model.id == message_id)
+        sent_again.execute()  # pending and due this instant, as a message is right after its commit
+        assert outbox.sweep(settled_ms=lab.config["OUTBOX_SWEEP_SETTLE_MS"]) == {}
+        assert outbox_row(lab, message_id).state == "pending"
+        model.update(next_attempt_at=datetime.now(UTC) - timedelta(seconds=3)).where(model.id == message_id).execute()
+        assert outbox.sweep(settled_ms=lab.config["OUTBOX_SWEEP_SETTLE_MS"]) == {"delivered": 1}  # its flush never came
+    assert [charge.key for charge in stored_charges(gateway)] == ["lab:test-run:11"]

@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# pip's "a new release of pip is available" notice (once a week) is not the newcomer's business: the sign-in URL
+# is the first thing `make run` prints
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run run-site test test-sqlite test-postgres lint install clean translations browser
 

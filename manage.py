@@ -213,9 +213,9 @@ def procfile() -> str:
     host = os.environ.get("BIND_HOST", "127.0.0.1")
     workers = os.environ.get("WEB_CONCURRENCY", "1")  # one process per service on a 2-core host: see decisions
     lines = [  # <SERVICE>_BIND_HOST: `make run-site` puts the gateway (only) on the LAN
-        f"{service}: {sys.executable} -m gunicorn --bind {os.environ.get(f'{service.upper()}_BIND_HOST', host)}:{port} "
-        f"--workers {workers} --worker-class gthread --no-control-socket "
-        f"--threads 8 --access-logfile - '{service}:create_app()'"
+        f"{service}: {sys.executable} -m gunicorn --config python:common.gunicorn_conf "
+        f"--bind {os.environ.get(f'{service.upper()}_BIND_HOST', host)}:{port} --workers {workers} "
+        f"--worker-class gthread --no-control-socket --threads 8 --access-logfile - '{service}:create_app()'"
         for service, port in service_ports().items()
     ]
     lines.append(f"sweeper: {sys.executable} -m manage sweep")

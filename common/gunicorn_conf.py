@@ -1,0 +1,16 @@
+"""gunicorn settings every service process starts with (`gunicorn --config python:common.gunicorn_conf ...`:
+`make run`, docker-compose, the benches).
+
+Once a worker has loaded its app, everything built at start-up (Flask, marshmallow schemas, peewee models, the
+translations: some hundred thousand objects that live as long as the process) is collected once and frozen out of
+the garbage collector's reach. Without it, each full collection walked all of them again: 45-110 ms with the GIL
+held, every few seconds under load, and every request in flight in that process waited (measured in the fourth
+session of 2026-12-01; afterwards a full collection took under 1 ms).
+"""
+
+import gc
+
+
+def post_worker_init(_worker) -> None:
+    gc.collect()
+    gc.freeze()

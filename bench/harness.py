@@ -193,8 +193,8 @@ WORKERS = 1  # as `make run` (WEB_CONCURRENCY): one gunicorn process per service
 def gunicorn(app_spec: str, port: int, env: dict, workers: int = WORKERS, threads: int = 8, log=None):
     """Start one app under gunicorn (gthread) on 127.0.0.1:port, in its own process group."""
     args = [PYTHON, "-m", "gunicorn", "--config", "python:common.gunicorn_conf", "--bind", f"127.0.0.1:{port}",
-            "--workers", str(workers), "--worker-class",
-            "gthread", "--no-control-socket", "--threads", str(threads), "--log-level", "warning", app_spec]
+            "--workers", str(workers), "--worker-class", "gthread", "--no-control-socket", "--threads", str(threads),
+            "--log-level", "warning", app_spec]
     return subprocess.Popen(args, cwd=ROOT, env=env, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
                             start_new_session=True)
 

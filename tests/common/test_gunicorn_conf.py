@@ -12,12 +12,12 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONFIG = "--config python:common.gunicorn_conf"
 
 
-def test_a_worker_freezes_what_its_app_built_once_the_app_is_loaded():
+def test_a_worker_freezes_what_its_app_built_once_the_app_is_loaded(tmp_path):
     probe = ("import gc, gateway; gateway.create_app({'APP_ENV': 'test'}); before = gc.get_freeze_count(); "
              "from common import gunicorn_conf; gunicorn_conf.post_worker_init(None); "
              "import sys; print(sys.getswitchinterval(), before, gc.get_freeze_count())")
     out = subprocess.run([PYTHON, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True,
-                         env={"PATH": "/usr/bin:/bin", "VAR_DIR": "/tmp/gunicorn-conf-probe"})
+                         env={"PATH": "/usr/bin:/bin", "VAR_DIR": str(tmp_path)})
     switch, before, after = out.stdout.split()[-3:]
     assert int(before) == 0 and int(after) > 50_000  # the gateway's app: Flask, schemas, models, translations
     assert float(switch) == 0.001  # a request thread back from the database waits less for the GIL

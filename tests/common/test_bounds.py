@@ -4,6 +4,8 @@ dates out of range, cursor paging of every list."""
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from common.bounds import INT4_MAX, MAX_AMOUNT, MAX_STOCK_QUANTITY, MAX_UNIT_PRICE, json_depth_exceeds
 from tests.lab.catalogue import GLUCOSE_REAGENT, HEAD, add_reagent
@@ -22,6 +24,31 @@ def test_nesting_is_measured_outside_strings_only():
     assert not json_depth_exceeds(json.dumps({"memo": "[" * 100}).encode())
     assert json_depth_exceeds(b'{"a":' * 40 + b"1" + b"}" * 40)
     assert not json_depth_exceeds(b'{"a":' * 20 + b"1" + b"}" * 20)
+
+
+def _depth(value) -> int:
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return (1 + max(map(_depth, children), default=0)) if isinstance(value, dict | list) else 0
+
+
+# strings full of brackets, quotes and backslashes, so only a scan that knows where strings end gets it right
+TRICKY_TEXT = st.text(alphabet='[]{}"\\, aĐ', max_size=6)
+JSON_VALUES = st.recursive(st.none() | st.integers() | TRICKY_TEXT,
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TRICKY_TEXT, inner, max_size=3),
+                           max_leaves=80)
+
+
+@given(JSON_VALUES, st.integers(0, 40))
+def test_the_depth_scan_agrees_with_the_parsed_depth(value, wraps):
+    value = _wrapped(value, wraps)
+    text = json.dumps(value, ensure_ascii=False).encode()
+    assert json_depth_exceeds(text) == (_depth(value) > 32)
+
+
+def _wrapped(value, times: int):
+    for _ in range(times):
+        value = [value]
+    return value
 
 
 @pytest.mark.parametrize("path", ["/api/v1/auth/token", "/api/v1/billing/webhooks/bank-transfer",

@@ -68,7 +68,8 @@ def main(crossings: int = 50, engine: str = "postgres", redis: bool = False) -> 
         gateway = stack["gateway"]
         head, tech = token(gateway, "labhead"), token(gateway, "labtech")
         catalogue(gateway, head)
-        latencies = sorted(crossing(gateway, head, tech, number) for number in range(1, crossings + 1))
+        crossing(gateway, head, tech, 1)  # warm-up, not counted: the rq worker may still be building its apps
+        latencies = sorted(crossing(gateway, head, tech, number) for number in range(2, crossings + 2))
     print(f"engine: {engine}, jobs: {'rq worker (Redis)' if redis else 'in-process'}, crossings: {crossings}")
     print(f"p50 {percentile(latencies, 0.5) * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms")
     print(f"alert open after the crossing commit, p99 ms (target <= 1000): {percentile(latencies, 0.99) * 1000:.0f}")

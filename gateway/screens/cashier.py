@@ -22,6 +22,7 @@ from flask import Response, current_app, redirect, request, url_for
 from flask_babel import gettext as _
 
 from gateway.screens.api import Refusal, items
+from gateway.screens.formatting import whole
 from gateway.screens.pages import api, area_blueprint, form_submission_id, is_htmx, passive, patient_or_none, render
 from gateway.screens.problems import explain
 
@@ -141,7 +142,7 @@ def add_card(patient_id):
     body = {"card_number": form.get("card_number", "").strip().upper(),
             "registered_facility": form.get("registered_facility", "").strip().upper(),
             "valid_from": form.get("valid_from", ""), "valid_to": form.get("valid_to", ""),
-            "benefit_level": _integer(form.get("benefit_level"))}
+            "benefit_level": whole(form.get("benefit_level"))}
     return sent_from_patient_page(patient_id, "card", f"/api/v1/patients/{patient_id}/coverages", body)
 
 
@@ -153,7 +154,7 @@ def open_visit(patient_id):
             "department": form.get("department", "").strip(),
             "practitioner_id": form.get("practitioner_id") or None}
     if form.get("out_of_network") == "on":
-        body.update(in_network=False, network_rate=_integer(form.get("network_rate")))
+        body.update(in_network=False, network_rate=whole(form.get("network_rate")))
     return sent_from_patient_page(patient_id, "visit", "/api/v1/encounters", body)
 
 
@@ -214,7 +215,7 @@ def issue_qr(invoice_id):
 @blp.route("/bills/<int:invoice_id>/cash", methods=["POST"])
 def take_cash(invoice_id):
     """Take cash at the counter (the amount handed over, never more than the balance)."""
-    body = {"method": "cash", "amount": _integer(request.form.get("amount")),
+    body = {"method": "cash", "amount": whole(request.form.get("amount")),
             "reason": request.form.get("reason", "").strip() or _("Cash at the cashier desk")}
     answer = api().post(f"/api/v1/billing/invoices/{invoice_id}/payments", body, idempotency_key=submission_id())
     html, status = render("cashier/_cash.html", payment=answer.body, replayed=answer.replayed, invoice_id=invoice_id)
@@ -302,9 +303,3 @@ def to(target: str):
     if is_htmx():
         return Response(status=204, headers={"HX-Redirect": target})
     return redirect(target, 303)
-
-
-def _integer(value) -> int | str | None:
-    text = (value or "").strip().replace(".", "").replace(" ", "")
-    return int(text) if text.isdigit() and len(text) <= 18 else (text or None)
-

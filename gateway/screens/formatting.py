@@ -5,6 +5,7 @@ zone (Asia/Ho_Chi_Minh) as `14:05`. The same in either language: these are the f
 The values come from the API as JSON (ISO 8601 text), or as Python dates and datetimes.
 """
 
+import re
 from datetime import UTC, date, datetime
 
 from flask import Flask
@@ -12,6 +13,21 @@ from flask import Flask
 from common.clock import local_time
 
 NBSP = "\u00a0"  # keeps the amount and its ₫ on one line
+
+
+# what `number` and `money` write, read back: 200000, 200.000, 200 000 (a plain or no-break space), an optional ₫ or
+# đ after it; never a decimal point or comma (1.5 and 1,5 are not whole numbers: they go to the API as typed)
+TYPED_WHOLE = re.compile(r"(-?(?:\d{1,18}|\d{1,3}(?:[. \u00a0]\d{3}){1,5}))\s*[₫đ]?", re.IGNORECASE)
+
+
+def whole(text: str | None) -> int | str | None:
+    """Read a typed whole number ("200.000", "200 000", "200000", "200.000 ₫"). Empty is None; anything else
+    ("1,5", "1.5", words) comes back as typed, for the API to refuse naming its field."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    typed = TYPED_WHOLE.fullmatch(text)
+    return int(re.sub(r"[. \u00a0]", "", typed.group(1))) if typed else text
 
 
 def number(value) -> str:

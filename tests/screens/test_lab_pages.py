@@ -281,13 +281,6 @@ def test_the_lab_pages_switch_to_english(head):
     assert "Run-out forecast" in text(client.get("/lab/reports/forecast"))
 
 
-@pytest.mark.parametrize("typed, read", [("200000", 200_000), ("200.000", 200_000), ("1 200 000", 1_200_000),
-                                         ("-5", -5), ("", None), ("1,5", "1,5"), ("1.5", "1.5"),
-                                         ("12.34.567", "12.34.567"), ("mười", "mười")])
-def test_typed_whole_numbers_are_read_with_thousands_dots_and_nothing_else(typed, read):
-    from gateway.screens.lab.shared import whole
-
-    assert whole(typed) == read
 def test_an_alert_reads_as_not_yet_acknowledged_and_a_lot_opens_without_saying_lot_twice(head):
     client, _ = head
     alerts = client.get("/lab/alerts").get_data(as_text=True)  # the seeded HbA1c alerts are open

@@ -313,3 +313,16 @@ def test_the_stock_table_accounts_for_a_quarantined_lot_as_not_usable(hospital):
     cells = [text_of_cell.strip() for text_of_cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
     assert cells[2:5] == ["1.600", "1.000 viên", "600 viên"], cells  # on hand = usable + not usable
     assert "Không dùng được" in page
+
+
+def test_an_adjustment_of_one_and_a_half_is_refused_not_read_as_fifteen(hospital):
+    client, csrf = signed_in_pharmacist(hospital)
+    lot = next(iter(lots_of(hospital, AMOXICILLIN).values()))
+    path = f"/pharmacy/stock/lots/{lot['id']}/adjustments"
+    form = {"direction": "add", "reason": "found", "note": "Hộp tìm thấy trong kho"}
+    refused = post(client, csrf, path, quantity="1.5", submission_id=str(uuid.uuid4()), **form)
+    assert refused.status_code == 422
+    assert lots_of(hospital, AMOXICILLIN)[lot["lot_number"]]["quantity_on_hand"] == lot["quantity_on_hand"]
+    taken = post(client, csrf, path, quantity="1.000", submission_id=str(uuid.uuid4()), **form)
+    assert taken.status_code == 200, text_of(taken)
+    assert lots_of(hospital, AMOXICILLIN)[lot["lot_number"]]["quantity_on_hand"] == lot["quantity_on_hand"] + 1000

@@ -12,7 +12,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from gateway.screens.api import Refusal, items
-from gateway.screens.lab.shared import blp, whole
+from gateway.screens.formatting import whole
+from gateway.screens.lab.shared import blp
 from gateway.screens.pages import api, ends_the_form, form_submission_id, is_htmx, render
 from gateway.screens.problems import explain
 

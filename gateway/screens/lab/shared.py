@@ -1,6 +1,5 @@
 """What the lab area's views share: the blueprint, names of states, helpers."""
 
-import re
 from functools import wraps
 
 from flask_babel import lazy_gettext as _l
@@ -28,19 +27,6 @@ MOVEMENT_KINDS = ("count_adjustment", "wastage")
 def lot_status(lot: dict) -> str:
     """Return a lot's status word: usable, or why it is not (quarantined, expired, past stability, empty)."""
     return "usable" if lot.get("usable") else (lot.get("unusable_reason") or "empty")
-
-
-GROUPED = re.compile(r"-?(\d{1,18}|\d{1,3}([. ]\d{3}){1,5})")  # 200000, 200.000 or 200 000 (never a decimal comma)
-
-
-def whole(text: str | None):
-    """Read a typed whole number ("200.000", "200 000" or "200000"); anything else ("1,5", "1.5", words) goes to
-    the API as typed, which refuses it naming the field. Empty is None."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    return int(re.sub(r"[. ]", "", text)) if GROUPED.fullmatch(text) else text
-
 
 
 def acting(view):

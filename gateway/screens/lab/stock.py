@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 
 from gateway.screens.api import Refusal, items
 from gateway.screens.bench import alert_text
-from gateway.screens.formatting import number
+from gateway.screens.formatting import number, whole
 from gateway.screens.lab.shared import (
     ALERT_STATES,
     BASES,
@@ -17,7 +17,6 @@ from gateway.screens.lab.shared import (
     acting,
     blp,
     lot_status,
-    whole,
 )
 from gateway.screens.pages import api, is_htmx, quoted, render, required_submission_id
 from gateway.screens.problems import explain

@@ -9,8 +9,9 @@ from flask_babel import lazy_gettext as _l
 
 from common.gs1 import GS1Error, read_scan
 from gateway.screens.api import Refusal, items
+from gateway.screens.formatting import whole
 from gateway.screens.pages import api, ends_the_form, is_htmx, quoted, render, required_submission_id
-from gateway.screens.pharmacy.shared import API, blp, whole_number
+from gateway.screens.pharmacy.shared import API, blp
 from gateway.screens.pharmacy.stock import drug_by_gtin, looks_scanned
 from gateway.screens.problems import explain
 
@@ -99,8 +100,7 @@ def drug_body(typed: dict) -> dict:
         body["gtin"] = scanned_gtin(body["gtin"])
     for name in WHOLE_FIELDS:
         if typed[name]:
-            value = whole_number(typed[name])
-            body[name] = value if value is not None else typed[name]
+            body[name] = whole(typed[name])
     return body
 
 

@@ -98,9 +98,3 @@ def drug_names() -> dict[str, str]:
     """Return each catalogue drug's name and strength by code."""
     return {drug["code"]: f"{drug['name']} {drug['strength']}" for drug in items(api().get(f"{API}/drugs",
                                                                                           limit=1000))}
-
-
-def whole_number(text: str) -> int | None:
-    """Return a typed whole number (dots or spaces between thousands allowed: 12.000), or None."""
-    digits = re.sub(r"[.\s\u00a0]", "", text.strip())
-    return int(digits) if re.fullmatch(r"\d{1,15}", digits) else None

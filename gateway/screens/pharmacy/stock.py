@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from common.gs1 import GS1Error, element_string, read_scan
 from gateway.screens.api import Refusal, items
-from gateway.screens.formatting import number
+from gateway.screens.formatting import number, whole
 from gateway.screens.pages import (
     api,
     ends_the_form,
@@ -20,7 +20,7 @@ from gateway.screens.pages import (
     render,
     required_submission_id,
 )
-from gateway.screens.pharmacy.shared import ADJUSTMENT_REASONS, API, Stopped, blp, unit_word, whole_number
+from gateway.screens.pharmacy.shared import ADJUSTMENT_REASONS, API, Stopped, blp, unit_word
 from gateway.screens.problems import explain
 
 LOT_CARD_ROWS = 8  # the lot's latest stock card rows shown on its panel
@@ -69,8 +69,8 @@ def receive_lot():
         expires_on = date.fromisoformat(form.get("expires_on", ""))
     except ValueError:
         return render("common/_refusal.html", 422, message=_("The expiry date was not read; scan the pack again."))
-    quantity, cost = whole_number(form.get("quantity", "")), whole_number(form.get("cost_amount", ""))
-    if quantity is None or quantity < 1 or cost is None:
+    quantity, cost = whole(form.get("quantity")), whole(form.get("cost_amount"))
+    if not isinstance(quantity, int) or quantity < 1 or not isinstance(cost, int) or cost < 0:
         return render("common/_refusal.html", 422, message=_("Type the quantity received (at least 1) and the cost "
                                                               "per unit in đồng, as whole numbers."))
     scanned = element_string(form.get("gtin", "").strip(), expires_on, form.get("lot_number", "").strip(),
@@ -183,8 +183,7 @@ def count(lot_id: int):
     """Record a physical count of the lot's shelf (form: submission_id, counted_quantity, reason); show what the
     book said, what was counted and the difference (the API writes it on the stock card)."""
     form, submission_id = request.form, required_submission_id()
-    counted = whole_number(form.get("counted_quantity", ""))
-    body = {"counted_quantity": form.get("counted_quantity", "").strip() if counted is None else counted,
+    body = {"counted_quantity": whole(form.get("counted_quantity")),
             "reason": form.get("reason", "").strip()}
     answer = api().post(f"{API}/lots/{lot_id}/counts", body, idempotency_key=submission_id)
     return moved(lot_id, "count", answer)
@@ -196,8 +195,8 @@ def adjust(lot_id: int):
     """Add units to the lot's shelf or take them off for a reason (form: submission_id, direction add|remove,
     quantity, reason, note); show the shelf before and after."""
     form, submission_id = request.form, required_submission_id()
-    quantity = whole_number(form.get("quantity", ""))
-    if quantity is None or quantity < 1:
+    quantity = whole(form.get("quantity"))
+    if not isinstance(quantity, int) or quantity < 1:
         raise Refusal(422, {"code": "VALIDATION_FAILED", "errors": {"quantity_change": ["not a whole number"]}})
     reason = form.get("reason", "")
     body = {"quantity_change": quantity if form.get("direction") == "add" else -quantity,

@@ -31,13 +31,12 @@ STALL_S, STALL_EVERY = 0.1, 50
 
 
 def run(database_class, folder: Path, per_thread: int) -> list[float]:
-    """Every transaction's time in ms, `per_thread` transactions on each of THREADS threads."""
+    """Every transaction's time in ms (in the order they ended), `per_thread` on each of THREADS threads."""
     db = database_class(str(folder / f"{database_class.__name__}.db"), pragmas=SQLITE_PRAGMAS,
                         check_same_thread=False, lock_type="IMMEDIATE")
     db.execute_sql("CREATE TABLE IF NOT EXISTS entry (id INTEGER PRIMARY KEY, thread INTEGER, body TEXT)")
     times: list[float] = []
     lock = threading.Lock()
-
     start = time.perf_counter() + 0.05
 
     def writer(number: int) -> None:
@@ -60,7 +59,7 @@ def run(database_class, folder: Path, per_thread: int) -> list[float]:
     for thread in threads:
         thread.join()
     db.close()
-    return sorted(times)
+    return times
 
 
 def main(per_thread: int = 250) -> None:

@@ -58,14 +58,20 @@ def _wrk_figures(output: str) -> dict:
             "p99_ms": millis(percentiles["99"]) if "99" in percentiles else None}
 
 
-def interleave_wrk(loads: dict, duration_s: float, rounds: int = 4, pause_s: float = 1.0) -> dict[str, dict]:
+def interleave_wrk(loads: dict, duration_s: float, rounds: int = 4, pause_s: float = 1.0,
+                   warm_up_s: float = 3.0) -> dict[str, dict]:
     """Measure several wrk loads in turns (a, b, a, b...), `duration_s` in all for each; sum up each one's turns.
 
     `loads` maps a name to `load(seconds) -> figures` (a wrk call). Taking turns makes a ratio between them fair
     when the machine's speed drifts during the run; the pause lets one load's background work (outbox deliveries,
     the billing hand-off, alerts) settle before the next is measured. p99 is the worst turn's (None when no turn
-    had a latency table).
+    had a latency table). Each load first runs one turn of `warm_up_s` at its full concurrency that is not counted:
+    on a stack just started, the first counted lab turn ran at two thirds of the later turns' rate (105 against
+    150-160 logged tests/s, 2026-12-02), which the benches' warm-up at 4 connections did not remove.
     """
+    for load in loads.values():
+        time.sleep(pause_s)
+        load(warm_up_s)
     totals = {name: {"ok": 0, "errors": 0, "seconds": 0.0, "p99_ms": None, "p50_ms": []} for name in loads}
     for _round in range(rounds):
         for name, load in loads.items():

@@ -41,12 +41,11 @@ def test_run_bodies(visits: list[dict]) -> list[dict]:
 
 
 def lab_load(gateway: str):
-    """Open the visits, stock up and warm up; return load(seconds) logging glucose tests through the gateway."""
+    """Open the visits and stock up; return load(seconds) logging glucose tests through the gateway."""
     bodies = test_run_bodies(open_visits(gateway, VISITS))
     stock_up(gateway, token(gateway, "labhead"))
     headers = token(gateway, "labtech")
     url = f"{gateway}/api/v1/lab/test-runs"
-    wrk(url, bodies, headers, connections=4, duration_s=2)
     return lambda seconds: wrk(url, bodies, headers, connections=CONNECTIONS, duration_s=seconds)
 
 
@@ -54,7 +53,6 @@ def main(duration_s: int = 20, engine: str = "postgres") -> None:
     """Measure both in turns, `duration_s` each in all, and print the ratio last."""
     with baseline_server(engine) as baseline_url, start_stack(engine=engine) as stack:
         log_tests = lab_load(stack["gateway"])
-        wrk(f"{baseline_url}/consume", connections=4, duration_s=2)
         figures = interleave_wrk({
             "baseline": lambda seconds: wrk(f"{baseline_url}/consume", connections=CONNECTIONS, duration_s=seconds),
             "lab": log_tests}, duration_s, rounds=4)

@@ -67,7 +67,7 @@ def interleave_wrk(loads: dict, duration_s: float, rounds: int = 4, pause_s: flo
     the billing hand-off, alerts) settle before the next is measured. p99 is the worst turn's (None when no turn
     had a latency table). Each load first runs one turn of `warm_up_s` at its full concurrency that is not counted:
     on a stack just started, the first counted lab turn ran at two thirds of the later turns' rate (105 against
-    150-160 logged tests/s, 2026-12-02), which the benches' warm-up at 4 connections did not remove.
+    150-160 logged tests/s, 2026-12-02), which a warm-up of 2 s at 4 connections did not remove.
     """
     for load in loads.values():
         time.sleep(pause_s)

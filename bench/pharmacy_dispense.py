@@ -52,13 +52,12 @@ def dispense_bodies(gateway: str, headers: dict, visits: list[dict]) -> list[dic
 
 
 def pharmacy_load(gateway: str):
-    """Open the visits, stock up, prescribe and warm up; return load(seconds) dispensing through the gateway."""
+    """Open the visits, stock up and prescribe; return load(seconds) dispensing through the gateway."""
     visits = open_visits(gateway, VISITS)
     headers = token(gateway, "pharmacist")
     stock_up(gateway, headers)
     bodies = dispense_bodies(gateway, headers, visits)
     url = f"{gateway}/api/v1/pharmacy/dispenses"
-    wrk(url, bodies, headers, connections=4, duration_s=2)
     return lambda seconds: wrk(url, bodies, headers, connections=CONNECTIONS, duration_s=seconds)
 
 
@@ -66,7 +65,6 @@ def main(duration_s: int = 20, engine: str = "postgres") -> None:
     """Measure both in turns, `duration_s` each in all, and print the ratio last."""
     with baseline_server(engine) as baseline_url, start_stack(engine=engine) as stack:
         dispense = pharmacy_load(stack["gateway"])
-        wrk(f"{baseline_url}/consume", connections=4, duration_s=2)
         figures = interleave_wrk({
             "baseline": lambda seconds: wrk(f"{baseline_url}/consume", connections=CONNECTIONS, duration_s=seconds),
             "dispense": dispense}, duration_s, rounds=4)

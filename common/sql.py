@@ -85,17 +85,22 @@ def columns(model: type[peewee.Model], alias: str) -> str:
 
 def joined(models: tuple[type[peewee.Model], ...], text: str, params=()) -> list[tuple]:
     """Run a SELECT of `columns(model, alias)` for each of `models` in turn (a join, on the first model's database);
-    return a tuple of instances per row, None for a model whose columns are all NULL (nothing joined)."""
-    rows = []
+    return a tuple of instances per row, None for a model whose columns are all NULL (nothing joined). A row
+    joined to the same parent as an earlier one (its first column, the id, is the same) shares that instance."""
+    rows, built = [], {}
     for row in execute(models[0]._meta.database, text, params).fetchall():
         start, instances = 0, []
         for model in models:
             fields = model._meta.sorted_fields
             values = row[start:start + len(fields)]
             start += len(fields)
-            instances.append(None if values[0] is None else model(**{
-                field.name: None if value is None else field.python_value(value)
-                for field, value in zip(fields, values, strict=True)}))
+            if values[0] is None:
+                instances.append(None)
+                continue
+            if (model, values[0]) not in built:
+                built[model, values[0]] = model(**{field.name: None if value is None else field.python_value(value)
+                                                   for field, value in zip(fields, values, strict=True)})
+            instances.append(built[model, values[0]])
         rows.append(tuple(instances))
     return rows
 

@@ -61,3 +61,23 @@ def test_a_catalogue_entry_sent_twice_with_one_key_is_added_once(lab):
         assert first.status_code == again.status_code == 201, path
         assert again.headers["Idempotent-Replayed"] == "true" and again.get_json() == first.get_json()
     assert len(ok(lab.get("/api/v1/lab/tests", headers=TECH))) == 1
+
+
+def test_a_recipe_read_for_a_run_gives_its_lines_one_test_and_one_instance_per_reagent(lab, lab_app):
+    from lab_service import store
+    from tests.lab.catalogue import UREA_REAGENT
+
+    add_reagent(lab, GLUCOSE_REAGENT)
+    add_reagent(lab, UREA_REAGENT)
+    ok(lab.post("/api/v1/lab/analyzers", json=AU480, headers=HEAD), 201)
+    add_test(lab, GLUCOSE_TEST, recipe=[
+        {"reagent_code": "GLU-R1", "quantity": 200},
+        {"reagent_code": "UREA-R1", "quantity": 10, "analyzer_code": "AU480"},
+        {"reagent_code": "GLU-R1", "quantity": 20, "basis": "run", "analyzer_code": "AU480"}])
+    with lab_app.app_context():
+        lines = store.recipe_lines("GLU")
+    assert [(line.reagent.code, line.quantity, line.basis, line.analyzer and line.analyzer.code) for line in lines] == [
+        ("GLU-R1", 200, "test", None), ("UREA-R1", 10, "test", "AU480"), ("GLU-R1", 20, "run", "AU480")]
+    assert lines[0].lab_test is lines[1].lab_test is lines[2].lab_test and lines[0].lab_test.loinc == "2345-7"
+    assert lines[0].reagent is lines[2].reagent and lines[0].reagent is not lines[1].reagent
+    assert lines[1].analyzer is lines[2].analyzer

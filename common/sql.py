@@ -97,10 +97,11 @@ def joined(models: tuple[type[peewee.Model], ...], text: str, params=()) -> list
             if values[0] is None:
                 instances.append(None)
                 continue
-            if (model, values[0]) not in built:
-                built[model, values[0]] = model(**{field.name: None if value is None else field.python_value(value)
-                                                   for field, value in zip(fields, values, strict=True)})
-            instances.append(built[model, values[0]])
+            key = (model, values[0])
+            if key not in built:
+                built[key] = model(**{field.name: None if value is None else field.python_value(value)
+                                      for field, value in zip(fields, values, strict=True)})
+            instances.append(built[key])
         rows.append(tuple(instances))
     return rows
 

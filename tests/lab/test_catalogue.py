@@ -1,6 +1,16 @@
 """The lab head keeps the catalogue: tests with LOINC, BHYT service code, prices and a recipe per analyzer."""
 
-from tests.lab.catalogue import AU480, GLUCOSE_REAGENT, GLUCOSE_TEST, HEAD, TECH, add_reagent, add_test, ok
+from tests.lab.catalogue import (
+    AU480,
+    GLUCOSE_REAGENT,
+    GLUCOSE_TEST,
+    HEAD,
+    TECH,
+    UREA_REAGENT,
+    add_reagent,
+    add_test,
+    ok,
+)
 
 
 def test_a_test_is_listed_with_its_codes_prices_and_recipe(lab):
@@ -65,7 +75,6 @@ def test_a_catalogue_entry_sent_twice_with_one_key_is_added_once(lab):
 
 def test_a_recipe_read_for_a_run_gives_its_lines_one_test_and_one_instance_per_reagent(lab, lab_app):
     from lab_service import store
-    from tests.lab.catalogue import UREA_REAGENT
 
     add_reagent(lab, GLUCOSE_REAGENT)
     add_reagent(lab, UREA_REAGENT)

@@ -68,3 +68,48 @@ def test_coalesced_runs_of_different_keys_do_not_hold_each_other_back(make_app):
             enqueue_coalesced(f"test-key-{key}", 10_000, runs.append, key)
     wait_until(lambda: len(runs) == 3, timeout=5, message="one run per key")
     assert sorted(runs) == ["a", "b", "c"]
+
+
+def record_run(redis_url: str, flag: str, number: int) -> None:
+    """A job for the rq coalescing test: note its argument and whether its flag was cleared before it ran."""
+    import redis
+
+    connection = redis.Redis.from_url(redis_url)
+    connection.rpush(f"{flag}:runs", f"{number}:{'cleared' if not connection.exists(flag) else 'still set'}")
+
+
+def test_on_rq_commits_share_the_queued_run_until_it_starts_and_the_next_commit_queues_another(make_app,
+                                                                                                redis_url):
+    from rq import Queue, SimpleWorker
+
+    from common.queue import coalesce_flag, enqueue_coalesced, queue_name
+
+    app = make_app("lab_service", REDIS_URL=redis_url, JOBS_INLINE_SYNC=False)
+    with app.app_context():
+        redis, prefix = app.extensions["redis"], app.config.get("QUEUE_PREFIX", "")
+        queue = Queue(queue_name("lab_service", prefix), connection=redis)
+        flag = coalesce_flag("lab_service", "test-rq-burst", prefix)
+        redis.delete(flag, f"{flag}:runs")
+        for number in range(5):  # a burst of commits before the worker gets to the run
+            enqueue_coalesced("test-rq-burst", 100, record_run, redis_url, flag, number)
+        assert queue.count == 1 and redis.exists(flag)
+        SimpleWorker([queue], connection=redis).work(burst=True)
+        assert [run.decode() for run in redis.lrange(f"{flag}:runs", 0, -1)] == ["0:cleared"]
+        assert not redis.exists(flag)
+        enqueue_coalesced("test-rq-burst", 100, record_run, redis_url, flag, 5)  # after the run started: a new one
+        assert queue.count == 1
+        SimpleWorker([queue], connection=redis).work(burst=True)
+        assert [run.decode() for run in redis.lrange(f"{flag}:runs", 0, -1)] == ["0:cleared", "5:cleared"]
+        redis.delete(f"{flag}:runs")
+
+
+def test_on_rq_a_flag_whose_run_was_not_queued_is_cleared(make_app, redis_url, monkeypatch):
+    from common import queue as jobs
+
+    app = make_app("lab_service", REDIS_URL=redis_url, JOBS_INLINE_SYNC=False)
+    with app.app_context():
+        redis, prefix = app.extensions["redis"], app.config.get("QUEUE_PREFIX", "")
+        flag = jobs.coalesce_flag("lab_service", "test-rq-refused", prefix)
+        monkeypatch.setattr(jobs, "enqueue", lambda *_args: False)  # Redis took the flag, then not the job
+        jobs.enqueue_coalesced("test-rq-refused", 100, record_run, redis_url, flag, 1)
+        assert not redis.exists(flag)  # the next commit queues a run

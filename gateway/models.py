@@ -3,9 +3,10 @@
 import peewee
 
 from common.chain import HASH_LENGTH, Chain
+from common.db import ServiceDatabaseProxy
 from common.models import UtcDateTimeField, idempotency_model, integrity_alert_model, outbox_model, utcnow
 
-db = peewee.DatabaseProxy()
+db = ServiceDatabaseProxy()
 
 
 class BaseModel(peewee.Model):

@@ -3,9 +3,10 @@
 import peewee
 
 from common.chain import HASH_LENGTH, Chain
+from common.db import ServiceDatabaseProxy
 from common.models import UtcDateTimeField, idempotency_model, integrity_alert_model, outbox_model, utcnow
 
-db = peewee.DatabaseProxy()
+db = ServiceDatabaseProxy()
 
 LOT_STATUSES = ("available", "quarantined", "recalled")
 BUCKETS = ("shelf", "quarantine")  # shelf: dispensable if the lot is; quarantine: held apart, never dispensed

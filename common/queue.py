@@ -184,19 +184,19 @@ def _enqueue_coalesced_on_rq(app, key: str, func, args) -> None:
     except Exception:
         log.warning("could not queue %s on Redis; leaving it to the sweeper", func.__name__)
         return
-    if not enqueue(run_coalesced_job, flag, f"{func.__module__}.{func.__qualname__}", *args):
+    if not enqueue(run_coalesced_job, flag, func, *args):
         try:
             redis.delete(flag)  # no run is queued: the next commit must queue one
         except Exception:
             log.warning("could not clear %s on Redis; it lapses in %ss", flag, COALESCE_STALE_SECONDS)
 
 
-def run_coalesced_job(flag: str, job: str, *args):
-    """rq job: clear the run's flag (a commit from here on queues a new run), then run the job named `job`."""
+def run_coalesced_job(flag: str, func, *args):
+    """rq job: clear the run's flag (a commit from here on queues a new run), then run `func(*args)`."""
     from rq import get_current_job
 
     get_current_job().connection.delete(flag)
-    return job_function(job)(*args)
+    return func(*args)
 
 
 def _run_coalesced(app, entry: dict, delay: float, func, args) -> None:

@@ -20,6 +20,7 @@ from werkzeug.serving import make_server
 from bench.harness import IDEMPOTENCY_KEY, free_port, keyed  # noqa: F401 (free_port: the tests' own)
 from common.auth import issue_token
 from common.config import SERVICE_PORTS
+from common.supervisor import STOP_GRACE
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SERVICES = tuple(SERVICE_PORTS)
@@ -196,6 +197,13 @@ def healthy(url: str) -> bool:
         return requests.get(f"{url}/healthz", timeout=1).status_code == 200
     except requests.RequestException:
         return False
+
+
+def wait_for_every_port_to_stop(ports: dict[str, int]) -> None:
+    """Wait until no service of a stopped `make run` answers: make itself exits on the signal at once, and the
+    supervisor then stops each process (SIGKILL after STOP_GRACE)."""
+    wait_until(lambda: not any(healthy(f"http://127.0.0.1:{port}") for port in ports.values()),
+               timeout=STOP_GRACE + 10, message="every process stops with make run")
 
 
 PYTHON = sys.executable

@@ -2,8 +2,7 @@
 
 import requests
 
-from common.supervisor import STOP_GRACE
-from tests.support import healthy, start_make_run, stop_process, wait_until
+from tests.support import start_make_run, stop_process, wait_for_every_port_to_stop
 
 
 def test_make_run_brings_every_service_up_with_demo_logins(scratch_dir):
@@ -25,6 +24,4 @@ def test_make_run_brings_every_service_up_with_demo_logins(scratch_dir):
     assert first.startswith(f"Sign in: http://127.0.0.1:{ports['gateway']}/"), first  # the sign-in URL comes first
     assert "Traceback" not in output and "Control server error" not in output
     assert (scratch_dir / "secrets.env").exists() and (scratch_dir / "gateway.db").exists()
-    # make itself exits on the signal at once; the supervisor then stops each process, SIGKILL after STOP_GRACE
-    wait_until(lambda: not any(healthy(f"http://127.0.0.1:{port}") for port in ports.values()),
-               timeout=STOP_GRACE + 10, message="every process stops with make run")
+    wait_for_every_port_to_stop(ports)

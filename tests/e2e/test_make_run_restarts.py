@@ -5,8 +5,7 @@ import signal
 
 import requests
 
-from common.supervisor import STOP_GRACE
-from tests.support import healthy, start_make_run, stop_process, wait_until
+from tests.support import healthy, start_make_run, stop_process, wait_for_every_port_to_stop, wait_until
 
 
 def pid_of(scratch_dir, name: str) -> int:
@@ -33,6 +32,4 @@ def test_a_killed_service_is_restarted_and_the_others_never_stop(scratch_dir):
         assert "restarted gateway" in log_path.read_text()
     finally:
         stop_process(process)
-    # make itself exits on the signal at once; the supervisor then stops each process, SIGKILL after STOP_GRACE
-    wait_until(lambda: not any(healthy(f"http://127.0.0.1:{port}") for port in ports.values()),
-               timeout=STOP_GRACE + 10, message="every process stops with make run")
+    wait_for_every_port_to_stop(ports)

@@ -81,8 +81,9 @@ def redis_url() -> str:
     import redis
 
     connection = redis.Redis.from_url(url)
-    for key in connection.scan_iter(f"rq:*{QUEUE_PREFIX}*"):
-        connection.delete(key)
+    for pattern in (f"rq:*{QUEUE_PREFIX}*", f"{QUEUE_PREFIX}*"):  # rq's own keys; the coalescing flags
+        for key in connection.scan_iter(pattern):
+            connection.delete(key)
 
 
 @pytest.fixture

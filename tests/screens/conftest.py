@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bench.harness import CHROMIUM, CHROMIUM_ARGS
-from seeds import seed_service
+from tests.demo_seed import seed_demo
 from tests.lab.conftest import lab_tables_emptied_child_first  # noqa: F401 (autouse: SQLite's lab tables)
 from tests.pharmacy.conftest import pharmacy_tables_emptied_child_first  # noqa: F401 (autouse: the pharmacy's)
 from tests.screens.finance_office import office  # noqa: F401 (fixture: the finance office's hospital)
@@ -34,8 +34,7 @@ def hospital(make_app, live_server) -> Hospital:
     lab_app, pharmacy_app = make_app("lab_service"), make_app("pharmacy_service")
     gateway_app = make_app("gateway", **SCREEN_SETTINGS)
     for app in (lab_app, pharmacy_app, gateway_app):
-        with app.app_context():
-            seed_service(app.config["SERVICE_NAME"])
+        seed_demo(app)
     live_server(lab_app)
     live_server(pharmacy_app)
     live_server(make_app("billing_service"))

@@ -3,10 +3,10 @@
 
 import pytest
 
-from seeds import seed_service
 from tests.billing.factories import BILLING_CONFIG
 from tests.billing.test_claims_support import close, hanoi
 from tests.billing.test_precheck import clean_visit, load_prices
+from tests.demo_seed import seed_demo
 
 PERIOD = "2026-10"
 CLEAN, UNSIGNED = "LK-2026-3001", "LK-2026-3002"  # UNSIGNED: no practitioner, a critical finding
@@ -49,8 +49,7 @@ def office(make_app, live_server) -> FinanceOffice:
     october(billing)
     live_server(billing)
     gateway = make_app("gateway", **SCREEN_SETTINGS)
-    with gateway.app_context():
-        seed_service("gateway")
+    seed_demo(gateway)
     return FinanceOffice(gateway, live_server(gateway), billing)
 
 

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 import requests
 
-from bench.harness import baseline_server, engine_argument, keyed, open_visits, start_stack, token
+from bench.harness import baseline_server, billing_caught_up, engine_argument, keyed, open_visits, start_stack, token
 from bench.load import interleave_wrk, wrk
 
 CONNECTIONS = 16
@@ -55,7 +55,8 @@ def main(duration_s: int = 20, engine: str = "postgres") -> None:
         log_tests = lab_load(stack["gateway"])
         figures = interleave_wrk({
             "baseline": lambda seconds: wrk(f"{baseline_url}/consume", connections=CONNECTIONS, duration_s=seconds),
-            "lab": log_tests}, duration_s, rounds=4)
+            "lab": log_tests}, duration_s, rounds=4,
+            settle={"lab": billing_caught_up(stack, "lab_service", "SELECT count(*) FROM test_run WHERE billed")})
     baseline, logged = figures["baseline"], figures["lab"]
     print(f"engine: {engine}")
     print(f"(a) one-hop baseline:         {baseline}")

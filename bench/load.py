@@ -59,7 +59,7 @@ def _wrk_figures(output: str) -> dict:
 
 
 def interleave_wrk(loads: dict, duration_s: float, rounds: int = 4, pause_s: float = 1.0,
-                   warm_up_s: float = 3.0) -> dict[str, dict]:
+                   warm_up_s: float = 3.0, settle: dict | None = None) -> dict[str, dict]:
     """Measure several wrk loads in turns (a, b, a, b...), `duration_s` in all for each; sum up each one's turns.
 
     `loads` maps a name to `load(seconds) -> figures` (a wrk call). Taking turns makes a ratio between them fair
@@ -68,11 +68,19 @@ def interleave_wrk(loads: dict, duration_s: float, rounds: int = 4, pause_s: flo
     had a latency table). Each load first runs one turn of `warm_up_s` at its full concurrency that is not counted:
     on a stack just started, the first counted lab turn ran at two thirds of the later turns' rate (105 against
     150-160 logged tests/s, 2026-12-02), which a warm-up of 2 s at 4 connections did not remove.
+
+    `settle` maps a load's name to settle() -> {"behind", "made", "seconds"} (`harness.billing_caught_up`), run
+    after each of its turns, the warm-up too: the next turn starts once that turn's work is done, and the figures
+    say how much of it was still to do when the turn ended ("settle": the largest share behind, the longest wait).
     """
-    for load in loads.values():
+    settle = settle or {}
+    for name, load in loads.items():
         time.sleep(pause_s)
         load(warm_up_s)
+        if name in settle:
+            settle[name]()
     totals = {name: {"ok": 0, "errors": 0, "seconds": 0.0, "p99_ms": None, "p50_ms": []} for name in loads}
+    settled = {name: {"behind": 0.0, "seconds": 0.0} for name in settle}
     for _round in range(rounds):
         for name, load in loads.items():
             time.sleep(pause_s)
@@ -83,10 +91,16 @@ def interleave_wrk(loads: dict, duration_s: float, rounds: int = 4, pause_s: flo
             if figures["p99_ms"] is not None:
                 total["p99_ms"] = max(total["p99_ms"] or 0.0, figures["p99_ms"])
                 total["p50_ms"].append(figures["p50_ms"])
+            if name in settle:
+                caught_up = settle[name]()
+                share = caught_up["behind"] / caught_up["made"] if caught_up["made"] else 0.0
+                settled[name] = {"behind": round(max(settled[name]["behind"], share), 3),
+                                 "seconds": max(settled[name]["seconds"], caught_up["seconds"])}
     return {name: {"rps": round(t["ok"] / t["seconds"], 1), "ok": t["ok"], "errors": t["errors"],
                    "seconds": round(t["seconds"], 2),
                    "p50_ms": sorted(t["p50_ms"])[len(t["p50_ms"]) // 2] if t["p50_ms"] else None,
-                   "p99_ms": t["p99_ms"], "rounds": rounds} for name, t in totals.items()}
+                   "p99_ms": t["p99_ms"], "rounds": rounds,
+                   **({"settle": settled[name]} if name in settled else {})} for name, t in totals.items()}
 
 
 def open_loop(url: str, rate: float, duration_s: float, body_fn, headers_fn, ok_statuses=(200, 201)) -> dict:

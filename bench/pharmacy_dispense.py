@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 import requests
 
-from bench.harness import baseline_server, engine_argument, keyed, open_visits, start_stack, token
+from bench.harness import baseline_server, billing_caught_up, engine_argument, keyed, open_visits, start_stack, token
 from bench.load import interleave_wrk, wrk
 from common.bounds import MAX_LINE_QUANTITY
 
@@ -67,7 +67,8 @@ def main(duration_s: int = 20, engine: str = "postgres") -> None:
         dispense = pharmacy_load(stack["gateway"])
         figures = interleave_wrk({
             "baseline": lambda seconds: wrk(f"{baseline_url}/consume", connections=CONNECTIONS, duration_s=seconds),
-            "dispense": dispense}, duration_s, rounds=4)
+            "dispense": dispense}, duration_s, rounds=4,
+            settle={"dispense": billing_caught_up(stack, "pharmacy_service", "SELECT count(*) FROM dispense_line")})
     print(f"engine: {engine}")
     print(f"one-hop baseline:            {figures['baseline']}")
     print(f"3-line dispense via gateway: {figures['dispense']}")

@@ -17,7 +17,8 @@ from datetime import date, timedelta
 
 import requests
 
-from bench.harness import baseline_server, billing_caught_up, engine_argument, keyed, open_visits, start_stack, token
+from bench.billing_lag import billing_caught_up
+from bench.harness import baseline_server, engine_argument, keyed, open_visits, start_stack, token
 from bench.load import interleave_wrk, wrk
 
 CONNECTIONS = 16

@@ -69,7 +69,7 @@ def interleave_wrk(loads: dict, duration_s: float, rounds: int = 4, pause_s: flo
     on a stack just started, the first counted lab turn ran at two thirds of the later turns' rate (105 against
     150-160 logged tests/s, 2026-12-02), which a warm-up of 2 s at 4 connections did not remove.
 
-    `settle` maps a load's name to settle() -> {"behind", "made", "seconds"} (`harness.billing_caught_up`), run
+    `settle` maps a load's name to settle() -> {"behind", "made", "seconds"} (`billing_lag.billing_caught_up`), run
     after each of its turns, the warm-up too: the next turn starts once that turn's work is done, and the figures
     say how much of it was still to do when the turn ended ("settle": the largest share behind, the longest wait).
     """

@@ -12,6 +12,7 @@ import pytest
 from common.db import run_migrations
 from tests.support import (
     JWT_SECRET,
+    OWNED_SEQUENCES,
     QUEUE_PREFIX,
     REDIS_URL,
     SERVICE_TOKEN,
@@ -21,6 +22,7 @@ from tests.support import (
     choose_engine,
     create_pg_database,
     drop_pg_database,
+    foreign_keys_unchecked,
     free_port,
     redis_reachable,
     require_or_skip,
@@ -113,15 +115,7 @@ def _close(app) -> None:
 
 
 # The sequences of the tables being emptied, each set back to its start (TRUNCATE's RESTART IDENTITY).
-_RESTART_SEQUENCES = """
-SELECT setval(seq.oid, s.seqstart, false)
-FROM pg_class seq
-JOIN pg_sequence s ON s.seqrelid = seq.oid
-JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = seq.oid
-                 AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
-JOIN pg_class tab ON tab.oid = d.refobjid
-WHERE seq.relkind = 'S' AND tab.relname = ANY(%s)
-"""
+_RESTART_SEQUENCES = "SELECT setval(seq.oid, s.seqstart, false)" + OWNED_SEQUENCES
 
 
 def _empty_postgres(database: peewee.PostgresqlDatabase, tables: list[str]) -> None:
@@ -130,8 +124,7 @@ def _empty_postgres(database: peewee.PostgresqlDatabase, tables: list[str]) -> N
     few rows takes about 3 ms. Foreign keys are not checked meanwhile (session_replication_role, as the superuser
     of the test server); without that right, TRUNCATE."""
     try:
-        with database.atomic():
-            database.execute_sql("SET LOCAL session_replication_role = replica")
+        with foreign_keys_unchecked(database):
             for table in tables:
                 database.execute_sql(f'DELETE FROM "{table}"')
             database.execute_sql(_RESTART_SEQUENCES, (tables,))
@@ -148,15 +141,13 @@ def _truncate(app) -> None:
         if isinstance(database, peewee.PostgresqlDatabase):
             _empty_postgres(database, tables)
         else:
-            database.execute_sql("PRAGMA foreign_keys = OFF")  # delete in any order; restored below
-            with database.atomic():
+            with foreign_keys_unchecked(database):  # delete in any order
                 for table in tables:
                     database.execute_sql(f'DELETE FROM "{table}"')
                 try:
                     database.execute_sql("DELETE FROM sqlite_sequence")
                 except peewee.OperationalError:
                     pass  # no AUTOINCREMENT table yet
-            database.execute_sql("PRAGMA foreign_keys = ON")
 
 
 @pytest.fixture

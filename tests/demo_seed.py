@@ -14,20 +14,13 @@ import peewee
 
 from common import clock
 from seeds import seed_service
+from tests.support import OWNED_SEQUENCES, foreign_keys_unchecked
 
 Rows = dict[str, tuple[list[str], list[tuple]]]  # table -> (its columns, its rows)
 _copies: dict[tuple[str, str, object], Rows] = {}
 
-# The sequence behind each column of these tables (serial or identity), to be moved past the rows put back.
-_SEQUENCES = """
-SELECT seq.oid::regclass::text, tab.relname, att.attname
-FROM pg_class seq
-JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = seq.oid
-                 AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
-JOIN pg_class tab ON tab.oid = d.refobjid
-JOIN pg_attribute att ON att.attrelid = tab.oid AND att.attnum = d.refobjsubid
-WHERE seq.relkind = 'S' AND tab.relname = ANY(%s)
-"""
+# Each sequence of these tables with its table and column, to be moved past the rows put back.
+_SEQUENCES = "SELECT seq.oid::regclass::text, tab.relname, att.attname" + OWNED_SEQUENCES
 
 
 def seed_demo(app) -> None:
@@ -60,20 +53,12 @@ def _rows_of(database: peewee.Database) -> Rows:
 
 
 def _put_back(database: peewee.Database, rows: Rows) -> None:
-    postgres = isinstance(database, peewee.PostgresqlDatabase)
-    with database.connection_context():
-        if not postgres:
-            database.execute_sql("PRAGMA foreign_keys = OFF")  # rows in any table order; checked again below
-        with database.atomic():
-            if postgres:
-                database.execute_sql("SET LOCAL session_replication_role = replica")
-            cursor = database.cursor()
-            for table, (columns, values) in rows.items():
-                names = ", ".join(f'"{column}"' for column in columns)
-                marks = ", ".join([database.param] * len(columns))
-                cursor.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', values)
-            if postgres:
-                for sequence, table, column in database.execute_sql(_SEQUENCES, (list(rows),)).fetchall():
-                    database.execute_sql(f'SELECT setval(%s, (SELECT MAX("{column}") FROM "{table}"))', (sequence,))
-        if not postgres:
-            database.execute_sql("PRAGMA foreign_keys = ON")
+    with database.connection_context(), foreign_keys_unchecked(database):  # rows in any table order
+        cursor = database.cursor()
+        for table, (columns, values) in rows.items():
+            names = ", ".join(f'"{column}"' for column in columns)
+            marks = ", ".join([database.param] * len(columns))
+            cursor.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', values)
+        if isinstance(database, peewee.PostgresqlDatabase):
+            for sequence, table, column in database.execute_sql(_SEQUENCES, (list(rows),)).fetchall():
+                database.execute_sql(f'SELECT setval(%s, (SELECT MAX("{column}") FROM "{table}"))', (sequence,))

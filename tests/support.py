@@ -6,10 +6,11 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import closing
+from contextlib import closing, contextmanager
 from importlib import import_module
 from pathlib import Path
 
+import peewee
 import psycopg2
 import pytest
 import requests
@@ -31,6 +32,36 @@ JWT_SECRET = "test-jwt-secret-that-is-long-enough-0123456789"
 SERVICE_TOKEN = "test-service-token-0123456789abcdef"
 USERS = {"lab_tech": "labtech", "lab_head": "labhead", "pharmacist": "pharmacist", "cashier": "cashier",
          "finance": "finance", "admin": "admin"}
+
+
+# The sequences behind the serial or identity columns of the tables named in the parameter: a query's FROM clause.
+OWNED_SEQUENCES = """
+FROM pg_class seq
+JOIN pg_sequence s ON s.seqrelid = seq.oid
+JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = seq.oid
+                 AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+JOIN pg_class tab ON tab.oid = d.refobjid
+JOIN pg_attribute att ON att.attrelid = tab.oid AND att.attnum = d.refobjsubid
+WHERE seq.relkind = 'S' AND tab.relname = ANY(%s)
+"""
+
+
+@contextmanager
+def foreign_keys_unchecked(database: peewee.Database):
+    """A transaction in which foreign keys are not checked, so rows go in or out in any table order: SQLite's
+    foreign_keys pragma is off around it, PostgreSQL's session_replication_role is replica in it (the test
+    server's superuser may set it; anyone else gets a ProgrammingError)."""
+    postgres = isinstance(database, peewee.PostgresqlDatabase)
+    if not postgres:
+        database.execute_sql("PRAGMA foreign_keys = OFF")  # (no effect inside a transaction: set before it)
+    try:
+        with database.atomic():
+            if postgres:
+                database.execute_sql("SET LOCAL session_replication_role = replica")
+            yield
+    finally:
+        if not postgres:
+            database.execute_sql("PRAGMA foreign_keys = ON")
 
 
 def postgres_reachable() -> bool:

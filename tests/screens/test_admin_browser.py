@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from seeds import seed_service
+from tests.screens.browser import sign_in_by_keyboard
 from tests.screens.conftest import SCREEN_SETTINGS
 
 
@@ -20,15 +21,6 @@ def desk(make_app, live_server) -> str:
     return live_server(app)
 
 
-def sign_in(page: Page, url: str, username: str, password: str) -> None:
-    page.goto(url + "/sign-in")
-    expect(page.get_by_label("Tên đăng nhập")).to_be_focused()
-    page.keyboard.type(username)
-    page.keyboard.press("Tab")
-    page.keyboard.type(password)
-    page.keyboard.press("Enter")
-
-
 def sign_out(page: Page) -> None:
     page.get_by_role("button", name="Đăng xuất").click()
     expect(page.get_by_role("heading", name="Đăng nhập")).to_be_visible()
@@ -37,8 +29,7 @@ def sign_out(page: Page) -> None:
 def test_admin_creates_a_user_resets_the_password_the_user_must_change_it_and_the_sign_in_is_audited(
         desk, page: Page, artifacts):
     page.set_default_timeout(10_000)
-    sign_in(page, desk, "admin", "demo")
-    expect(page).to_have_url(desk + "/admin/")
+    sign_in_by_keyboard(page, desk, "admin", lands_on="/admin/")
     expect(page.get_by_role("heading", name="Người dùng", exact=True)).to_be_visible()
 
     new_user = page.get_by_role("region", name="Người dùng mới")
@@ -60,9 +51,9 @@ def test_admin_creates_a_user_resets_the_password_the_user_must_change_it_and_th
     assert temporary != first
     sign_out(page)
 
-    sign_in(page, desk, "ttlan", first)  # the first password no longer works
+    sign_in_by_keyboard(page, desk, "ttlan", first)  # the first password no longer works
     expect(page.get_by_role("alert")).to_have_text("Sai tên đăng nhập hoặc mật khẩu.")
-    sign_in(page, desk, "ttlan", temporary)
+    sign_in_by_keyboard(page, desk, "ttlan", temporary)
     expect(page).to_have_url(desk + "/password")
     expect(page.get_by_role("status")).to_contain_text("Quản trị viên đã đặt mật khẩu cho bạn")
     page.goto(desk + "/cashier/")  # nothing else opens before the change
@@ -78,7 +69,7 @@ def test_admin_creates_a_user_resets_the_password_the_user_must_change_it_and_th
     expect(page.locator(".who")).to_contain_text("ttlan")
     sign_out(page)
 
-    sign_in(page, desk, "admin", "demo")
+    sign_in_by_keyboard(page, desk, "admin")
     page.get_by_role("link", name="Nhật ký kiểm toán").click()
     page.get_by_label("Người dùng (tên đăng nhập)").fill("ttlan")
     page.get_by_label("Thao tác hoặc đường dẫn chứa").fill("/api/v1/auth/")

@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from common.bank_simulator import notification, send
 from tests.screens import cashier_desk
+from tests.screens.browser import sign_in_by_keyboard
 from tests.screens.cashier_desk import BANK_ACCOUNT, BANK_SECRET
 
 desk, localstripe, localstripe_server = cashier_desk.desk, cashier_desk.localstripe, cashier_desk.localstripe_server
@@ -19,14 +20,7 @@ desk, localstripe, localstripe_server = cashier_desk.desk, cashier_desk.localstr
 def test_the_cashier_finds_a_patient_shows_a_vietqr_and_sees_the_bill_paid_without_a_reload(desk, page: Page,
                                                                                              artifacts):
     page.set_default_timeout(10_000)
-    page.goto(desk.url + "/")
-    expect(page.get_by_label("Tên đăng nhập")).to_be_focused()
-    page.keyboard.type("cashier")
-    page.keyboard.press("Tab")
-    page.keyboard.type("demo")
-    page.keyboard.press("Enter")
-    expect(page).to_have_url(desk.url + "/cashier/")
-    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'")
+    sign_in_by_keyboard(page, desk.url, "cashier", start="/", lands_on="/cashier/")
 
     search = page.get_by_label("CCCD, họ tên, số điện thoại hoặc thẻ BHYT")
     expect(search).to_be_focused()

@@ -5,20 +5,14 @@ rejects one line, and see that line with its reason."""
 from playwright.sync_api import Page, expect
 
 from billing_service.claims.bhyt_xml import parse_giamdinhhs
+from tests.screens.browser import sign_in_by_keyboard
 from tests.screens.finance_office import CLEAN, PERIOD, REJECTION, REMITTANCE
 
 
 def test_finance_builds_a_batch_downloads_the_xml_and_sees_the_line_the_insurer_rejected(office, page: Page,
                                                                                          artifacts):
     page.set_default_timeout(10_000)
-    page.goto(office.url + "/")
-    expect(page.get_by_label("Tên đăng nhập")).to_be_focused()
-    page.keyboard.type("finance")
-    page.keyboard.press("Tab")
-    page.keyboard.type("demo")
-    page.keyboard.press("Enter")
-    expect(page).to_have_url(office.url + "/finance/")
-    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'")
+    sign_in_by_keyboard(page, office.url, "finance", start="/", lands_on="/finance/")
 
     month = page.get_by_label("Tháng đề nghị thanh toán (các lượt khám ra viện trong tháng)")
     expect(month).to_be_focused()

@@ -8,6 +8,7 @@ from playwright.sync_api import Page, expect
 
 from common.integrity import check_and_alert
 from common.queue import app_connection
+from tests.screens.browser import sign_in_by_keyboard
 from tests.screens.test_integrity_pages import break_a_lab_row
 
 
@@ -16,13 +17,7 @@ def test_the_admin_sees_a_broken_lab_chain_as_an_open_alert_and_checks_every_cha
     with app_connection(hospital.lab_app):
         check_and_alert()  # what the sweeper does every INTEGRITY_CHECK_SECONDS
     page.set_default_timeout(15_000)
-    page.goto(hospital.url + "/sign-in")
-    expect(page.get_by_label("Tên đăng nhập")).to_be_focused()
-    page.keyboard.type("admin")
-    page.keyboard.press("Tab")
-    page.keyboard.type("demo")
-    page.keyboard.press("Enter")
-    expect(page).to_have_url(hospital.url + "/admin/")
+    sign_in_by_keyboard(page, hospital.url, "admin", lands_on="/admin/")
 
     page.get_by_role("link", name="Toàn vẹn dữ liệu").focus()
     page.keyboard.press("Enter")

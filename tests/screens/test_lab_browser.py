@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.screens.browser import sign_in_by_keyboard
 from tests.screens.test_bench_browser import UNLABELLED
 from tests.support import bearer
 
@@ -20,14 +21,7 @@ HEAD = bearer("lab_head")
 def office(hospital, page: Page):
     """A browser page signed in as the lab head, by keyboard, on the lab's home page."""
     page.set_default_timeout(10_000)
-    page.goto(hospital.url + "/")
-    expect(page.get_by_label("Tên đăng nhập")).to_be_focused()
-    page.keyboard.type("labhead")
-    page.keyboard.press("Tab")
-    page.keyboard.type("demo")
-    page.keyboard.press("Enter")
-    expect(page).to_have_url(hospital.url + "/lab/")
-    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'")
+    sign_in_by_keyboard(page, hospital.url, "labhead", start="/", lands_on="/lab/")
     return page
 
 

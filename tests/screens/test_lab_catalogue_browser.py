@@ -9,22 +9,12 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.screens.browser import sign_in_by_keyboard
 from tests.screens.test_bench_browser import UNLABELLED
 from tests.screens.test_lab_browser import press_on
 from tests.support import bearer
 
 TECH = bearer("lab_tech")
-
-
-def sign_in(page: Page, hospital, username: str, lands_on: str) -> None:
-    page.goto(hospital.url + "/")
-    expect(page.get_by_label("Tên đăng nhập")).to_be_focused()
-    page.keyboard.type(username)
-    page.keyboard.press("Tab")
-    page.keyboard.type("demo")
-    page.keyboard.press("Enter")
-    expect(page).to_have_url(hospital.url + lands_on)
-    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'")
 
 
 def type_fields(page: Page, *values: str) -> None:
@@ -41,7 +31,7 @@ def type_fields(page: Page, *values: str) -> None:
 def office(hospital, page: Page):
     """A browser page signed in as the lab head, on the lab's home page."""
     page.set_default_timeout(10_000)
-    sign_in(page, hospital, "labhead", "/lab/")
+    sign_in_by_keyboard(page, hospital.url, "labhead", start="/", lands_on="/lab/")
     return page
 
 
@@ -91,7 +81,7 @@ def test_a_new_reagent_and_test_are_set_up_then_logged_and_qc_run_at_the_bench(h
     office.keyboard.press("Enter")
     expect(office.get_by_role("status")).to_contain_text("Bạn đã đăng xuất")
     bench = office
-    sign_in(bench, hospital, "labtech", "/bench/")
+    sign_in_by_keyboard(bench, hospital.url, "labtech", start="/", lands_on="/bench/")
     stock = bench.locator("#banner li[data-reagent='CA-R1'] [data-usable]")
     expect(stock).to_have_text("60.000 uL")
     bench.keyboard.type("1")  # the visit's label, scanned

@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from seeds import seed_service
+from tests.screens.browser import sign_in_by_keyboard
 from tests.screens.conftest import SCREEN_SETTINGS
 
 
@@ -31,12 +32,7 @@ def register(page: Page, cccd: str, name: str, born: str) -> None:
 def test_a_refused_registration_names_the_cccd_field_in_vietnamese_then_in_english(gateway_url, page: Page,
                                                                                      artifacts):
     page.set_default_timeout(10_000)
-    page.goto(gateway_url + "/sign-in")
-    page.keyboard.type("cashier")
-    page.keyboard.press("Tab")
-    page.keyboard.type("demo")
-    page.keyboard.press("Enter")
-    expect(page).to_have_url(gateway_url + "/cashier/")
+    sign_in_by_keyboard(page, gateway_url, "cashier", lands_on="/cashier/")
 
     page.goto(gateway_url + "/cashier/patients/new")
     register(page, "001090123456", "Đỗ Văn Hải", "1985-05-01")  # the CCCD says born in 1990

@@ -4,6 +4,7 @@ live billing and gateway servers, Vietnamese first, then English."""
 
 from playwright.sync_api import Page, expect
 
+from tests.screens.browser import sign_in_by_keyboard
 from tests.screens.finance_office import CLEAN, PERIOD, REJECTION, REMITTANCE, UNSIGNED, october
 
 MONTH = "Tháng đề nghị thanh toán (các lượt khám ra viện trong tháng)"
@@ -13,11 +14,7 @@ FILE = "Tệp kết quả giám định của BHXH (CSV có dòng tiêu đề, h
 def test_findings_rejected_rows_and_discrepancies_are_in_vietnamese_then_in_english(office, page: Page, artifacts):
     october(office.billing_app, unsigned=True)  # a visit whose doctor is not named: a critical finding
     page.set_default_timeout(10_000)
-    page.goto(office.url + "/sign-in")
-    page.keyboard.type("finance")
-    page.keyboard.press("Tab")
-    page.keyboard.type("demo")
-    page.keyboard.press("Enter")
+    sign_in_by_keyboard(page, office.url, "finance", lands_on="/finance/")
     month = page.get_by_label(MONTH)
     expect(month).to_be_focused()
     month.fill(PERIOD)

@@ -9,6 +9,7 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from gateway.screens import session as screen_session
+from tests.screens.browser import ready, scan, sign_in_by_keyboard
 from tests.support import LiveServer, bearer, free_port
 
 HEAD = bearer("lab_head")
@@ -20,20 +21,8 @@ def bench(hospital, page: Page):
     page.set_default_timeout(10_000)
     page.goto(hospital.url + "/")
     expect(page.get_by_role("heading", name="Đăng nhập")).to_be_visible()
-    expect(page.get_by_label("Tên đăng nhập")).to_be_focused()
-    page.keyboard.type("labtech")
-    page.keyboard.press("Tab")
-    page.keyboard.type("demo")
-    page.keyboard.press("Enter")
-    expect(page).to_have_url(hospital.url + "/bench/")
-    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'")
-    page.evaluate("window.sameDocument = true")  # gone if anything reloads the page
+    sign_in_by_keyboard(page, hospital.url, "labtech", start="/", lands_on="/bench/")
     return page
-
-
-def scan(page: Page, text: str) -> None:
-    page.keyboard.type(text)
-    page.keyboard.press("Enter")
 
 
 def stock_row(page: Page, reagent_code: str):
@@ -170,7 +159,7 @@ def test_every_field_of_the_sign_in_page_and_the_bench_has_a_label(hospital, pag
     page.get_by_label("Mật khẩu").fill("demo")
     page.keyboard.press("Enter")
     expect(page).to_have_url(hospital.url + "/bench/")
-    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'")
+    ready(page)
     expect(page.get_by_label(re.compile("^Lượt khám"))).to_be_focused()
     scan(page, "1")
     expect(page.get_by_label("Xét nghiệm (quét hoặc gõ mã)")).to_be_focused()

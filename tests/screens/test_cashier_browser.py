@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from common.bank_simulator import notification, send
 from tests.screens import cashier_desk
-from tests.screens.browser import sign_in_by_keyboard
+from tests.screens.browser import ready, sign_in_by_keyboard
 from tests.screens.cashier_desk import BANK_ACCOUNT, BANK_SECRET
 
 desk, localstripe, localstripe_server = cashier_desk.desk, cashier_desk.localstripe, cashier_desk.localstripe_server
@@ -38,7 +38,7 @@ def test_the_cashier_finds_a_patient_shows_a_vietqr_and_sees_the_bill_paid_witho
     expect(ceftriaxone.locator("[data-copay]")).to_have_text("70.000\u00a0₫")
     expect(page.locator("tr[data-line='VTM-BEROCCA'] [data-outside]")).to_have_text("60.000\u00a0₫")
     expect(page.locator("#bill-status [data-balance]")).to_have_text("134.300\u00a0₫")
-    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'")
+    ready(page)
     page.evaluate("window.sameDocument = true")  # gone if anything reloads the page
 
     page.get_by_role("button", name="Hiện mã VietQR").click()

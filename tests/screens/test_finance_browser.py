@@ -5,7 +5,7 @@ rejects one line, and see that line with its reason."""
 from playwright.sync_api import Page, expect
 
 from billing_service.claims.bhyt_xml import parse_giamdinhhs
-from tests.screens.browser import sign_in_by_keyboard
+from tests.screens.browser import ready, sign_in_by_keyboard
 from tests.screens.finance_office import CLEAN, PERIOD, REJECTION, REMITTANCE
 
 
@@ -54,7 +54,7 @@ def test_finance_reconciles_the_month_and_sees_the_chart_and_every_discrepancy(o
     page.get_by_label("Mật khẩu").press("Enter")
     expect(page).to_have_url(office.url + "/finance/")
     # the page's scripts give the form its submission id: sent before they ran, it is refused (NO_SUBMISSION_ID)
-    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'")
+    ready(page)
     month = page.get_by_label("Tháng đề nghị thanh toán (các lượt khám ra viện trong tháng)")
     month.fill(PERIOD)
     month.press("Enter")

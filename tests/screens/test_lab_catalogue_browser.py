@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.screens.browser import sign_in_by_keyboard
+from tests.screens.browser import scan, sign_in_by_keyboard
 from tests.screens.test_bench_browser import UNLABELLED
 from tests.screens.test_lab_browser import press_on
 from tests.support import bearer
@@ -84,11 +84,9 @@ def test_a_new_reagent_and_test_are_set_up_then_logged_and_qc_run_at_the_bench(h
     sign_in_by_keyboard(bench, hospital.url, "labtech", start="/", lands_on="/bench/")
     stock = bench.locator("#banner li[data-reagent='CA-R1'] [data-usable]")
     expect(stock).to_have_text("60.000 uL")
-    bench.keyboard.type("1")  # the visit's label, scanned
-    bench.keyboard.press("Enter")
+    scan(bench, "1")  # the visit's label
     expect(bench.get_by_label("Xét nghiệm (quét hoặc gõ mã)")).to_be_focused()
-    bench.keyboard.type("17861-6")  # the tube's test, by its LOINC
-    bench.keyboard.press("Enter")
+    scan(bench, "17861-6")  # the tube's test, by its LOINC
     logged = bench.locator("#run-result [data-logged]")
     expect(logged).to_contain_text("Định lượng Calci toàn phần [Máu]")
     expect(logged).to_contain_text("Đã tính phí 12.900 ₫")

@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 
 from common import clock
 from seeds.pharmacy_service import DRUGS
+from tests.screens.browser import ready, scan, sign_in_by_keyboard
 from tests.support import bearer
 
 AMOXICILLIN_GTIN = DRUGS["amoxicillin"]["gtin"].zfill(14)
@@ -21,25 +22,8 @@ UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), s
 def counter(hospital, page: Page):
     """A browser page signed in as the pharmacist, by keyboard, at the counter."""
     page.set_default_timeout(10_000)
-    page.goto(hospital.url + "/")
-    expect(page.get_by_label("Tên đăng nhập")).to_be_focused()
-    page.keyboard.type("pharmacist")
-    page.keyboard.press("Tab")
-    page.keyboard.type("demo")
-    page.keyboard.press("Enter")
-    expect(page).to_have_url(hospital.url + "/pharmacy/")
-    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'")
+    sign_in_by_keyboard(page, hospital.url, "pharmacist", start="/", lands_on="/pharmacy/")
     return page
-
-
-def scan(page: Page, text: str) -> None:
-    page.keyboard.type(text)
-    page.keyboard.press("Enter")
-
-
-def ready(page: Page) -> None:
-    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'")
-    page.evaluate("window.sameDocument = true")  # gone if anything reloads the page
 
 
 def test_the_pharmacist_scans_a_lot_in_and_dispenses_fefo_from_it_by_keyboard(hospital, counter, artifacts):

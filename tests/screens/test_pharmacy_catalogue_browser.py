@@ -13,8 +13,9 @@ from playwright.sync_api import Page, expect
 from common import clock
 from common.gs1 import gtin_check_digit
 from seeds.pharmacy_service import DRUGS
+from tests.screens.browser import ready, scan, sign_in_by_keyboard
 from tests.screens.test_lab_browser import press_on
-from tests.screens.test_pharmacy_browser import UNLABELLED, ready, scan
+from tests.screens.test_pharmacy_browser import UNLABELLED
 from tests.support import bearer
 
 PHARMACIST = bearer("pharmacist")
@@ -28,13 +29,7 @@ assert gtin_check_digit(GTIN[:-1]) == int(GTIN[-1]) != int(WRONG_CHECK_DIGIT[-1]
 def counter(hospital, page: Page):
     """A browser page signed in as the pharmacist, by keyboard, at the counter."""
     page.set_default_timeout(10_000)
-    page.goto(hospital.url + "/")
-    page.keyboard.type("pharmacist")
-    page.keyboard.press("Tab")
-    page.keyboard.type("demo")
-    page.keyboard.press("Enter")
-    expect(page).to_have_url(hospital.url + "/pharmacy/")
-    ready(page)
+    sign_in_by_keyboard(page, hospital.url, "pharmacist", start="/", lands_on="/pharmacy/")
     return page
 
 

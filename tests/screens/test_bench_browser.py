@@ -9,7 +9,7 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from gateway.screens import session as screen_session
-from tests.screens.browser import ready, scan, sign_in_by_keyboard
+from tests.screens.browser import UNLABELLED, ready, scan, sign_in_by_keyboard
 from tests.support import LiveServer, bearer, free_port
 
 HEAD = bearer("lab_head")
@@ -19,8 +19,6 @@ HEAD = bearer("lab_head")
 def bench(hospital, page: Page):
     """A browser page signed in as the lab technician, by keyboard, on the bench."""
     page.set_default_timeout(10_000)
-    page.goto(hospital.url + "/")
-    expect(page.get_by_role("heading", name="Đăng nhập")).to_be_visible()
     sign_in_by_keyboard(page, hospital.url, "labtech", start="/", lands_on="/bench/")
     return page
 
@@ -146,10 +144,6 @@ def test_the_language_switches_to_english_and_back(hospital, bench, artifacts):
     bench.screenshot(path=artifacts / "bench-in-english.png", full_page=True)
     bench.get_by_role("link", name="Tiếng Việt").click()
     expect(bench.get_by_role("heading", name="Ghi lần chạy xét nghiệm")).to_be_visible()
-
-
-UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
-  .filter(field => field.labels.length === 0).map(field => field.name || field.id)"""
 
 
 def test_every_field_of_the_sign_in_page_and_the_bench_has_a_label(hospital, page: Page):

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from common.bank_simulator import notification, send
 from tests.screens import cashier_desk
-from tests.screens.browser import ready, sign_in_by_keyboard
+from tests.screens.browser import UNLABELLED, ready, sign_in_by_keyboard
 from tests.screens.cashier_desk import BANK_ACCOUNT, BANK_SECRET
 
 desk, localstripe, localstripe_server = cashier_desk.desk, cashier_desk.localstripe, cashier_desk.localstripe_server
@@ -39,7 +39,6 @@ def test_the_cashier_finds_a_patient_shows_a_vietqr_and_sees_the_bill_paid_witho
     expect(page.locator("tr[data-line='VTM-BEROCCA'] [data-outside]")).to_have_text("60.000\u00a0₫")
     expect(page.locator("#bill-status [data-balance]")).to_have_text("134.300\u00a0₫")
     ready(page)
-    page.evaluate("window.sameDocument = true")  # gone if anything reloads the page
 
     page.get_by_role("button", name="Hiện mã VietQR").click()
     qr = page.locator("#pay-panel .qr img")
@@ -79,10 +78,6 @@ def test_the_cashier_finds_a_patient_shows_a_vietqr_and_sees_the_bill_paid_witho
     expect(receipt.locator("header.top")).to_be_hidden()
     expect(receipt.locator("[data-receipt] [data-paid]")).to_have_text("134.300\u00a0₫")
     receipt.screenshot(path=artifacts / "cashier-receipt-print.png", full_page=True)
-
-
-UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
-  .filter(field => field.labels.length === 0).map(field => field.name || field.id)"""
 
 
 def test_every_field_of_the_desk_has_a_label(desk, page: Page):

@@ -10,8 +10,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.screens.browser import sign_in_by_keyboard
-from tests.screens.test_bench_browser import UNLABELLED
+from tests.screens.browser import UNLABELLED, press_on, sign_in_by_keyboard
 from tests.support import bearer
 
 HEAD = bearer("lab_head")
@@ -23,16 +22,6 @@ def office(hospital, page: Page):
     page.set_default_timeout(10_000)
     sign_in_by_keyboard(page, hospital.url, "labhead", start="/", lands_on="/lab/")
     return page
-
-
-def press_on(page: Page, locator) -> None:
-    """Reach a control by keyboard focus and press Enter on it, as a keyboard user does (once htmx has settled the
-    last answer: a form swapped in a moment ago is wired to htmx only then, a person is never that quick; and once a
-    page just opened has loaded htmx, or a link meant for htmx is followed as a plain one)."""
-    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'"
-                           " && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
-    locator.focus()
-    page.keyboard.press("Enter")
 
 
 def lot_row(page: Page, lot_number: str):

@@ -9,9 +9,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.screens.browser import scan, sign_in_by_keyboard
-from tests.screens.test_bench_browser import UNLABELLED
-from tests.screens.test_lab_browser import press_on
+from tests.screens.browser import UNLABELLED, press_on, scan, sign_in_by_keyboard
 from tests.support import bearer
 
 TECH = bearer("lab_tech")

@@ -10,14 +10,10 @@ from playwright.sync_api import Page, expect
 
 from common import clock
 from seeds.pharmacy_service import DRUGS
-from tests.screens.browser import ready, scan, sign_in_by_keyboard
+from tests.screens.browser import UNLABELLED, ready, scan, sign_in_by_keyboard
 from tests.support import bearer
 
 AMOXICILLIN_GTIN = DRUGS["amoxicillin"]["gtin"].zfill(14)
-UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
-  .filter(field => field.labels.length === 0).map(field => field.name || field.id)"""
-
-
 @pytest.fixture
 def counter(hospital, page: Page):
     """A browser page signed in as the pharmacist, by keyboard, at the counter."""

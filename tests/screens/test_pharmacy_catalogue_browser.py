@@ -13,9 +13,7 @@ from playwright.sync_api import Page, expect
 from common import clock
 from common.gs1 import gtin_check_digit
 from seeds.pharmacy_service import DRUGS
-from tests.screens.browser import ready, scan, sign_in_by_keyboard
-from tests.screens.test_lab_browser import press_on
-from tests.screens.test_pharmacy_browser import UNLABELLED
+from tests.screens.browser import UNLABELLED, press_on, ready, scan, sign_in_by_keyboard
 from tests.support import bearer
 
 PHARMACIST = bearer("pharmacist")

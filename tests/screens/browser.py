@@ -6,7 +6,7 @@ as 'inance'): what types here first waits for a field to have the focus."""
 
 from playwright.sync_api import Page, expect
 
-READY = "() => window.htmx !== undefined && document.readyState === 'complete'"
+LOADED = "window.htmx !== undefined && document.readyState === 'complete'"  # the page and its htmx
 # The page's form fields that no <label> names (a screen reader, and get_by_label, could not find them).
 UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
   .filter(field => field.labels.length === 0).map(field => field.name || field.id)"""
@@ -31,7 +31,7 @@ def sign_in_by_keyboard(page: Page, url: str, username: str, password: str = "de
 def ready(page: Page) -> None:
     """Wait for the page's scripts (htmx) to be loaded, and mark the document: the mark is gone if anything reloads
     the page (`window.sameDocument`)."""
-    page.wait_for_function(READY)
+    page.wait_for_function(f"() => {LOADED}")
     page.evaluate("window.sameDocument = true")
 
 
@@ -46,7 +46,7 @@ def press_on(page: Page, locator) -> None:
     """Reach a control by keyboard focus and press Enter on it, as a keyboard user does (once htmx has settled the
     last answer: a form swapped in a moment ago is wired to htmx only then, a person is never that quick; and once a
     page just opened has loaded htmx, or a link meant for htmx is followed as a plain one)."""
-    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'"
-                           " && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+    settled = "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+    page.wait_for_function(f"() => {LOADED} && {settled}")
     locator.focus()
     page.keyboard.press("Enter")
